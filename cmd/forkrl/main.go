@@ -1,0 +1,69 @@
+// Command forkrl runs reinforcement-learning experiments on language-model
+// reasoning from HCL recipes, with model backends, verifiers and token
+// selectors loaded as plugins.
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// command is one subcommand of forkrl. Each lives in its own file and
+// registers itself from an init function.
+type command struct {
+	name    string
+	summary string // one line for the help text
+	hidden  bool   // left out of the help text (internal commands)
+	run     func(args []string) int
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) {
+	if _, dup := commands[c.name]; dup {
+		panic("forkrl: command registered twice: " + c.name)
+	}
+	commands[c.name] = c
+}
+
+func main() {
+	os.Exit(dispatch(os.Args[1:]))
+}
+
+func dispatch(args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(os.Stdout)
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "forkrl: unknown command %q\n\n", args[0])
+		usage(os.Stderr)
+		return 2
+	}
+	return c.run(args[1:])
+}
+
+func usage(w *os.File) {
+	fmt.Fprintln(w, "usage: forkrl COMMAND [arguments]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	var names []string
+	for name, c := range commands {
+		if !c.hidden {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	width := 0
+	for _, n := range names {
+		width = max(width, len(n))
+	}
+	for _, n := range names {
+		fmt.Fprintf(w, "  %s%s  %s\n", n, strings.Repeat(" ", width-len(n)), commands[n].summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'forkrl COMMAND -h' for the flags of a command.")
+}
