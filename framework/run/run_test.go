@@ -1,0 +1,163 @@
+package run
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStreamSeed(t *testing.T) {
+	tests := []struct {
+		name  string
+		a, b  uint64
+		equal bool
+	}{
+		{"same name", StreamSeed(1, "rollout", 3), StreamSeed(1, "rollout", 3), true},
+		{"parts are joined by slash", StreamSeed(1, "rollout", 3), StreamSeed(1, "rollout/3"), true},
+		{"other step", StreamSeed(1, "rollout", 3), StreamSeed(1, "rollout", 4), false},
+		{"other name", StreamSeed(1, "rollout", 3), StreamSeed(1, "select", 3), false},
+		{"other run seed", StreamSeed(1, "rollout", 3), StreamSeed(2, "rollout", 3), false},
+	}
+	for _, tt := range tests {
+		if (tt.a == tt.b) != tt.equal {
+			t.Errorf("%s: %d vs %d, want equal=%v", tt.name, tt.a, tt.b, tt.equal)
+		}
+	}
+}
+
+func TestCreateRefusesExistingRun(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "r")
+	in := Inputs{Files: map[string][]byte{"recipe.hcl": []byte("x = 1\n")}, Settings: map[string]int{"steps": 3}}
+	if _, err := Create(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "recipe.hcl")); string(got) != "x = 1\n" {
+		t.Errorf("recipe.hcl = %q", got)
+	}
+	_, err := Create(dir, in)
+	if err == nil || !strings.Contains(err.Error(), "--resume") {
+		t.Errorf("second Create: %v, want an error that suggests --resume", err)
+	}
+}
+
+func TestLogsRewindAndReopen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "r")
+	d, err := Create(dir, Inputs{Settings: struct{}{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step := 1; step <= 4; step++ {
+		if err := d.AppendMetrics(step, Metrics{"b": float64(step), "a": 0.5, "nan": math.NaN()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.WriteSamples(step, []Sample{{Response: "r"}}); err != nil {
+			t.Fatal(err)
+		}
+		if step%2 == 0 {
+			if err := d.AppendEval(step, Evaluation{"z": {K: 2}, "a": {K: 2, AvgAtK: 0.5}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, MetricsFile))
+	if first := strings.SplitN(string(data), "\n", 2)[0]; first != `{"step":1,"a":0.5,"b":1,"nan":null}` {
+		t.Errorf("first metrics line = %s", first)
+	}
+	d2, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d2.Rewind(2); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadMetrics(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 2 || m[1]["step"] != 2 || !math.IsNaN(m[1]["nan"]) {
+		t.Errorf("after Rewind(2): %v", m)
+	}
+	evals, _ := os.ReadFile(filepath.Join(dir, EvalFile))
+	if n := strings.Count(string(evals), "\n"); n != 2 {
+		t.Errorf("eval.jsonl has %d lines after Rewind(2), want 2:\n%s", n, evals)
+	}
+	samples, _ := os.ReadDir(filepath.Join(dir, SamplesDir))
+	if len(samples) != 2 {
+		t.Errorf("%d sample files after Rewind(2), want 2", len(samples))
+	}
+}
+
+func TestCheckpoints(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "r")
+	d, err := Create(dir, Inputs{Settings: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, _ := d.LatestCheckpoint(); ok {
+		t.Fatal("a new run has a checkpoint")
+	}
+	for _, step := range []int{2, 4, 6} {
+		tmp, err := d.BeginCheckpoint(step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, "state"), []byte{byte(step)}, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.CommitCheckpoint(step, tmp, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A checkpoint that a killed run left half-written does not count.
+	if _, err := d.BeginCheckpoint(8); err != nil {
+		t.Fatal(err)
+	}
+	step, path, ok, err := d.LatestCheckpoint()
+	if err != nil || !ok || step != 6 {
+		t.Fatalf("LatestCheckpoint = %d, %v, %v; want step 6", step, ok, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(path, "state")); len(b) != 1 || b[0] != 6 {
+		t.Errorf("checkpoint content %v", b)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, CheckpointsDir))
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, ",") != "step-000004,step-000006" {
+		t.Errorf("checkpoints kept: %v", names)
+	}
+}
+
+func TestSummaryRoundTrip(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "r")
+	d, err := Create(dir, Inputs{Settings: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Summary{Name: "r", Status: StatusFinished, InitialEval: Evaluation{"countdown": {K: 2, AvgAtK: 0.25, PassAtK: 0.4}}}
+	if err := d.WriteSummary(s); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, SummaryFile))
+	for _, name := range []string{`"initial_eval"`, `"final_eval"`, `"best_eval"`, `"avg_at_k": 0.25`, `"pass_at_k": 0.4`, `"mean_length"`, `"mean_entropy"`, `"k": 2`} {
+		if !strings.Contains(string(data), name) {
+			t.Errorf("summary.json lacks %s:\n%s", name, data)
+		}
+	}
+	got, err := ReadSummary(dir)
+	if err != nil || got.InitialEval["countdown"].PassAtK != 0.4 {
+		t.Errorf("ReadSummary = %+v, %v", got, err)
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	p := Progress{Step: 12, Steps: 100, Reward: 0.4125, Accuracy: 0.41, Entropy: 0.2131, TokensPerSec: 1234, Left: 192*time.Second + 300*time.Millisecond}
+	want := "step  12/100  reward 0.412  acc  41.0%  entropy 0.213  1.2k tok/s  3m12s left"
+	if got := p.String(); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
