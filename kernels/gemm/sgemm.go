@@ -1,18 +1,37 @@
 package gemm
 
+import "sync"
+
+// Block sizes of the packed product. A panel holds mr rows of op(A) and a B panel nr
+// columns of op(B), both kcBlock deep; mcBlock rows of packed A stay in L2 while one B
+// panel sits in L1, and ncBlock columns of packed B stay in L3.
+const (
+	mr      = 6
+	nr      = 16
+	kcBlock = 256
+	mcBlock = 144
+	ncBlock = 4080
+)
+
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, where op(A) is m×k
 // (A is k×m when transA), op(B) is k×n (B is n×k when transB); lda/ldb/ldc are row strides.
 // Work is split over goroutines in a fixed way so that every element of C is computed by the
 // same sequence of operations whatever GOMAXPROCS is (bit-identical results).
 //
 // As in BLAS, when beta is zero C is not read, so NaNs or infinities already in C do not
-// propagate. Bad sizes, strides or slice lengths panic with a message naming the argument.
+// propagate, and when alpha is zero or k is zero A and B are not read. Bad sizes, strides or
+// slice lengths panic with a message naming the argument.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemm(maxWorkers(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// SgemmSerial is Sgemm on the calling goroutine only. Use it inside ParallelFor, where the
+// parallelism is over independent products (heads, batch items) rather than inside one.
+// Its results are bit-identical to Sgemm's.
+func SgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	sgemm(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // checkArgs panics when a size, stride or slice length does not fit the matrices it describes.
@@ -54,31 +73,181 @@ func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 	}
 }
 
-// sgemm is the unchecked product; see Sgemm.
-func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// sgemm is the checked-argument product on at most maxW goroutines. The number of goroutines
+// decides only who computes a tile, never how, so results do not depend on maxW.
+func sgemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	switch {
+	case m == 0 || n == 0:
+		return
+	case k == 0 || alpha == 0:
+		scaleC(m, n, beta, c, ldc)
+	case m == 1:
+		// One row of C: c = alpha*x·op(B) + beta*c with x the single row of op(A).
+		x, xs := a, 1
+		if transA {
+			xs = lda
+		}
+		gemv(maxW, !transB, n, k, alpha, b, ldb, x, xs, beta, c, 1)
+	case n == 1:
+		// One column of C: c = alpha*op(A)·y + beta*c with y the single column of op(B).
+		y, ys := b, ldb
+		if transB {
+			ys = 1
+		}
+		gemv(maxW, transA, m, k, alpha, a, lda, y, ys, beta, c, ldc)
+	default:
+		packedGemm(maxW, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+}
+
+// scaleC sets C = beta*C, or C = 0 when beta is zero.
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	for i := 0; i < m; i++ {
-		crow := c[i*ldc : i*ldc+n]
-		for j := range crow {
-			var s float32
-			for p := 0; p < k; p++ {
-				var av, bv float32
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
-				s += av * bv
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// packBuffers holds the packed panels of one product; pooled because first touch of fresh
+// memory costs more than a small product.
+type packBuffers struct {
+	a, b []float32
+}
+
+var packPool = sync.Pool{New: func() any { return new(packBuffers) }}
+
+// grow returns s resized to n elements, reusing its storage when it is large enough.
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// packedGemm runs the blocked product: for each block of ncBlock columns and kcBlock depth,
+// op(A) (all m rows) and op(B) are packed into panels, then every mr×nr tile of C is updated
+// by the micro-kernel. Each element of C accumulates its k-blocks in order, whichever
+// goroutine owns its tile.
+func packedGemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	mPanels := (m + mr - 1) / mr
+	bufs := packPool.Get().(*packBuffers)
+	defer packPool.Put(bufs)
+	bufs.a = grow(bufs.a, mPanels*mr*min(k, kcBlock))
+	bufs.b = grow(bufs.b, (min(n, ncBlock)+nr-1)/nr*nr*min(k, kcBlock))
+	workers := workersFor(maxW, 2*m*n*k)
+	for jc := 0; jc < n; jc += ncBlock {
+		nc := min(ncBlock, n-jc)
+		nPanels := (nc + nr - 1) / nr
+		for pc := 0; pc < k; pc += kcBlock {
+			kc := min(kcBlock, k-pc)
+			pa, pb := bufs.a[:mPanels*mr*kc], bufs.b[:nPanels*nr*kc]
+			betaBlock := beta
+			if pc > 0 {
+				betaBlock = 1
 			}
-			if beta == 0 {
-				crow[j] = alpha * s
-			} else {
-				crow[j] = alpha*s + beta*crow[j]
-			}
+			parallel(workers, func(w int) {
+				lo, hi := split(mPanels+nPanels, workers, w)
+				for u := lo; u < hi; u++ {
+					if u < mPanels {
+						packA(pa[u*mr*kc:(u+1)*mr*kc], transA, a, lda, u*mr, min(mr, m-u*mr), pc, kc)
+					} else {
+						v := u - mPanels
+						packB(pb[v*nr*kc:(v+1)*nr*kc], transB, b, ldb, jc+v*nr, min(nr, nc-v*nr), pc, kc)
+					}
+				}
+			})
+			parallel(workers, func(w int) {
+				rLo, rHi, cLo, cHi := 0, mPanels, 0, nPanels
+				if mPanels >= 2*workers {
+					rLo, rHi = split(mPanels, workers, w)
+				} else {
+					cLo, cHi = split(nPanels, workers, w)
+				}
+				for ic := rLo; ic < rHi; ic += mcBlock / mr {
+					icEnd := min(rHi, ic+mcBlock/mr)
+					for jr := cLo; jr < cHi; jr++ {
+						bp := pb[jr*nr*kc : (jr+1)*nr*kc]
+						col := jc + jr*nr
+						cols := min(nr, n-col)
+						for ir := ic; ir < icEnd; ir++ {
+							row := ir * mr
+							tile(kc, pa[ir*mr*kc:(ir+1)*mr*kc], bp, c, row*ldc+col, ldc, min(mr, m-row), cols, alpha, betaBlock)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// tile updates the rows×cols tile of C at offset off with the micro-kernel. Partial tiles at
+// the edges of C go through an mr×nr scratch tile so that every element sees the same
+// operations as in a full tile.
+func tile(kc int, pa, pb, c []float32, off, ldc, rows, cols int, alpha, beta float32) {
+	if rows == mr && cols == nr {
+		kernel(kc, pa, pb, c[off:off+(mr-1)*ldc+nr], ldc, alpha, beta)
+		return
+	}
+	var t [mr * nr]float32
+	if beta != 0 {
+		for i := 0; i < rows; i++ {
+			copy(t[i*nr:i*nr+cols], c[off+i*ldc:off+i*ldc+cols])
+		}
+	}
+	kernel(kc, pa, pb, t[:], nr, alpha, beta)
+	for i := 0; i < rows; i++ {
+		copy(c[off+i*ldc:off+i*ldc+cols], t[i*nr:i*nr+cols])
+	}
+}
+
+// packA writes rows [row0, row0+rows) of op(A), columns [p0, p0+kc), into dst as one panel:
+// dst[p*mr+i] = op(A)[row0+i][p0+p], zero-padded to mr rows.
+func packA(dst []float32, transA bool, a []float32, lda, row0, rows, p0, kc int) {
+	if rows < mr {
+		clear(dst)
+	}
+	if transA {
+		// op(A)[i][p] = A[p][i]: each packed step is a contiguous run of a row of A.
+		for p := 0; p < kc; p++ {
+			src := a[(p0+p)*lda+row0:]
+			copy(dst[p*mr:p*mr+rows], src[:rows])
+		}
+		return
+	}
+	for i := 0; i < rows; i++ {
+		src := a[(row0+i)*lda+p0:]
+		src = src[:kc]
+		for p, v := range src {
+			dst[p*mr+i] = v
+		}
+	}
+}
+
+// packB writes columns [col0, col0+cols) of op(B), rows [p0, p0+kc), into dst as one panel:
+// dst[p*nr+j] = op(B)[p0+p][col0+j], zero-padded to nr columns.
+func packB(dst []float32, transB bool, b []float32, ldb, col0, cols, p0, kc int) {
+	if cols < nr {
+		clear(dst)
+	}
+	if !transB {
+		for p := 0; p < kc; p++ {
+			src := b[(p0+p)*ldb+col0:]
+			copy(dst[p*nr:p*nr+cols], src[:cols])
+		}
+		return
+	}
+	// op(B)[p][j] = B[j][p]: a transpose.
+	for j := 0; j < cols; j++ {
+		src := b[(col0+j)*ldb+p0:]
+		src = src[:kc]
+		for p, v := range src {
+			dst[p*nr+j] = v
 		}
 	}
 }

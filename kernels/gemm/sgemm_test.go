@@ -1,39 +1,105 @@
 package gemm
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync/atomic"
 	"testing"
 )
 
-// refGemm is the float64 reference product the tests compare against.
-func refGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) []float64 {
-	out := make([]float64, m*n)
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s float64
-			for p := 0; p < k; p++ {
-				var av, bv float32
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
+// product is one Sgemm call's arguments with random operands.
+type product struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+}
+
+// newProduct makes random operands for the given shape, with padded strides.
+func newProduct(r *rand.Rand, transA, transB bool, m, n, k int, alpha, beta float32) *product {
+	aRows, aCols := m, k
+	if transA {
+		aRows, aCols = k, m
+	}
+	bRows, bCols := k, n
+	if transB {
+		bRows, bCols = n, k
+	}
+	p := &product{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+		lda: aCols + 3, ldb: bCols + 1, ldc: n + 2}
+	p.a = randSlice(r, max(aRows*p.lda, 1))
+	p.b = randSlice(r, max(bRows*p.ldb, 1))
+	p.c = randSlice(r, m*p.ldc)
+	return p
+}
+
+func (p *product) opA(i, q int) float32 {
+	if p.transA {
+		return p.a[q*p.lda+i]
+	}
+	return p.a[i*p.lda+q]
+}
+
+func (p *product) opB(q, j int) float32 {
+	if p.transB {
+		return p.b[j*p.ldb+q]
+	}
+	return p.b[q*p.ldb+j]
+}
+
+// run calls f with p's arguments on a copy of C and returns the result.
+func (p *product) run(f func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)) []float32 {
+	c := slices.Clone(p.c)
+	f(p.transA, p.transB, p.m, p.n, p.k, p.alpha, p.a, p.lda, p.b, p.ldb, p.beta, c, p.ldc)
+	return c
+}
+
+// check compares got (a result of p) with a float64 reference, within a bound on float32
+// rounding error proportional to k and to the magnitudes summed. Padding past n in each row
+// of C must be untouched.
+func (p *product) check(t *testing.T, got []float32) {
+	t.Helper()
+	const eps = 1.0 / (1 << 23)
+	for i := 0; i < p.m; i++ {
+		for j := 0; j < p.ldc; j++ {
+			at := i*p.ldc + j
+			if j >= p.n {
+				if got[at] != p.c[at] {
+					t.Fatalf("%s: C[%d,%d] beyond n was changed", p, i, j)
 				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
-				s += float64(av) * float64(bv)
+				continue
 			}
-			v := float64(alpha) * s
-			if beta != 0 {
-				v += float64(beta) * float64(c[i*ldc+j])
+			var s, mag float64
+			for q := 0; q < p.k; q++ {
+				v := float64(p.opA(i, q)) * float64(p.opB(q, j))
+				s += v
+				mag += math.Abs(v)
 			}
-			out[i*n+j] = v
+			want := float64(p.alpha) * s
+			bound := math.Abs(float64(p.alpha)) * mag
+			if p.beta != 0 {
+				want += float64(p.beta) * float64(p.c[at])
+				bound += math.Abs(float64(p.beta) * float64(p.c[at]))
+			}
+			if d := math.Abs(float64(got[at]) - want); d > 2*float64(p.k+2)*eps*bound {
+				t.Fatalf("%s: C[%d,%d] = %v, want %v (error %.3g, bound %.3g)", p, i, j, got[at], want, d, 2*float64(p.k+2)*eps*bound)
+			}
 		}
 	}
-	return out
+}
+
+func (p *product) String() string {
+	op := func(t bool) string {
+		if t {
+			return "T"
+		}
+		return "N"
+	}
+	return fmt.Sprintf("Sgemm(%s%s, m=%d n=%d k=%d alpha=%v beta=%v)", op(p.transA), op(p.transB), p.m, p.n, p.k, p.alpha, p.beta)
 }
 
 func randSlice(r *rand.Rand, n int) []float32 {
@@ -44,40 +110,137 @@ func randSlice(r *rand.Rand, n int) []float32 {
 	return s
 }
 
+// testShapes covers the matrix-vector paths (m or n = 1), edge tiles (sizes not multiples
+// of the 6×16 tile), several k-blocks (k > 256), several row blocks (m > 144), several
+// column blocks (n > 4080), and transformer shapes (head_dim 16..128).
+var testShapes = []struct{ m, n, k int }{
+	{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {3, 4, 0}, {2, 2, 1},
+	{1, 200, 300}, {1, 130, 64}, {300, 1, 129}, {1, 1, 77},
+	{6, 16, 8}, {7, 17, 5}, {17, 33, 65}, {64, 64, 64}, {12, 32, 256},
+	{150, 70, 520}, {40, 300, 257}, {7, 4100, 3},
+	{128, 128, 16}, {33, 128, 128}, {4, 100, 64},
+}
+
 func TestSgemmMatchesReference(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	shapes := []struct{ m, n, k int }{
-		{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {3, 4, 0}, {17, 33, 65}, {64, 64, 64}, {1, 128, 64}, {31, 1, 128},
-	}
-	for _, sh := range shapes {
-		for _, transA := range []bool{false, true} {
-			for _, transB := range []bool{false, true} {
-				for _, ab := range [][2]float32{{1, 0}, {0.5, 1}, {-2, 0.25}, {0, 3}} {
-					alpha, beta := ab[0], ab[1]
-					m, n, k := sh.m, sh.n, sh.k
-					aRows, aCols := m, k
-					if transA {
-						aRows, aCols = k, m
+	forEachKernel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(1, 2))
+		for _, sh := range testShapes {
+			for _, transA := range []bool{false, true} {
+				for _, transB := range []bool{false, true} {
+					for _, ab := range [][2]float32{{1, 0}, {0.5, 1}, {-2, 0.25}} {
+						p := newProduct(r, transA, transB, sh.m, sh.n, sh.k, ab[0], ab[1])
+						p.check(t, p.run(Sgemm))
 					}
-					bRows, bCols := k, n
-					if transB {
-						bRows, bCols = n, k
-					}
-					lda, ldb, ldc := aCols+3, bCols+1, n+2
-					a := randSlice(r, max(aRows*lda, 1))
-					b := randSlice(r, max(bRows*ldb, 1))
-					c := randSlice(r, m*ldc)
-					want := refGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-					Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-					for i := 0; i < m; i++ {
-						for j := 0; j < n; j++ {
-							got, w := float64(c[i*ldc+j]), want[i*n+j]
-							if math.Abs(got-w) > 1e-4*(1+math.Abs(w))*math.Sqrt(float64(k+1)) {
-								t.Fatalf("m=%d n=%d k=%d transA=%v transB=%v alpha=%v beta=%v: C[%d,%d]=%v, want %v",
-									m, n, k, transA, transB, alpha, beta, i, j, got, w)
-							}
+				}
+			}
+		}
+	})
+}
+
+// TestSgemmDeterministic checks that results are bit-identical whatever GOMAXPROCS is, and
+// that SgemmSerial gives the same bits as Sgemm.
+func TestSgemmDeterministic(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	forEachKernel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(5, 6))
+		shapes := []struct{ m, n, k int }{{1, 3000, 300}, {3000, 1, 300}, {200, 190, 300}, {9, 700, 130}, {130, 40, 70}}
+		for _, sh := range shapes {
+			for _, transA := range []bool{false, true} {
+				for _, transB := range []bool{false, true} {
+					p := newProduct(r, transA, transB, sh.m, sh.n, sh.k, 1.5, 0.5)
+					want := p.run(SgemmSerial)
+					for _, procs := range []int{1, 2, 3} {
+						runtime.GOMAXPROCS(procs)
+						if got := p.run(Sgemm); !slices.Equal(got, want) {
+							t.Fatalf("%s with GOMAXPROCS=%d differs from SgemmSerial", p, procs)
 						}
 					}
+				}
+			}
+		}
+	})
+}
+
+// TestSgemmSpecialScalars checks BLAS's rules: C is not read when beta is 0, and A and B
+// are not read when alpha is 0 or k is 0.
+func TestSgemmSpecialScalars(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, tc := range []struct {
+		name        string
+		m, n, k     int
+		alpha, beta float32
+		a, b, c     float32 // value of every element
+		want        float32
+	}{
+		{"beta 0 ignores NaN in C", 20, 20, 3, 1, 0, 1, 2, nan, 6},
+		{"beta 0 ignores NaN in C, m=1", 1, 20, 3, 1, 0, 1, 2, nan, 6},
+		{"alpha 0 ignores NaN in A", 20, 20, 3, 0, 2, nan, 1, 3, 6},
+		{"alpha 0 and beta 0 clear C", 20, 20, 3, 0, 0, 1, 1, nan, 0},
+		{"k 0 scales C", 20, 20, 0, 1, 0.5, 1, 1, 4, 2},
+		{"negative zero beta", 20, 20, 3, 1, float32(math.Copysign(0, -1)), 1, 1, nan, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fill := func(n int, v float32) []float32 {
+				s := make([]float32, max(n, 1))
+				for i := range s {
+					s[i] = v
+				}
+				return s
+			}
+			a, b, c := fill(tc.m*tc.k, tc.a), fill(tc.k*tc.n, tc.b), fill(tc.m*tc.n, tc.c)
+			Sgemm(false, false, tc.m, tc.n, tc.k, tc.alpha, a, max(tc.k, 1), b, tc.n, tc.beta, c, tc.n)
+			for i, v := range c {
+				if v != tc.want {
+					t.Fatalf("C[%d] = %v, want %v", i, v, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestSgemmBadArguments(t *testing.T) {
+	s := make([]float32, 12)
+	for _, tc := range []struct {
+		name string
+		call func()
+		want string
+	}{
+		{"negative m", func() { Sgemm(false, false, -1, 2, 2, 1, s, 2, s, 2, 0, s, 2) }, "gemm: m < 0"},
+		{"negative n", func() { Sgemm(false, false, 2, -1, 2, 1, s, 2, s, 2, 0, s, 2) }, "gemm: n < 0"},
+		{"negative k", func() { Sgemm(false, false, 2, 2, -1, 1, s, 2, s, 2, 0, s, 2) }, "gemm: k < 0"},
+		{"lda too small", func() { Sgemm(false, false, 2, 2, 3, 1, s, 2, s, 2, 0, s, 2) }, "gemm: lda smaller than the number of columns of A"},
+		{"lda too small transA", func() { Sgemm(true, false, 3, 2, 2, 1, s, 2, s, 2, 0, s, 2) }, "gemm: lda smaller than the number of columns of A"},
+		{"ldb too small transB", func() { Sgemm(false, true, 2, 2, 3, 1, s, 3, s, 2, 0, s, 2) }, "gemm: ldb smaller than the number of columns of B"},
+		{"ldc too small", func() { Sgemm(false, false, 2, 3, 2, 1, s, 2, s, 3, 0, s, 2) }, "gemm: ldc smaller than n"},
+		{"A too short", func() { Sgemm(false, false, 4, 2, 4, 1, s, 4, s, 2, 0, s, 2) }, "gemm: A is shorter than its rows and stride imply"},
+		{"B too short", func() { Sgemm(false, false, 2, 4, 4, 1, s, 4, s, 4, 0, s, 4) }, "gemm: B is shorter than its rows and stride imply"},
+		{"C too short", func() { Sgemm(false, false, 4, 4, 1, 1, s, 1, s, 4, 0, s, 4) }, "gemm: C is shorter than its rows and stride imply"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if got := recover(); got != tc.want {
+					t.Fatalf("panic %v, want %q", got, tc.want)
+				}
+			}()
+			tc.call()
+		})
+	}
+}
+
+func TestParallelFor(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 3} {
+		runtime.GOMAXPROCS(procs)
+		for _, n := range []int{0, 1, 2, 5, 100} {
+			hits := make([]atomic.Int32, n)
+			ParallelFor(n, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					hits[i].Add(1)
+				}
+			})
+			for i := range hits {
+				if h := hits[i].Load(); h != 1 {
+					t.Fatalf("GOMAXPROCS=%d n=%d: index %d visited %d times", procs, n, i, h)
 				}
 			}
 		}

@@ -1,0 +1,63 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// benchShapes are the square sizes of the speed goal and the products of a small
+// transformer (width 256/512, MLP 1024/1536, head_dim 64, 128 tokens, generation with m=1).
+var benchShapes = []struct {
+	name           string
+	transA, transB bool
+	m, n, k        int
+}{
+	{"square256", false, false, 256, 256, 256},
+	{"square512", false, false, 512, 512, 512},
+	{"square1024", false, false, 1024, 1024, 1024},
+	{"square1024_NT", false, true, 1024, 1024, 1024},
+	{"square1024_TN", true, false, 1024, 1024, 1024},
+	{"xWt_512x1536x512", false, true, 512, 1536, 512},  // x·Wᵀ, MLP up-projection
+	{"dYW_512x512x1536", false, false, 512, 512, 1536}, // dX = dY·W
+	{"dYtX_1536x512x512", true, false, 1536, 512, 512}, // dW += dYᵀ·X
+	{"QKt_128x128x64", false, true, 128, 128, 64},      // attention scores, one head
+	{"PV_128x64x128", false, false, 128, 64, 128},      // attention output, one head
+	{"gen_xWt_1x1536x512", false, true, 1, 1536, 512},  // generation, one token
+	{"gen_QKt_1x256x64", false, true, 1, 256, 64},      // generation with a KV cache
+	{"gen_PV_1x64x256", false, false, 1, 64, 256},
+}
+
+// BenchmarkSgemm reports GFLOP/s of Sgemm at the benchShapes.
+func BenchmarkSgemm(b *testing.B) {
+	for _, s := range benchShapes {
+		b.Run(s.name, func(b *testing.B) {
+			r := rand.New(rand.NewPCG(3, 4))
+			a := randSlice(r, s.m*s.k)
+			bm := randSlice(r, s.k*s.n)
+			c := randSlice(r, s.m*s.n)
+			lda, ldb := s.k, s.n
+			if s.transA {
+				lda = s.m
+			}
+			if s.transB {
+				ldb = s.k
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
+			}
+			b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+func ExampleSgemm() {
+	// C (2×2) = A (2×3) · Bᵀ, with B stored 2×3 as weights are (out × in).
+	a := []float32{1, 2, 3, 4, 5, 6}
+	b := []float32{1, 0, 1, 0, 1, 0}
+	c := make([]float32, 4)
+	Sgemm(false, true, 2, 2, 3, 1, a, 3, b, 3, 0, c, 2)
+	fmt.Println(c)
+	// Output: [4 2 10 5]
+}

@@ -1,0 +1,304 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// One step p of the 6×16 micro-kernel: B row p of the panel in Y12:Y13, A column p of the
+// panel broadcast two rows at a time; accumulators Y0..Y11 hold rows 0..5 of the tile.
+#define KSTEP(aoff, boff) \
+	VMOVUPS boff(BX), Y12 \
+	VMOVUPS boff+32(BX), Y13 \
+	VBROADCASTSS aoff(AX), Y14 \
+	VBROADCASTSS aoff+4(AX), Y15 \
+	VFMADD231PS Y12, Y14, Y0 \
+	VFMADD231PS Y13, Y14, Y1 \
+	VFMADD231PS Y12, Y15, Y2 \
+	VFMADD231PS Y13, Y15, Y3 \
+	VBROADCASTSS aoff+8(AX), Y14 \
+	VBROADCASTSS aoff+12(AX), Y15 \
+	VFMADD231PS Y12, Y14, Y4 \
+	VFMADD231PS Y13, Y14, Y5 \
+	VFMADD231PS Y12, Y15, Y6 \
+	VFMADD231PS Y13, Y15, Y7 \
+	VBROADCASTSS aoff+16(AX), Y14 \
+	VBROADCASTSS aoff+20(AX), Y15 \
+	VFMADD231PS Y12, Y14, Y8 \
+	VFMADD231PS Y13, Y14, Y9 \
+	VFMADD231PS Y12, Y15, Y10 \
+	VFMADD231PS Y13, Y15, Y11
+
+// Row update with beta: C = alpha*acc + beta*C (alpha in Y14, beta in Y15).
+#define STOREBETA(lo, hi) \
+	VMULPS (R8), Y15, Y12 \
+	VFMADD231PS lo, Y14, Y12 \
+	VMOVUPS Y12, (R8) \
+	VMULPS 32(R8), Y15, Y13 \
+	VFMADD231PS hi, Y14, Y13 \
+	VMOVUPS Y13, 32(R8) \
+	ADDQ DX, R8
+
+// Row update without beta: C = alpha*acc.
+#define STORE(lo, hi) \
+	VMULPS lo, Y14, lo \
+	VMOVUPS lo, (R8) \
+	VMULPS hi, Y14, hi \
+	VMOVUPS hi, 32(R8) \
+	ADDQ DX, R8
+
+// func kernel6x16AVX2(kc int, pa, pb, c *float32, ldc int, alpha, beta float32)
+TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX
+	MOVQ pa+8(FP), AX
+	MOVQ pb+16(FP), BX
+	MOVQ c+24(FP), R8
+	MOVQ ldc+32(FP), DX
+	SHLQ $2, DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ CX, R9
+	SHRQ $2, R9
+	JZ   k1
+
+k4:
+	KSTEP(0, 0)
+	KSTEP(24, 64)
+	KSTEP(48, 128)
+	KSTEP(72, 192)
+	ADDQ $96, AX
+	ADDQ $256, BX
+	DECQ R9
+	JNZ  k4
+
+k1:
+	ANDQ $3, CX
+	JZ   update
+
+k1loop:
+	KSTEP(0, 0)
+	ADDQ $24, AX
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  k1loop
+
+update:
+	VBROADCASTSS alpha+40(FP), Y14
+	MOVL beta+44(FP), R9
+	ANDL $0x7fffffff, R9
+	JZ   nobeta
+	VBROADCASTSS beta+44(FP), Y15
+	STOREBETA(Y0, Y1)
+	STOREBETA(Y2, Y3)
+	STOREBETA(Y4, Y5)
+	STOREBETA(Y6, Y7)
+	STOREBETA(Y8, Y9)
+	STOREBETA(Y10, Y11)
+	VZEROUPPER
+	RET
+
+nobeta:
+	STORE(Y0, Y1)
+	STORE(Y2, Y3)
+	STORE(Y4, Y5)
+	STORE(Y6, Y7)
+	STORE(Y8, Y9)
+	STORE(Y10, Y11)
+	VZEROUPPER
+	RET
+
+// Horizontal sum of the 8 lanes of Y register y into the low lane of X register x, using X8.
+#define HSUM(y, x) \
+	VEXTRACTF128 $1, y, X8 \
+	VADDPS X8, x, x \
+	VMOVHLPS x, x, X8 \
+	VADDPS X8, x, x \
+	VMOVSHDUP x, X8 \
+	VADDSS X8, x, x
+
+// func dot4AVX2(k int, x, r0, r1, r2, r3, out *float32)
+TEXT ·dot4AVX2(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ r0+16(FP), R8
+	MOVQ r1+24(FP), R9
+	MOVQ r2+32(FP), R10
+	MOVQ r3+40(FP), R11
+	MOVQ out+48(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	XORQ AX, AX
+	MOVQ CX, BX
+	ANDQ $-16, BX
+	JZ   dtail8
+
+dloop16:
+	VMOVUPS (SI)(AX*4), Y8
+	VMOVUPS 32(SI)(AX*4), Y9
+	VFMADD231PS (R8)(AX*4), Y8, Y0
+	VFMADD231PS 32(R8)(AX*4), Y9, Y1
+	VFMADD231PS (R9)(AX*4), Y8, Y2
+	VFMADD231PS 32(R9)(AX*4), Y9, Y3
+	VFMADD231PS (R10)(AX*4), Y8, Y4
+	VFMADD231PS 32(R10)(AX*4), Y9, Y5
+	VFMADD231PS (R11)(AX*4), Y8, Y6
+	VFMADD231PS 32(R11)(AX*4), Y9, Y7
+	ADDQ $16, AX
+	CMPQ AX, BX
+	JLT  dloop16
+
+dtail8:
+	MOVQ CX, BX
+	SUBQ AX, BX
+	CMPQ BX, $8
+	JLT  dtail1
+	VMOVUPS (SI)(AX*4), Y8
+	VFMADD231PS (R8)(AX*4), Y8, Y0
+	VFMADD231PS (R9)(AX*4), Y8, Y2
+	VFMADD231PS (R10)(AX*4), Y8, Y4
+	VFMADD231PS (R11)(AX*4), Y8, Y6
+	ADDQ $8, AX
+
+dtail1:
+	CMPQ AX, CX
+	JGE  dreduce
+	VMOVSS (SI)(AX*4), X8
+	VFMADD231SS (R8)(AX*4), X8, X10
+	VFMADD231SS (R9)(AX*4), X8, X11
+	VFMADD231SS (R10)(AX*4), X8, X12
+	VFMADD231SS (R11)(AX*4), X8, X13
+	INCQ AX
+	JMP  dtail1
+
+dreduce:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y5, Y4, Y4
+	VADDPS Y7, Y6, Y6
+	HSUM(Y0, X0)
+	HSUM(Y2, X2)
+	HSUM(Y4, X4)
+	HSUM(Y6, X6)
+	VADDSS X10, X0, X0
+	VADDSS X11, X2, X2
+	VADDSS X12, X4, X4
+	VADDSS X13, X6, X6
+	VMOVSS X0, (DI)
+	VMOVSS X2, 4(DI)
+	VMOVSS X4, 8(DI)
+	VMOVSS X6, 12(DI)
+	VZEROUPPER
+	RET
+
+// func sumRowsAVX2(k int, x, mat *float32, ld int, out *float32, n int)
+TEXT ·sumRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ mat+16(FP), R10
+	MOVQ ld+24(FP), DX
+	SHLQ $2, DX
+	MOVQ out+32(FP), DI
+	MOVQ n+40(FP), BX
+
+scol64:
+	CMPQ BX, $64
+	JLT  scol8
+	MOVQ k+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ R10, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+sloop64:
+	VBROADCASTSS (SI), Y15
+	VFMADD231PS (R8), Y15, Y0
+	VFMADD231PS 32(R8), Y15, Y1
+	VFMADD231PS 64(R8), Y15, Y2
+	VFMADD231PS 96(R8), Y15, Y3
+	VFMADD231PS 128(R8), Y15, Y4
+	VFMADD231PS 160(R8), Y15, Y5
+	VFMADD231PS 192(R8), Y15, Y6
+	VFMADD231PS 224(R8), Y15, Y7
+	ADDQ $4, SI
+	ADDQ DX, R8
+	DECQ CX
+	JNZ  sloop64
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	ADDQ $256, R10
+	ADDQ $256, DI
+	SUBQ $64, BX
+	JMP  scol64
+
+scol8:
+	CMPQ BX, $8
+	JLT  scol1
+	MOVQ k+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ R10, R8
+	VXORPS Y0, Y0, Y0
+
+sloop8:
+	VBROADCASTSS (SI), Y15
+	VFMADD231PS (R8), Y15, Y0
+	ADDQ $4, SI
+	ADDQ DX, R8
+	DECQ CX
+	JNZ  sloop8
+	VMOVUPS Y0, (DI)
+	ADDQ $32, R10
+	ADDQ $32, DI
+	SUBQ $8, BX
+	JMP  scol8
+
+scol1:
+	TESTQ BX, BX
+	JZ   sdone
+	MOVQ k+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ R10, R8
+	VXORPS X0, X0, X0
+
+sloop1:
+	VMOVSS (SI), X15
+	VFMADD231SS (R8), X15, X0
+	ADDQ $4, SI
+	ADDQ DX, R8
+	DECQ CX
+	JNZ  sloop1
+	VMOVSS X0, (DI)
+	ADDQ $4, R10
+	ADDQ $4, DI
+	DECQ BX
+	JMP  scol1
+
+sdone:
+	VZEROUPPER
+	RET

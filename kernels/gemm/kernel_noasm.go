@@ -1,0 +1,14 @@
+//go:build noasm || !amd64
+
+package gemm
+
+// kernel is the micro-kernel; see kernelGo.
+func kernel(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
+	kernelGo(kc, pa, pb, c, ldc, alpha, beta)
+}
+
+// dotRows sets out[r] = Σ_p x[p]·mat[r*ld+p] for r < len(out).
+func dotRows(k int, x, mat []float32, ld int, out []float32) { dotRowsGo(k, x, mat, ld, out) }
+
+// sumRows sets out[j] = Σ_p x[p]·mat[p*ld+j] for j < len(out).
+func sumRows(k int, x, mat []float32, ld int, out []float32) { sumRowsGo(k, x, mat, ld, out) }

@@ -1,0 +1,52 @@
+package gemm
+
+import (
+	"runtime"
+	"sync"
+)
+
+// minFlopsPerWorker is the least work (in floating-point operations) worth a goroutine.
+const minFlopsPerWorker = 1 << 18
+
+// maxWorkers is the number of goroutines a product may use.
+func maxWorkers() int { return runtime.GOMAXPROCS(0) }
+
+// workersFor returns how many of at most maxW goroutines a product of the given flop count uses.
+func workersFor(maxW, flops int) int {
+	return max(1, min(maxW, flops/minFlopsPerWorker))
+}
+
+// split returns worker w's share [lo, hi) of n units divided as evenly as possible among
+// workers contiguous ranges.
+func split(n, workers, w int) (lo, hi int) {
+	return n * w / workers, n * (w + 1) / workers
+}
+
+// parallel runs f(0..workers-1), f(0) on the calling goroutine, and waits for all of them.
+func parallel(workers int, f func(w int)) {
+	if workers == 1 {
+		f(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Go(func() { f(w) })
+	}
+	f(0)
+	wg.Wait()
+}
+
+// ParallelFor calls body(lo, hi) on disjoint ranges that cover [0, n), on up to GOMAXPROCS
+// goroutines, and returns when all calls have returned. The ranges are contiguous and depend
+// on GOMAXPROCS, so body must compute each index the same way whatever range holds it (for
+// example with SgemmSerial per index); then results do not depend on the thread count.
+func ParallelFor(n int, body func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	workers := min(n, maxWorkers())
+	parallel(workers, func(w int) {
+		lo, hi := split(n, workers, w)
+		body(lo, hi)
+	})
+}
