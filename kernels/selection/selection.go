@@ -1,0 +1,282 @@
+// Package selection decides which tokens of a ragged batch get a policy
+// gradient: the top-ρ highest-entropy tokens (the "forking" tokens), the
+// bottom-ρ, a seeded random ρ, or all of them.
+//
+// Two rules turn ρ into a cut, because public code disagrees:
+//
+//   - TopK keeps exactly k = max(1, ⌈ρ·n⌉) of the n valid tokens, computed as
+//     max(1, int(n·ρ + 0.9999)) like the paper's released code (the 0.9999
+//     absorbs floating-point noise such as 10·0.3 = 3.0000000000000004). Ties
+//     at the cut are broken deterministically: higher entropy first, then the
+//     earlier sequence, then the earlier position.
+//   - Quantile keeps every valid token whose entropy is ≥ the linearly
+//     interpolated (1−ρ)-quantile of the valid entropies, like TRL's
+//     get_high_entropy_mask and torch.quantile; ties at the cut are all kept.
+//
+// Bottom-ρ is defined as the valid tokens that top-(1−ρ) leaves out, so top-ρ
+// and bottom-(1−ρ) always partition the valid tokens exactly, under both rules.
+// Random-ρ keeps as many tokens as top-ρ would, drawn uniformly without
+// replacement from the valid tokens by a PCG stream seeded with Options.Seed.
+//
+// The cut is found by radix select on the order-preserving bits of the
+// float32 entropies: expected O(n) work, no sort. Tokens whose entropy is NaN
+// are treated as invalid.
+package selection
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Mode is which tokens a selection keeps.
+type Mode int
+
+const (
+	// Top keeps the highest-entropy ρ of the valid tokens.
+	Top Mode = iota
+	// Bottom keeps the valid tokens that Top with 1−ρ leaves out.
+	Bottom
+	// Random keeps as many valid tokens as Top would, chosen uniformly at random.
+	Random
+	// All keeps every valid token (ρ is ignored).
+	All
+)
+
+var modeNames = []string{"top", "bottom", "random", "all"}
+
+// String returns the mode's name as recipes spell it: top, bottom, random or all.
+func (m Mode) String() string {
+	if m >= 0 && int(m) < len(modeNames) {
+		return modeNames[m]
+	}
+	return fmt.Sprintf("Mode(%d)", int(m))
+}
+
+// ParseMode returns the mode named s (top, bottom, random or all).
+func ParseMode(s string) (Mode, error) {
+	for i, n := range modeNames {
+		if s == n {
+			return Mode(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown selection mode %q: want top, bottom, random or all", s)
+}
+
+// Rule is how ρ becomes a cut.
+type Rule int
+
+const (
+	// TopK keeps exactly max(1, ⌈ρn⌉) tokens with a deterministic tie-break.
+	TopK Rule = iota
+	// Quantile keeps every token at or above the interpolated (1−ρ)-quantile.
+	Quantile
+)
+
+var ruleNames = []string{"topk", "quantile"}
+
+// String returns the rule's name as recipes spell it: topk or quantile.
+func (r Rule) String() string {
+	if r >= 0 && int(r) < len(ruleNames) {
+		return ruleNames[r]
+	}
+	return fmt.Sprintf("Rule(%d)", int(r))
+}
+
+// ParseRule returns the rule named s (topk or quantile).
+func ParseRule(s string) (Rule, error) {
+	for i, n := range ruleNames {
+		if s == n {
+			return Rule(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown selection rule %q: want topk or quantile", s)
+}
+
+// Options configure one selection.
+type Options struct {
+	Mode Mode
+	Rule Rule
+	Rho  float64 // fraction in [0, 1]; values outside are clamped
+	Seed uint64  // the random stream of Random
+}
+
+// Result reports what a selection did.
+type Result struct {
+	// Threshold is the entropy cut of Top and Bottom: the k-th largest valid
+	// entropy under TopK, the interpolated quantile under Quantile (for Bottom,
+	// the cut of the complementary Top). It is 0 for All, for Random and for an
+	// empty valid set.
+	Threshold float64
+	Selected  int // tokens given weight 1
+	Valid     int // valid tokens (mask true, entropy not NaN)
+}
+
+// Select writes a 0/1 weight per token of a ragged batch (weights[i] has
+// len(entropies[i])). mask[i][j] marks valid tokens; nil mask = all valid.
+// Invalid tokens get weight 0. An empty valid set selects nothing.
+func Select(weights [][]float32, entropies [][]float32, mask [][]bool, opt Options) Result {
+	var s Selector
+	return s.Select(weights, entropies, mask, opt)
+}
+
+// Selector does what Select does, keeping its scratch memory between calls.
+// The zero value is ready to use; a Selector must not be used concurrently.
+type Selector struct {
+	vals   []float32 // valid entropies in batch order
+	keys   []uint32  // radix-select candidates
+	chosen []bool    // Random: per valid token
+	order  []int32   // Random: Fisher–Yates permutation
+}
+
+// Select is the scratch-reusing form of the package-level Select.
+func (s *Selector) Select(weights [][]float32, entropies [][]float32, mask [][]bool, opt Options) Result {
+	checkShapes(weights, entropies, mask)
+	s.vals = s.vals[:0]
+	for i, row := range entropies {
+		for j, e := range row {
+			if valid(mask, i, j, e) {
+				s.vals = append(s.vals, e+0) // +0 turns −0 into +0
+			}
+		}
+	}
+	n := len(s.vals)
+	rho := min(max(opt.Rho, 0), 1)
+	if math.IsNaN(opt.Rho) {
+		rho = 0
+	}
+	res := Result{Valid: n}
+	if n == 0 {
+		zero(weights)
+		return res
+	}
+	switch opt.Mode {
+	case All:
+		res.Selected = s.mark(weights, entropies, mask, func(float32) bool { return true })
+	case Top, Bottom:
+		topRho, keep := rho, float32(1)
+		if opt.Mode == Bottom {
+			topRho, keep = 1-rho, 0
+		}
+		var top func(e float32) bool
+		res.Threshold, top = s.topCut(topRho, opt.Rule)
+		res.Selected = s.mark(weights, entropies, mask, func(e float32) bool {
+			return top(e) == (keep == 1)
+		})
+	case Random:
+		c := TopKCount(n, rho)
+		if opt.Rule == Quantile {
+			thr := s.Quantile(s.vals, 1-rho)
+			c = 0
+			for _, e := range s.vals {
+				if float64(e) >= thr {
+					c++
+				}
+			}
+		}
+		s.pickRandom(n, c, opt.Seed)
+		t := 0
+		res.Selected = s.mark(weights, entropies, mask, func(float32) bool {
+			t++
+			return s.chosen[t-1]
+		})
+	default:
+		panic("selection: unknown mode")
+	}
+	return res
+}
+
+// topCut returns the cut of top-ρ over s.vals and a predicate that, called on
+// the valid entropies in batch order, says which are kept.
+func (s *Selector) topCut(rho float64, rule Rule) (float64, func(e float32) bool) {
+	switch rule {
+	case TopK:
+		k := TopKCount(len(s.vals), rho)
+		v, above := s.KthLargest(s.vals, k)
+		ties := k - above // tokens equal to v to keep, earliest first
+		return float64(v), func(e float32) bool {
+			if e > v {
+				return true
+			}
+			if e == v && ties > 0 {
+				ties--
+				return true
+			}
+			return false
+		}
+	case Quantile:
+		thr := s.Quantile(s.vals, 1-rho)
+		return thr, func(e float32) bool { return float64(e) >= thr }
+	}
+	panic("selection: unknown rule")
+}
+
+// mark writes keep(e) as 0/1 for every valid token in batch order, 0 for the
+// others, and returns how many it kept.
+func (s *Selector) mark(weights, entropies [][]float32, mask [][]bool, keep func(e float32) bool) int {
+	n := 0
+	for i, row := range entropies {
+		w := weights[i]
+		for j, e := range row {
+			w[j] = 0
+			if valid(mask, i, j, e) && keep(e+0) {
+				w[j] = 1
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// pickRandom sets s.chosen[0:n] to c true values at uniformly random places.
+func (s *Selector) pickRandom(n, c int, seed uint64) {
+	s.chosen = resize(s.chosen, n)
+	clear(s.chosen)
+	s.order = resize(s.order, n)
+	for i := range s.order {
+		s.order[i] = int32(i)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x666f726b726c)) // second word: a fixed stream id
+	for i := range c {
+		j := i + rng.IntN(n-i)
+		s.order[i], s.order[j] = s.order[j], s.order[i]
+		s.chosen[s.order[i]] = true
+	}
+}
+
+// TopKCount returns the number of tokens the TopK rule keeps out of n valid
+// ones: max(1, int(n·ρ + 0.9999)), at most n, and 0 when n is 0.
+func TopKCount(n int, rho float64) int {
+	if n == 0 {
+		return 0
+	}
+	return min(max(1, int(float64(n)*rho+0.9999)), n)
+}
+
+func valid(mask [][]bool, i, j int, e float32) bool {
+	return (mask == nil || mask[i][j]) && e == e
+}
+
+func zero(weights [][]float32) {
+	for _, w := range weights {
+		clear(w)
+	}
+}
+
+func checkShapes(weights, entropies [][]float32, mask [][]bool) {
+	if len(weights) != len(entropies) || (mask != nil && len(mask) != len(entropies)) {
+		panic("selection: weights, entropies and mask must have the same number of rows")
+	}
+	for i, row := range entropies {
+		if len(weights[i]) != len(row) || (mask != nil && len(mask[i]) != len(row)) {
+			panic("selection: weights, entropies and mask rows must have the same lengths")
+		}
+	}
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
