@@ -4,8 +4,13 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/forkrl/forkrl/kernels/selection"
 )
 
 // The example scripts in examples/hooks, run as a recipe would run them.
@@ -108,6 +113,36 @@ func BenchmarkReward512(b *testing.B) {
 		for range 512 {
 			if _, err := s.Reward(context.Background(), 0, sample); err != nil {
 				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestExampleTopRhoMatchesSelector: the Starlark top-ρ selector gives the
+// same mask as the built-in kernel, for both rules, on random ragged batches
+// with ties and masked tokens.
+func TestExampleTopRhoMatchesSelector(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, rule := range []selection.Rule{selection.TopK, selection.Quantile} {
+		src, err := os.ReadFile(filepath.Join("..", "..", "examples", "hooks", "top_rho.star"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := strings.Replace(string(src), `RULE = "topk"`, `RULE = "`+rule.String()+`"`, 1)
+		s := mustLoad(t, script)
+		for trial := range 200 {
+			b := randomBatch(r)
+			got, err := s.Select(context.Background(), b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([][]float32, len(b.Entropies))
+			for i := range want {
+				want[i] = make([]float32, len(b.Entropies[i]))
+			}
+			selection.Select(want, b.Entropies, b.Masks, selection.Options{Mode: selection.Top, Rule: rule, Rho: b.Rho})
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("rule %s, trial %d, rho %v:\n starlark %v\n kernel   %v\n entropies %v\n masks %v", rule, trial, b.Rho, got, want, b.Entropies, b.Masks)
 			}
 		}
 	}
