@@ -1,0 +1,47 @@
+// Package plugin is forkrl's plugin host: it opens backends, verifiers and
+// selectors, built in or external, and keeps them from hurting the host.
+//
+// A host opens one instance per recipe block and calls it through the kind's
+// interface:
+//
+//	inst, err := plugin.Open(ctx, plugin.Spec{Kind: pluginapi.KindSelector, Name: "entropy", Label: "top20"})
+//	if err != nil { ... }           // *plugin.OpenError: names the plugin, says what to do
+//	defer inst.Close()
+//	sel := inst.Selector()           // selector.Selector; Backend(), Verifier() for the other kinds
+//	_, err = sel.Configure(ctx, pluginapi.ConfigureRequest{Settings: ...})
+//	resp, err := sel.Select(ctx, req) // err: *plugin.CallError naming plugin, call and last stderr lines
+//
+// and calls CloseAll before it exits.
+//
+// # Where plugins run
+//
+// Built-in plugins are compiled into the forkrl binary and registered with
+// Register (cmd/forkrl/builtins.go holds the list). By default (Isolation
+// Process) a built-in runs in its own process: the host re-executes its own
+// binary as `forkrl plugin serve KIND NAME` (ServeArgs, ServeCommand), so
+// `go run ./cmd/forkrl` needs no build step. Isolation Inproc runs a built-in
+// inside the host through the same interface and the same guard.
+//
+// External plugins are executables named by Spec.Source whose main calls
+// Serve. They are started only when the file's sha256 equals Spec.SHA256
+// (checked by the host and again by go-plugin's SecureConfig).
+//
+// # Containment
+//
+//   - Every call is bounded by Spec.CallTimeout. A plugin that crashes or
+//     hangs gives a *CallError that names the plugin, the call and quotes the
+//     last lines of its stderr; a hung plugin is stopped. A panic in an
+//     in-process plugin becomes a *CallError too.
+//   - The plugin's stderr, and its stdout after the handshake, go to
+//     Spec.Log line by line, prefixed with "[kind label] ".
+//   - Serve keeps stdout clean before the handshake: file descriptor 1 is
+//     pointed at stderr, and only go-plugin's handshake line reaches the host.
+//   - Plugin processes die with the host: CloseAll stops them, and on Linux
+//     they are started with Pdeathsig = SIGKILL from a thread that lives as
+//     long as the host, so even a SIGKILLed host leaves no orphan.
+//   - gRPC message limits are raised to pluginapi.MaxMessageBytes on both
+//     sides, with flow-control windows sized for tensors of tens of MiB.
+//   - Refusals — unknown built-in, missing or non-executable binary, missing
+//     or wrong sha256, bad handshake (anything but the handshake line on
+//     stdout), another protocol version — are *OpenError values.
+package plugin

@@ -1,0 +1,105 @@
+package plugin
+
+import (
+	"context"
+
+	"github.com/forkrl/forkrl/framework/pluginapi"
+	"github.com/forkrl/forkrl/framework/pluginapi/backend"
+	"github.com/forkrl/forkrl/framework/pluginapi/selector"
+	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
+)
+
+// guard wraps a kind implementation (in process, or a gRPC client) so that
+// every call goes through call: deadline, panic recovery, errors naming the
+// plugin and the call.
+func guard(in *Instance, impl any) any {
+	base := guardedBase{in, impl.(pluginapi.Plugin)}
+	switch in.Spec.Kind {
+	case pluginapi.KindBackend:
+		return guardedBackend{base, impl.(backend.Backend)}
+	case pluginapi.KindVerifier:
+		return guardedVerifier{base, impl.(verifier.Verifier)}
+	default:
+		return guardedSelector{base, impl.(selector.Selector)}
+	}
+}
+
+type guardedBase struct {
+	in   *Instance
+	impl pluginapi.Plugin
+}
+
+func (g guardedBase) Info(ctx context.Context) (pluginapi.Info, error) {
+	return call(ctx, g.in, "Info", struct{}{}, func(ctx context.Context, _ struct{}) (pluginapi.Info, error) {
+		return g.impl.Info(ctx)
+	})
+}
+
+func (g guardedBase) Configure(ctx context.Context, req pluginapi.ConfigureRequest) (pluginapi.ConfigureResponse, error) {
+	return call(ctx, g.in, "Configure", req, g.impl.Configure)
+}
+
+type guardedSelector struct {
+	guardedBase
+	impl selector.Selector
+}
+
+func (g guardedSelector) Select(ctx context.Context, req selector.SelectRequest) (selector.SelectResponse, error) {
+	return call(ctx, g.in, "Select", req, g.impl.Select)
+}
+
+type guardedVerifier struct {
+	guardedBase
+	impl verifier.Verifier
+}
+
+func (g guardedVerifier) Verify(ctx context.Context, req verifier.VerifyRequest) (verifier.VerifyResponse, error) {
+	return call(ctx, g.in, "Verify", req, g.impl.Verify)
+}
+
+type guardedBackend struct {
+	guardedBase
+	impl backend.Backend
+}
+
+func (g guardedBackend) Model(ctx context.Context) (backend.ModelInfo, error) {
+	return call(ctx, g.in, "Model", struct{}{}, func(ctx context.Context, _ struct{}) (backend.ModelInfo, error) {
+		return g.impl.Model(ctx)
+	})
+}
+
+func (g guardedBackend) Encode(ctx context.Context, req backend.EncodeRequest) (backend.EncodeResponse, error) {
+	return call(ctx, g.in, "Encode", req, g.impl.Encode)
+}
+
+func (g guardedBackend) Decode(ctx context.Context, req backend.DecodeRequest) (backend.DecodeResponse, error) {
+	return call(ctx, g.in, "Decode", req, g.impl.Decode)
+}
+
+func (g guardedBackend) Generate(ctx context.Context, req backend.GenerateRequest) (backend.GenerateResponse, error) {
+	return call(ctx, g.in, "Generate", req, g.impl.Generate)
+}
+
+func (g guardedBackend) Score(ctx context.Context, req backend.ScoreRequest) (backend.ScoreResponse, error) {
+	return call(ctx, g.in, "Score", req, g.impl.Score)
+}
+
+func (g guardedBackend) Forward(ctx context.Context, req backend.ScoreRequest) (backend.ForwardResponse, error) {
+	return call(ctx, g.in, "Forward", req, g.impl.Forward)
+}
+
+func (g guardedBackend) Backward(ctx context.Context, req backend.BackwardRequest) (backend.BackwardResponse, error) {
+	return call(ctx, g.in, "Backward", req, g.impl.Backward)
+}
+
+func (g guardedBackend) Step(ctx context.Context, req backend.StepRequest) (backend.StepResponse, error) {
+	return call(ctx, g.in, "Step", req, g.impl.Step)
+}
+
+func (g guardedBackend) Save(ctx context.Context, req backend.SaveRequest) (backend.SaveResponse, error) {
+	return call(ctx, g.in, "Save", req, g.impl.Save)
+}
+
+func (g guardedBackend) Load(ctx context.Context, req backend.LoadRequest) (backend.LoadResponse, error) {
+	return call(ctx, g.in, "Load", req, g.impl.Load)
+}

@@ -1,0 +1,104 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	hclog "github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/forkrl/forkrl/framework/pluginapi"
+	"github.com/forkrl/forkrl/framework/pluginapi/backend"
+	"github.com/forkrl/forkrl/framework/pluginapi/selector"
+	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
+)
+
+// Set is what one plugin binary serves: any of the three kinds (nil: not served).
+type Set struct {
+	Backend  backend.Backend
+	Verifier verifier.Verifier
+	Selector selector.Selector
+}
+
+// Serve serves the plugins of set to the forkrl host that started this
+// process, and returns when the host stops it. An external plugin's main
+// calls it and nothing else that prints to stdout: stdout carries the
+// handshake, so Serve sends everything else written to file descriptor 1
+// to stderr, which the host logs under the plugin's name.
+func Serve(set Set) {
+	serve(claimStdout(), set)
+}
+
+// ServeCommand runs `forkrl plugin ARGS`: with ARGS "serve KIND NAME" it
+// serves the built-in plugin and returns the exit code. cmd/forkrl and test
+// binaries that re-execute themselves call it.
+func ServeCommand(args []string) int {
+	handshake := claimStdout() // before New: a constructor that prints must not break the handshake
+	if len(args) != 3 || args[0] != "serve" {
+		fmt.Fprintln(os.Stderr, "usage: forkrl plugin serve KIND NAME (the forkrl host runs this to serve a built-in plugin)")
+		return 2
+	}
+	kind, name := pluginapi.Kind(args[1]), args[2]
+	b, ok := LookupBuiltin(kind, name)
+	if !ok {
+		fmt.Fprintf(os.Stderr, "forkrl plugin serve: no built-in %s named %q (built-in %ss: %s)\n", kind, name, kind, orNone(builtinNames(kind)))
+		return 2
+	}
+	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+		fmt.Fprintln(os.Stderr, "forkrl plugin serve: this command is run by the forkrl host to serve a built-in plugin; it is not meant to be run by hand")
+		return 2
+	}
+	impl := b.New()
+	var set Set
+	switch kind {
+	case pluginapi.KindBackend:
+		set.Backend, ok = impl.(backend.Backend)
+	case pluginapi.KindVerifier:
+		set.Verifier, ok = impl.(verifier.Verifier)
+	case pluginapi.KindSelector:
+		set.Selector, ok = impl.(selector.Selector)
+	}
+	if !ok {
+		fmt.Fprintf(os.Stderr, "forkrl plugin serve: built-in %s %q is a %T, which does not implement the %s interface\n", kind, name, impl, kind)
+		return 1
+	}
+	serve(handshake, set)
+	return 0
+}
+
+// serve runs go-plugin's server with the handshake written to handshake.
+func serve(handshake *os.File, set Set) {
+	base := &pluginapi.BaseServer{}
+	plugins := goplugin.PluginSet{}
+	if set.Backend != nil {
+		plugins[string(pluginapi.KindBackend)] = &backend.GRPCPlugin{Impl: set.Backend, Base: base}
+	}
+	if set.Verifier != nil {
+		plugins[string(pluginapi.KindVerifier)] = &verifier.GRPCPlugin{Impl: set.Verifier, Base: base}
+	}
+	if set.Selector != nil {
+		plugins[string(pluginapi.KindSelector)] = &selector.GRPCPlugin{Impl: set.Selector, Base: base}
+	}
+	os.Stdout = handshake
+	var stdio sync.Once
+	// go-plugin points os.Stdout and os.Stderr at pipes that it streams to the
+	// host asynchronously, which loses the last lines of a plugin that
+	// crashes. By the first call that swap is done; undo it so that both
+	// write straight to the process's stderr, which the host reads to the end.
+	unstream := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		stdio.Do(writeStdioToStderr)
+		return handler(ctx, req)
+	}
+	goplugin.Serve(&goplugin.ServeConfig{
+		HandshakeConfig: Handshake,
+		Plugins:         plugins,
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			opts = append(opts, serverOptions()...)
+			return grpc.NewServer(append(opts, grpc.ChainUnaryInterceptor(unstream))...)
+		},
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "go-plugin", Level: hclog.Warn, Output: os.Stderr}),
+	})
+}

@@ -1,0 +1,122 @@
+package selector
+
+import (
+	"context"
+
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/forkrl/forkrl/framework/pluginapi"
+	pb "github.com/forkrl/forkrl/framework/proto/forkrl/v1"
+)
+
+// GRPCPlugin is the selector kind for go-plugin: on the plugin side it serves
+// Impl, on the host side it dispenses a *GRPCClient.
+type GRPCPlugin struct {
+	goplugin.NetRPCUnsupportedPlugin
+	// Impl is the selector served; only the plugin side sets it.
+	Impl Selector
+	// Base serves Info and Configure for all the kinds of one binary; nil: its own.
+	Base *pluginapi.BaseServer
+}
+
+var _ goplugin.GRPCPlugin = (*GRPCPlugin)(nil)
+
+// GRPCServer registers the selector service (and the base service) on s.
+func (p *GRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
+	if p.Base == nil {
+		p.Base = &pluginapi.BaseServer{}
+	}
+	p.Base.Register(s, pluginapi.KindSelector, p.Impl)
+	pb.RegisterSelectorServer(s, &GRPCServer{Impl: p.Impl})
+	return nil
+}
+
+// GRPCClient returns the host side of the connection, a Selector.
+func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return &GRPCClient{
+		BaseClient: pluginapi.BaseClient{Kind: pluginapi.KindSelector, Client: pb.NewPluginClient(c)},
+		client:     pb.NewSelectorClient(c),
+	}, nil
+}
+
+// GRPCClient is a Selector that calls a plugin over gRPC.
+type GRPCClient struct {
+	pluginapi.BaseClient
+	client pb.SelectorClient
+}
+
+var _ Selector = (*GRPCClient)(nil)
+
+// Select implements Selector.
+func (c *GRPCClient) Select(ctx context.Context, req SelectRequest) (SelectResponse, error) {
+	resp, err := c.client.Select(ctx, SelectRequestToProto(req))
+	if err != nil {
+		return SelectResponse{}, err
+	}
+	w, err := pluginapi.DecodeRagged[float32](resp.GetWeights())
+	if err != nil {
+		return SelectResponse{}, pluginapi.BadResponse("Select", err)
+	}
+	return SelectResponse{
+		Weights:     w,
+		Threshold:   resp.GetThreshold(),
+		Selected:    int(resp.GetSelected()),
+		Diagnostics: pluginapi.DiagnosticsFromProto(resp.GetDiagnostics()),
+	}, nil
+}
+
+// GRPCServer serves a Selector over gRPC.
+type GRPCServer struct {
+	pb.UnimplementedSelectorServer
+	Impl Selector
+}
+
+// Select implements the gRPC service.
+func (s *GRPCServer) Select(ctx context.Context, p *pb.SelectRequest) (*pb.SelectResponse, error) {
+	req, err := SelectRequestFromProto(p)
+	if err != nil {
+		return nil, pluginapi.BadRequest("Select", err)
+	}
+	resp, err := s.Impl.Select(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.SelectResponse{
+		Weights:     pluginapi.EncodeRagged(resp.Weights),
+		Threshold:   resp.Threshold,
+		Selected:    int64(resp.Selected),
+		Diagnostics: pluginapi.DiagnosticsToProto(resp.Diagnostics),
+	}, nil
+}
+
+// SelectRequestToProto converts a request for the wire.
+func SelectRequestToProto(req SelectRequest) *pb.SelectRequest {
+	return &pb.SelectRequest{
+		Entropies:  pluginapi.EncodeRagged(req.Entropies),
+		LogProbs:   pluginapi.EncodeRagged(req.LogProbs),
+		Advantages: pluginapi.EncodeRagged(req.Advantages),
+		Masks:      pluginapi.EncodeRagged(req.Masks),
+		Step:       int64(req.Step),
+		Seed:       req.Seed,
+	}
+}
+
+// SelectRequestFromProto converts a request from the wire.
+func SelectRequestFromProto(p *pb.SelectRequest) (SelectRequest, error) {
+	req := SelectRequest{Step: int(p.GetStep()), Seed: p.GetSeed()}
+	var err error
+	if req.Entropies, err = pluginapi.DecodeRagged[float32](p.GetEntropies()); err != nil {
+		return req, pluginapi.FieldError("entropies", err)
+	}
+	if req.LogProbs, err = pluginapi.DecodeRagged[float32](p.GetLogProbs()); err != nil {
+		return req, pluginapi.FieldError("log_probs", err)
+	}
+	if req.Advantages, err = pluginapi.DecodeRagged[float32](p.GetAdvantages()); err != nil {
+		return req, pluginapi.FieldError("advantages", err)
+	}
+	if req.Masks, err = pluginapi.DecodeRagged[bool](p.GetMasks()); err != nil {
+		return req, pluginapi.FieldError("masks", err)
+	}
+	return req, nil
+}
