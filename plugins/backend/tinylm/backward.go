@@ -1,0 +1,160 @@
+package tinylm
+
+import (
+	"math"
+
+	"github.com/forkrl/forkrl/kernels/logits"
+)
+
+// scratch holds the gradient buffers of a backward pass, reused across calls.
+type scratch struct {
+	dres, dln, dact, dgu, dy, dq, dk, dqkv, dhsel []float32
+	dp                                            [][]float32 // per worker: one row of attention-probability gradients
+}
+
+// backward adds to m.grads the gradient of Σ gLogp·logp + gH·H + gV·value over
+// the targets of the forward pass a. It consumes a's logits.
+func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
+	d := m.dims()
+	b := &a.b
+	n, D, P, G := b.n, d.D, m.params, m.grads
+	if b.m == 0 {
+		return
+	}
+	sc := &m.scratch
+	sc.dres = grow(sc.dres, n*D)
+	sc.dln = grow(sc.dln, n*D)
+	sc.dact = grow(sc.dact, n*d.F)
+	sc.dgu = grow(sc.dgu, n*2*d.F)
+	sc.dy = grow(sc.dy, n*d.H*d.hd)
+	sc.dq = grow(sc.dq, n*d.H*d.hd)
+	sc.dk = grow(sc.dk, n*d.KV*d.hd)
+	sc.dqkv = grow(sc.dqkv, n*d.qkv)
+	sc.dhsel = grow(sc.dhsel, b.m*D)
+	maxLen := 0
+	for _, L := range b.lens {
+		maxLen = max(maxLen, L)
+	}
+	for len(sc.dp) < workers() {
+		sc.dp = append(sc.dp, nil)
+	}
+	for w := range sc.dp {
+		sc.dp[w] = grow(sc.dp[w], maxLen)
+	}
+
+	// Head: logits, then the value head.
+	logits.Backward(a.logits, a.logits, d.V, b.targets, a.temp, gLogp, gH)
+	matmulBackward(sc.dhsel, G[m.lay.lmHead:], a.logits, a.hsel, P[m.lay.lmHead:], b.m, D, d.V, false)
+	if m.lay.valueW >= 0 && gV != nil {
+		w, dw := P[m.lay.valueW:m.lay.valueW+D], G[m.lay.valueW:m.lay.valueW+D]
+		for i, g := range gV {
+			axpy(sc.dhsel[i*D:(i+1)*D], g, w)
+			axpy(dw, g, a.hsel[i*D:(i+1)*D])
+			G[m.lay.valueB] += g
+		}
+	}
+	clear(sc.dln)
+	for s := range b.starts {
+		if b.lens[s] == 0 {
+			continue
+		}
+		r := b.lens[s] - b.prompts[s] + 1
+		first := b.starts[s] + b.prompts[s] - 1
+		copy(sc.dln[first*D:(first+r)*D], sc.dhsel[b.tgtOff[s]*D:(b.tgtOff[s]+r)*D])
+	}
+	clear(sc.dres)
+	rmsnormBackward(sc.dres, G[m.lay.norm:], sc.dln, a.res[d.L*n*D:], P[m.lay.norm:], a.rstdf, n, D)
+
+	for l := d.L - 1; l >= 0; l-- {
+		lp := m.lay.layers[l]
+		x := a.res[l*n*D : (l+1)*n*D]
+		ln1, rstd1 := a.ln1[l*n*D:(l+1)*n*D], a.rstd1[l*n:(l+1)*n]
+		qkv := a.qkv[l*n*d.qkv : (l+1)*n*d.qkv]
+		q, k := a.q[l*n*d.H*d.hd:(l+1)*n*d.H*d.hd], a.k[l*n*d.KV*d.hd:(l+1)*n*d.KV*d.hd]
+		rstdQ, rstdK := a.rstdQ[l*n*d.H:(l+1)*n*d.H], a.rstdK[l*n*d.KV:(l+1)*n*d.KV]
+		att, y := a.att[l*b.att:(l+1)*b.att], a.y[l*n*d.H*d.hd:(l+1)*n*d.H*d.hd]
+		mid, ln2, rstd2 := a.mid[l*n*D:(l+1)*n*D], a.ln2[l*n*D:(l+1)*n*D], a.rstd2[l*n:(l+1)*n]
+		gu, act := a.gu[l*n*2*d.F:(l+1)*n*2*d.F], a.act[l*n*d.F:(l+1)*n*d.F]
+
+		// dres holds dL/d(block output); the residual passes it to mid unchanged.
+		matmulBackward(sc.dact, G[lp.down:], sc.dres, act, P[lp.down:], n, d.F, D, false)
+		swigluBackward(sc.dgu, sc.dact, gu, n, d.F)
+		matmulBackward(sc.dln, G[lp.gateUp:], sc.dgu, ln2, P[lp.gateUp:], n, D, 2*d.F, false)
+		rmsnormBackward(sc.dres, G[lp.ln2:], sc.dln, mid, P[lp.ln2:], rstd2, n, D)
+		// dres now holds dL/dmid; the residual passes it to x unchanged.
+		matmulBackward(sc.dy, G[lp.o:], sc.dres, y, P[lp.o:], n, d.H*d.hd, D, false)
+		m.attentionBackward(sc.dq, sc.dk, sc.dqkv, sc.dy, att, q, k, qkv, b)
+		m.qkNormRopeBackward(sc.dqkv, G[lp.qNorm:lp.qNorm+d.hd], G[lp.kNorm:lp.kNorm+d.hd], sc.dq, sc.dk, qkv, b.pos,
+			P[lp.qNorm:lp.qNorm+d.hd], P[lp.kNorm:lp.kNorm+d.hd], rstdQ, rstdK)
+		matmulBackward(sc.dln, G[lp.qkv:], sc.dqkv, ln1, P[lp.qkv:], n, D, d.qkv, false)
+		rmsnormBackward(sc.dres, G[lp.ln1:], sc.dln, x, P[lp.ln1:], rstd1, n, D)
+	}
+	for t, tok := range b.tokens {
+		axpy(G[m.lay.embed+int(tok)*D:m.lay.embed+int(tok+1)*D], 1, sc.dres[t*D:(t+1)*D])
+	}
+}
+
+// attentionBackward writes dq, dk and the value part of dqkv from dy. Work is
+// split by (sequence, KV head) so that every output has one writer.
+func (m *model) attentionBackward(dq, dk, dqkv, dy, att, q, k, qkv []float32, b *batch) {
+	d := m.dims()
+	scale := float32(1 / math.Sqrt(float64(d.hd)))
+	group := d.H / d.KV
+	parallelFor(len(b.starts)*d.KV, func(w, i int) {
+		s, g := i/d.KV, i%d.KV
+		L, st := b.lens[s], b.starts[s]
+		dp := m.scratch.dp[w]
+		for t := range L {
+			row := st + t
+			clear(dk[(row*d.KV+g)*d.hd : (row*d.KV+g+1)*d.hd])
+			clear(dqkv[row*d.qkv+(d.H+d.KV+g)*d.hd : row*d.qkv+(d.H+d.KV+g+1)*d.hd])
+		}
+		for h := g * group; h < (g+1)*group; h++ {
+			for t := range L {
+				row := st + t
+				p := att[b.attOff[s]+(h*L+t)*L : b.attOff[s]+(h*L+t)*L+t+1]
+				dyr := dy[(row*d.H+h)*d.hd : (row*d.H+h+1)*d.hd]
+				qr := q[(row*d.H+h)*d.hd : (row*d.H+h+1)*d.hd]
+				dqr := dq[(row*d.H+h)*d.hd : (row*d.H+h+1)*d.hd]
+				var sum float32
+				for u := range t + 1 {
+					vr := (st+u)*d.qkv + (d.H+d.KV+g)*d.hd
+					dp[u] = dot(dyr, qkv[vr:vr+d.hd])
+					sum += dp[u] * p[u]
+					axpy(dqkv[vr:vr+d.hd], p[u], dyr)
+				}
+				clear(dqr)
+				for u := range t + 1 {
+					ds := p[u] * (dp[u] - sum) * scale
+					kr := ((st+u)*d.KV + g) * d.hd
+					axpy(dqr, ds, k[kr:kr+d.hd])
+					axpy(dk[kr:kr+d.hd], ds, qr)
+				}
+			}
+		}
+	})
+}
+
+// qkNormRopeBackward turns dq and dk (gradients of the rotated, normalised
+// heads; overwritten) into the query and key parts of dqkv and adds the
+// QK-norm gains' gradients to dqn and dkn.
+func (m *model) qkNormRopeBackward(dqkv, dqn, dkn, dq, dk, qkv []float32, pos []int32, qn, kn, rstdQ, rstdK []float32) {
+	d := m.dims()
+	half := d.hd / 2
+	for t, p := range pos {
+		cos, sin := m.cos[int(p)*half:(int(p)+1)*half], m.sin[int(p)*half:(int(p)+1)*half]
+		row, drow := qkv[t*d.qkv:], dqkv[t*d.qkv:]
+		clear(drow[:(d.H+d.KV)*d.hd])
+		for h := range d.H {
+			g := dq[(t*d.H+h)*d.hd : (t*d.H+h+1)*d.hd]
+			ropeRow(g, cos, sin, -1)
+			rmsnormRowBackward(drow[h*d.hd:(h+1)*d.hd], dqn, g, row[h*d.hd:(h+1)*d.hd], qn, rstdQ[t*d.H+h])
+		}
+		for h := range d.KV {
+			g := dk[(t*d.KV+h)*d.hd : (t*d.KV+h+1)*d.hd]
+			ropeRow(g, cos, sin, -1)
+			o := (d.H + h) * d.hd
+			rmsnormRowBackward(drow[o:o+d.hd], dkn, g, row[o:o+d.hd], kn, rstdK[t*d.KV+h])
+		}
+	}
+}

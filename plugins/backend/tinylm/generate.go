@@ -1,0 +1,259 @@
+package tinylm
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/forkrl/forkrl/framework/pluginapi/backend"
+	"github.com/forkrl/forkrl/kernels/logits"
+)
+
+// genBuffers are the buffers of generation, reused across calls.
+type genBuffers struct {
+	kc, vc                   []float32 // KV cache: [layer][stream][context][KV·hd]
+	x, ln, qkv, q, k, y, tmp []float32 // one row per active stream
+	gu, act                  []float32
+	rstdQ, rstdK, rstd       []float32
+	logits                   []float32
+	p                        [][]float32 // per worker: attention probabilities
+	probs                    []float32
+	order                    []int
+	streams, toks            []int
+	pos                      []int32
+	ids                      []int32
+}
+
+// decodeStep feeds one token to each active stream at its position, appends
+// its key and value to the stream's cache and writes the next-token logits of
+// each stream (one row per entry of streams) into g.logits.
+func (m *model) decodeStep(streams []int, toks []int32, pos []int32, nStreams int) {
+	d := m.dims()
+	g := &m.gen
+	S, D, P, ctx := len(streams), d.D, m.params, m.cfg.Context
+	kvw := d.KV * d.hd
+	g.x = grow(g.x, S*D)
+	g.ln = grow(g.ln, S*D)
+	g.tmp = grow(g.tmp, S*D)
+	g.rstd = grow(g.rstd, S)
+	g.qkv = grow(g.qkv, S*d.qkv)
+	g.q = grow(g.q, S*d.H*d.hd)
+	g.k = grow(g.k, S*kvw)
+	g.y = grow(g.y, S*d.H*d.hd)
+	g.rstdQ = grow(g.rstdQ, S*d.H)
+	g.rstdK = grow(g.rstdK, S*d.KV)
+	g.gu = grow(g.gu, S*2*d.F)
+	g.act = grow(g.act, S*d.F)
+	g.logits = grow(g.logits, S*d.V)
+	for len(g.p) < workers() {
+		g.p = append(g.p, make([]float32, ctx))
+	}
+	for i, tok := range toks {
+		copy(g.x[i*D:(i+1)*D], P[m.lay.embed+int(tok)*D:])
+	}
+	scale := float32(1 / math.Sqrt(float64(d.hd)))
+	group := d.H / d.KV
+	for l, lp := range m.lay.layers {
+		rmsnormForward(g.ln, g.rstd, g.x, P[lp.ln1:], S, D, m.cfg.NormEps)
+		matmulForward(g.qkv, g.ln, P[lp.qkv:], S, D, d.qkv)
+		m.qkNormRopeForward(g.q, g.k, g.rstdQ, g.rstdK, g.qkv, pos, P[lp.qNorm:lp.qNorm+d.hd], P[lp.kNorm:lp.kNorm+d.hd])
+		layer := l * nStreams * ctx * kvw
+		for i, s := range streams {
+			at := layer + (s*ctx+int(pos[i]))*kvw
+			copy(g.kc[at:at+kvw], g.k[i*kvw:(i+1)*kvw])
+			copy(g.vc[at:at+kvw], g.qkv[i*d.qkv+(d.H+d.KV)*d.hd:(i+1)*d.qkv])
+		}
+		parallelFor(S*d.H, func(w, j int) {
+			i, h := j/d.H, j%d.H
+			base := layer + streams[i]*ctx*kvw + (h/group)*d.hd
+			attendRow(g.y[j*d.hd:(j+1)*d.hd], g.p[w], g.q[j*d.hd:(j+1)*d.hd],
+				g.kc[base:], kvw, g.vc[base:], kvw, int(pos[i])+1, scale)
+		})
+		matmulForward(g.tmp, g.y, P[lp.o:], S, d.H*d.hd, D)
+		axpy(g.x, 1, g.tmp)
+		rmsnormForward(g.ln, g.rstd, g.x, P[lp.ln2:], S, D, m.cfg.NormEps)
+		matmulForward(g.gu, g.ln, P[lp.gateUp:], S, D, 2*d.F)
+		swigluForward(g.act, g.gu, S, d.F)
+		matmulForward(g.tmp, g.act, P[lp.down:], S, d.F, D)
+		axpy(g.x, 1, g.tmp)
+	}
+	rmsnormForward(g.ln, g.rstd, g.x, P[m.lay.norm:], S, D, m.cfg.NormEps)
+	matmulForward(g.logits, g.ln, P[m.lay.lmHead:], S, D, d.V)
+}
+
+// streamRNG is the random stream of one response: it depends on the request
+// seed and the response's place only, never on batching or threads.
+func streamRNG(seed uint64, prompt, sample int) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, uint64(prompt)<<32|uint64(uint32(sample))))
+}
+
+// sampleToken draws a token from one row of logits under the sampling
+// settings. It returns the token, the sampler's log-prob of it (after
+// temperature, entropy gate and top-p) and the entropy of the distribution
+// at the base temperature (1 when greedy).
+func (m *model) sampleToken(row []float32, s backend.Sampling, rng *rand.Rand) (int32, float32, float32) {
+	g := &m.gen
+	g.probs = grow(g.probs, len(row))
+	base := s.Temperature
+	if base <= 0 {
+		base = 1
+	}
+	ent := logits.Softmax(g.probs, row, base)
+	T := s.Temperature
+	if s.EntropyGate != nil {
+		T = s.EntropyGate.TLow
+		if ent > s.EntropyGate.Threshold {
+			T = s.EntropyGate.THigh
+		}
+	}
+	if T <= 0 {
+		best := 0
+		for i, v := range row {
+			if v > row[best] {
+				best = i
+			}
+		}
+		return int32(best), 0, ent
+	}
+	if T != base {
+		logits.Softmax(g.probs, row, T)
+	}
+	if cap(g.order) < len(row) {
+		g.order = make([]int, len(row))
+	}
+	order := g.order[:len(row)]
+	for i := range order {
+		order[i] = i
+	}
+	kept := len(order)
+	if s.TopP > 0 && s.TopP < 1 {
+		p := g.probs
+		sort.SliceStable(order, func(a, b int) bool { return p[order[a]] > p[order[b]] })
+		var cum float32
+		for i, id := range order {
+			cum += p[id]
+			if cum >= s.TopP {
+				kept = i + 1
+				break
+			}
+		}
+	}
+	var z float64
+	for _, id := range order[:kept] {
+		z += float64(g.probs[id])
+	}
+	u := rng.Float64() * z
+	pick := order[kept-1]
+	var cum float64
+	for _, id := range order[:kept] {
+		cum += float64(g.probs[id])
+		if u < cum && g.probs[id] > 0 {
+			pick = id
+			break
+		}
+	}
+	return int32(pick), float32(math.Log(float64(g.probs[pick]) / z)), ent
+}
+
+// stream is the state of one response being generated.
+type stream struct {
+	prompt, sample int
+	rng            *rand.Rand
+	resp           backend.Response
+	done           bool
+}
+
+// generate samples n responses to each prompt with a KV cache. Prompts are
+// run once and their cache is copied to their n streams. Inputs must have
+// been checked (ids in range, 0 < len(prompt) < context).
+func (m *model) generate(prompts [][]int32, n int, s backend.Sampling, seed uint64, stop map[int32]bool) []backend.Response {
+	d := m.dims()
+	g := &m.gen
+	ctx, kvw := m.cfg.Context, d.KV*d.hd
+	nStreams := len(prompts) * n
+	g.kc = grow(g.kc, d.L*nStreams*ctx*kvw)
+	g.vc = grow(g.vc, d.L*nStreams*ctx*kvw)
+	streams := make([]stream, nStreams)
+	for i := range streams {
+		streams[i] = stream{prompt: i / n, sample: i % n, rng: streamRNG(seed, i/n, i%n)}
+		streams[i].resp.Prompt = i / n
+	}
+
+	// Prefill: each prompt in the cache of its first stream, one position at a time.
+	first := make([]float32, len(prompts)*d.V) // logits after each prompt's last token
+	longest := 0
+	for _, p := range prompts {
+		longest = max(longest, len(p))
+	}
+	for t := range longest {
+		g.streams, g.ids, g.pos = g.streams[:0], g.ids[:0], g.pos[:0]
+		for p, pr := range prompts {
+			if t < len(pr) {
+				g.streams = append(g.streams, p*n)
+				g.ids = append(g.ids, pr[t])
+				g.pos = append(g.pos, int32(t))
+			}
+		}
+		m.decodeStep(g.streams, g.ids, g.pos, nStreams)
+		for i, st := range g.streams {
+			if p := st / n; t == len(prompts[p])-1 {
+				copy(first[p*d.V:(p+1)*d.V], g.logits[i*d.V:(i+1)*d.V])
+			}
+		}
+	}
+	for p, pr := range prompts {
+		for l := range d.L {
+			src := (l*nStreams + p*n) * ctx * kvw
+			for j := 1; j < n; j++ {
+				dst := (l*nStreams + p*n + j) * ctx * kvw
+				copy(g.kc[dst:dst+len(pr)*kvw], g.kc[src:src+len(pr)*kvw])
+				copy(g.vc[dst:dst+len(pr)*kvw], g.vc[src:src+len(pr)*kvw])
+			}
+		}
+	}
+
+	// Decode: sample from the last logits of each stream, feed the token back.
+	emit := func(st *stream, row []float32) {
+		tok, lp, ent := m.sampleToken(row, s, st.rng)
+		piece, _ := m.tok.piece(tok)
+		r := &st.resp
+		r.Tokens = append(r.Tokens, tok)
+		r.Pieces = append(r.Pieces, piece)
+		r.LogProbs = append(r.LogProbs, lp)
+		r.Entropies = append(r.Entropies, ent)
+		switch {
+		case stop[tok]:
+			r.Finish, st.done = backend.FinishStop, true
+		case len(r.Tokens) == s.MaxTokens || len(prompts[st.prompt])+len(r.Tokens) >= ctx:
+			r.Finish, st.done = backend.FinishLength, true
+		}
+	}
+	for i := range streams {
+		p := streams[i].prompt
+		emit(&streams[i], first[p*d.V:(p+1)*d.V])
+	}
+	for {
+		g.streams, g.ids, g.pos = g.streams[:0], g.ids[:0], g.pos[:0]
+		for i := range streams {
+			st := &streams[i]
+			if st.done {
+				continue
+			}
+			g.streams = append(g.streams, i)
+			g.ids = append(g.ids, st.resp.Tokens[len(st.resp.Tokens)-1])
+			g.pos = append(g.pos, int32(len(prompts[st.prompt])+len(st.resp.Tokens)-1))
+		}
+		if len(g.streams) == 0 {
+			break
+		}
+		m.decodeStep(g.streams, g.ids, g.pos, nStreams)
+		for i, st := range g.streams {
+			emit(&streams[st], g.logits[i*d.V:(i+1)*d.V])
+		}
+	}
+	out := make([]backend.Response, nStreams)
+	for i := range streams {
+		out[i] = streams[i].resp
+	}
+	return out
+}
