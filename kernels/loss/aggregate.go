@@ -1,0 +1,165 @@
+package loss
+
+import "fmt"
+
+// Aggregation is how per-token losses become one number.
+type Aggregation int
+
+const (
+	// TokenMean divides the sum over tokens by a token count (see Denominator).
+	TokenMean Aggregation = iota
+	// SeqMeanTokenSum sums each sequence's tokens, then averages over sequences.
+	SeqMeanTokenSum
+	// SeqMeanTokenMean averages within each sequence (over its valid or
+	// selected tokens, see Denominator), then over sequences.
+	SeqMeanTokenMean
+	// SeqMeanTokenSumNorm sums each sequence's tokens and divides by a constant
+	// length (Dr.GRPO: the maximum generation length), then averages over
+	// sequences. verl's variant sums over sequences instead of averaging, which
+	// is this times the number of sequences.
+	SeqMeanTokenSumNorm
+)
+
+var aggregationNames = []string{"token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm"}
+
+// String returns the mode's name as recipes spell it, e.g. "token-mean".
+func (a Aggregation) String() string {
+	if a >= 0 && int(a) < len(aggregationNames) {
+		return aggregationNames[a]
+	}
+	return fmt.Sprintf("Aggregation(%d)", int(a))
+}
+
+// ParseAggregation returns the aggregation mode named s.
+func ParseAggregation(s string) (Aggregation, error) {
+	for i, n := range aggregationNames {
+		if s == n {
+			return Aggregation(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown loss aggregation %q: want token-mean, seq-mean-token-sum, seq-mean-token-mean or seq-mean-token-sum-norm", s)
+}
+
+// Denominator is what a mean over tokens divides by when a selector has
+// weighted the tokens.
+type Denominator int
+
+const (
+	// AllTokens divides by every valid response token, selected or not (the
+	// paper's eq. 6, TRL).
+	AllTokens Denominator = iota
+	// SelectedTokens divides by the selected tokens only, i.e. the sum of the
+	// selector weights over valid tokens (the paper's released code).
+	SelectedTokens
+)
+
+var denominatorNames = []string{"all", "selected"}
+
+// String returns the denominator's name as recipes spell it: all or selected.
+func (d Denominator) String() string {
+	if d >= 0 && int(d) < len(denominatorNames) {
+		return denominatorNames[d]
+	}
+	return fmt.Sprintf("Denominator(%d)", int(d))
+}
+
+// ParseDenominator returns the denominator named s (all or selected).
+func ParseDenominator(s string) (Denominator, error) {
+	for i, n := range denominatorNames {
+		if s == n {
+			return Denominator(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown loss denominator %q: want all or selected", s)
+}
+
+// Aggregate says how per-token terms are combined; Policy and Value embed it.
+type Aggregate struct {
+	Mode Aggregation
+	// Denominator applies to TokenMean and to the per-sequence mean of
+	// SeqMeanTokenMean; the other modes have no token count to choose.
+	Denominator Denominator
+	// NormLength is SeqMeanTokenSumNorm's divisor; 0 means the longest
+	// sequence of the micro-batch (set it to the maximum generation length,
+	// as Dr.GRPO does, to make it a true constant).
+	NormLength float64
+	// TokenCount, when positive, replaces TokenMean's count of tokens (set it
+	// to the mini-batch's total valid or selected tokens when it is split into
+	// micro-batches).
+	TokenCount float64
+	// SeqCount, when positive, replaces the number of sequences that the
+	// seq-mean modes divide by (the mini-batch's, under micro-batching).
+	SeqCount float64
+}
+
+// coefficients returns, for each sequence, the factor that multiplies a
+// token's term in the aggregate: term weights are w_it·m_it·coef[i]. weights
+// nil means every valid token has weight 1. Denominators that come out 0 give
+// a coefficient of 0 (nothing to average).
+func (a Aggregate) coefficients(dst []float64, mask [][]bool, weights [][]float32, lengths func(i int) int) []float64 {
+	n := len(dst)
+	var tokens, longest float64
+	count := func(i int) (valid, selected float64) {
+		l := lengths(i)
+		for t := range l {
+			if mask == nil || mask[i][t] {
+				valid++
+				if weights == nil {
+					selected++
+				} else {
+					selected += float64(weights[i][t])
+				}
+			}
+		}
+		return valid, selected
+	}
+	pick := func(valid, selected float64) float64 {
+		if a.Denominator == SelectedTokens {
+			return selected
+		}
+		return valid
+	}
+	seqs := float64(n)
+	if a.SeqCount > 0 {
+		seqs = a.SeqCount
+	}
+	for i := range n {
+		valid, selected := count(i)
+		tokens += pick(valid, selected)
+		longest = max(longest, float64(lengths(i)))
+		if a.Mode == SeqMeanTokenMean {
+			dst[i] = inv(pick(valid, selected) * seqs)
+		}
+	}
+	var c float64
+	switch a.Mode {
+	case TokenMean:
+		if a.TokenCount > 0 {
+			tokens = a.TokenCount
+		}
+		c = inv(tokens)
+	case SeqMeanTokenSum:
+		c = inv(seqs)
+	case SeqMeanTokenMean:
+		return dst
+	case SeqMeanTokenSumNorm:
+		norm := a.NormLength
+		if norm <= 0 {
+			norm = longest
+		}
+		c = inv(norm * seqs)
+	default:
+		panic("loss: unknown aggregation mode")
+	}
+	for i := range dst {
+		dst[i] = c
+	}
+	return dst
+}
+
+func inv(x float64) float64 {
+	if x == 0 {
+		return 0
+	}
+	return 1 / x
+}
