@@ -1,0 +1,149 @@
+package math
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// cleanReplacer rewrites spellings that mean the same thing into one form.
+// Order matters only where one pattern is a prefix of another; the
+// strings.Replacer picks the longest match at each position.
+var cleanReplacer = strings.NewReplacer(
+	"\x0c", `\f`, // a form feed is "\f" of a Python literal that meant \frac
+	"\x08", `\b`, // likewise "\b" of \boxed, \binom
+	`\\`, `\\`, // a row break stays a row break (and is not read as "\ ")
+	`\left`, "", `\right`, "",
+	`\bigl`, "", `\bigr`, "", `\Bigl`, "", `\Bigr`, "", `\biggl`, "", `\biggr`, "",
+	`\big`, "", `\Big`, "", `\bigg`, "", `\Bigg`, "",
+	`\displaystyle`, "", `\textstyle`, "",
+	`\dfrac`, `\frac`, `\tfrac`, `\frac`, `\cfrac`, `\frac`,
+	`\dbinom`, `\binom`, `\tbinom`, `\binom`,
+	`\!`, "", `\,`, " ", `\;`, " ", `\:`, " ", `\ `, " ", `~`, " ",
+	`\qquad`, " ", `\quad`, " ",
+	`{,}`, ",", `,\! `, ",", `,\!`, ",",
+	`\$`, "", "$", "", "€", "", "£", "",
+	`\%`, "%", `\percent`, "%",
+	`^{\circ}`, "°", `^\circ`, "°", `\circ`, "°", `\degree`, "°", `^{°}`, "°", `^°`, "°",
+	"²", "^2", "³", "^3",
+	"≤", `\le `, "≥", `\ge `, "≠", `\ne `, "±", `\pm `, "×", `\times `, "·", `\cdot `, "÷", `\div `,
+	"−", "-", "π", `\pi `, "∞", `\infty `, "√", `\sqrt`,
+	"<=", `\le `, ">=", `\ge `, "!=", `\ne `,
+	"\u00a0", " ",
+)
+
+// mixedNumberRE matches a mixed number written with a space: 1 1/2.
+var mixedNumberRE = regexp.MustCompile(`^(\d+)\s+(\d+)/(\d+)$`)
+
+// clean rewrites an answer string into the form the tokenizer reads: one
+// spelling per operator, no sizing commands, no spacing commands, no currency
+// signs and no thousands separators.
+func clean(s string) string {
+	s = undoubleBackslashes(s)
+	s = cleanReplacer.Replace(s)
+	s = strings.TrimSpace(s)
+	s = strings.TrimRight(s, `.\ `)
+	s = strings.TrimLeft(s, " ")
+	s = joinThousands(s)
+	if m := mixedNumberRE.FindStringSubmatch(s); m != nil {
+		s = m[1] + `\frac{` + m[2] + "}{" + m[3] + "}"
+	}
+	return s
+}
+
+// undoubleBackslashes turns "\\frac" (a LaTeX command written with an
+// escaped backslash, as answers copied from JSON or Python sources often are)
+// into "\frac", and leaves "\\" before anything but a letter alone: that is a
+// matrix row break.
+func undoubleBackslashes(s string) string {
+	if !strings.Contains(s, `\\`) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+2 < len(s) && s[i+1] == '\\' && isASCIILetter(s[i+2]) {
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// joinThousands removes the commas of numbers written with thousands
+// separators ("7,425,000") outside brackets; inside brackets a comma
+// separates elements.
+func joinThousands(s string) string {
+	if !strings.Contains(s, ",") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	depth := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch c {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+		}
+		if depth == 0 && isDigit(c) && (i == 0 || !(isDigit(s[i-1]) || s[i-1] == '.' || s[i-1] == ',' || isASCIILetter(s[i-1]) || s[i-1] == '_')) {
+			end, ok := thousandsEnd(s, i)
+			if ok {
+				for j := i; j < end; j++ {
+					if s[j] != ',' {
+						b.WriteByte(s[j])
+					}
+				}
+				i = end
+				continue
+			}
+		}
+		b.WriteByte(c)
+		i++
+	}
+	return b.String()
+}
+
+// thousandsEnd reports where a number with thousands separators that starts
+// at i ends, if one does.
+func thousandsEnd(s string, i int) (int, bool) {
+	j := i
+	for j < len(s) && isDigit(s[j]) {
+		j++
+	}
+	if j-i > 3 {
+		return 0, false
+	}
+	groups := 0
+	for j+4 <= len(s) && s[j] == ',' && isDigit(s[j+1]) && isDigit(s[j+2]) && isDigit(s[j+3]) && (j+4 == len(s) || !isDigit(s[j+4])) {
+		j += 4
+		groups++
+	}
+	if groups == 0 {
+		return 0, false
+	}
+	return j, true
+}
+
+func isDigit(c byte) bool       { return c >= '0' && c <= '9' }
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// canonicalText is the last-resort form of an answer for string comparison:
+// cleaned, without spaces and braces, lower-cased.
+func canonicalText(s string) string {
+	s = clean(s)
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsSpace(r) || r == '{' || r == '}' {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	out := b.String()
+	for _, p := range []string{`\text`, `\mathrm`, `\textbf`, `\mbox`} {
+		out = strings.ReplaceAll(out, p, "")
+	}
+	return out
+}

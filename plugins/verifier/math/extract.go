@@ -1,0 +1,227 @@
+package math
+
+import (
+	"regexp"
+	"strings"
+)
+
+// LastBoxed returns the content of the last \boxed{...} or \fbox{...} of a
+// text, with nested braces, and \boxed 5 (an argument without braces, up to
+// the next space or dollar sign).
+func LastBoxed(text string) (string, bool) {
+	boxes := boxes(text)
+	if len(boxes) == 0 {
+		return "", false
+	}
+	return boxes[len(boxes)-1].content, true
+}
+
+// span is a piece of a text: its content and where it starts and ends.
+type span struct {
+	content    string
+	start, end int
+}
+
+// boxes finds every \boxed{...} and \fbox{...} of a text, in order.
+func boxes(text string) []span {
+	var out []span
+	for i := 0; i < len(text); {
+		j := strings.Index(text[i:], `\boxed`)
+		k := strings.Index(text[i:], `\fbox`)
+		n := len(`\boxed`)
+		if j < 0 || k >= 0 && k < j {
+			j, n = k, len(`\fbox`)
+		}
+		if j < 0 {
+			break
+		}
+		start := i + j
+		p := start + n
+		for p < len(text) && text[p] == ' ' {
+			p++
+		}
+		switch {
+		case p < len(text) && text[p] == '{':
+			content, end := bracedArg(text, p)
+			out = append(out, span{content, start, end})
+			i = end
+		case p > start+n && p < len(text):
+			// \boxed 5: up to the next space, dollar sign or line end.
+			e := p
+			for e < len(text) && !strings.ContainsRune(" $\n", rune(text[e])) {
+				e++
+			}
+			out = append(out, span{text[p:e], start, e})
+			i = e
+		default:
+			i = p
+		}
+	}
+	return out
+}
+
+// answerLineRE matches DAPO's answer line.
+var answerLineRE = regexp.MustCompile(`(?i)Answer\s*:\s*([^\n]+)`)
+
+// AnswerLine returns the content of the last "Answer: ..." line of a
+// response, as DAPO's grader reads it.
+func AnswerLine(text string) (string, bool) {
+	m := answerLineRE.FindAllStringSubmatch(text, -1)
+	if len(m) == 0 {
+		return "", false
+	}
+	return strings.TrimSpace(m[len(m)-1][1]), true
+}
+
+// numberRE matches a number in free text: a sign, thousands separators, a
+// decimal part, a fraction.
+var numberRE = regexp.MustCompile(`-?\\frac\{\d+\}\{\d+\}|-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|-?\.\d+`)
+
+// LastNumber returns the last number of a text.
+func LastNumber(text string) (string, bool) {
+	m := numberRE.FindAllString(text, -1)
+	if len(m) == 0 {
+		return "", false
+	}
+	return m[len(m)-1], true
+}
+
+// mathRE matches the math of a text: $$...$$, $...$, \[...\], \(...\).
+// Inline math does not cross a line.
+var mathRE = regexp.MustCompile(`(?s:\$\$((?:[^$\\]|\\.)+?)\$\$)|\$((?:[^$\n\\]|\\[^\n])+?)\$|(?s:\\\[(.+?)\\\])|\\\(([^\n]+?)\\\)`)
+
+// finalAnswerRE matches the phrases that announce an answer in free text.
+var finalAnswerRE = regexp.MustCompile(`(?i)(?:final answer is|final answer:|the answer is|answer is|answer:|answer should be)`)
+
+// Extract finds the answer of a free-text response the way public
+// free-form graders do: the answer after the last "final answer is" or the
+// last boxed answers, whichever comes later; failing those the last math of
+// the text; failing that the last number. Several boxes or math pieces
+// joined only by "and", commas or spaces form one answer ("\boxed{1},
+// \boxed{2}" is "1, 2"). The candidates are returned best first.
+func Extract(text string) []string {
+	var cands []string
+	if t := strings.TrimSpace(text); looksLikeMath(t) {
+		cands = append(cands, t)
+	}
+	bx := boxes(text)
+	fa := finalAnswerRE.FindAllStringIndex(text, -1)
+	boxedEnd := -1
+	if len(bx) > 0 {
+		boxedEnd = bx[len(bx)-1].start
+	}
+	if len(fa) > 0 && fa[len(fa)-1][0] > boxedEnd {
+		if a, ok := afterPhrase(text[fa[len(fa)-1][1]:]); ok {
+			cands = append(cands, a)
+		}
+	}
+	if len(bx) > 0 {
+		cands = append(cands, joinSpans(text, bx, boxConnectorRE))
+	}
+	ms := mathSpans(text)
+	// The last math and the last number: whichever comes later first.
+	num := numberRE.FindAllStringIndex(text, -1)
+	numAfterMath := len(num) > 0 && (len(ms) == 0 || num[len(num)-1][0] >= ms[len(ms)-1].end)
+	if numAfterMath {
+		cands = append(cands, text[num[len(num)-1][0]:num[len(num)-1][1]])
+	}
+	if len(ms) > 0 {
+		cands = append(cands, joinSpans(text, ms, mathConnectorRE))
+	}
+	if len(num) > 0 && !numAfterMath {
+		cands = append(cands, text[num[len(num)-1][0]:num[len(num)-1][1]])
+	}
+	return cands
+}
+
+// looksLikeMath reports whether a whole text is one short piece of
+// mathematics without delimiters (\frac{10}{9}, 13/28): ASCII, no words,
+// no boxes, and parsable.
+func looksLikeMath(t string) bool {
+	if len(t) > 200 || strings.ContainsAny(t, "$\n") || strings.Contains(t, `\boxed`) || strings.Contains(t, `\fbox`) {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] >= 0x80 {
+			return false
+		}
+	}
+	c := clean(t)
+	toks, ok := tokenize(c)
+	if !ok {
+		return false
+	}
+	for _, tk := range toks {
+		if tk.kind == tWord || tk.kind == tBad {
+			return false
+		}
+	}
+	_, ok = parse(c)
+	return ok
+}
+
+// mathSpans finds the math pieces of a text, in order.
+func mathSpans(text string) []span {
+	var ms []span
+	for _, m := range mathRE.FindAllStringSubmatchIndex(text, -1) {
+		for g := 2; g < len(m); g += 2 {
+			if m[g] >= 0 {
+				ms = append(ms, span{text[m[g]:m[g+1]], m[0], m[1]})
+				break
+			}
+		}
+	}
+	return ms
+}
+
+// afterPhrase reads the answer that follows "the final answer is": the math
+// or box at its end, or else its last number, or else all of it, up to the
+// end of the line or of the sentence.
+func afterPhrase(rest string) (string, bool) {
+	if i := strings.Index(rest, "\n"); i >= 0 && strings.TrimSpace(rest[:i]) != "" {
+		rest = rest[:i]
+	}
+	if i := strings.Index(rest, "I hope"); i >= 0 {
+		rest = rest[:i]
+	}
+	rest = strings.TrimSpace(rest)
+	if b := boxes(rest); len(b) > 0 {
+		return joinSpans(rest, b, boxConnectorRE), true
+	}
+	if ms := mathSpans(rest); len(ms) > 0 && strings.Trim(rest[ms[len(ms)-1].end:], ` .,;!"\`) == "" {
+		return joinSpans(rest, ms, mathConnectorRE), true
+	}
+	if i := strings.Index(rest, ". "); i >= 0 {
+		rest = rest[:i]
+	}
+	if n, ok := LastNumber(rest); ok {
+		return n, true
+	}
+	rest = strings.TrimRight(rest, " .")
+	return rest, rest != ""
+}
+
+// boxConnectorRE matches what may stand between two boxes of one answer:
+// punctuation, spacing, words ("papers and"), labels ("y_2 =").
+var boxConnectorRE = regexp.MustCompile(`^(?:[\s,;.$]|\\[()\[\]]|\\quad|\\qquad|\\text\{[^{}]{0,30}\}|[A-Za-z]+|\([a-z]\)|[A-Za-z](?:_\{?\w+\}?)?\s*=|\\,|\\ )*$`)
+
+// mathConnectorRE matches what may stand between two math pieces of one
+// answer: punctuation and "and"/"or" ("$21, 16$ or $11$").
+var mathConnectorRE = regexp.MustCompile(`^(?:[\s,;]|and|or)*$`)
+
+// joinSpans joins the last spans of a text that are separated only by
+// connectors into one comma-separated answer.
+func joinSpans(text string, sp []span, connector *regexp.Regexp) string {
+	k := len(sp) - 1
+	for k > 0 && sp[k].start-sp[k-1].end <= 40 && connector.MatchString(text[sp[k-1].end:sp[k].start]) {
+		k--
+	}
+	if k == len(sp)-1 {
+		return sp[k].content
+	}
+	parts := make([]string, 0, len(sp)-k)
+	for _, s := range sp[k:] {
+		parts = append(parts, s.content)
+	}
+	return strings.Join(parts, ", ")
+}

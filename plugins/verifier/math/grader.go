@@ -1,0 +1,208 @@
+package math
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Extraction methods: where Grade looks for the answer in a response.
+const (
+	// ExtractBoxed takes the last \boxed{...} (or \fbox{...}).
+	ExtractBoxed = "boxed"
+	// ExtractAnswerLine takes the last "Answer: ..." line, as DAPO's grader.
+	ExtractAnswerLine = "answer_line"
+	// ExtractLastNumber takes the last number of the response.
+	ExtractLastNumber = "last_number"
+	// ExtractFreeText reads free text as public free-form graders do: the
+	// answer after "the final answer is", the last boxes, the last math,
+	// the last number (see Extract).
+	ExtractFreeText = "free_text"
+)
+
+// Options configure a Grader. The zero value is not useful; start from
+// DefaultOptions.
+type Options struct {
+	// Extract lists the extraction methods tried in order; the first that
+	// finds an answer wins.
+	Extract []string
+	// RelTol is the relative tolerance of numeric comparison.
+	RelTol float64
+	// Points is the number of seeded points at which expressions with
+	// variables are compared.
+	Points int
+	// Seed chooses the evaluation points.
+	Seed uint64
+	// MaxAnswerLen bounds the length of an extracted answer, in bytes;
+	// longer answers get reward 0.
+	MaxAnswerLen int
+	// Budget bounds the comparison work per answer (evaluations and
+	// element comparisons); an answer that needs more gets reward 0.
+	Budget int
+}
+
+// DefaultOptions are the settings of the paper's reward: the last \boxed{}
+// answer, numbers equal within a relative 1e-4 (as Qwen2.5-Math's grader).
+func DefaultOptions() Options {
+	return Options{
+		Extract:      []string{ExtractBoxed},
+		RelTol:       1e-4,
+		Points:       5,
+		Seed:         0x5eed,
+		MaxAnswerLen: 1000,
+		Budget:       4000,
+	}
+}
+
+// Grader checks answers against reference answers. It is safe for
+// concurrent use.
+type Grader struct {
+	opts Options
+}
+
+// New returns a grader with the given options. It returns an error for an
+// unknown extraction method or a setting out of range.
+func New(o Options) (*Grader, error) {
+	if len(o.Extract) == 0 {
+		return nil, fmt.Errorf("math grader: no extraction method given; use one or more of %s", strings.Join(extractNames, ", "))
+	}
+	for _, e := range o.Extract {
+		if !validExtract(e) {
+			return nil, fmt.Errorf("math grader: unknown extraction method %q; use one of %s", e, strings.Join(extractNames, ", "))
+		}
+	}
+	if o.RelTol < 0 || o.RelTol >= 1 {
+		return nil, fmt.Errorf("math grader: relative tolerance %g is out of range [0, 1)", o.RelTol)
+	}
+	if o.Points < 1 || o.Points > 64 {
+		return nil, fmt.Errorf("math grader: points %d is out of range [1, 64]", o.Points)
+	}
+	if o.MaxAnswerLen < 1 || o.Budget < 1 {
+		return nil, fmt.Errorf("math grader: the answer length bound and the work budget must be positive")
+	}
+	return &Grader{opts: o}, nil
+}
+
+var extractNames = []string{ExtractBoxed, ExtractAnswerLine, ExtractLastNumber, ExtractFreeText}
+
+func validExtract(e string) bool {
+	for _, n := range extractNames {
+		if n == e {
+			return true
+		}
+	}
+	return false
+}
+
+// Result is the verdict on one response.
+type Result struct {
+	Correct bool
+	Answer  string // the answer extracted from the response; empty when none was found
+	Reason  string // why the answer is wrong or missing; empty when correct
+}
+
+// Reward is 1 for a correct answer and 0 otherwise.
+func (r Result) Reward() float64 {
+	if r.Correct {
+		return 1
+	}
+	return 0
+}
+
+// Grade extracts the answer of a full model response and compares it with
+// the reference answer.
+func (g *Grader) Grade(response, reference string) Result {
+	reference = Reference(reference)
+	answer, ok := g.extract(response)
+	if !ok {
+		return Result{Reason: "no answer found (looked for: " + strings.Join(g.opts.Extract, ", ") + ")"}
+	}
+	r := g.Equal(answer, reference)
+	r.Answer = answer
+	return r
+}
+
+func (g *Grader) extract(response string) (string, bool) {
+	for _, e := range g.opts.Extract {
+		var a string
+		var ok bool
+		switch e {
+		case ExtractBoxed:
+			a, ok = LastBoxed(response)
+		case ExtractAnswerLine:
+			a, ok = AnswerLine(response)
+		case ExtractLastNumber:
+			a, ok = LastNumber(response)
+		case ExtractFreeText:
+			if c := Extract(response); len(c) > 0 {
+				a, ok = g.firstParsable(c), true
+			}
+		}
+		if ok && strings.TrimSpace(a) != "" {
+			return strings.TrimSpace(a), true
+		}
+	}
+	return "", false
+}
+
+// firstParsable returns the first candidate that reads as mathematics, or
+// the first candidate when none does.
+func (g *Grader) firstParsable(c []string) string {
+	for _, s := range c {
+		if len(s) <= g.opts.MaxAnswerLen {
+			if _, ok := parse(clean(s)); ok {
+				return s
+			}
+		}
+	}
+	return c[0]
+}
+
+// Reference returns the answer of a reference as the grader reads it: the
+// content of its last box when it has one, without the dollar signs of
+// inline math.
+func Reference(ref string) string {
+	if b, ok := LastBoxed(ref); ok {
+		return b
+	}
+	return strings.TrimSpace(ref)
+}
+
+// Equal compares a bare answer with a bare reference answer.
+func (g *Grader) Equal(answer, reference string) (r Result) {
+	answer, reference = strings.TrimSpace(answer), strings.TrimSpace(reference)
+	if len(answer) > g.opts.MaxAnswerLen {
+		return Result{Reason: fmt.Sprintf("answer is %d bytes long, over the bound of %d", len(answer), g.opts.MaxAnswerLen)}
+	}
+	if len(reference) > g.opts.MaxAnswerLen {
+		return Result{Reason: fmt.Sprintf("reference is %d bytes long, over the bound of %d", len(reference), g.opts.MaxAnswerLen)}
+	}
+	ca, cr := clean(answer), clean(reference)
+	if ca == cr || canonicalText(answer) == canonicalText(reference) {
+		return Result{Correct: true}
+	}
+	pa, okA := parse(ca)
+	pr, okR := parse(cr)
+	if !okA || !okR {
+		return Result{Reason: "answer " + quote(answer) + " does not match the reference " + quote(reference) + " as text, and is not mathematics the grader can compare"}
+	}
+	c := &comparer{relTol: g.opts.RelTol, points: g.opts.Points, seed: g.opts.Seed, budget: g.opts.Budget}
+	defer func() {
+		if v := recover(); v != nil {
+			if _, is := v.(errBudget); !is {
+				panic(v)
+			}
+			r = Result{Reason: "comparing " + quote(answer) + " with the reference took more than the work budget"}
+		}
+	}()
+	if c.equal(pa, pr) {
+		return Result{Correct: true}
+	}
+	return Result{Reason: "answer " + quote(answer) + " is not equivalent to the reference " + quote(reference)}
+}
+
+func quote(s string) string {
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}
