@@ -1,0 +1,331 @@
+package recipe
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// eval evaluates an expression after checking that every reference into an
+// object of the context (var.x, local.y, selector.z, each.value) names an
+// attribute that exists, so that a typo gets a "did you mean".
+func eval(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	if diags := checkRefs(expr, ctx); diags.HasErrors() {
+		return cty.DynamicVal, diags
+	}
+	return expr.Value(ctx)
+}
+
+// rootNames describes the objects of the evaluation context, for messages.
+var rootNames = map[string]string{
+	"var":      "variable",
+	"local":    "local value",
+	"each":     "attribute of each",
+	"backend":  "backend",
+	"verifier": "verifier",
+	"selector": "selector",
+	"dataset":  "dataset",
+}
+
+func checkRefs(expr hcl.Expression, ctx *hcl.EvalContext) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, tr := range expr.Variables() {
+		root := tr.RootName()
+		if ctx == nil || len(tr) < 2 {
+			continue
+		}
+		obj, ok := ctx.Variables[root]
+		if !ok || !obj.Type().IsObjectType() {
+			continue
+		}
+		step, ok := tr[1].(hcl.TraverseAttr)
+		if !ok || obj.Type().HasAttribute(step.Name) {
+			continue
+		}
+		var names []string
+		for n := range obj.Type().AttributeTypes() {
+			names = append(names, n)
+		}
+		what := rootNames[root]
+		if what == "" {
+			what = "attribute of " + root
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Reference to undeclared " + what,
+			Detail:   fmt.Sprintf("There is no %s named %q.%s", what, step.Name, didYouMean(step.Name, names)),
+			Subject:  tr.SourceRange().Ptr(),
+		})
+	}
+	return diags
+}
+
+// spec decodes one attribute of a block into a Go value.
+type spec struct {
+	name  string
+	apply func(v cty.Value, attr *hcl.Attribute) hcl.Diagnostics
+}
+
+// decoded is a block body decoded against specs.
+type decoded struct {
+	content *hcl.BodyContent
+	def     hcl.Range // the block's header, for problems of values not set in it
+}
+
+// has reports whether the attribute was set (to a non-null value).
+func (d decoded) has(name string) bool {
+	_, ok := d.content.Attributes[name]
+	return ok
+}
+
+// at is the range a problem with the attribute is reported at: its value
+// when it is set, the block's header otherwise.
+func (d decoded) at(name string) *hcl.Range {
+	if a, ok := d.content.Attributes[name]; ok {
+		return a.Expr.Range().Ptr()
+	}
+	return d.def.Ptr()
+}
+
+// decodeBody decodes body against specs (its attributes) and blocks (its
+// nested block types, returned in the content for the caller). Unknown
+// attributes and blocks are errors with a suggestion. An attribute set to
+// null counts as not set.
+func decodeBody(body hcl.Body, def hcl.Range, ctx *hcl.EvalContext, specs []spec, blocks ...hcl.BlockHeaderSchema) (decoded, hcl.Diagnostics) {
+	schema := &hcl.BodySchema{Blocks: blocks}
+	for _, s := range specs {
+		schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: s.name})
+	}
+	content, diags := body.Content(schema)
+	for _, s := range specs {
+		attr, ok := content.Attributes[s.name]
+		if !ok {
+			continue
+		}
+		v, d := eval(attr.Expr, ctx)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			delete(content.Attributes, s.name)
+			continue
+		}
+		if v.IsNull() {
+			delete(content.Attributes, s.name)
+			continue
+		}
+		diags = append(diags, s.apply(v, attr)...)
+	}
+	return decoded{content: content, def: def}, diags
+}
+
+// typeError is the diagnostic of a value that does not convert to the type
+// an attribute needs.
+func typeError(attr *hcl.Attribute, err error) hcl.Diagnostics {
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Incorrect attribute value type",
+		Detail:   fmt.Sprintf("Inappropriate value for attribute %q: %s.", attr.Name, err),
+		Subject:  attr.Expr.Range().Ptr(),
+	}}
+}
+
+// invalid is the diagnostic of a value that has the right type but is not
+// acceptable.
+func invalid(name string, rng *hcl.Range, format string, args ...any) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  fmt.Sprintf("Invalid value for %q", name),
+		Detail:   fmt.Sprintf(format, args...),
+		Subject:  rng,
+	}
+}
+
+// check returns "" when x is acceptable, or what it must be ("at least 0").
+type check func(x float64) string
+
+func atLeast(lo float64) check {
+	return func(x float64) string {
+		if x < lo {
+			return "at least " + fmtNum(lo)
+		}
+		return ""
+	}
+}
+
+func above(lo float64) check {
+	return func(x float64) string {
+		if x <= lo {
+			return "greater than " + fmtNum(lo)
+		}
+		return ""
+	}
+}
+
+func below(hi float64) check {
+	return func(x float64) string {
+		if x >= hi {
+			return "less than " + fmtNum(hi)
+		}
+		return ""
+	}
+}
+
+func atMost(hi float64) check {
+	return func(x float64) string {
+		if x > hi {
+			return "at most " + fmtNum(hi)
+		}
+		return ""
+	}
+}
+
+func fmtNum(x float64) string { return fmt.Sprint(x) }
+
+func runChecks(attr *hcl.Attribute, x float64, checks []check) hcl.Diagnostics {
+	var musts []string
+	for _, c := range checks {
+		if m := c(x); m != "" {
+			musts = append(musts, m)
+		}
+	}
+	if len(musts) == 0 {
+		return nil
+	}
+	return hcl.Diagnostics{invalid(attr.Name, attr.Expr.Range().Ptr(), "%s must be %s; got %s.", attr.Name, strings.Join(musts, " and "), fmtNum(x))}
+}
+
+func toFloat(v cty.Value, attr *hcl.Attribute) (float64, hcl.Diagnostics) {
+	v, err := convert.Convert(v, cty.Number)
+	if err != nil {
+		return 0, typeError(attr, err)
+	}
+	f, _ := v.AsBigFloat().Float64()
+	if math.IsInf(f, 0) {
+		return 0, hcl.Diagnostics{invalid(attr.Name, attr.Expr.Range().Ptr(), "%s must be a finite number.", attr.Name)}
+	}
+	return f, nil
+}
+
+// num decodes a number.
+func num(name string, dst *float64, checks ...check) spec {
+	return spec{name, func(v cty.Value, attr *hcl.Attribute) hcl.Diagnostics {
+		f, diags := toFloat(v, attr)
+		if diags.HasErrors() {
+			return diags
+		}
+		if diags := runChecks(attr, f, checks); diags.HasErrors() {
+			return diags
+		}
+		*dst = f
+		return nil
+	}}
+}
+
+// integer decodes a whole number.
+func integer(name string, dst *int, checks ...check) spec {
+	return spec{name, func(v cty.Value, attr *hcl.Attribute) hcl.Diagnostics {
+		f, diags := toFloat(v, attr)
+		if diags.HasErrors() {
+			return diags
+		}
+		if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return hcl.Diagnostics{invalid(name, attr.Expr.Range().Ptr(), "%s must be a whole number; got %s.", name, fmtNum(f))}
+		}
+		if diags := runChecks(attr, f, checks); diags.HasErrors() {
+			return diags
+		}
+		*dst = int(f)
+		return nil
+	}}
+}
+
+// unsigned decodes a whole number in [0, 2^64).
+func unsigned(name string, dst *uint64) spec {
+	return spec{name, func(v cty.Value, attr *hcl.Attribute) hcl.Diagnostics {
+		n, err := convert.Convert(v, cty.Number)
+		if err != nil {
+			return typeError(attr, err)
+		}
+		bf := n.AsBigFloat()
+		u, acc := bf.Uint64()
+		if !bf.IsInt() || acc != 0 || bf.Sign() < 0 {
+			return hcl.Diagnostics{invalid(name, attr.Expr.Range().Ptr(), "%s must be a whole number from 0 to 18446744073709551615; got %s.", name, bf.Text('g', 20))}
+		}
+		*dst = u
+		return nil
+	}}
+}
+
+// str decodes a string; with enum, only those values are accepted.
+func str(name string, dst *string, enum ...string) spec {
+	return spec{name, func(v cty.Value, attr *hcl.Attribute) hcl.Diagnostics {
+		v, err := convert.Convert(v, cty.String)
+		if err != nil {
+			return typeError(attr, err)
+		}
+		s := v.AsString()
+		if diags := checkEnum(name, s, enum, attr.Expr.Range().Ptr()); diags.HasErrors() {
+			return diags
+		}
+		*dst = s
+		return nil
+	}}
+}
+
+func checkEnum(name, s string, enum []string, rng *hcl.Range) hcl.Diagnostics {
+	if len(enum) == 0 {
+		return nil
+	}
+	for _, e := range enum {
+		if s == e {
+			return nil
+		}
+	}
+	return hcl.Diagnostics{invalid(name, rng, "%s must be %s; got %q.%s", name, quotedList(enum), s, didYouMean(s, enum))}
+}
+
+// boolean decodes a bool.
+func boolean(name string, dst *bool) spec {
+	return spec{name, func(v cty.Value, attr *hcl.Attribute) hcl.Diagnostics {
+		v, err := convert.Convert(v, cty.Bool)
+		if err != nil {
+			return typeError(attr, err)
+		}
+		*dst = v.True()
+		return nil
+	}}
+}
+
+// strList decodes a list of strings.
+func strList(name string, dst *[]string) spec {
+	return spec{name, func(v cty.Value, attr *hcl.Attribute) hcl.Diagnostics {
+		v, err := convert.Convert(v, cty.List(cty.String))
+		if err != nil {
+			return typeError(attr, err)
+		}
+		out := []string{}
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if e.IsNull() {
+				return hcl.Diagnostics{invalid(name, attr.Expr.Range().Ptr(), "%s must not contain null.", name)}
+			}
+			out = append(out, e.AsString())
+		}
+		*dst = out
+		return nil
+	}}
+}
+
+// labelsOf returns the sorted names of a reference object (backend, dataset, …).
+func labelsOf(obj cty.Value) []string {
+	var names []string
+	for n := range obj.Type().AttributeTypes() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

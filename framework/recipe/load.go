@@ -1,0 +1,440 @@
+package recipe
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Load reads the recipe file and resolves its runs. It returns the recipe
+// even when there are errors (with the runs that resolved), so that the
+// diagnostics can be rendered with its Files.
+func Load(filename string, opts Options) (*Recipe, hcl.Diagnostics) {
+	src, err := os.ReadFile(filename)
+	if err != nil {
+		return &Recipe{Filename: filename, Files: map[string]*hcl.File{}}, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read the recipe",
+			Detail:   err.Error(),
+		}}
+	}
+	return Parse(filename, src, opts)
+}
+
+// Parse is Load on a recipe already in memory; filename names it in
+// diagnostics and its folder is the one relative paths are resolved against.
+func Parse(filename string, src []byte, opts Options) (*Recipe, hcl.Diagnostics) {
+	p := hclparse.NewParser()
+	file, diags := p.ParseHCL(src, filename)
+	rec := &Recipe{Filename: filename, Files: p.Files()}
+	if diags.HasErrors() {
+		return rec, diags
+	}
+	l := &loader{filename: filename, dir: filepath.Dir(filename), opts: opts}
+	diags = append(diags, l.load(file.Body, rec)...)
+	return rec, dedupe(diags)
+}
+
+var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	{Type: "variable", LabelNames: []string{"name"}},
+	{Type: "locals"},
+	{Type: "backend", LabelNames: []string{"type", "name"}},
+	{Type: "verifier", LabelNames: []string{"type", "name"}},
+	{Type: "selector", LabelNames: []string{"type", "name"}},
+	{Type: "dataset", LabelNames: []string{"name"}},
+	{Type: "algorithm", LabelNames: []string{"preset"}},
+	{Type: "train"},
+	{Type: "eval"},
+	{Type: "hooks"},
+	{Type: "output"},
+	{Type: "run", LabelNames: []string{"name"}},
+}}
+
+// loader holds a recipe's blocks between the steps of Parse.
+type loader struct {
+	filename, dir string
+	opts          Options
+
+	vars     []*varDecl
+	locals   hcl.Attributes
+	plugins  []*hcl.Block // backend, verifier and selector blocks, in order
+	datasets []*hcl.Block
+	single   map[string]*hcl.Block // algorithm, train, eval, hooks, output
+	runs     []*hcl.Block
+	refs     map[string]cty.Value // backend, verifier, selector, dataset: label → label
+}
+
+func (l *loader) load(body hcl.Body, rec *Recipe) hcl.Diagnostics {
+	content, diags := body.Content(topSchema)
+	diags = append(diags, l.classify(content)...)
+	if diags.HasErrors() {
+		return diags
+	}
+	for _, v := range l.vars {
+		rec.Variables = append(rec.Variables, v.Variable)
+	}
+	cmdline, d := l.commandLineVars()
+	diags = append(diags, d...)
+	specs, d := l.expand(cmdline)
+	diags = append(diags, d...)
+	if diags.HasErrors() {
+		return diags
+	}
+	for _, s := range specs {
+		run, d := l.resolve(s, cmdline)
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			rec.Runs = append(rec.Runs, *run)
+		}
+	}
+	return diags
+}
+
+// classify sorts the top-level blocks, checks labels and duplicates, and
+// decodes the variable declarations and locals.
+func (l *loader) classify(content *hcl.BodyContent) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	l.single = map[string]*hcl.Block{}
+	l.locals = hcl.Attributes{}
+	labels := map[string]map[string]*hcl.Block{}
+	seen := func(kind, label string, b *hcl.Block, rng hcl.Range) {
+		if !hclsyntax.ValidIdentifier(label) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid block name",
+				Detail:   fmt.Sprintf("A %s name must start with a letter or underscore and contain only letters, digits, underscores and dashes; got %q.", kind, label),
+				Subject:  rng.Ptr(),
+			})
+			return
+		}
+		if labels[kind] == nil {
+			labels[kind] = map[string]*hcl.Block{}
+		}
+		if prev, dup := labels[kind][label]; dup {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Duplicate %s %q", kind, label),
+				Detail:   fmt.Sprintf("A %s named %q was already declared at %s. Names must be unique.", kind, label, prev.DefRange),
+				Subject:  rng.Ptr(),
+			})
+			return
+		}
+		labels[kind][label] = b
+	}
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "variable":
+			seen("variable", b.Labels[0], b, b.LabelRanges[0])
+			v, d := decodeVariable(b)
+			diags = append(diags, d...)
+			if v != nil {
+				l.vars = append(l.vars, v)
+			}
+		case "locals":
+			attrs, d := b.Body.JustAttributes()
+			diags = append(diags, d...)
+			for name, a := range attrs {
+				if prev, dup := l.locals[name]; dup {
+					diags = append(diags, &hcl.Diagnostic{
+						Severity: hcl.DiagError,
+						Summary:  fmt.Sprintf("Duplicate local value %q", name),
+						Detail:   fmt.Sprintf("A local value named %q was already defined at %s.", name, prev.NameRange),
+						Subject:  a.NameRange.Ptr(),
+					})
+					continue
+				}
+				l.locals[name] = a
+			}
+		case "backend", "verifier", "selector":
+			seen(b.Type, b.Labels[1], b, b.LabelRanges[1])
+			l.plugins = append(l.plugins, b)
+		case "dataset":
+			seen("dataset", b.Labels[0], b, b.LabelRanges[0])
+			l.datasets = append(l.datasets, b)
+		case "run":
+			seen("run", b.Labels[0], b, b.LabelRanges[0])
+			l.runs = append(l.runs, b)
+		default:
+			if prev, dup := l.single[b.Type]; dup {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  fmt.Sprintf("Duplicate %s block", b.Type),
+					Detail:   fmt.Sprintf("A recipe has at most one %s block; the first is at %s.", b.Type, prev.DefRange),
+					Subject:  b.DefRange.Ptr(),
+				})
+				continue
+			}
+			l.single[b.Type] = b
+		}
+	}
+	for _, kind := range []string{"algorithm", "train"} {
+		if l.single[kind] == nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Missing %s block", kind),
+				Detail:   missingBlockDetail[kind],
+				Subject:  content.MissingItemRange.Ptr(),
+			})
+		}
+	}
+	for kind, what := range map[string]string{"backend": `backend "tinylm" "policy" {}`, "dataset": `dataset "countdown" { generator "countdown" {} }`} {
+		if len(labels[kind]) == 0 {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Missing %s block", kind),
+				Detail:   fmt.Sprintf("A recipe needs at least one %s block, such as %s.", kind, what),
+				Subject:  content.MissingItemRange.Ptr(),
+			})
+		}
+	}
+	l.refs = map[string]cty.Value{}
+	for _, kind := range []string{"backend", "verifier", "selector", "dataset"} {
+		obj := map[string]cty.Value{}
+		for label := range labels[kind] {
+			obj[label] = cty.StringVal(label)
+		}
+		l.refs[kind] = cty.ObjectVal(obj)
+	}
+	return diags
+}
+
+var missingBlockDetail = map[string]string{
+	"algorithm": `A recipe needs an algorithm block naming its preset: algorithm "dapo" {}, "grpo", "ppo" or "sft".`,
+	"train":     "A recipe needs a train block with at least the number of steps: train { steps = 100 }.",
+}
+
+// runSpec is one run to resolve: its name and the variable values its run
+// block sets.
+type runSpec struct {
+	name      string
+	overrides map[string]valueAt
+}
+
+// valueAt is a variable value and where it was set (nil: the command line).
+type valueAt struct {
+	val cty.Value
+	rng *hcl.Range
+}
+
+var runNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+=-]*$`)
+
+// expand turns the run blocks into run specs, in order: a block without
+// for_each is one run; with for_each, one run per element (maps in key order,
+// lists and sets in element order).
+func (l *loader) expand(cmdline map[string]valueAt) ([]runSpec, hcl.Diagnostics) {
+	if len(l.runs) == 0 {
+		name := strings.TrimSuffix(filepath.Base(l.filename), filepath.Ext(l.filename))
+		return []runSpec{{name: name}}, nil
+	}
+	base, diags := l.baseContext(cmdline)
+	var specs []runSpec
+	names := map[string]hcl.Range{}
+	for _, b := range l.runs {
+		content, d := b.Body.Content(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+			{Name: "for_each"}, {Name: "name"}, {Name: "vars"},
+		}})
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		type element struct{ key, value cty.Value }
+		elems := []element{{cty.NilVal, cty.NilVal}}
+		if fe, ok := content.Attributes["for_each"]; ok {
+			v, d := eval(fe.Expr, base)
+			diags = append(diags, d...)
+			if d.HasErrors() {
+				continue
+			}
+			if !v.IsWhollyKnown() {
+				diags = append(diags, invalid("for_each", fe.Expr.Range().Ptr(), "for_each depends on a variable that has no value yet; give it a default or set it with --var."))
+				continue
+			}
+			ty := v.Type()
+			if v.IsNull() || !(ty.IsListType() || ty.IsSetType() || ty.IsTupleType() || ty.IsMapType() || ty.IsObjectType()) {
+				diags = append(diags, invalid("for_each", fe.Expr.Range().Ptr(), "for_each must be a list, set, tuple, map or object; got %s.", typeName(v)))
+				continue
+			}
+			elems = nil
+			keyed := ty.IsMapType() || ty.IsObjectType()
+			for it := v.ElementIterator(); it.Next(); {
+				k, e := it.Element()
+				if !keyed {
+					k = e
+				}
+				elems = append(elems, element{k, e})
+			}
+			if len(elems) == 0 {
+				diags = append(diags, invalid("for_each", fe.Expr.Range().Ptr(), "for_each is empty, so run %q has no runs.", b.Labels[0]))
+				continue
+			}
+		}
+		for _, el := range elems {
+			ctx := base.NewChild()
+			ctx.Variables = map[string]cty.Value{}
+			name := b.Labels[0]
+			if el.key != cty.NilVal {
+				ctx.Variables["each"] = cty.ObjectVal(map[string]cty.Value{"key": el.key, "value": el.value})
+			}
+			nameRng := b.LabelRanges[0]
+			if na, ok := content.Attributes["name"]; ok {
+				var s string
+				d := applySpec(str("name", &s), na, ctx)
+				diags = append(diags, d...)
+				if d.HasErrors() {
+					break
+				}
+				name, nameRng = s, na.Expr.Range()
+			} else if el.key != cty.NilVal {
+				key, err := keyText(el.key)
+				if err != nil {
+					diags = append(diags, invalid("for_each", content.Attributes["for_each"].Expr.Range().Ptr(),
+						"Cannot name the runs of %q from the elements of for_each: %v. Use a map, whose keys name the runs, or set name = \"...\" from each.value.", b.Labels[0], err))
+					break
+				}
+				name += "-" + key
+			}
+			if !runNameRE.MatchString(name) {
+				diags = append(diags, invalid("name", nameRng.Ptr(), "A run name becomes a directory name: letters, digits and _ . + = - only, not starting with . or -; got %q.", name))
+				break
+			}
+			if prev, dup := names[name]; dup {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  fmt.Sprintf("Duplicate run name %q", name),
+					Detail:   fmt.Sprintf("Another run is already named %q (from %s); give each run its own name.", name, prev),
+					Subject:  nameRng.Ptr(),
+				})
+				break
+			}
+			names[name] = b.DefRange
+			overrides, d := l.runVars(content.Attributes["vars"], ctx)
+			diags = append(diags, d...)
+			if d.HasErrors() {
+				break
+			}
+			specs = append(specs, runSpec{name: name, overrides: overrides})
+		}
+	}
+	return specs, diags
+}
+
+// runVars evaluates a run block's vars = { NAME = value, … }.
+func (l *loader) runVars(attr *hcl.Attribute, ctx *hcl.EvalContext) (map[string]valueAt, hcl.Diagnostics) {
+	out := map[string]valueAt{}
+	if attr == nil {
+		return out, nil
+	}
+	pairs, diags := hcl.ExprMap(attr.Expr)
+	if diags.HasErrors() {
+		return nil, hcl.Diagnostics{invalid("vars", attr.Expr.Range().Ptr(), "vars must be an object of variable values: vars = { rho = each.value }.")}
+	}
+	for _, p := range pairs {
+		name := hcl.ExprAsKeyword(p.Key)
+		if name == "" {
+			k, d := eval(p.Key, ctx)
+			diags = append(diags, d...)
+			if d.HasErrors() {
+				continue
+			}
+			if k.Type() != cty.String || k.IsNull() {
+				diags = append(diags, invalid("vars", p.Key.Range().Ptr(), "A key of vars must be a variable name."))
+				continue
+			}
+			name = k.AsString()
+		}
+		decl := l.variable(name)
+		if decl == nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Undeclared variable",
+				Detail:   fmt.Sprintf("The recipe declares no variable %q.%s Declare it with a variable block first.", name, didYouMean(name, l.varNames())),
+				Subject:  p.Key.Range().Ptr(),
+			})
+			continue
+		}
+		v, d := eval(p.Value, ctx)
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			out[name] = valueAt{v, p.Value.Range().Ptr()}
+		}
+	}
+	return out, diags
+}
+
+func applySpec(s spec, attr *hcl.Attribute, ctx *hcl.EvalContext) hcl.Diagnostics {
+	v, diags := eval(attr.Expr, ctx)
+	if diags.HasErrors() {
+		return diags
+	}
+	if v.IsNull() {
+		return hcl.Diagnostics{invalid(attr.Name, attr.Expr.Range().Ptr(), "%s must not be null.", attr.Name)}
+	}
+	return s.apply(v, attr)
+}
+
+// keyText names a run after a for_each element: strings as they are, numbers
+// in decimal, bools as true/false, and lists and tuples as their elements
+// joined with "-".
+func keyText(v cty.Value) (string, error) {
+	if v.IsNull() {
+		return "", fmt.Errorf("an element is null")
+	}
+	ty := v.Type()
+	switch {
+	case ty == cty.String:
+		return v.AsString(), nil
+	case ty == cty.Number:
+		return v.AsBigFloat().Text('f', -1), nil
+	case ty == cty.Bool:
+		if v.True() {
+			return "true", nil
+		}
+		return "false", nil
+	case ty.IsListType() || ty.IsTupleType() || ty.IsSetType():
+		var parts []string
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			s, err := keyText(e)
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, s)
+		}
+		return strings.Join(parts, "-"), nil
+	}
+	return "", fmt.Errorf("an element is %s", typeName(v))
+}
+
+// typeName names a value's type for a person.
+func typeName(v cty.Value) string {
+	if v.IsNull() {
+		return "null"
+	}
+	return v.Type().FriendlyName()
+}
+
+// dedupe drops repeated diagnostics (a problem outside the run blocks is
+// found once per run).
+func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
+	seen := map[string]bool{}
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		key := fmt.Sprintf("%d|%s|%s|%v", d.Severity, d.Summary, d.Detail, d.Subject)
+		if d.Subject != nil {
+			key = fmt.Sprintf("%d|%s|%s|%s", d.Severity, d.Summary, d.Detail, d.Subject.String())
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, d)
+	}
+	return out
+}
