@@ -22,6 +22,26 @@ func dot4AVX2(k int, x, r0, r1, r2, r3, out *float32)
 //go:noescape
 func sumRowsAVX2(k int, x, mat *float32, ld int, out *float32, n int)
 
+// transpose8AVX2 writes dst[p*dstStride+i] = rows[i][p] for i < width (6 or 8) and
+// p < n rounded down to a multiple of 8.
+//
+//go:noescape
+func transpose8AVX2(rows *[8]*float32, n int, dst *float32, dstStride int, width int)
+
+// transpose8 writes dst[p*stride+i] = rows[i][p] for i < width (6 or 8) and p < done, a
+// prefix of n that it returns; the caller does the rest. dst must hold done*stride floats.
+func transpose8(rows *[8]*float32, n int, dst []float32, stride, width int) (done int) {
+	if !useAVX2 || n < 8 {
+		return 0
+	}
+	done = n &^ 7
+	if len(dst) < (done-1)*stride+width {
+		panic("gemm: transpose destination too short")
+	}
+	transpose8AVX2(rows, done, &dst[0], stride, width)
+	return done
+}
+
 // kernel is the micro-kernel; see kernelGo.
 func kernel(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
 	if !useAVX2 {

@@ -302,3 +302,99 @@ sloop1:
 sdone:
 	VZEROUPPER
 	RET
+
+// Stores the 8 floats of y to (R), then advances R by DX.
+#define STORE8(y) \
+	VMOVUPS y, (R8) \
+	ADDQ DX, R8
+
+// Stores the first 6 floats of y (whose low half is x) to (R8), then advances R8 by DX.
+#define STORE6(y, x) \
+	VMOVUPS x, (R8) \
+	VEXTRACTF128 $1, y, X0 \
+	VMOVQ X0, 16(R8) \
+	ADDQ DX, R8
+
+// func transpose8AVX2(rows *[8]*float32, n int, dst *float32, dstStride int, width int)
+TEXT ·transpose8AVX2(SB), NOSPLIT, $0-40
+	MOVQ rows+0(FP), SI
+	MOVQ 0(SI), R9
+	MOVQ 8(SI), R10
+	MOVQ 16(SI), R11
+	MOVQ 24(SI), R12
+	MOVQ 32(SI), R13
+	MOVQ 40(SI), R14
+	MOVQ 48(SI), R15
+	MOVQ 56(SI), SI
+	MOVQ n+8(FP), CX
+	SHRQ $3, CX
+	JZ   tdone
+	MOVQ dst+16(FP), R8
+	MOVQ dstStride+24(FP), DX
+	SHLQ $2, DX
+	MOVQ width+32(FP), BX
+	XORQ AX, AX
+
+tloop:
+	VMOVUPS (R9)(AX*4), Y0
+	VMOVUPS (R10)(AX*4), Y1
+	VMOVUPS (R11)(AX*4), Y2
+	VMOVUPS (R12)(AX*4), Y3
+	VMOVUPS (R13)(AX*4), Y4
+	VMOVUPS (R14)(AX*4), Y5
+	VMOVUPS (R15)(AX*4), Y6
+	VMOVUPS (SI)(AX*4), Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	CMPQ BX, $8
+	JNE  tstore6
+	STORE8(Y8)
+	STORE8(Y9)
+	STORE8(Y10)
+	STORE8(Y11)
+	STORE8(Y12)
+	STORE8(Y13)
+	STORE8(Y14)
+	STORE8(Y15)
+	JMP  tnext
+
+tstore6:
+	STORE6(Y8, X8)
+	STORE6(Y9, X9)
+	STORE6(Y10, X10)
+	STORE6(Y11, X11)
+	STORE6(Y12, X12)
+	STORE6(Y13, X13)
+	STORE6(Y14, X14)
+	STORE6(Y15, X15)
+
+tnext:
+	ADDQ $8, AX
+	DECQ CX
+	JNZ  tloop
+
+tdone:
+	VZEROUPPER
+	RET

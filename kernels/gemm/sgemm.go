@@ -114,8 +114,8 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// packBuffers holds the packed panels of one product; pooled because first touch of fresh
-// memory costs more than a small product.
+// packBuffers holds packed panels; pooled because first touch of fresh memory costs more
+// than a small product.
 type packBuffers struct {
 	a, b []float32
 }
@@ -130,54 +130,61 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
-// packedGemm runs the blocked product: for each block of ncBlock columns and kcBlock depth,
-// op(A) (all m rows) and op(B) are packed into panels, then every mr×nr tile of C is updated
-// by the micro-kernel. Each element of C accumulates its k-blocks in order, whichever
-// goroutine owns its tile.
+// packedGemm runs the blocked product. For each block of ncBlock columns and kcBlock depth,
+// op(B) is packed into nr-column panels by all workers together; then each worker packs
+// mcBlock rows of op(A) at a time into its own buffer (kept in L2) and updates every mr×nr
+// tile of its share of C with the micro-kernel. Each element of C accumulates its k-blocks
+// in order, whichever goroutine owns its tile.
 func packedGemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	mPanels := (m + mr - 1) / mr
-	bufs := packPool.Get().(*packBuffers)
-	defer packPool.Put(bufs)
-	bufs.a = grow(bufs.a, mPanels*mr*min(k, kcBlock))
-	bufs.b = grow(bufs.b, (min(n, ncBlock)+nr-1)/nr*nr*min(k, kcBlock))
 	workers := workersFor(maxW, 2*m*n*k)
+	shared := packPool.Get().(*packBuffers)
+	defer packPool.Put(shared)
+	shared.b = grow(shared.b, (min(n, ncBlock)+nr-1)/nr*nr*min(k, kcBlock))
+	own := make([]*packBuffers, workers)
+	for w := range own {
+		own[w] = packPool.Get().(*packBuffers)
+		own[w].a = grow(own[w].a, mcBlock*min(k, kcBlock))
+		defer packPool.Put(own[w])
+	}
 	for jc := 0; jc < n; jc += ncBlock {
 		nc := min(ncBlock, n-jc)
 		nPanels := (nc + nr - 1) / nr
 		for pc := 0; pc < k; pc += kcBlock {
 			kc := min(kcBlock, k-pc)
-			pa, pb := bufs.a[:mPanels*mr*kc], bufs.b[:nPanels*nr*kc]
+			pb := shared.b[:nPanels*nr*kc]
 			betaBlock := beta
 			if pc > 0 {
 				betaBlock = 1
 			}
 			parallel(workers, func(w int) {
-				lo, hi := split(mPanels+nPanels, workers, w)
-				for u := lo; u < hi; u++ {
-					if u < mPanels {
-						packA(pa[u*mr*kc:(u+1)*mr*kc], transA, a, lda, u*mr, min(mr, m-u*mr), pc, kc)
-					} else {
-						v := u - mPanels
-						packB(pb[v*nr*kc:(v+1)*nr*kc], transB, b, ldb, jc+v*nr, min(nr, nc-v*nr), pc, kc)
-					}
+				lo, hi := split(nPanels, workers, w)
+				for v := lo; v < hi; v++ {
+					packB(pb[v*nr*kc:(v+1)*nr*kc], transB, b, ldb, jc+v*nr, min(nr, nc-v*nr), pc, kc)
 				}
 			})
 			parallel(workers, func(w int) {
+				// Split the rows of C when there are enough, else its columns.
 				rLo, rHi, cLo, cHi := 0, mPanels, 0, nPanels
 				if mPanels >= 2*workers {
 					rLo, rHi = split(mPanels, workers, w)
 				} else {
 					cLo, cHi = split(nPanels, workers, w)
 				}
+				pa := own[w].a
 				for ic := rLo; ic < rHi; ic += mcBlock / mr {
 					icEnd := min(rHi, ic+mcBlock/mr)
+					for ir := ic; ir < icEnd; ir++ {
+						packA(pa[(ir-ic)*mr*kc:(ir-ic+1)*mr*kc], transA, a, lda, ir*mr, min(mr, m-ir*mr), pc, kc)
+					}
 					for jr := cLo; jr < cHi; jr++ {
 						bp := pb[jr*nr*kc : (jr+1)*nr*kc]
 						col := jc + jr*nr
 						cols := min(nr, n-col)
 						for ir := ic; ir < icEnd; ir++ {
 							row := ir * mr
-							tile(kc, pa[ir*mr*kc:(ir+1)*mr*kc], bp, c, row*ldc+col, ldc, min(mr, m-row), cols, alpha, betaBlock)
+							ap := pa[(ir-ic)*mr*kc : (ir-ic+1)*mr*kc]
+							tile(kc, ap, bp, c, row*ldc+col, ldc, min(mr, m-row), cols, alpha, betaBlock)
 						}
 					}
 				}
@@ -203,51 +210,5 @@ func tile(kc int, pa, pb, c []float32, off, ldc, rows, cols int, alpha, beta flo
 	kernel(kc, pa, pb, t[:], nr, alpha, beta)
 	for i := 0; i < rows; i++ {
 		copy(c[off+i*ldc:off+i*ldc+cols], t[i*nr:i*nr+cols])
-	}
-}
-
-// packA writes rows [row0, row0+rows) of op(A), columns [p0, p0+kc), into dst as one panel:
-// dst[p*mr+i] = op(A)[row0+i][p0+p], zero-padded to mr rows.
-func packA(dst []float32, transA bool, a []float32, lda, row0, rows, p0, kc int) {
-	if rows < mr {
-		clear(dst)
-	}
-	if transA {
-		// op(A)[i][p] = A[p][i]: each packed step is a contiguous run of a row of A.
-		for p := 0; p < kc; p++ {
-			src := a[(p0+p)*lda+row0:]
-			copy(dst[p*mr:p*mr+rows], src[:rows])
-		}
-		return
-	}
-	for i := 0; i < rows; i++ {
-		src := a[(row0+i)*lda+p0:]
-		src = src[:kc]
-		for p, v := range src {
-			dst[p*mr+i] = v
-		}
-	}
-}
-
-// packB writes columns [col0, col0+cols) of op(B), rows [p0, p0+kc), into dst as one panel:
-// dst[p*nr+j] = op(B)[p0+p][col0+j], zero-padded to nr columns.
-func packB(dst []float32, transB bool, b []float32, ldb, col0, cols, p0, kc int) {
-	if cols < nr {
-		clear(dst)
-	}
-	if !transB {
-		for p := 0; p < kc; p++ {
-			src := b[(p0+p)*ldb+col0:]
-			copy(dst[p*nr:p*nr+cols], src[:cols])
-		}
-		return
-	}
-	// op(B)[p][j] = B[j][p]: a transpose.
-	for j := 0; j < cols; j++ {
-		src := b[(col0+j)*ldb+p0:]
-		src = src[:kc]
-		for p, v := range src {
-			dst[p*nr+j] = v
-		}
 	}
 }
