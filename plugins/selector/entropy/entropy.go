@@ -47,10 +47,10 @@ const (
 type Selector struct {
 	mode selection.Mode
 
-	mu    sync.Mutex
-	opts selection.Options // Rho and Rule from the settings; Seed per call
-	seed uint64            // the instance's stream, from Configure
-	k     selection.Selector // scratch memory reused between calls
+	mu   sync.Mutex
+	opts selection.Options  // Rho and Rule from the settings; Seed per call
+	seed uint64             // the instance's stream, from Configure
+	k    selection.Selector // scratch memory reused between calls
 }
 
 var _ selector.Selector = (*Selector)(nil)
