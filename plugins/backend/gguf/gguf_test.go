@@ -3,15 +3,15 @@ package gguf
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/forkrl/forkrl/plugins/backend/gguf/llamacpp"
 )
 
 // RandomQwen3 makes random weights of the given config, keyed by their
@@ -103,40 +103,6 @@ func TestWriteRefusesBadTensors(t *testing.T) {
 	}
 }
 
-// LlamaCpp runs llama.cpp's logprobs.mjs on a GGUF file and returns the
-// log-softmax at every position; it skips the test where Node or the pinned
-// packages are missing (.ci/run installs them).
-func LlamaCpp(t *testing.T, model string, ids []int32) [][]float64 {
-	t.Helper()
-	dir, err := filepath.Abs("llamacpp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not found: install Node.js and run `npm ci --omit=optional` in plugins/backend/gguf/llamacpp")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "node-llama-cpp")); err != nil {
-		t.Skip("node-llama-cpp not installed: run `npm ci --omit=optional` in plugins/backend/gguf/llamacpp")
-	}
-	req, _ := json.Marshal(map[string]any{"ids": ids, "threads": 1})
-	cmd := exec.Command("node", filepath.Join(dir, "logprobs.mjs"), model)
-	cmd.Stdin = bytes.NewReader(req)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("llama.cpp: %v\n%s", err, stderr.String())
-	}
-	var resp struct {
-		Vocab    int         `json:"vocab"`
-		Logprobs [][]float64 `json:"logprobs"`
-	}
-	if err := json.Unmarshal(out, &resp); err != nil {
-		t.Fatalf("llama.cpp output: %v", err)
-	}
-	return resp.Logprobs
-}
-
 // TestLlamaCppLoads: llama.cpp accepts the export and gives a normalised
 // distribution over the whole vocabulary at every position.
 func TestLlamaCppLoads(t *testing.T) {
@@ -145,7 +111,7 @@ func TestLlamaCppLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := []int32{1, 50, 299, 7, 7, 120}
-	lp := LlamaCpp(t, path, ids)
+	lp := llamacpp.LogProbs(t, path, ids, 1)
 	if len(lp) != len(ids) {
 		t.Fatalf("%d positions, want %d", len(lp), len(ids))
 	}
