@@ -1,0 +1,129 @@
+package trainer
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/forkrl/forkrl/framework/pluginapi/backend"
+	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/kernels/estimate"
+)
+
+// evalChunk is the number of problems sent to one Generate call during evaluation.
+const evalChunk = 64
+
+// evaluate samples k responses to each held-out problem of every eval
+// dataset and reports avg@k (mean accuracy over all samples), unbiased
+// pass@k, the mean response length and the mean per-token entropy. It logs
+// the results, keeps the best, and calls the on_eval hook.
+func (t *Trainer) evaluate(ctx context.Context, step int) (run.Evaluation, error) {
+	begin := time.Now()
+	ev := run.Evaluation{}
+	for _, ds := range t.evals {
+		r, err := t.evaluateDataset(ctx, step, ds)
+		if err != nil {
+			return nil, fmt.Errorf("dataset %q: %w", ds.Name, err)
+		}
+		ev[ds.Name] = r
+	}
+	if err := t.dir.AppendEval(step, ev); err != nil {
+		return nil, err
+	}
+	t.state.LastEval, t.state.LastEvalStep = ev, step
+	if t.state.BestEval == nil || meanAvgAtK(ev) > meanAvgAtK(t.state.BestEval) {
+		t.state.BestEval, t.state.BestEvalStep = ev, step
+	}
+	results := map[string]map[string]float64{}
+	for name, r := range ev {
+		results[name] = map[string]float64{
+			"k": float64(r.K), "avg_at_k": r.AvgAtK, "pass_at_k": r.PassAtK,
+			"mean_length": r.MeanLength, "mean_entropy": r.MeanEntropy,
+			"timing_s": time.Since(begin).Seconds(),
+		}
+	}
+	out, err := t.hooks.OnEval(ctx, step, results)
+	if err != nil {
+		return nil, err
+	}
+	if out.Stop {
+		t.state.Stopped = true
+	}
+	return ev, nil
+}
+
+// evaluateDataset evaluates one dataset.
+func (t *Trainer) evaluateDataset(ctx context.Context, step int, ds *Dataset) (run.EvalResult, error) {
+	k := max(t.cfg.Eval.K, 1)
+	problems := ds.Eval
+	if n := t.cfg.Eval.Problems; n > 0 && n < len(problems) {
+		problems = problems[:n]
+	}
+	maxTokens := t.cfg.Eval.MaxResponseTokens
+	if maxTokens == 0 {
+		maxTokens = t.hp.MaxResponseTokens
+	}
+	sampling := backend.Sampling{Temperature: float32(t.cfg.Eval.Temperature), TopP: float32(t.cfg.Eval.TopP), MaxTokens: maxTokens}
+	res := run.EvalResult{K: k}
+	var tokens, correct int
+	var entropy, pass float64
+	for start := 0; start < len(problems); start += evalChunk {
+		chunk := make([]*Problem, 0, evalChunk)
+		for i := start; i < min(start+evalChunk, len(problems)); i++ {
+			chunk = append(chunk, &problems[i])
+		}
+		seed := run.StreamSeed(t.cfg.Seed, "eval", ds.Name, step, start)
+		groups, err := t.generate(ctx, chunk, k, sampling, seed)
+		if err != nil {
+			return res, err
+		}
+		var ss []*sample
+		for _, g := range groups {
+			ss = append(ss, g.samples...)
+		}
+		if err := t.verify(ctx, ds, ss); err != nil {
+			return res, err
+		}
+		for _, g := range groups {
+			c := 0
+			for _, s := range g.samples {
+				if s.correct {
+					c++
+				}
+				tokens += len(s.resp.Tokens)
+				for _, h := range s.resp.Entropies {
+					entropy += float64(h)
+				}
+			}
+			correct += c
+			pass += estimate.PassAtK(k, c, k)
+		}
+	}
+	if n := len(problems); n > 0 {
+		res.AvgAtK = float64(correct) / float64(n*k)
+		res.PassAtK = pass / float64(n)
+		res.MeanLength = float64(tokens) / float64(n*k)
+	}
+	if tokens > 0 {
+		res.MeanEntropy = entropy / float64(tokens)
+	}
+	return res, nil
+}
+
+// meanAvgAtK is the mean avg@k over an evaluation's datasets: what "best" means.
+func meanAvgAtK(ev run.Evaluation) float64 {
+	if len(ev) == 0 {
+		return 0
+	}
+	names := make([]string, 0, len(ev))
+	for name := range ev {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var sum float64
+	for _, name := range names {
+		sum += ev[name].AvgAtK
+	}
+	return sum / float64(len(ev))
+}

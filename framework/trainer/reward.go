@@ -1,0 +1,55 @@
+package trainer
+
+import (
+	"context"
+
+	"github.com/forkrl/forkrl/framework/hooks"
+	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
+	"github.com/forkrl/forkrl/kernels/reward"
+)
+
+// verify scores the samples of a dataset with its verifier: the verifier's
+// reward, whether it accepted the answer, and the answer it parsed.
+func (t *Trainer) verify(ctx context.Context, ds *Dataset, ss []*sample) error {
+	v := t.verifiers[ds.Name]
+	items := make([]verifier.Item, len(ss))
+	for i, s := range ss {
+		items[i] = verifier.Item{Problem: s.problem.Problem, Response: s.text, Reference: s.problem.Answer}
+	}
+	resp, err := v.Verify(ctx, verifier.VerifyRequest{Items: items})
+	if err != nil {
+		return err
+	}
+	if err := diagErr(verifierName(ds.Verifier), resp.Diagnostics); err != nil {
+		return err
+	}
+	if len(resp.Results) != len(ss) {
+		return pluginErrorf(verifierName(ds.Verifier), "Verify returned %d results for %d items", len(resp.Results), len(ss))
+	}
+	for i, s := range ss {
+		r := resp.Results[i]
+		s.score, s.answer, s.correct = r.Reward, r.Answer, r.Reward > 0
+		s.reward = r.Reward
+	}
+	return nil
+}
+
+// shapeRewards turns the verifier's rewards into the rewards trained on:
+// DAPO's soft overlong punishment, then the recipe's reward hook.
+func (t *Trainer) shapeRewards(ctx context.Context, step int, ss []*sample) error {
+	for _, s := range ss {
+		s.reward = s.score
+		if t.alg.Overlong {
+			s.reward += reward.Overlong{MaxLength: t.alg.OverlongLength, Buffer: t.alg.OverlongBuffer, Factor: t.alg.OverlongPenalty}.Penalty(len(s.resp.Tokens))
+		}
+		r, err := t.hooks.Reward(ctx, step, hooks.Sample{
+			Problem: s.problem.Problem, Response: s.text, Tokens: len(s.resp.Tokens),
+			Finish: s.resp.Finish, Reward: s.reward, Answer: s.answer,
+		})
+		if err != nil {
+			return err
+		}
+		s.reward = r
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package trainer
+
+import (
+	"context"
+	"math"
+
+	"github.com/forkrl/forkrl/framework/pluginapi"
+	"github.com/forkrl/forkrl/framework/recipe"
+	"github.com/forkrl/forkrl/framework/run"
+)
+
+// stepSettings are the settings that may change from step to step: the
+// learning-rate schedule, then whatever the schedule hook returns.
+type stepSettings struct {
+	step                int
+	lr                  float64
+	temperature         float64
+	clipLow, clipHigh   float64
+	entropyCoef, klCoef float64
+	rho                 float64 // the selector's ρ set by the hook; 0: the recipe's
+}
+
+// schedule returns the settings of a step.
+func (t *Trainer) schedule(ctx context.Context, step int) (stepSettings, error) {
+	s := stepSettings{
+		step:        step,
+		lr:          learningRate(t.hp, step),
+		temperature: t.hp.Temperature,
+		clipLow:     t.alg.ClipLow, clipHigh: t.alg.ClipHigh,
+		entropyCoef: t.alg.EntropyCoef, klCoef: t.alg.KLCoef,
+	}
+	set, err := t.hooks.Schedule(ctx, step)
+	if err != nil {
+		return s, err
+	}
+	for k, v := range set {
+		switch k {
+		case "lr":
+			s.lr = v
+		case "temperature":
+			s.temperature = v
+		case "clip_low":
+			s.clipLow = v
+		case "clip_high":
+			s.clipHigh = v
+		case "entropy_coef":
+			s.entropyCoef = v
+		case "kl_coef":
+			s.klCoef = v
+		case "rho":
+			s.rho = v
+		}
+	}
+	if s.rho != 0 && t.selector != nil {
+		if err := t.configureSelector(ctx, s.rho); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// learningRate is the learning rate of a step: a linear warm-up from 0 over
+// WarmupSteps, then constant, or a linear or cosine decay to
+// MinLRRatio·LearningRate at the last step.
+func learningRate(hp recipe.Train, step int) float64 {
+	if step <= hp.WarmupSteps {
+		return hp.LearningRate * float64(step) / float64(hp.WarmupSteps+1)
+	}
+	span := hp.Steps - hp.WarmupSteps
+	if span <= 1 || hp.LRSchedule == recipe.ScheduleConstant || hp.LRSchedule == "" {
+		return hp.LearningRate
+	}
+	progress := float64(step-hp.WarmupSteps-1) / float64(span-1)
+	floor := hp.MinLRRatio
+	switch hp.LRSchedule {
+	case recipe.ScheduleLinear:
+		return hp.LearningRate * (floor + (1-floor)*(1-progress))
+	case recipe.ScheduleCosine:
+		return hp.LearningRate * (floor + (1-floor)*0.5*(1+math.Cos(math.Pi*progress)))
+	}
+	return hp.LearningRate
+}
+
+// PluginSeed is the seed a plugin instance is configured with: the stream
+// "plugin/KIND/LABEL" of the run seed.
+func PluginSeed(cfg *recipe.Run, kind pluginapi.Kind, label string) uint64 {
+	return run.StreamSeed(cfg.Seed, "plugin", kind, label)
+}
+
+// configureSelector configures the selector again with ρ set by the schedule hook.
+func (t *Trainer) configureSelector(ctx context.Context, rho float64) error {
+	block, _ := t.cfg.Selector(t.alg.Selector)
+	settings := pluginapi.Settings{}
+	if block != nil {
+		for k, v := range block.Settings {
+			settings[k] = v
+		}
+	}
+	settings["rho"] = rho
+	resp, err := t.selector.Configure(ctx, pluginapi.ConfigureRequest{
+		Settings: settings,
+		Seed:     PluginSeed(t.cfg, pluginapi.KindSelector, t.alg.Selector),
+	})
+	if err != nil {
+		return err
+	}
+	return diagErr(selectorName(t.alg.Selector), resp.Diagnostics)
+}

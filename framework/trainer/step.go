@@ -1,0 +1,208 @@
+package trainer
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/forkrl/forkrl/framework/recipe"
+	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/kernels/loss"
+)
+
+// step runs one training step, the loop of ARCHITECTURE.md, and returns
+// its metrics line.
+func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
+	m, acc := run.Metrics{}, means{}
+	s, err := t.schedule(ctx, step)
+	if err != nil {
+		return nil, err
+	}
+	var groups []*group
+	clock := time.Now()
+	if t.alg.Preset == recipe.PresetSFT {
+		if groups, err = t.sftBatch(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		// Rollout → verify → filter, sampling more prompts until the batch
+		// is full or dynamic sampling runs out of retries.
+		var generated []*sample
+		for round := 0; len(groups) < t.hp.PromptsPerStep; round++ {
+			if round > 0 && (!t.alg.DynamicSampling || round > t.alg.DynamicSamplingMaxRetries) {
+				break
+			}
+			more, err := t.rollout(ctx, s, round, t.refillSize(round, len(groups), len(generated)))
+			if err != nil {
+				return nil, err
+			}
+			drawn := samplesOf(more)
+			if err := t.verify(ctx, t.train, drawn); err != nil {
+				return nil, err
+			}
+			if err := t.shapeRewards(ctx, step, drawn); err != nil {
+				return nil, err
+			}
+			kept, err := t.filterGroups(ctx, step, more)
+			if err != nil {
+				return nil, err
+			}
+			generated = append(generated, drawn...)
+			groups = append(groups, kept...)
+			m["dynamic_sampling/rounds"] = float64(round + 1)
+		}
+		groups = groups[:min(len(groups), t.hp.PromptsPerStep)]
+		logRollouts(m, generated, len(groups), t.hp.ResponsesPerPrompt)
+	}
+	m["timing_s/gen"] = time.Since(clock).Seconds()
+	ss := samplesOf(groups)
+	if len(ss) > 0 {
+		clock = time.Now()
+		if err := t.score(ctx, s, ss); err != nil {
+			return nil, err
+		}
+		m["timing_s/old_log_prob"] = time.Since(clock).Seconds()
+		if t.alg.Preset != recipe.PresetSFT {
+			t.advantages(groups)
+		}
+		clock = time.Now()
+		tokensBefore := t.state.TokensTrained
+		if err := t.update(ctx, s, ss, acc); err != nil {
+			return nil, err
+		}
+		m["timing_s/update_actor"] = time.Since(clock).Seconds()
+		m["perf/throughput"] = float64(t.state.TokensTrained-tokensBefore) / max(time.Since(clock).Seconds(), 1e-9)
+	}
+	acc.into(m)
+	logBatch(m, ss)
+	m["actor/lr"] = s.lr
+	m["perf/total_tokens"] = float64(t.state.TokensTrained)
+	if err := t.writeSamples(step, groups); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// objective is what the step's loss is made of, from the algorithm's
+// settings and this step's schedule.
+func (t *Trainer) objective(s stepSettings) objective {
+	agg, _ := loss.ParseAggregation(t.alg.LossAgg)
+	den, _ := loss.ParseDenominator(t.alg.LossDenominator)
+	if t.alg.LossAgg == "" {
+		agg = loss.TokenMean
+	}
+	obj := objective{sft: t.alg.Preset == recipe.PresetSFT}
+	obj.policy = loss.Policy{
+		ClipLow: s.clipLow, ClipHigh: s.clipHigh, DualClip: t.alg.DualClip,
+		EntropyCoef: s.entropyCoef,
+		Aggregate:   loss.Aggregate{Mode: agg, Denominator: den, NormLength: float64(t.hp.MaxResponseTokens)},
+	}
+	if t.ref != nil && t.alg.KLPenalty != recipe.KLInReward {
+		obj.policy.KLCoef = s.klCoef
+		obj.policy.KL, _ = loss.ParseEstimator(t.alg.KLEstimator)
+	}
+	if t.alg.Advantage == recipe.AdvantageGAE {
+		obj.withValues = true
+		obj.value = &loss.Value{ClipRange: t.alg.ValueClip, Aggregate: loss.Aggregate{Mode: loss.TokenMean}}
+		obj.valueCoef = t.alg.ValueCoef
+		obj.policyOff = s.step <= t.alg.CriticWarmupSteps
+	}
+	return obj
+}
+
+// refillSize is the number of prompts a generation round draws: the whole
+// step's at first, then enough to fill the batch at the keep rate seen so far.
+func (t *Trainer) refillSize(round, kept, generated int) int {
+	want := t.hp.PromptsPerStep - kept
+	if round == 0 || generated == 0 {
+		return want
+	}
+	rate := max(float64(kept*t.hp.ResponsesPerPrompt)/float64(generated), 0.1)
+	return min(int(math.Ceil(float64(want)/rate)), t.hp.PromptsPerStep)
+}
+
+// samplesOf returns the samples of groups, group after group.
+func samplesOf(groups []*group) []*sample {
+	var out []*sample
+	for _, g := range groups {
+		out = append(out, g.samples...)
+	}
+	return out
+}
+
+// logRollouts logs what the step generated before filtering, and what
+// dynamic sampling kept.
+func logRollouts(m run.Metrics, generated []*sample, keptGroups, groupSize int) {
+	var correct, score float64
+	for _, s := range generated {
+		score += s.score
+		if s.correct {
+			correct++
+		}
+	}
+	if n := float64(len(generated)); n > 0 {
+		m["rollout/score/mean"], m["rollout/accuracy"] = score/n, correct/n
+	}
+	groups := len(generated) / max(groupSize, 1)
+	m["dynamic_sampling/groups_generated"] = float64(groups)
+	m["dynamic_sampling/groups_kept"] = float64(keptGroups)
+	m["dynamic_sampling/groups_dropped"] = float64(groups - keptGroups)
+}
+
+// logBatch logs the trained batch in verl's names.
+func logBatch(m run.Metrics, ss []*sample) {
+	if len(ss) == 0 {
+		return
+	}
+	score, reward, length, adv := make([]float64, len(ss)), make([]float64, len(ss)), make([]float64, len(ss)), []float64{}
+	var correct, clipped float64
+	for i, s := range ss {
+		score[i], reward[i], length[i] = s.score, s.reward, float64(len(s.resp.Tokens))
+		if s.correct {
+			correct++
+		}
+		if s.resp.Finish != "stop" {
+			clipped++
+		}
+		if len(s.adv) > 0 {
+			adv = append(adv, float64(s.adv[0]))
+		}
+	}
+	n := float64(len(ss))
+	stats(m, "critic/score", score)
+	stats(m, "critic/rewards", reward)
+	stats(m, "critic/advantages", adv)
+	stats(m, "response_length", length)
+	m["critic/accuracy/mean"] = correct / n
+	m["response_length/clip_ratio"] = clipped / n
+}
+
+// writeSamples writes the first rollouts of the step, as many as the recipe
+// asks for, with their per-token entropies.
+func (t *Trainer) writeSamples(step int, groups []*group) error {
+	n := t.cfg.Output.RolloutSamples
+	if n <= 0 {
+		return nil
+	}
+	var out []run.Sample
+	for gi, g := range groups {
+		for _, s := range g.samples {
+			if len(out) == n {
+				break
+			}
+			adv := 0.0
+			if len(s.adv) > 0 {
+				adv = float64(s.adv[0])
+			}
+			out = append(out, run.Sample{
+				Group: gi, Prompt: s.problem.Prompt, Response: s.text, Reward: s.reward, Advantage: adv,
+				Finish: s.resp.Finish, Pieces: s.resp.Pieces, Entropies: s.resp.Entropies,
+			})
+		}
+	}
+	if err := t.dir.WriteSamples(step, out); err != nil {
+		return fmt.Errorf("writing rollout samples: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,288 @@
+package trainer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/forkrl/forkrl/framework/hooks"
+	"github.com/forkrl/forkrl/framework/pluginapi/backend"
+	"github.com/forkrl/forkrl/framework/pluginapi/selector"
+	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
+	"github.com/forkrl/forkrl/framework/recipe"
+	"github.com/forkrl/forkrl/framework/run"
+)
+
+// Plugins are a run's opened plugins, by the labels the recipe gives them.
+type Plugins struct {
+	Backends  map[string]backend.Backend
+	Verifiers map[string]verifier.Verifier
+	Selectors map[string]selector.Selector
+}
+
+// Options are everything a run needs besides its resolved settings.
+type Options struct {
+	Plugins  Plugins
+	Datasets []Dataset     // the datasets the run names, loaded
+	Hooks    *hooks.Script // nil: no hooks
+	Dir      *run.Dir      // the run directory, created or opened
+	// Resume continues from the newest checkpoint in Dir (a fresh start
+	// when there is none).
+	Resume bool
+	// Progress receives the progress line after each step; nil: none.
+	Progress func(run.Progress)
+}
+
+// Trainer runs one resolved run of a recipe.
+type Trainer struct {
+	cfg       *recipe.Run
+	alg       recipe.Algorithm
+	hp        recipe.Train
+	policy    backend.Backend
+	critic    backend.Backend // nil: PPO's values come from the policy's value head
+	ref       backend.Backend // nil: no KL term
+	selector  selector.Selector
+	hooks     *hooks.Script
+	train     *Dataset
+	order     trainOrder
+	evals     []*Dataset
+	verifiers map[string]verifier.Verifier // by dataset name
+	model     backend.ModelInfo
+	dir       *run.Dir
+	progress  func(run.Progress)
+	resume    bool
+
+	state     State
+	started   time.Time // when this process started (or resumed) the run
+	firstStep int       // the step this process started from
+}
+
+// New checks that a run's settings and plugins fit together and returns its
+// trainer. The plugins must be configured already.
+func New(ctx context.Context, cfg *recipe.Run, opts Options) (*Trainer, error) {
+	t := &Trainer{
+		cfg: cfg, alg: cfg.Algorithm, hp: cfg.Train,
+		hooks: opts.Hooks, dir: opts.Dir, progress: opts.Progress, resume: opts.Resume,
+		verifiers: map[string]verifier.Verifier{},
+	}
+	if t.dir == nil {
+		return nil, errors.New("trainer: no run directory")
+	}
+	var ok bool
+	if t.policy, ok = opts.Plugins.Backends[t.alg.Policy]; !ok {
+		return nil, fmt.Errorf("the algorithm's policy %q is not an opened backend", t.alg.Policy)
+	}
+	if t.alg.Critic != "" {
+		if t.critic, ok = opts.Plugins.Backends[t.alg.Critic]; !ok {
+			return nil, fmt.Errorf("the algorithm's critic %q is not an opened backend", t.alg.Critic)
+		}
+	}
+	if t.alg.KLEstimator != "" && t.alg.KLEstimator != recipe.KLNone {
+		label := t.alg.Reference
+		if label == "" {
+			label = referenceLabel
+		}
+		if t.ref, ok = opts.Plugins.Backends[label]; !ok {
+			return nil, fmt.Errorf("the KL term needs a reference backend %q, which was not opened", label)
+		}
+	}
+	if t.alg.Selector != "" {
+		if t.selector, ok = opts.Plugins.Selectors[t.alg.Selector]; !ok {
+			return nil, fmt.Errorf("the algorithm's selector %q is not an opened selector", t.alg.Selector)
+		}
+		if t.alg.SelectScope == recipe.ScopeStep && t.alg.SelectEntropy != recipe.EntropyOld {
+			return nil, errors.New(`select_scope "step" needs select_entropy "old": the policy changes between mini-batches, so a whole step's entropies can only come from the scoring pass before the update`)
+		}
+	}
+	for i := range opts.Datasets {
+		d := &opts.Datasets[i]
+		if d.Name == t.hp.Dataset {
+			t.train = d
+		}
+		for _, name := range cfg.Eval.Datasets {
+			if d.Name == name {
+				t.evals = append(t.evals, d)
+			}
+		}
+		if v, ok := opts.Plugins.Verifiers[d.Verifier]; ok {
+			t.verifiers[d.Name] = v
+		} else if t.alg.Preset != recipe.PresetSFT || d.Name != t.hp.Dataset {
+			return nil, fmt.Errorf("dataset %q is scored by verifier %q, which was not opened", d.Name, d.Verifier)
+		}
+	}
+	if t.train == nil || len(t.train.Train) == 0 {
+		return nil, fmt.Errorf("the train dataset %q has no training problems", t.hp.Dataset)
+	}
+	if len(t.evals) != len(cfg.Eval.Datasets) {
+		return nil, fmt.Errorf("eval datasets %v were not all loaded", cfg.Eval.Datasets)
+	}
+	var trainSpec *recipe.Dataset
+	if trainSpec, ok = cfg.Dataset(t.hp.Dataset); !ok {
+		return nil, fmt.Errorf("the train dataset %q is not declared", t.hp.Dataset)
+	}
+	seed := cfg.Seed
+	if trainSpec.Seed != 0 {
+		seed = trainSpec.Seed
+	}
+	t.order = trainOrder{shuffle: trainSpec.Shuffle, seed: seed, name: t.train.Name, n: len(t.train.Train)}
+	var err error
+	if t.model, err = t.policy.Model(ctx); err != nil {
+		return nil, err
+	}
+	if t.alg.Advantage == recipe.AdvantageGAE && t.critic == nil && !t.model.ValueHead {
+		return nil, fmt.Errorf("advantage \"gae\" needs values: backend %q has no value head and no critic is named", t.alg.Policy)
+	}
+	return t, nil
+}
+
+// referenceLabel is the label under which the host opens a frozen copy of the
+// policy as the KL reference when the recipe names none.
+const referenceLabel = "reference"
+
+// ReferenceLabel returns the label under which the trainer expects the KL
+// reference backend of cfg, and whether it must be a frozen copy of the
+// policy (opened by the host like the policy, loaded from its initial weights
+// by the trainer). ok is false when the run has no KL term.
+func ReferenceLabel(cfg *recipe.Run) (label string, copyOfPolicy, ok bool) {
+	if cfg.Algorithm.KLEstimator == "" || cfg.Algorithm.KLEstimator == recipe.KLNone {
+		return "", false, false
+	}
+	if cfg.Algorithm.Reference != "" {
+		return cfg.Algorithm.Reference, false, true
+	}
+	return referenceLabel, true, true
+}
+
+// Run trains to the last step (or until a hook stops the run), evaluating
+// and checkpointing on the way, and returns the run's summary, which is also
+// in the run directory. An error leaves the directory consistent: the logs
+// hold the completed steps, the newest checkpoint is intact, and
+// summary.json says "failed" with the error.
+func (t *Trainer) Run(ctx context.Context) (run.Summary, error) {
+	t.started = time.Now()
+	err := t.runSteps(ctx)
+	sum := t.summary()
+	switch {
+	case err != nil:
+		sum.Status, sum.Error = run.StatusFailed, err.Error()
+	case t.state.Stopped:
+		sum.Status = run.StatusStopped
+	default:
+		sum.Status = run.StatusFinished
+	}
+	if werr := t.dir.WriteSummary(sum); werr != nil && err == nil {
+		err = werr
+	}
+	return sum, err
+}
+
+// runSteps is the outer loop: initial evaluation, steps, periodic
+// evaluation and checkpoints, final evaluation.
+func (t *Trainer) runSteps(ctx context.Context) error {
+	if err := t.restore(ctx); err != nil {
+		return err
+	}
+	if t.state.Step == 0 {
+		if err := t.startFresh(ctx); err != nil {
+			return err
+		}
+	}
+	for t.state.Step < t.hp.Steps && !t.state.Stopped {
+		step := t.state.Step + 1
+		begin := time.Now()
+		m, err := t.step(ctx, step)
+		if err != nil {
+			return fmt.Errorf("step %d: %w", step, err)
+		}
+		m["timing_s/step"] = time.Since(begin).Seconds()
+		if err := t.finishStep(ctx, step, m); err != nil {
+			return fmt.Errorf("step %d: %w", step, err)
+		}
+	}
+	return nil
+}
+
+// startFresh begins a run at step 0: the reference copy and the initial
+// evaluation.
+func (t *Trainer) startFresh(ctx context.Context) error {
+	if err := t.dir.Rewind(-1); err != nil {
+		return err
+	}
+	if err := t.initReference(ctx); err != nil {
+		return err
+	}
+	ev, err := t.evaluate(ctx, 0)
+	if err != nil {
+		return fmt.Errorf("initial evaluation: %w", err)
+	}
+	t.state.InitialEval = ev
+	return nil
+}
+
+// finishStep logs a completed step and runs what follows it: the on_step
+// hook, the evaluation and the checkpoint when due, and the progress line.
+func (t *Trainer) finishStep(ctx context.Context, step int, m run.Metrics) error {
+	t.state.Step = step
+	out, err := t.hooks.OnStep(ctx, step, m)
+	if err != nil {
+		return err
+	}
+	for k, v := range out.Metrics {
+		m[k] = v
+	}
+	t.state.Stopped = out.Stop
+	if err := t.dir.AppendMetrics(step, m); err != nil {
+		return err
+	}
+	last := step == t.hp.Steps || t.state.Stopped
+	if last || (t.cfg.Eval.Interval > 0 && step%t.cfg.Eval.Interval == 0) {
+		if _, err := t.evaluate(ctx, step); err != nil {
+			return fmt.Errorf("evaluation: %w", err)
+		}
+	}
+	if last || (t.hp.CheckpointInterval > 0 && step%t.hp.CheckpointInterval == 0) {
+		if err := t.checkpoint(ctx); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+	}
+	t.report(step, m)
+	return nil
+}
+
+// report sends the progress line.
+func (t *Trainer) report(step int, m run.Metrics) {
+	if t.progress == nil {
+		return
+	}
+	elapsed := time.Since(t.started).Seconds()
+	done := step - t.firstStep
+	left := time.Duration(0)
+	if done > 0 {
+		left = time.Duration(elapsed / float64(done) * float64(t.hp.Steps-step) * float64(time.Second))
+	}
+	t.progress(run.Progress{
+		Step: step, Steps: t.hp.Steps,
+		Reward: m["critic/score/mean"], Accuracy: m["critic/accuracy/mean"], Entropy: m["actor/entropy"],
+		TokensPerSec: m["perf/throughput"], Left: left,
+	})
+}
+
+// summary is the run's summary as of now.
+func (t *Trainer) summary() run.Summary {
+	return run.Summary{
+		Name: t.cfg.Name, Status: run.StatusRunning,
+		Step: t.state.Step, Steps: t.hp.Steps,
+		WallTimeS:     t.wallTime(),
+		TokensTrained: t.state.TokensTrained,
+		InitialEval:   t.state.InitialEval,
+		FinalEval:     t.state.LastEval,
+		BestEval:      t.state.BestEval,
+		BestEvalStep:  t.state.BestEvalStep,
+	}
+}
+
+// wallTime is the run's wall time over all its processes.
+func (t *Trainer) wallTime() float64 {
+	return t.state.WallTimeS + time.Since(t.started).Seconds()
+}
