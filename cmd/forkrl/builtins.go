@@ -5,12 +5,14 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/kernels/selection"
 	"github.com/forkrl/forkrl/plugins/selector/entropy"
+	"github.com/forkrl/forkrl/plugins/verifier/countdown"
 )
 
 // The built-in plugins that this binary carries: one Register line each.
 // `forkrl plugin serve KIND NAME` serves them in their own process; a recipe
 // with isolation = "inproc" runs them in the host.
 func init() {
+	plugin.Register(plugin.Builtin{Kind: pluginapi.KindVerifier, Name: countdown.Name, New: func() any { return countdown.NewVerifier() }})
 	for _, mode := range []selection.Mode{selection.Top, selection.Bottom, selection.Random, selection.All} {
 		plugin.Register(plugin.Builtin{Kind: pluginapi.KindSelector, Name: mode.String(), New: func() any { return entropy.New(mode) }})
 	}
