@@ -42,6 +42,26 @@ func transpose8(rows *[8]*float32, n int, dst []float32, stride, width int) (don
 	return done
 }
 
+// gatherRowsAVX2 writes dst[p*width+j] = src[p*ld+j] for p < n and j < width (6 or 16).
+//
+//go:noescape
+func gatherRowsAVX2(n int, src *float32, ld int, dst *float32, width int)
+
+// gatherRows writes dst[p*width+j] = src[p*ld+j] for p < n and j < width (mr or nr).
+func gatherRows(n int, src []float32, ld int, dst []float32, width int) {
+	if n == 0 {
+		return
+	}
+	if len(src) < (n-1)*ld+width || len(dst) < n*width {
+		panic("gemm: gatherRows operands too short")
+	}
+	if !useAVX2 {
+		gatherRowsGo(n, src, ld, dst, width)
+		return
+	}
+	gatherRowsAVX2(n, &src[0], ld, &dst[0], width)
+}
+
 // kernel is the micro-kernel; see kernelGo.
 func kernel(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
 	if !useAVX2 {

@@ -52,6 +52,25 @@ TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-48
 	MOVQ c+24(FP), R8
 	MOVQ ldc+32(FP), DX
 	SHLQ $2, DX
+	// Prefetch the C tile (6 rows of 64 bytes, which may straddle two lines each).
+	MOVQ R8, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ DX, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ DX, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ DX, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ DX, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
+	ADDQ DX, R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 60(R9)
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -69,6 +88,7 @@ TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-48
 	JZ   k1
 
 k4:
+	PREFETCHT0 384(AX)
 	KSTEP(0, 0)
 	KSTEP(24, 64)
 	KSTEP(48, 128)
@@ -396,5 +416,43 @@ tnext:
 	JNZ  tloop
 
 tdone:
+	VZEROUPPER
+	RET
+
+// func gatherRowsAVX2(n int, src *float32, ld int, dst *float32, width int)
+TEXT ·gatherRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ n+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), DX
+	SHLQ $2, DX
+	MOVQ dst+24(FP), DI
+	MOVQ width+32(FP), BX
+	TESTQ CX, CX
+	JZ   gdone
+	CMPQ BX, $16
+	JNE  g6loop
+
+g16loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ DX, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  g16loop
+	JMP  gdone
+
+g6loop:
+	VMOVUPS (SI), X0
+	VMOVQ 16(SI), X1
+	VMOVUPS X0, (DI)
+	VMOVQ X1, 16(DI)
+	ADDQ DX, SI
+	ADDQ $24, DI
+	DECQ CX
+	JNZ  g6loop
+
+gdone:
 	VZEROUPPER
 	RET

@@ -51,3 +51,10 @@ func sumRowsGo(k int, x, mat []float32, ld int, out []float32) {
 		}
 	}
 }
+
+// gatherRowsGo writes dst[p*width+j] = src[p*ld+j] for p < n and j < width.
+func gatherRowsGo(n int, src []float32, ld int, dst []float32, width int) {
+	for p := 0; p < n; p++ {
+		copy(dst[p*width:(p+1)*width], src[p*ld:p*ld+width])
+	}
+}

@@ -15,3 +15,8 @@ func sumRows(k int, x, mat []float32, ld int, out []float32) { sumRowsGo(k, x, m
 
 // transpose8 does nothing in this build: it reports 0 elements done and the caller packs all.
 func transpose8(rows *[8]*float32, n int, dst []float32, stride, width int) (done int) { return 0 }
+
+// gatherRows writes dst[p*width+j] = src[p*ld+j] for p < n and j < width.
+func gatherRows(n int, src []float32, ld int, dst []float32, width int) {
+	gatherRowsGo(n, src, ld, dst, width)
+}

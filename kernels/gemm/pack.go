@@ -14,9 +14,7 @@ func packA(dst []float32, transA bool, a []float32, lda, row0, rows, p0, kc int)
 		}
 	case transA:
 		// op(A)[i][p] = A[p][i]: each packed step is a contiguous run of a row of A.
-		for p := 0; p < kc; p++ {
-			*(*[mr]float32)(dst[p*mr:]) = *(*[mr]float32)(a[(p0+p)*lda+row0:])
-		}
+		gatherRows(kc, a[p0*lda+row0:], lda, dst, mr)
 	default:
 		var src [8]*float32
 		for i := range src {
@@ -45,9 +43,7 @@ func packB(dst []float32, transB bool, b []float32, ldb, col0, cols, p0, kc int)
 			}
 		}
 	case !transB:
-		for p := 0; p < kc; p++ {
-			*(*[nr]float32)(dst[p*nr:]) = *(*[nr]float32)(b[(p0+p)*ldb+col0:])
-		}
+		gatherRows(kc, b[p0*ldb+col0:], ldb, dst, nr)
 	default:
 		// op(B)[p][j] = B[j][p]: a transpose, eight rows of B at a time.
 		done := kc

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 rounds=${1:-5}
 secs=${2:-0.3}
-filter=${3:-.}
+filter=${3:-.*}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 gcc -O2 -o "$tmp/openblas_sgemm" openblas_sgemm.c -lopenblas
