@@ -312,10 +312,16 @@ func (toyVerifier) Verify(_ context.Context, req verifier.VerifyRequest) (verifi
 }
 
 // toySelector keeps the top-ρ entropy tokens with the selection kernel.
-type toySelector struct{ rho float64 }
+// With crashAt > 0 its process exits on that Select call, like a plugin
+// that crashed.
+type toySelector struct {
+	rho     float64
+	crashAt int
+	calls   int
+}
 
 func (s *toySelector) Info(context.Context) (pluginapi.Info, error) {
-	return pluginapi.Info{Name: "toy"}, nil
+	return pluginapi.Info{Name: "toy", Protocol: pluginapi.ProtocolVersion, Kinds: []pluginapi.Kind{pluginapi.KindSelector}}, nil
 }
 func (s *toySelector) Configure(_ context.Context, req pluginapi.ConfigureRequest) (pluginapi.ConfigureResponse, error) {
 	if r, ok := req.Settings["rho"].(float64); ok {
@@ -324,6 +330,11 @@ func (s *toySelector) Configure(_ context.Context, req pluginapi.ConfigureReques
 	return pluginapi.ConfigureResponse{}, nil
 }
 func (s *toySelector) Select(_ context.Context, req selector.SelectRequest) (selector.SelectResponse, error) {
+	s.calls++
+	if s.calls == s.crashAt {
+		fmt.Fprintln(os.Stderr, "toy selector: crashing on purpose")
+		os.Exit(3)
+	}
 	w := make([][]float32, len(req.Entropies))
 	for i, e := range req.Entropies {
 		w[i] = make([]float32, len(e))

@@ -58,9 +58,8 @@ func toyDatasets() []Dataset {
 	return []Dataset{d}
 }
 
-// toyTrainer opens a fresh or resumed toy run in dir with the given model.
-func toyTrainer(t testing.TB, cfg *recipe.Run, dir string, model *toyModel, resume bool) *Trainer {
-	t.Helper()
+// newToyTrainer opens a fresh or resumed toy run in dir with the given model.
+func newToyTrainer(cfg *recipe.Run, dir string, model *toyModel, resume bool) (*Trainer, error) {
 	var d *run.Dir
 	var err error
 	if resume {
@@ -69,17 +68,22 @@ func toyTrainer(t testing.TB, cfg *recipe.Run, dir string, model *toyModel, resu
 		d, err = run.Create(dir, run.Inputs{Settings: cfg})
 	}
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	sel := &toySelector{rho: 0.2}
-	tr, err := New(context.Background(), cfg, Options{
+	return New(context.Background(), cfg, Options{
 		Plugins: Plugins{
 			Backends:  map[string]backend.Backend{"policy": model},
 			Verifiers: map[string]verifier.Verifier{"letters": toyVerifier{}},
-			Selectors: map[string]selector.Selector{"top": sel},
+			Selectors: map[string]selector.Selector{"top": &toySelector{rho: 0.2}},
 		},
 		Datasets: toyDatasets(), Dir: d, Resume: resume,
 	})
+}
+
+// toyTrainer is newToyTrainer for a test.
+func toyTrainer(t testing.TB, cfg *recipe.Run, dir string, model *toyModel, resume bool) *Trainer {
+	t.Helper()
+	tr, err := newToyTrainer(cfg, dir, model, resume)
 	if err != nil {
 		t.Fatal(err)
 	}
