@@ -101,7 +101,7 @@ func externalRows(dir string, errs io.Writer) (rows []pluginRow, failed bool) {
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
 		st, err := os.Stat(path)
-		if err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+		if err != nil || !st.Mode().IsRegular() || st.Mode()&0o111 == 0 {
 			continue
 		}
 		sum, err := plugin.FileSHA256(path)

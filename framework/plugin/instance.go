@@ -30,10 +30,11 @@ type Instance struct {
 	// SHA256 is the checksum of the external executable that runs it; empty for built-ins.
 	SHA256 string
 
-	impl   any              // the guarded kind interface
-	client *goplugin.Client // nil when in process
-	log    *pluginLog
-	closed atomic.Bool
+	impl      any              // the guarded kind interface
+	client    *goplugin.Client // nil when in process
+	socketDir string           // the directory of the plugin's socket
+	log       *pluginLog
+	closed    atomic.Bool
 	// stopReason says why forkrl stopped the plugin after a failed call.
 	stopReason atomic.Value
 }
@@ -70,7 +71,7 @@ func (in *Instance) Close() error {
 	delete(open.m, in)
 	open.Unlock()
 	if in.client != nil {
-		in.client.Kill()
+		in.kill()
 	}
 	return nil
 }

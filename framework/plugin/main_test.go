@@ -115,7 +115,7 @@ func orphanHost() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	fmt.Println(in.PID())
+	fmt.Println(in.PID(), in.socketDir)
 	time.Sleep(time.Minute)
 	return 0
 }

@@ -246,9 +246,14 @@ func TestNoOrphanAfterHostKilled(t *testing.T) {
 		_ = host.Process.Kill()
 		t.Fatalf("the host printed no plugin pid: %v", err)
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	fields := strings.Fields(line)
+	if len(fields) != 2 {
+		t.Fatalf("bad line from the host %q", line)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(fields[1]) }) // the killed host could not remove its plugin's socket
+	pid, err := strconv.Atoi(fields[0])
 	if err != nil || pid <= 0 {
-		t.Fatalf("bad pid line %q", line)
+		t.Fatalf("bad pid in %q", line)
 	}
 	if !alive(pid) {
 		t.Fatalf("plugin %d is not running while its host is", pid)

@@ -149,6 +149,14 @@ func checkExternal(spec Spec) ([]byte, error) {
 // dispenses the kind.
 func (in *Instance) start(cmd *exec.Cmd, secure *goplugin.SecureConfig) error {
 	setDeathSignal(cmd)
+	// The plugin's socket goes in a directory of its own, removed on Close
+	// even when the plugin crashed and could not remove it.
+	dir, err := os.MkdirTemp("", "forkrl-plugin-")
+	if err != nil {
+		return &OpenError{Plugin: in.Spec.String(), What: "cannot create a directory for the plugin's socket: " + err.Error(), Err: err}
+	}
+	in.socketDir = dir
+	cmd.Env = append(cmd.Env, goplugin.EnvUnixSocketDir+"="+dir)
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		Plugins:          clientPlugins(),
@@ -162,19 +170,25 @@ func (in *Instance) start(cmd *exec.Cmd, secure *goplugin.SecureConfig) error {
 		Logger:           hclog.New(&hclog.LoggerOptions{Name: "forkrl-plugin", Level: hclog.Off}),
 		GRPCDialOptions:  dialOptions(),
 	})
+	in.client = client
 	rpc, err := startOnSpawner(client)
 	if err != nil {
-		client.Kill()
+		defer in.kill()
 		return in.startError(client, err)
 	}
 	raw, err := rpc.Dispense(string(in.Spec.Kind))
 	if err != nil {
-		client.Kill()
+		in.kill()
 		return &OpenError{Plugin: in.Spec.String(), What: "cannot use the plugin's " + string(in.Spec.Kind) + " service: " + err.Error(), Err: err}
 	}
-	in.client = client
 	in.impl = guard(in, raw)
 	return nil
+}
+
+// kill stops the plugin process and removes its socket directory.
+func (in *Instance) kill() {
+	in.client.Kill()
+	_ = os.RemoveAll(in.socketDir)
 }
 
 var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)
@@ -262,7 +276,7 @@ func Inspect(ctx context.Context, spec Spec) (pluginapi.Info, error) {
 	if err := in.startExternal(); err != nil {
 		return pluginapi.Info{}, err
 	}
-	defer in.client.Kill()
+	defer in.kill()
 	rpc, err := in.client.Client()
 	if err != nil {
 		return pluginapi.Info{}, in.startError(in.client, err)
