@@ -2,6 +2,8 @@ package countdown
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 )
 
@@ -67,6 +69,13 @@ type Example struct {
 	Completion string // the attempts and the final answer, ending with ResponseEnd
 	Solved     bool   // the final answer is correct
 	Attempts   int    // the number of attempts in the completion
+	// Entropies holds, for each character of Completion, the entropy in
+	// nats of the policy's distribution over that character given the
+	// ones before it: what a model that imitated the policy perfectly
+	// would show. It leaves out the redraw of repeated attempts and the cut
+	// to MaxLen, so it is exact for most characters and an approximation
+	// for the first character of later attempts.
+	Entropies []float32
 }
 
 // maxRetries bounds how often the policy redraws an attempt that repeats an
@@ -113,9 +122,10 @@ func Traces(seed uint64, n int, opts TraceOptions) ([]Example, error) {
 
 // attempt is one sequence of steps from the given numbers to a single value.
 type attempt struct {
-	steps  string // the steps separated by spaces, e.g. "25+7=32 32-3=29"
-	answer string // the equation of the final value, e.g. "(25+7)-3"
-	value  int
+	steps     string    // the steps separated by spaces, e.g. "25+7=32 32-3=29"
+	entropies []float64 // the policy's entropy at each character of steps
+	answer    string    // the equation of the final value, e.g. "(25+7)-3"
+	value     int
 }
 
 // trace runs the policy on one problem; ok is false when even one attempt
@@ -134,8 +144,9 @@ func trace(p Problem, rng *stream, opts TraceOptions) (ex Example, ok bool) {
 		}
 	}
 	// Give up earlier when the whole search does not fit.
+	first := firstChars(p, opts)
 	for m := len(tried); m >= 1; m-- {
-		completion := writeCompletion(tried[:m], p.Target)
+		completion, entropies := writeCompletion(tried[:m], p.Target, first, opts.MaxAttempts)
 		if len(p.Prompt)+len(completion) <= opts.MaxLen {
 			return Example{
 				Problem:    p,
@@ -143,34 +154,130 @@ func trace(p Problem, rng *stream, opts TraceOptions) (ex Example, ok bool) {
 				Completion: completion,
 				Solved:     tried[m-1].value == p.Target,
 				Attempts:   m,
+				Entropies:  entropies,
 			}, true
 		}
 	}
 	return Example{}, false
 }
 
+// choices lists the moves allowed on items with the policy's probability of
+// each: Skill spread evenly over the moves that keep the target reachable
+// (when there are any), the rest evenly over all moves.
+func choices(items []item, target int, opts TraceOptions) (all []move, probs []float64, good []bool) {
+	vals := values(items)
+	all = moves(vals, opts.Problems.MaxValue)
+	good = make([]bool, len(all))
+	nGood := 0
+	for k, m := range all {
+		if reachable(combine(vals, m), target, opts.Problems.MaxValue) {
+			good[k] = true
+			nGood++
+		}
+	}
+	probs = make([]float64, len(all))
+	for k := range all {
+		switch {
+		case nGood == 0:
+			probs[k] = 1 / float64(len(all))
+		case good[k]:
+			probs[k] = (1-opts.Skill)/float64(len(all)) + opts.Skill/float64(nGood)
+		default:
+			probs[k] = (1 - opts.Skill) / float64(len(all))
+		}
+	}
+	return all, probs, good
+}
+
+// charEntropies returns the entropy of each character of chosen, one of
+// texts drawn with probabilities probs, given the characters before it.
+func charEntropies(texts []string, probs []float64, chosen string) []float64 {
+	out := make([]float64, len(chosen))
+	for i := range chosen {
+		next := map[byte]float64{}
+		for k, t := range texts {
+			if len(t) > i && t[:i] == chosen[:i] {
+				next[t[i]] += probs[k]
+			}
+		}
+		out[i] = entropy(next)
+	}
+	return out
+}
+
+// entropy of a distribution given by unnormalised weights, in nats.
+func entropy(weights map[byte]float64) float64 {
+	keys := make([]byte, 0, len(weights))
+	total := 0.0
+	for c, w := range weights {
+		keys = append(keys, c)
+		total += w
+	}
+	slices.Sort(keys) // a fixed order of summation
+	h := 0.0
+	for _, c := range keys {
+		if p := weights[c] / total; p > 0 {
+			h -= p * math.Log(p)
+		}
+	}
+	return h
+}
+
+// firstChars is the policy's distribution of the first character of an
+// attempt.
+func firstChars(p Problem, opts TraceOptions) map[byte]float64 {
+	items := leaves(p.Numbers)
+	all, probs, _ := choices(items, p.Target, opts)
+	out := map[byte]float64{}
+	for k, m := range all {
+		out[stepText(items, m)[0]] += probs[k]
+	}
+	return out
+}
+
+// goOnEntropy is the entropy of the character after the miss of attempt
+// number done (from 1): the answer mark when the patience was done, the
+// first character of a new attempt otherwise.
+func goOnEntropy(done, maxAttempts int, first map[byte]float64) float64 {
+	stop := 1 / float64(maxAttempts-done+1) // P(patience = done | patience >= done)
+	mix := map[byte]float64{AnswerMark[0]: stop}
+	for c, w := range first {
+		mix[c] += (1 - stop) * w
+	}
+	return entropy(mix)
+}
+
 // search makes one attempt on a problem.
 func search(p Problem, rng *stream, opts TraceOptions) attempt {
 	items := leaves(p.Numbers)
-	var steps []string
+	var a attempt
 	for len(items) > 1 {
-		vals := values(items)
-		all := moves(vals, opts.Problems.MaxValue)
-		var good []move
-		for _, m := range all {
-			if reachable(combine(vals, m), p.Target, opts.Problems.MaxValue) {
-				good = append(good, m)
+		all, probs, good := choices(items, p.Target, opts)
+		var pick []move
+		for k, m := range all {
+			if good[k] {
+				pick = append(pick, m)
 			}
 		}
-		choices := all
-		if len(good) > 0 && rng.float64() < opts.Skill {
-			choices = good
+		if len(pick) == 0 || rng.float64() >= opts.Skill {
+			pick = all
 		}
-		m := choices[rng.intn(len(choices))]
-		steps = append(steps, stepText(items, m))
+		m := pick[rng.intn(len(pick))]
+		texts := make([]string, len(all))
+		for k, o := range all {
+			texts[k] = stepText(items, o)
+		}
+		text := stepText(items, m)
+		if a.steps != "" {
+			a.steps += " "
+			a.entropies = append(a.entropies, 0)
+		}
+		a.steps += text
+		a.entropies = append(a.entropies, charEntropies(texts, probs, text)...)
 		items = apply(items, m)
 	}
-	return attempt{steps: strings.Join(steps, " "), answer: answer(items[0]), value: items[0].value}
+	a.answer, a.value = answer(items[0]), items[0].value
+	return a
 }
 
 func repeats(tried []attempt, a attempt) bool {
@@ -182,22 +289,39 @@ func repeats(tried []attempt, a attempt) bool {
 	return false
 }
 
-// writeCompletion writes attempts in the response format: each attempt's
-// steps, then "no" after a miss; after a hit, or after the last miss, the
-// answer line.
-func writeCompletion(tried []attempt, target int) string {
+// writeCompletion writes attempts in the response format, with the
+// policy's entropy at each character: each attempt's steps, then "no" after
+// a miss; after a hit, or after the last miss, the answer line. Only the
+// choices of steps and the character after each "no " carry entropy.
+func writeCompletion(tried []attempt, target int, first map[byte]float64, maxAttempts int) (string, []float32) {
 	var b strings.Builder
-	for _, a := range tried {
+	var hs []float32
+	determined := func(s string) {
+		b.WriteString(s)
+		for range s {
+			hs = append(hs, 0)
+		}
+	}
+	goOn := -1.0 // the entropy of the next character after a miss, if any
+	for k, a := range tried {
 		b.WriteString(a.steps)
-		b.WriteByte(' ')
+		for _, h := range a.entropies {
+			hs = append(hs, float32(h))
+		}
+		if goOn >= 0 {
+			hs[len(hs)-len(a.entropies)] = float32(goOn)
+		}
+		determined(" ")
 		if a.value == target {
+			goOn = -1
 			break
 		}
-		b.WriteString(FailMark)
-		b.WriteByte(' ')
+		determined(FailMark + " ")
+		goOn = goOnEntropy(k+1, maxAttempts, first)
 	}
-	b.WriteString(AnswerMark)
-	b.WriteString(tried[len(tried)-1].answer)
-	b.WriteString(ResponseEnd)
-	return b.String()
+	determined(AnswerMark + tried[len(tried)-1].answer + ResponseEnd)
+	if goOn >= 0 {
+		hs[len(hs)-len(AnswerMark+tried[len(tried)-1].answer+ResponseEnd)] = float32(goOn)
+	}
+	return b.String(), hs
 }

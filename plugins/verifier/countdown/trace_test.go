@@ -1,7 +1,9 @@
 package countdown
 
 import (
+	"math"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -213,6 +215,82 @@ func TestTracesFitMaxLen(t *testing.T) {
 	for _, e := range ex {
 		if n := len(e.Prompt) + len(e.Completion); n > 60 {
 			t.Fatalf("trace of %d characters with MaxLen 60: %q", n, e.Prompt+e.Completion)
+		}
+	}
+}
+
+// TestTraceEntropies checks the policy's per-character entropies against
+// the roles of the characters: results, verdicts, the answer and the
+// formatting are determined; choices are not. It logs the figures that
+// issue 9 asks of the base model, for a model that imitated the policy
+// perfectly.
+func TestTraceEntropies(t *testing.T) {
+	ex, err := Traces(12, 3000, TraceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []float64
+	sum := map[Role]float64{}
+	count := map[Role]int{}
+	for _, e := range ex {
+		if len(e.Entropies) != len(e.Completion) {
+			t.Fatalf("%d entropies for %d characters of %q", len(e.Entropies), len(e.Completion), e.Completion)
+		}
+		for i, r := range Roles(e.Completion) {
+			h := float64(e.Entropies[i])
+			if h < 0 || math.IsNaN(h) {
+				t.Fatalf("entropy %g at %d of %q", h, i, e.Completion)
+			}
+			switch r {
+			// The choices; and = ends an operand that another one extends
+			// ("15+1=" or "15+12=").
+			case RoleOperand, RoleOperandDigit, RoleOperator, RoleGoOn, RoleEquals:
+			default:
+				if h != 0 {
+					t.Fatalf("character %d (%v) of %q has entropy %g, but it is determined", i, r, e.Completion, h)
+				}
+			}
+			all = append(all, h)
+			sum[r] += h
+			count[r]++
+		}
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(all)))
+	total, top, below := 0.0, 0.0, 0
+	for i, h := range all {
+		total += h
+		if i < (len(all)+4)/5 {
+			top += h
+		}
+		if h < 0.01 {
+			below++
+		}
+	}
+	belowShare, topShare := float64(below)/float64(len(all)), top/total
+	t.Logf("%d characters: %.1f%% below 0.01 nats, the top 20%% hold %.1f%% of the entropy", len(all), 100*belowShare, 100*topShare)
+	for _, r := range []Role{RoleOperand, RoleOperator, RoleGoOn, RoleOperandDigit, RoleEquals} {
+		t.Logf("  %-14s mean %.3f over %d", r, sum[r]/float64(count[r]), count[r])
+	}
+	if belowShare < 0.5 || topShare < 0.8 {
+		t.Errorf("the traces' entropy is not skewed enough: %.1f%% below 0.01, top 20%% hold %.1f%%", 100*belowShare, 100*topShare)
+	}
+	if sum[RoleOperator]/float64(count[RoleOperator]) < 0.3 || sum[RoleGoOn]/float64(count[RoleGoOn]) < 0.3 {
+		t.Errorf("operators (%.3f) and the go-on choice (%.3f) should be uncertain", sum[RoleOperator]/float64(count[RoleOperator]), sum[RoleGoOn]/float64(count[RoleGoOn]))
+	}
+}
+
+func BenchmarkTraces(b *testing.B) {
+	for b.Loop() {
+		if _, err := Traces(1, 1000, TraceOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkProblems(b *testing.B) {
+	for b.Loop() {
+		if _, err := Problems(1, Eval, 512, Options{}); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
