@@ -114,13 +114,26 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// packBuffers holds packed panels; pooled because first touch of fresh memory costs more
-// than a small product.
-type packBuffers struct {
-	a, b []float32
+// gemmJob is one packed product: its arguments, the block being computed and the packing
+// buffers, which are pooled because first touch of fresh memory costs more than a small
+// product.
+type gemmJob struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+	workers        int
+
+	// The block of ncBlock columns from jc and kcBlock depth from pc being computed.
+	jc, nc, pc, kc int
+	betaBlock      float32 // beta for the first k-block, then 1
+
+	packedB []float32   // op(B) block in nr-column panels, shared
+	packedA [][]float32 // per worker: mcBlock rows of op(A) in mr-row panels
 }
 
-var packPool = sync.Pool{New: func() any { return new(packBuffers) }}
+var jobPool = sync.Pool{New: func() any { return new(gemmJob) }}
 
 // grow returns s resized to n elements, reusing its storage when it is large enough.
 func grow(s []float32, n int) []float32 {
@@ -136,59 +149,78 @@ func grow(s []float32, n int) []float32 {
 // tile of its share of C with the micro-kernel. Each element of C accumulates its k-blocks
 // in order, whichever goroutine owns its tile.
 func packedGemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	mPanels := (m + mr - 1) / mr
+	j := jobPool.Get().(*gemmJob)
+	defer jobPool.Put(j)
 	workers := workersFor(maxW, 2*m*n*k)
-	shared := packPool.Get().(*packBuffers)
-	defer packPool.Put(shared)
-	shared.b = grow(shared.b, (min(n, ncBlock)+nr-1)/nr*nr*min(k, kcBlock))
-	own := make([]*packBuffers, workers)
-	for w := range own {
-		own[w] = packPool.Get().(*packBuffers)
-		own[w].a = grow(own[w].a, mcBlock*min(k, kcBlock))
-		defer packPool.Put(own[w])
+	j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.beta = transA, transB, m, n, k, alpha, beta
+	j.a, j.b, j.c, j.lda, j.ldb, j.ldc, j.workers = a, b, c, lda, ldb, ldc, workers
+	kcMax := min(k, kcBlock)
+	j.packedB = grow(j.packedB, (min(n, ncBlock)+nr-1)/nr*nr*kcMax)
+	for len(j.packedA) < workers {
+		j.packedA = append(j.packedA, nil)
 	}
-	for jc := 0; jc < n; jc += ncBlock {
-		nc := min(ncBlock, n-jc)
-		nPanels := (nc + nr - 1) / nr
-		for pc := 0; pc < k; pc += kcBlock {
-			kc := min(kcBlock, k-pc)
-			pb := shared.b[:nPanels*nr*kc]
-			betaBlock := beta
-			if pc > 0 {
-				betaBlock = 1
+	for w := range workers {
+		j.packedA[w] = grow(j.packedA[w], mcBlock*kcMax)
+	}
+	for j.jc = 0; j.jc < n; j.jc += ncBlock {
+		j.nc = min(ncBlock, n-j.jc)
+		for j.pc = 0; j.pc < k; j.pc += kcBlock {
+			j.kc = min(kcBlock, k-j.pc)
+			j.betaBlock = beta
+			if j.pc > 0 {
+				j.betaBlock = 1
 			}
-			parallel(workers, func(w int) {
-				lo, hi := split(nPanels, workers, w)
-				for v := lo; v < hi; v++ {
-					packB(pb[v*nr*kc:(v+1)*nr*kc], transB, b, ldb, jc+v*nr, min(nr, nc-v*nr), pc, kc)
-				}
-			})
-			parallel(workers, func(w int) {
-				// Split the rows of C when there are enough, else its columns.
-				rLo, rHi, cLo, cHi := 0, mPanels, 0, nPanels
-				if mPanels >= 2*workers {
-					rLo, rHi = split(mPanels, workers, w)
-				} else {
-					cLo, cHi = split(nPanels, workers, w)
-				}
-				pa := own[w].a
-				for ic := rLo; ic < rHi; ic += mcBlock / mr {
-					icEnd := min(rHi, ic+mcBlock/mr)
-					for ir := ic; ir < icEnd; ir++ {
-						packA(pa[(ir-ic)*mr*kc:(ir-ic+1)*mr*kc], transA, a, lda, ir*mr, min(mr, m-ir*mr), pc, kc)
-					}
-					for jr := cLo; jr < cHi; jr++ {
-						bp := pb[jr*nr*kc : (jr+1)*nr*kc]
-						col := jc + jr*nr
-						cols := min(nr, n-col)
-						for ir := ic; ir < icEnd; ir++ {
-							row := ir * mr
-							ap := pa[(ir-ic)*mr*kc : (ir-ic+1)*mr*kc]
-							tile(kc, ap, bp, c, row*ldc+col, ldc, min(mr, m-row), cols, alpha, betaBlock)
-						}
-					}
-				}
-			})
+			j.run((*gemmJob).packBBlock)
+			j.run((*gemmJob).computeBlock)
+		}
+	}
+	j.a, j.b, j.c = nil, nil, nil
+}
+
+// run calls phase for every worker and waits for all of them.
+func (j *gemmJob) run(phase func(j *gemmJob, w int)) {
+	if j.workers == 1 {
+		phase(j, 0)
+		return
+	}
+	parallel(j.workers, func(w int) { phase(j, w) })
+}
+
+// packBBlock packs worker w's share of the nr-column panels of the current op(B) block.
+func (j *gemmJob) packBBlock(w int) {
+	nPanels := (j.nc + nr - 1) / nr
+	lo, hi := split(nPanels, j.workers, w)
+	for v := lo; v < hi; v++ {
+		packB(j.packedB[v*nr*j.kc:(v+1)*nr*j.kc], j.transB, j.b, j.ldb, j.jc+v*nr, min(nr, j.nc-v*nr), j.pc, j.kc)
+	}
+}
+
+// computeBlock updates worker w's share of C with the current block: rows of C are split
+// among workers when there are enough of them, else columns.
+func (j *gemmJob) computeBlock(w int) {
+	kc, m, n := j.kc, j.m, j.n
+	mPanels, nPanels := (m+mr-1)/mr, (j.nc+nr-1)/nr
+	rLo, rHi, cLo, cHi := 0, mPanels, 0, nPanels
+	if mPanels >= 2*j.workers {
+		rLo, rHi = split(mPanels, j.workers, w)
+	} else {
+		cLo, cHi = split(nPanels, j.workers, w)
+	}
+	pa, pb := j.packedA[w], j.packedB
+	for ic := rLo; ic < rHi; ic += mcBlock / mr {
+		icEnd := min(rHi, ic+mcBlock/mr)
+		for ir := ic; ir < icEnd; ir++ {
+			packA(pa[(ir-ic)*mr*kc:(ir-ic+1)*mr*kc], j.transA, j.a, j.lda, ir*mr, min(mr, m-ir*mr), j.pc, kc)
+		}
+		for jr := cLo; jr < cHi; jr++ {
+			bp := pb[jr*nr*kc : (jr+1)*nr*kc]
+			col := j.jc + jr*nr
+			cols := min(nr, n-col)
+			for ir := ic; ir < icEnd; ir++ {
+				row := ir * mr
+				ap := pa[(ir-ic)*mr*kc : (ir-ic+1)*mr*kc]
+				tile(kc, ap, bp, j.c, row*j.ldc+col, j.ldc, min(mr, m-row), cols, j.alpha, j.betaBlock)
+			}
 		}
 	}
 }
