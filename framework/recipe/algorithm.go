@@ -18,8 +18,6 @@ import (
 func presetAlgorithm(name string) Algorithm {
 	a := Algorithm{
 		Preset:                    name,
-		SelectScope:               ScopeMicro,
-		SelectEntropy:             EntropyCurrent,
 		Advantage:                 AdvantageGRPO,
 		ClipLow:                   0.2,
 		ClipHigh:                  0.2,
@@ -88,8 +86,6 @@ var applicability = map[string]func(a *Algorithm) string{
 	"value_clip":                   needsGAE,
 	"critic_warmup_steps":          needsGAE,
 	"critic":                       needsGAE,
-	"select_scope":                 needsSelector,
-	"select_entropy":               needsSelector,
 }
 
 func notSFT(a *Algorithm) string {
@@ -126,16 +122,9 @@ func needsGAE(a *Algorithm) string {
 	return ""
 }
 
-func needsSelector(a *Algorithm) string {
-	if a.Selector == "" {
-		return "the algorithm has no selector, so every token is trained on"
-	}
-	return ""
-}
-
 // decodeAlgorithm decodes the algorithm block over its preset. Checks that
 // involve the train block are in checkRun.
-func (r *resolver) decodeAlgorithm(b *hcl.Block) (decoded, hcl.Diagnostics) {
+func (r *resolver) decodeAlgorithm(b *hcl.Block, run *Run) (decoded, hcl.Diagnostics) {
 	preset := b.Labels[0]
 	if checkEnum("preset", preset, presets, b.LabelRanges[0].Ptr()).HasErrors() {
 		return decoded{}, hcl.Diagnostics{{
@@ -146,38 +135,8 @@ func (r *resolver) decodeAlgorithm(b *hcl.Block) (decoded, hcl.Diagnostics) {
 		}}
 	}
 	a := presetAlgorithm(preset)
-	advantages := []string{AdvantageGRPO, AdvantageDrGRPO, AdvantageRLOO, AdvantageGAE}
-	specs := []spec{
-		r.ref("policy", "backend", &a.Policy),
-		r.ref("reference", "backend", &a.Reference),
-		r.ref("critic", "backend", &a.Critic),
-		r.ref("selector", "selector", &a.Selector),
-		str("select_scope", &a.SelectScope, ScopeMicro, ScopeMini, ScopeStep),
-		str("select_entropy", &a.SelectEntropy, EntropyCurrent, EntropyOld),
-		str("advantage", &a.Advantage, advantages...),
-		num("clip_low", &a.ClipLow, atLeast(0), below(1)),
-		num("clip_high", &a.ClipHigh, atLeast(0)),
-		num("dual_clip", &a.DualClip, dualClip),
-		str("loss_agg", &a.LossAgg, AggTokenMean, AggSeqMeanTokenMean, AggSeqMeanTokenSum, AggSeqMeanTokenSumNrm),
-		str("loss_denominator", &a.LossDenominator, DenominatorAll, DenominatorSelected),
-		str("kl_estimator", &a.KLEstimator, KLNone, KLK1, KLK2, KLK3),
-		num("kl_coef", &a.KLCoef, above(0)),
-		str("kl_penalty", &a.KLPenalty, KLInLoss, KLInReward),
-		num("entropy_coef", &a.EntropyCoef, atLeast(0)),
-		boolean("dynamic_sampling", &a.DynamicSampling),
-		integer("dynamic_sampling_max_retries", &a.DynamicSamplingMaxRetries, atLeast(0)),
-		boolean("overlong", &a.Overlong),
-		integer("overlong_length", &a.OverlongLength, atLeast(1)),
-		integer("overlong_buffer", &a.OverlongBuffer, atLeast(1)),
-		num("overlong_penalty", &a.OverlongPenalty, atLeast(0)),
-		num("gamma", &a.Gamma, atLeast(0), atMost(1)),
-		num("lambda", &a.Lambda, atLeast(0), atMost(1)),
-		num("value_coef", &a.ValueCoef, atLeast(0)),
-		num("value_clip", &a.ValueClip, atLeast(0)),
-		integer("critic_warmup_steps", &a.CriticWarmupSteps, atLeast(0)),
-		integer("epochs", &a.Epochs, atLeast(1)),
-	}
-	d, diags := decodeBody(b.Body, b.DefRange, r.ctx, specs)
+	specs := algorithmSpecs(r, &a)
+	d, diags := decodeBody("algorithm", b.Body, b.DefRange, r.ctx, specs)
 	if diags.HasErrors() {
 		return d, diags
 	}
@@ -189,6 +148,9 @@ func (r *resolver) decodeAlgorithm(b *hcl.Block) (decoded, hcl.Diagnostics) {
 	}
 	if r.defaultRef(&a.Selector, "selector", "selector", d) {
 		diags = append(diags, invalid("selector", d.def.Ptr(), "The recipe has several selectors; say which one this run uses: selector = selector.NAME."))
+	}
+	if sel, ok := run.Selector(a.Selector); ok {
+		a.SelectScope, a.SelectEntropy = sel.Scope, sel.Entropy
 	}
 	for _, role := range []struct {
 		name  string
@@ -228,9 +190,6 @@ func dualClip(x float64) string {
 // normalize zeroes the fields that do not apply, so that the resolved
 // settings show only what runs.
 func (a *Algorithm) normalize() {
-	if a.Selector == "" {
-		a.SelectScope, a.SelectEntropy = "", ""
-	}
 	if a.Preset == PresetSFT {
 		a.ClipLow, a.ClipHigh, a.DualClip = 0, 0, 0
 		a.KLEstimator, a.EntropyCoef = KLNone, 0
@@ -247,5 +206,37 @@ func (a *Algorithm) normalize() {
 	}
 	if a.Advantage != AdvantageGAE {
 		a.Gamma, a.Lambda, a.ValueCoef, a.ValueClip, a.CriticWarmupSteps, a.Critic = 0, 0, 0, 0, 0, ""
+	}
+}
+
+// algorithmSpecs are the attributes of the algorithm block, decoded into a.
+func algorithmSpecs(r *resolver, a *Algorithm) []spec {
+	return []spec{
+		r.ref("policy", "backend", &a.Policy),
+		r.ref("reference", "backend", &a.Reference),
+		r.ref("critic", "backend", &a.Critic),
+		r.ref("selector", "selector", &a.Selector),
+		str("advantage", &a.Advantage, AdvantageGRPO, AdvantageDrGRPO, AdvantageRLOO, AdvantageGAE),
+		num("clip_low", &a.ClipLow, atLeast(0), below(1)),
+		num("clip_high", &a.ClipHigh, atLeast(0)),
+		num("dual_clip", &a.DualClip, dualClip),
+		str("loss_agg", &a.LossAgg, AggTokenMean, AggSeqMeanTokenMean, AggSeqMeanTokenSum, AggSeqMeanTokenSumNrm),
+		str("loss_denominator", &a.LossDenominator, DenominatorAll, DenominatorSelected),
+		str("kl_estimator", &a.KLEstimator, KLNone, KLK1, KLK2, KLK3),
+		num("kl_coef", &a.KLCoef, above(0)),
+		str("kl_penalty", &a.KLPenalty, KLInLoss, KLInReward),
+		num("entropy_coef", &a.EntropyCoef, atLeast(0)),
+		boolean("dynamic_sampling", &a.DynamicSampling),
+		integer("dynamic_sampling_max_retries", &a.DynamicSamplingMaxRetries, atLeast(0)),
+		boolean("overlong", &a.Overlong),
+		integer("overlong_length", &a.OverlongLength, atLeast(1)),
+		integer("overlong_buffer", &a.OverlongBuffer, atLeast(1)),
+		num("overlong_penalty", &a.OverlongPenalty, atLeast(0)),
+		num("gamma", &a.Gamma, atLeast(0), atMost(1)),
+		num("lambda", &a.Lambda, atLeast(0), atMost(1)),
+		num("value_coef", &a.ValueCoef, atLeast(0)),
+		num("value_clip", &a.ValueClip, atLeast(0)),
+		integer("critic_warmup_steps", &a.CriticWarmupSteps, atLeast(0)),
+		integer("epochs", &a.Epochs, atLeast(1)),
 	}
 }

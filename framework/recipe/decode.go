@@ -5,8 +5,10 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -92,16 +94,18 @@ func (d decoded) at(name string) *hcl.Range {
 	return d.def.Ptr()
 }
 
-// decodeBody decodes body against specs (its attributes) and blocks (its
-// nested block types, returned in the content for the caller). Unknown
-// attributes and blocks are errors with a suggestion. An attribute set to
-// null counts as not set.
-func decodeBody(body hcl.Body, def hcl.Range, ctx *hcl.EvalContext, specs []spec, blocks ...hcl.BlockHeaderSchema) (decoded, hcl.Diagnostics) {
+// decodeBody decodes the body of a block of type here against specs (its
+// attributes) and blocks (its nested block types, returned in the content
+// for the caller). Unknown attributes and blocks are errors with a
+// suggestion, and with the block they belong in when they are misplaced. An
+// attribute set to null counts as not set.
+func decodeBody(here string, body hcl.Body, def hcl.Range, ctx *hcl.EvalContext, specs []spec, blocks ...hcl.BlockHeaderSchema) (decoded, hcl.Diagnostics) {
 	schema := &hcl.BodySchema{Blocks: blocks}
 	for _, s := range specs {
 		schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: s.name})
 	}
 	content, diags := body.Content(schema)
+	addHomes(diags, body, here)
 	for _, s := range specs {
 		attr, ok := content.Attributes[s.name]
 		if !ok {
@@ -328,4 +332,53 @@ func labelsOf(obj cty.Value) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// attributeHomes maps each attribute name of the host's blocks to the
+// blocks it belongs in, for the hint on a misplaced setting. rho, the
+// built-in selectors' setting, is there too: a misplaced rho once trained a
+// published run on all tokens.
+var attributeHomes = sync.OnceValue(func() map[string][]string {
+	homes := map[string][]string{"rho": {"selector"}, "scope": {"selector"}, "entropy": {"selector"}}
+	add := func(block string, specs []spec) {
+		for _, s := range specs {
+			homes[s.name] = append(homes[s.name], block)
+		}
+	}
+	r := &resolver{}
+	add("algorithm", algorithmSpecs(r, &Algorithm{}))
+	add("dataset", datasetSpecs(r, &Dataset{}))
+	add("train", trainSpecs(r, &Train{}))
+	add("eval", evalSpecs(&Eval{}))
+	add("hooks", hooksSpecs(&Hooks{}))
+	add("output", outputSpecs(&Output{}))
+	return homes
+})
+
+// addHomes adds to each "Unsupported argument" diagnostic of body the
+// blocks where that attribute belongs.
+func addHomes(diags hcl.Diagnostics, body hcl.Body, here string) {
+	sb, ok := body.(*hclsyntax.Body)
+	if !ok {
+		return
+	}
+	for _, d := range diags {
+		if d.Summary != "Unsupported argument" || d.Subject == nil {
+			continue
+		}
+		for name, a := range sb.Attributes {
+			if a.NameRange != *d.Subject {
+				continue
+			}
+			var homes []string
+			for _, h := range attributeHomes()[name] {
+				if h != here {
+					homes = append(homes, h)
+				}
+			}
+			if len(homes) > 0 {
+				d.Detail += fmt.Sprintf(" %q is a setting of the %s block, not of %s.", name, strings.Join(homes, " or "), here)
+			}
+		}
+	}
 }

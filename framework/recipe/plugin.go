@@ -33,25 +33,33 @@ func (s Schemas) Schema(b *PluginBlock) (pluginapi.Schema, error) {
 }
 
 // hostAttributes are the attributes of a plugin block that the host reads
-// itself; a plugin may not declare them.
+// itself. A plugin may not declare them, except a selector's scope: the host
+// reads it and passes its value to the plugin in Settings.
 var hostAttributes = map[pluginapi.Kind][]string{
 	pluginapi.KindBackend:  {"source", "sha256", "isolation"},
 	pluginapi.KindVerifier: {"source", "sha256", "isolation"},
-	pluginapi.KindSelector: {"source", "sha256", "isolation"},
+	pluginapi.KindSelector: {"source", "sha256", "isolation", "scope", "entropy"},
 	KindGenerator:          nil,
 }
 
 // decodePluginBlock reads the host attributes of a plugin block (source,
-// sha256, isolation) and, when schemas is not nil, decodes its settings
-// against the plugin's schema.
+// sha256, isolation; scope and entropy for selectors) and, when schemas is
+// not nil, decodes its settings against the plugin's schema.
 func decodePluginBlock(b *PluginBlock, dir string, schemas SchemaSource) hcl.Diagnostics {
 	var specs []spec
-	if len(hostAttributes[b.Kind]) > 0 {
+	if b.Kind != KindGenerator {
+		b.Isolation = IsolationProcess
 		specs = []spec{
 			str("source", &b.Source),
 			str("sha256", &b.SHA256),
 			str("isolation", &b.Isolation, IsolationProcess, IsolationInProcess),
 		}
+	}
+	if b.Kind == pluginapi.KindSelector {
+		b.Scope, b.Entropy = ScopeMini, EntropyCurrent
+		specs = append(specs,
+			str("scope", &b.Scope, ScopeMicro, ScopeMini, ScopeStep),
+			str("entropy", &b.Entropy, EntropyCurrent, EntropyOld))
 	}
 	schema := &hcl.BodySchema{}
 	for _, s := range specs {
@@ -68,8 +76,9 @@ func decodePluginBlock(b *PluginBlock, dir string, schemas SchemaSource) hcl.Dia
 			}
 		}
 	}
-	if b.Isolation == "" && len(specs) > 0 {
-		b.Isolation = IsolationProcess
+	if b.Scope == ScopeStep && b.Entropy == EntropyCurrent {
+		diags = append(diags, invalid("scope", host.at("scope"),
+			"scope %q needs entropy = %q: the policy changes between mini-batches, so the entropies of a whole step can only come from the scoring pass before the update.", ScopeStep, EntropyOld))
 	}
 	if b.Source != "" {
 		if !filepath.IsAbs(b.Source) {
@@ -97,6 +106,9 @@ func decodePluginBlock(b *PluginBlock, dir string, schemas SchemaSource) hcl.Dia
 		return append(diags, decodeUnchecked(b)...)
 	}
 	sc, err := schemas.Schema(b)
+	if err == errUnchecked {
+		return append(diags, decodeUnchecked(b)...)
+	}
 	if err != nil {
 		return append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -140,7 +152,12 @@ func decodeUnchecked(b *PluginBlock) hcl.Diagnostics {
 func DecodeSettings(b *PluginBlock, schema pluginapi.Schema) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	bs := &hcl.BodySchema{}
+	shared := map[string]string{}
 	for _, a := range schema.Attributes {
+		if a.Name == "scope" && b.Kind == pluginapi.KindSelector {
+			shared[a.Name] = b.Scope
+			continue
+		}
 		for _, h := range hostAttributes[b.Kind] {
 			if a.Name == h {
 				diags = append(diags, &hcl.Diagnostic{
@@ -165,9 +182,14 @@ func DecodeSettings(b *PluginBlock, schema pluginapi.Schema) hcl.Diagnostics {
 		return diags
 	}
 	content, d := b.Body.Content(bs)
+	addHomes(d, b.Body, string(b.Kind))
 	diags = append(diags, d...)
 	settings := pluginapi.Settings{}
 	for _, a := range schema.Attributes {
+		if v, ok := shared[a.Name]; ok {
+			settings[a.Name] = v
+			continue
+		}
 		attr, ok := content.Attributes[a.Name]
 		var v cty.Value
 		if ok {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/forkrl/forkrl/framework/hooks"
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -14,9 +15,8 @@ import (
 )
 
 // DefaultHookStepBudget is the step budget of a hook call when the hooks
-// block does not set one: Starlark execution steps, about 10⁷ simple
-// operations (well under a second).
-const DefaultHookStepBudget = 10_000_000
+// block does not set one: the hooks runtime's default.
+const DefaultHookStepBudget = hooks.DefaultStepBudget
 
 // resolver resolves one run.
 type resolver struct {
@@ -71,7 +71,7 @@ func (l *loader) resolve(s runSpec, cmdline map[string]valueAt) (*Run, hcl.Diagn
 		diags = append(diags, d...)
 		run.Datasets = append(run.Datasets, ds)
 	}
-	alg, d := r.decodeAlgorithm(l.single["algorithm"])
+	alg, d := r.decodeAlgorithm(l.single["algorithm"], run)
 	diags = append(diags, d...)
 	if d.HasErrors() {
 		return nil, diags
@@ -150,21 +150,8 @@ func (r *resolver) defaultRef(dst *string, kind, attr string, d decoded) bool {
 
 func (r *resolver) decodeDataset(b *hcl.Block) (Dataset, hcl.Diagnostics) {
 	ds := Dataset{Name: b.Labels[0], Shuffle: true, Fields: Fields{Problem: "problem", Answer: "answer"}}
-	specs := []spec{
-		strList("files", &ds.Files),
-		str("format", &ds.Format, "jsonl", "parquet"),
-		str("prompt_template", &ds.PromptTemplate),
-		str("problem_field", &ds.Fields.Problem),
-		str("answer_field", &ds.Fields.Answer),
-		str("id_field", &ds.Fields.ID),
-		integer("eval_count", &ds.Split.EvalCount, atLeast(0)),
-		num("eval_fraction", &ds.Split.EvalFraction, atLeast(0), below(1)),
-		boolean("shuffle", &ds.Shuffle),
-		unsigned("seed", &ds.Seed),
-		integer("limit", &ds.Limit, atLeast(0)),
-		r.ref("verifier", "verifier", &ds.Verifier),
-	}
-	d, diags := decodeBody(b.Body, b.DefRange, r.ctx, specs, hcl.BlockHeaderSchema{Type: "generator", LabelNames: []string{"name"}})
+	specs := datasetSpecs(r, &ds)
+	d, diags := decodeBody("dataset", b.Body, b.DefRange, r.ctx, specs, hcl.BlockHeaderSchema{Type: "generator", LabelNames: []string{"name"}})
 	var gens []*hcl.Block
 	for _, g := range d.content.Blocks {
 		gens = append(gens, g)
@@ -261,29 +248,8 @@ func (r *resolver) decodeTrain(b *hcl.Block, t *Train) (decoded, hcl.Diagnostics
 	if r.algorithm.Preset == PresetSFT {
 		t.ResponsesPerPrompt = 1
 	}
-	specs := []spec{
-		r.ref("dataset", "dataset", &t.Dataset),
-		integer("steps", &t.Steps, atLeast(1)),
-		integer("prompts_per_step", &t.PromptsPerStep, atLeast(1)),
-		integer("responses_per_prompt", &t.ResponsesPerPrompt, atLeast(1)),
-		integer("mini_batch_size", &t.MiniBatchSize, atLeast(1)),
-		integer("micro_batch_size", &t.MicroBatchSize, atLeast(1)),
-		num("temperature", &t.Temperature, atLeast(0)),
-		num("top_p", &t.TopP, above(0), atMost(1)),
-		integer("max_response_tokens", &t.MaxResponseTokens, atLeast(1)),
-		num("learning_rate", &t.LearningRate, above(0)),
-		str("lr_schedule", &t.LRSchedule, ScheduleConstant, ScheduleLinear, ScheduleCosine),
-		integer("warmup_steps", &t.WarmupSteps, atLeast(0)),
-		num("min_lr_ratio", &t.MinLRRatio, atLeast(0), atMost(1)),
-		num("beta1", &t.Beta1, atLeast(0), below(1)),
-		num("beta2", &t.Beta2, atLeast(0), below(1)),
-		num("epsilon", &t.Epsilon, above(0)),
-		num("weight_decay", &t.WeightDecay, atLeast(0)),
-		num("max_grad_norm", &t.MaxGradNorm, atLeast(0)),
-		unsigned("seed", &t.Seed),
-		integer("checkpoint_interval", &t.CheckpointInterval, atLeast(0)),
-	}
-	d, diags := decodeBody(b.Body, b.DefRange, r.ctx, specs)
+	specs := trainSpecs(r, t)
+	d, diags := decodeBody("train", b.Body, b.DefRange, r.ctx, specs)
 	if r.defaultRef(&t.Dataset, "dataset", "dataset", d) {
 		diags = append(diags, invalid("dataset", d.def.Ptr(), "The recipe has several datasets; say which one is trained on: dataset = dataset.NAME."))
 	}
@@ -299,20 +265,12 @@ func (r *resolver) decodeTrain(b *hcl.Block, t *Train) (decoded, hcl.Diagnostics
 func (r *resolver) decodeEval(b *hcl.Block, run *Run) (decoded, hcl.Diagnostics) {
 	e := &run.Eval
 	*e = Eval{K: 1, Temperature: run.Train.Temperature, TopP: run.Train.TopP, MaxResponseTokens: run.Train.MaxResponseTokens}
-	specs := []spec{
-		strList("datasets", &e.Datasets),
-		integer("k", &e.K, atLeast(1)),
-		integer("problems", &e.Problems, atLeast(0)),
-		num("temperature", &e.Temperature, atLeast(0)),
-		num("top_p", &e.TopP, above(0), atMost(1)),
-		integer("max_response_tokens", &e.MaxResponseTokens, atLeast(1)),
-		integer("interval", &e.Interval, atLeast(0)),
-	}
+	specs := evalSpecs(e)
 	if b == nil {
 		e.Datasets = []string{run.Train.Dataset}
 		return decoded{content: &hcl.BodyContent{Attributes: hcl.Attributes{}}, def: r.single["train"].DefRange}, nil
 	}
-	d, diags := decodeBody(b.Body, b.DefRange, r.ctx, specs)
+	d, diags := decodeBody("eval", b.Body, b.DefRange, r.ctx, specs)
 	if !d.has("datasets") {
 		e.Datasets = []string{run.Train.Dataset}
 	}
@@ -337,7 +295,7 @@ func (r *resolver) decodeHooks(b *hcl.Block) (*Hooks, hcl.Diagnostics) {
 		return nil, nil
 	}
 	h := &Hooks{StepBudget: DefaultHookStepBudget}
-	d, diags := decodeBody(b.Body, b.DefRange, r.ctx, []spec{str("file", &h.File), unsigned("step_budget", &h.StepBudget)})
+	d, diags := decodeBody("hooks", b.Body, b.DefRange, r.ctx, hooksSpecs(h))
 	if !d.has("file") {
 		if !diags.HasErrors() {
 			diags = append(diags, invalid("file", d.def.Ptr(), "The hooks block needs file = \"hooks.star\", the Starlark file of the hooks."))
@@ -361,7 +319,7 @@ func (r *resolver) decodeOutput(b *hcl.Block) (Output, hcl.Diagnostics) {
 	if b == nil {
 		return o, nil
 	}
-	d, diags := decodeBody(b.Body, b.DefRange, r.ctx, []spec{str("dir", &o.Dir), integer("rollout_samples", &o.RolloutSamples, atLeast(0))})
+	d, diags := decodeBody("output", b.Body, b.DefRange, r.ctx, outputSpecs(&o))
 	if o.Dir == "" {
 		diags = append(diags, invalid("dir", d.at("dir"), "dir must not be empty."))
 	}
@@ -449,4 +407,71 @@ func checkRun(run *Run, alg, train, ev decoded) hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// datasetSpecs are the attributes of a dataset block, decoded into ds.
+func datasetSpecs(r *resolver, ds *Dataset) []spec {
+	return []spec{
+		strList("files", &ds.Files),
+		str("format", &ds.Format, "jsonl", "parquet"),
+		str("prompt_template", &ds.PromptTemplate),
+		str("problem_field", &ds.Fields.Problem),
+		str("answer_field", &ds.Fields.Answer),
+		str("id_field", &ds.Fields.ID),
+		integer("eval_count", &ds.Split.EvalCount, atLeast(0)),
+		num("eval_fraction", &ds.Split.EvalFraction, atLeast(0), below(1)),
+		boolean("shuffle", &ds.Shuffle),
+		unsigned("seed", &ds.Seed),
+		integer("limit", &ds.Limit, atLeast(0)),
+		r.ref("verifier", "verifier", &ds.Verifier),
+	}
+}
+
+// trainSpecs are the attributes of the train block, decoded into t.
+func trainSpecs(r *resolver, t *Train) []spec {
+	return []spec{
+		r.ref("dataset", "dataset", &t.Dataset),
+		integer("steps", &t.Steps, atLeast(1)),
+		integer("prompts_per_step", &t.PromptsPerStep, atLeast(1)),
+		integer("responses_per_prompt", &t.ResponsesPerPrompt, atLeast(1)),
+		integer("mini_batch_size", &t.MiniBatchSize, atLeast(1)),
+		integer("micro_batch_size", &t.MicroBatchSize, atLeast(1)),
+		num("temperature", &t.Temperature, atLeast(0)),
+		num("top_p", &t.TopP, above(0), atMost(1)),
+		integer("max_response_tokens", &t.MaxResponseTokens, atLeast(1)),
+		num("learning_rate", &t.LearningRate, above(0)),
+		str("lr_schedule", &t.LRSchedule, ScheduleConstant, ScheduleLinear, ScheduleCosine),
+		integer("warmup_steps", &t.WarmupSteps, atLeast(0)),
+		num("min_lr_ratio", &t.MinLRRatio, atLeast(0), atMost(1)),
+		num("beta1", &t.Beta1, atLeast(0), below(1)),
+		num("beta2", &t.Beta2, atLeast(0), below(1)),
+		num("epsilon", &t.Epsilon, above(0)),
+		num("weight_decay", &t.WeightDecay, atLeast(0)),
+		num("max_grad_norm", &t.MaxGradNorm, atLeast(0)),
+		unsigned("seed", &t.Seed),
+		integer("checkpoint_interval", &t.CheckpointInterval, atLeast(0)),
+	}
+}
+
+// evalSpecs are the attributes of the eval block, decoded into e.
+func evalSpecs(e *Eval) []spec {
+	return []spec{
+		strList("datasets", &e.Datasets),
+		integer("k", &e.K, atLeast(1)),
+		integer("problems", &e.Problems, atLeast(0)),
+		num("temperature", &e.Temperature, atLeast(0)),
+		num("top_p", &e.TopP, above(0), atMost(1)),
+		integer("max_response_tokens", &e.MaxResponseTokens, atLeast(1)),
+		integer("interval", &e.Interval, atLeast(0)),
+	}
+}
+
+// hooksSpecs are the attributes of the hooks block, decoded into h.
+func hooksSpecs(h *Hooks) []spec {
+	return []spec{str("file", &h.File), unsigned("step_budget", &h.StepBudget)}
+}
+
+// outputSpecs are the attributes of the output block, decoded into o.
+func outputSpecs(o *Output) []spec {
+	return []spec{str("dir", &o.Dir), integer("rollout_samples", &o.RolloutSamples, atLeast(0))}
 }

@@ -86,7 +86,7 @@ const (
 	IsolationProcess = "process"
 	// IsolationInProcess calls a built-in plugin inside the forkrl process,
 	// without the gRPC hop. External plugins (with a source) cannot use it.
-	IsolationInProcess = "inprocess"
+	IsolationInProcess = "inproc"
 )
 
 // PluginBlock is a labelled plugin block of a recipe, such as
@@ -100,8 +100,15 @@ type PluginBlock struct {
 	Source string `json:"source,omitempty"`
 	// SHA256 is the expected hex sha256 of Source; required with Source.
 	SHA256 string `json:"sha256,omitempty"`
-	// Isolation is IsolationProcess or IsolationInProcess.
+	// Isolation is IsolationProcess or IsolationInProcess (not for generators).
 	Isolation string `json:"isolation,omitempty"`
+	// Scope and Entropy are a selector's host settings: which tokens one
+	// Select call sees (ScopeMicro, ScopeMini or ScopeStep) and where their
+	// entropies come from (EntropyCurrent or EntropyOld). The algorithm copies
+	// those of the selector it uses into SelectScope and SelectEntropy.
+	// Empty for other kinds.
+	Scope   string `json:"scope,omitempty"`
+	Entropy string `json:"entropy,omitempty"`
 	// Settings are the block's other attributes, decoded against the schema
 	// the plugin declares (defaults applied), ready for Configure. When Load
 	// had no schema for the plugin they are the attributes as written, and
@@ -245,9 +252,11 @@ type Algorithm struct {
 	// Selector is the label of the selector block; empty: every valid token
 	// gets weight 1.
 	Selector string `json:"selector"`
-	// SelectScope is ScopeMicro, ScopeMini or ScopeStep.
-	SelectScope string `json:"select_scope"`
-	// SelectEntropy is EntropyCurrent or EntropyOld.
+	// SelectScope is ScopeMicro, ScopeMini or ScopeStep, and SelectEntropy
+	// EntropyCurrent or EntropyOld: the scope and entropy settings of the
+	// selector block (empty without a selector). ScopeStep comes with
+	// EntropyOld: the policy changes between mini-batches.
+	SelectScope   string `json:"select_scope"`
 	SelectEntropy string `json:"select_entropy"`
 
 	// Advantage is the estimator: grpo, drgrpo, rloo, gae or none.

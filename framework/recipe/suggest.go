@@ -9,7 +9,7 @@ import (
 // suggest returns the candidate closest to name by edit distance, or "" when
 // none is close enough to be a likely typo.
 func suggest(name string, candidates []string) string {
-	best, bestDist := "", len(name)/2+2
+	best, bestDist := "", max(3, len(name)/3+1)
 	for _, c := range candidates {
 		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestDist {
 			best, bestDist = c, d

@@ -1,4 +1,5 @@
-# The paper's ablation at toy scale: DAPO with top-ρ, bottom-ρ and all tokens.
+# The paper's ablation at toy scale: DAPO trained on the top-ρ or bottom-ρ
+# entropy tokens, and on all tokens, over three seeds.
 variable "rho" {
   type        = number
   default     = 0.2
@@ -9,9 +10,13 @@ variable "rho" {
   }
 }
 
-variable "mode" {
+variable "arm" {
   type    = string
   default = "top"
+  validation {
+    condition     = contains(["top", "bottom", "all"], var.arm)
+    error_message = "arm must be top, bottom or all."
+  }
 }
 
 variable "seed" {
@@ -20,8 +25,8 @@ variable "seed" {
 }
 
 locals {
-  seeds = [1, 2, 3]
-  steps = local.base_steps * 2
+  seeds      = [1, 2, 3]
+  steps      = local.base_steps * 2
   base_steps = 50
 }
 
@@ -31,21 +36,28 @@ backend "tinylm" "policy" {
 
 verifier "countdown" "reward" {}
 
-selector "entropy" "forks" {
-  mode = var.mode
-  rho  = var.rho
+selector "top" "top" {
+  rho   = var.rho
+  scope = "micro"
 }
+
+selector "bottom" "bottom" {
+  rho = var.rho
+}
+
+selector "all" "all" {}
 
 dataset "countdown" {
   generator "countdown" {
     count = 1000
+    sizes = [3, 4]
   }
   prompt_template = "Use {{.numbers}} to make {{.target}}."
   eval_count      = 64
 }
 
 algorithm "dapo" {
-  select_scope = "step"
+  selector = var.arm
 }
 
 train {
@@ -64,15 +76,21 @@ eval {
   interval = 10
 }
 
-run "arm" {
+hooks {
+  file = "hooks.star"
+}
+
+run "rho" {
   for_each = setproduct(["top", "bottom"], [0.2, 0.8], local.seeds)
   vars = {
-    mode = each.value[0]
+    arm  = each.value[0]
     rho  = each.value[1]
     seed = each.value[2]
   }
 }
 
 run "all" {
-  vars = { rho = 1 }
+  for_each = { s1 = 1, s2 = 2 }
+  name     = "all-seed${each.value}"
+  vars     = { arm = "all", seed = each.value }
 }

@@ -1,0 +1,92 @@
+package recipe
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+
+	"github.com/forkrl/forkrl/framework/plugin"
+	"github.com/forkrl/forkrl/framework/pluginapi"
+)
+
+// PluginSchemas is the SchemaSource of the plugin runtime: a built-in
+// plugin's schema comes from its Info, called in-process; an external
+// plugin's from starting it (after checking its sha256) and asking. Each
+// plugin is asked once.
+//
+// Generators are not plugins: their schemas come from Generators. A
+// generator missing from it has its settings evaluated but not checked.
+type PluginSchemas struct {
+	Ctx        context.Context             // bounds the start of external plugins; nil: context.Background()
+	Log        io.Writer                   // receives an external plugin's stderr; nil: os.Stderr
+	Generators map[string]pluginapi.Schema // the built-in generators' schemas, by name
+
+	mu    sync.Mutex
+	cache map[[3]string]schemaResult
+}
+
+type schemaResult struct {
+	schema pluginapi.Schema
+	err    error
+}
+
+// Schema returns the schema the plugin of block b declares.
+func (p *PluginSchemas) Schema(b *PluginBlock) (pluginapi.Schema, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key := [3]string{string(b.Kind), b.Type, b.Source + "@" + b.SHA256}
+	if r, ok := p.cache[key]; ok {
+		return r.schema, r.err
+	}
+	s, err := p.lookup(b)
+	if p.cache == nil {
+		p.cache = map[[3]string]schemaResult{}
+	}
+	p.cache[key] = schemaResult{s, err}
+	return s, err
+}
+
+// errUnchecked marks a generator without a known schema.
+var errUnchecked = fmt.Errorf("no schema")
+
+func (p *PluginSchemas) lookup(b *PluginBlock) (pluginapi.Schema, error) {
+	ctx := p.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if b.Kind == KindGenerator {
+		if s, ok := p.Generators[b.Type]; ok {
+			return s, nil
+		}
+		return pluginapi.Schema{}, errUnchecked
+	}
+	if b.Source != "" {
+		info, err := plugin.Inspect(ctx, plugin.Spec{Kind: b.Kind, Name: b.Type, Label: b.Label, Source: b.Source, SHA256: b.SHA256, Log: p.Log})
+		if err != nil {
+			return pluginapi.Schema{}, err
+		}
+		return info.Settings, nil
+	}
+	bi, ok := plugin.LookupBuiltin(b.Kind, b.Type)
+	if !ok {
+		var known []string
+		for _, x := range plugin.Builtins() {
+			if x.Kind == b.Kind {
+				known = append(known, x.Name)
+			}
+		}
+		sort.Strings(known)
+		return pluginapi.Schema{}, fmt.Errorf("there is no built-in %s named %q.%s Built-in %ss: %s; an external plugin needs source = \"path\" and sha256", b.Kind, b.Type, didYouMean(b.Type, known), b.Kind, quotedList(known))
+	}
+	impl, ok := bi.New().(pluginapi.Plugin)
+	if !ok {
+		return pluginapi.Schema{}, fmt.Errorf("the built-in %s %q does not implement the plugin interface", b.Kind, b.Type)
+	}
+	info, err := impl.Info(ctx)
+	if err != nil {
+		return pluginapi.Schema{}, fmt.Errorf("the built-in %s %q could not describe itself: %v", b.Kind, b.Type, err)
+	}
+	return info.Settings, nil
+}
