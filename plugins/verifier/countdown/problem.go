@@ -77,8 +77,8 @@ func (o Options) withDefaults() (Options, error) {
 		o.MaxValue = 99
 	}
 	for _, k := range o.Sizes {
-		if k < 2 || k > 5 {
-			return o, fmt.Errorf("countdown: problem size %d is outside 2..5", k)
+		if k < 2 || k > maxSize {
+			return o, fmt.Errorf("countdown: problem size %d is outside 2..%d", k, maxSize)
 		}
 	}
 	if o.MaxNumber < 1 {

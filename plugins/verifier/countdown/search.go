@@ -135,13 +135,44 @@ func combine(vals []int, m move) []int {
 // reachable reports whether the values can be combined, all of them, into
 // target with the allowed moves.
 func reachable(vals []int, target, maxValue int) bool {
-	if len(vals) == 1 {
-		return vals[0] == target
+	var v [maxSize]int
+	copy(v[:], vals)
+	return reach(v, len(vals), target, maxValue)
+}
+
+// maxSize is the most numbers a problem may have.
+const maxSize = 5
+
+// reach is reachable on the first n values of an array, which is copied
+// rather than allocated at each level of the search.
+func reach(v [maxSize]int, n, target, maxValue int) bool {
+	if n == 1 {
+		return v[0] == target
 	}
-	for _, m := range moves(vals, maxValue) {
-		if reachable(combine(vals, m), target, maxValue) {
-			return true
+	for x := 0; x < n; x++ {
+		for y := x + 1; y < n; y++ {
+			a, b := max(v[x], v[y]), min(v[x], v[y])
+			// The rest: v without x and y, the result in x's place.
+			rest := v
+			rest[y] = rest[n-1]
+			for _, r := range [4]int{a + b, a - b, a * b, quotient(a, b)} {
+				if r < 1 || r > maxValue {
+					continue
+				}
+				rest[x] = r
+				if reach(rest, n-1, target, maxValue) {
+					return true
+				}
+			}
 		}
 	}
 	return false
+}
+
+// quotient is a/b when the division is exact and 0 (no move) otherwise.
+func quotient(a, b int) int {
+	if a%b != 0 {
+		return 0
+	}
+	return a / b
 }
