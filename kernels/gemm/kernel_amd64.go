@@ -62,6 +62,27 @@ func gatherRows(n int, src []float32, ld int, dst []float32, width int) {
 	gatherRowsAVX2(n, &src[0], ld, &dst[0], width)
 }
 
+// dotTile3x4AVX2 sets out[4i+j] = Σ_{p<k} rows[i][p]·rows[3+j][p] for i < 3, j < 4.
+//
+//go:noescape
+func dotTile3x4AVX2(k int, rows *[7]*float32, out *[12]float32)
+
+// dotTile sets out[4i+j] = Σ_{p<k} a[i][p]·b[j][p] for the three rows of a and four of b.
+func dotTile(k int, a *[3][]float32, b *[4][]float32, out *[12]float32) {
+	if !useAVX2 || k == 0 {
+		dotTileGo(k, a, b, out)
+		return
+	}
+	var rows [7]*float32
+	for i, r := range a {
+		rows[i] = &r[:k][0]
+	}
+	for j, r := range b {
+		rows[3+j] = &r[:k][0]
+	}
+	dotTile3x4AVX2(k, &rows, out)
+}
+
 // kernel is the micro-kernel; see kernelGo.
 func kernel(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
 	if !useAVX2 {

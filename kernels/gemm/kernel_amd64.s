@@ -456,3 +456,130 @@ g6loop:
 gdone:
 	VZEROUPPER
 	RET
+
+// tailMask<>+4*(8-r) is a mask whose first r lanes are set, for masked loads of r < 8 floats.
+DATA tailMask<>+0(SB)/4, $0xffffffff
+DATA tailMask<>+4(SB)/4, $0xffffffff
+DATA tailMask<>+8(SB)/4, $0xffffffff
+DATA tailMask<>+12(SB)/4, $0xffffffff
+DATA tailMask<>+16(SB)/4, $0xffffffff
+DATA tailMask<>+20(SB)/4, $0xffffffff
+DATA tailMask<>+24(SB)/4, $0xffffffff
+DATA tailMask<>+28(SB)/4, $0xffffffff
+DATA tailMask<>+32(SB)/4, $0
+DATA tailMask<>+36(SB)/4, $0
+DATA tailMask<>+40(SB)/4, $0
+DATA tailMask<>+44(SB)/4, $0
+DATA tailMask<>+48(SB)/4, $0
+DATA tailMask<>+52(SB)/4, $0
+DATA tailMask<>+56(SB)/4, $0
+DATA tailMask<>+60(SB)/4, $0
+GLOBL tailMask<>(SB), RODATA|NOPTR, $64
+
+// One 8-float step of the 3×4 dot tile at float index AX: A rows in Y12..Y14, each B row
+// loaded into Y15 in turn; acc[i][j] is Y(4i+j).
+#define DSTEP \
+	VMOVUPS (R8)(AX*4), Y12 \
+	VMOVUPS (R9)(AX*4), Y13 \
+	VMOVUPS (R10)(AX*4), Y14 \
+	VMOVUPS (R11)(AX*4), Y15 \
+	VFMADD231PS Y15, Y12, Y0 \
+	VFMADD231PS Y15, Y13, Y4 \
+	VFMADD231PS Y15, Y14, Y8 \
+	VMOVUPS (R12)(AX*4), Y15 \
+	VFMADD231PS Y15, Y12, Y1 \
+	VFMADD231PS Y15, Y13, Y5 \
+	VFMADD231PS Y15, Y14, Y9 \
+	VMOVUPS (R13)(AX*4), Y15 \
+	VFMADD231PS Y15, Y12, Y2 \
+	VFMADD231PS Y15, Y13, Y6 \
+	VFMADD231PS Y15, Y14, Y10 \
+	VMOVUPS (R14)(AX*4), Y15 \
+	VFMADD231PS Y15, Y12, Y3 \
+	VFMADD231PS Y15, Y13, Y7 \
+	VFMADD231PS Y15, Y14, Y11
+
+// Sums of the 8 lanes of each of y0..y3 into the 4 lanes of X register x, using x1 as scratch.
+#define HSUM4(y0, y1, y2, y3, x, x1) \
+	VHADDPS y1, y0, y0 \
+	VHADDPS y3, y2, y2 \
+	VHADDPS y2, y0, y0 \
+	VEXTRACTF128 $1, y0, x1 \
+	VADDPS x1, x, x
+
+// func dotTile3x4AVX2(k int, rows *[7]*float32, out *[12]float32)
+TEXT ·dotTile3x4AVX2(SB), NOSPLIT, $0-24
+	MOVQ k+0(FP), CX
+	MOVQ rows+8(FP), SI
+	MOVQ 0(SI), R8
+	MOVQ 8(SI), R9
+	MOVQ 16(SI), R10
+	MOVQ 24(SI), R11
+	MOVQ 32(SI), R12
+	MOVQ 40(SI), R13
+	MOVQ 48(SI), R14
+	MOVQ out+16(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	XORQ AX, AX
+	MOVQ CX, BX
+	ANDQ $-8, BX
+	JZ   xtail
+
+xloop:
+	DSTEP
+	ADDQ $8, AX
+	CMPQ AX, BX
+	JLT  xloop
+
+xtail:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JZ   xreduce
+	// Masked step over the last k%8 floats: lanes past k load as zero.
+	NEGQ DX
+	LEAQ tailMask<>+32(SB), BX
+	VMOVUPS (BX)(DX*4), Y15
+	VMASKMOVPS (R8)(AX*4), Y15, Y12
+	VMASKMOVPS (R9)(AX*4), Y15, Y13
+	VMASKMOVPS (R10)(AX*4), Y15, Y14
+	VMOVUPS (BX)(DX*4), Y15
+	VMASKMOVPS (R11)(AX*4), Y15, Y15
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y8
+	VMOVUPS (BX)(DX*4), Y15
+	VMASKMOVPS (R12)(AX*4), Y15, Y15
+	VFMADD231PS Y15, Y12, Y1
+	VFMADD231PS Y15, Y13, Y5
+	VFMADD231PS Y15, Y14, Y9
+	VMOVUPS (BX)(DX*4), Y15
+	VMASKMOVPS (R13)(AX*4), Y15, Y15
+	VFMADD231PS Y15, Y12, Y2
+	VFMADD231PS Y15, Y13, Y6
+	VFMADD231PS Y15, Y14, Y10
+	VMOVUPS (BX)(DX*4), Y15
+	VMASKMOVPS (R14)(AX*4), Y15, Y15
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y11
+
+xreduce:
+	HSUM4(Y0, Y1, Y2, Y3, X0, X1)
+	HSUM4(Y4, Y5, Y6, Y7, X4, X5)
+	HSUM4(Y8, Y9, Y10, Y11, X8, X9)
+	VMOVUPS X0, (DI)
+	VMOVUPS X4, 16(DI)
+	VMOVUPS X8, 32(DI)
+	VZEROUPPER
+	RET

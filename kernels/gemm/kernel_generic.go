@@ -58,3 +58,18 @@ func gatherRowsGo(n int, src []float32, ld int, dst []float32, width int) {
 		copy(dst[p*width:(p+1)*width], src[p*ld:p*ld+width])
 	}
 }
+
+// dotTileGo sets out[4i+j] = Σ_{p<k} a[i][p]·b[j][p] for the three rows of a and four of b.
+func dotTileGo(k int, a *[3][]float32, b *[4][]float32, out *[12]float32) {
+	for i, ar := range a {
+		ar = ar[:k]
+		for j, bj := range b {
+			bj = bj[:k]
+			var s float32
+			for p, v := range ar {
+				s += v * bj[p]
+			}
+			out[i*4+j] = s
+		}
+	}
+}

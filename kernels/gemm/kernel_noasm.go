@@ -20,3 +20,6 @@ func transpose8(rows *[8]*float32, n int, dst []float32, stride, width int) (don
 func gatherRows(n int, src []float32, ld int, dst []float32, width int) {
 	gatherRowsGo(n, src, ld, dst, width)
 }
+
+// dotTile sets out[4i+j] = Σ_{p<k} a[i][p]·b[j][p] for the three rows of a and four of b.
+func dotTile(k int, a *[3][]float32, b *[4][]float32, out *[12]float32) { dotTileGo(k, a, b, out) }

@@ -95,6 +95,8 @@ func sgemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float3
 			ys = 1
 		}
 		gemv(maxW, transA, m, k, alpha, a, lda, y, ys, beta, c, ldc)
+	case transB && m <= smallM && k >= minDotK:
+		dotGemm(maxW, transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	default:
 		packedGemm(maxW, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}

@@ -111,14 +111,14 @@ func randSlice(r *rand.Rand, n int) []float32 {
 }
 
 // testShapes covers the matrix-vector paths (m or n = 1), edge tiles (sizes not multiples
-// of the 6×16 tile), several k-blocks (k > 256), several row blocks (m > 144), several
+// of the 6×16 tile), small m with long rows (dot-product path), several k-blocks (k > 256), several row blocks (m > 144), several
 // column blocks (n > 4080), and transformer shapes (head_dim 16..128).
 var testShapes = []struct{ m, n, k int }{
 	{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {3, 4, 0}, {2, 2, 1},
 	{1, 200, 300}, {1, 130, 64}, {300, 1, 129}, {1, 1, 77},
 	{6, 16, 8}, {7, 17, 5}, {17, 33, 65}, {64, 64, 64}, {12, 32, 256},
 	{150, 70, 520}, {40, 300, 257}, {7, 4100, 3},
-	{128, 128, 16}, {33, 128, 128}, {4, 100, 64},
+	{128, 128, 16}, {33, 128, 128}, {4, 100, 64}, {5, 9, 67}, {16, 70, 99}, {17, 70, 99},
 }
 
 func TestSgemmMatchesReference(t *testing.T) {
