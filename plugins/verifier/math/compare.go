@@ -580,8 +580,9 @@ func expandPM(n *node) []*node {
 	}
 	if n.kind == nPM {
 		var out []*node
+		rs := expandPM(n.kids[1])
 		for _, l := range expandPM(n.kids[0]) {
-			for _, r := range expandPM(n.kids[1]) {
+			for _, r := range rs {
 				out = append(out,
 					&node{kind: nAdd, kids: []*node{l, r}},
 					&node{kind: nAdd, kids: []*node{l, {kind: nNeg, kids: []*node{r}}}})
@@ -592,8 +593,9 @@ func expandPM(n *node) []*node {
 	alts := []*node{{kind: n.kind, name: n.name, num: n.num, rels: n.rels, open: n.open, close: n.close}}
 	for _, k := range n.kids {
 		var next []*node
+		vs := expandPM(k)
 		for _, a := range alts {
-			for _, v := range expandPM(k) {
+			for _, v := range vs {
 				cp := *a
 				cp.kids = append(append([]*node(nil), a.kids...), v)
 				next = append(next, &cp)

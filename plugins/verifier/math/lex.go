@@ -283,6 +283,9 @@ func (lx *lexer) command(s string, i, depth int) int {
 // "or" separate answers, one letter is a variable, anything else is a word.
 func (lx *lexer) text(arg string, depth int) {
 	t := strings.TrimSpace(arg)
+	if len(t) == 3 && t[0] == '(' && t[2] == ')' && isASCIILetter(t[1]) {
+		t = t[1:2] // a choice: \text{(C)}
+	}
 	switch {
 	case t == "":
 	case t == "and" || t == "or" || t == ",":
