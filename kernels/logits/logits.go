@@ -111,7 +111,7 @@ type stats struct {
 func rowStats(row []float32, invT float32) stats {
 	m, s, t := vecmath.SoftmaxStats(row, invT)
 	ls := math.Log(s)
-	return stats{logZ: float64(m) + ls, entropy: ls - t/s}
+	return stats{logZ: m + ls, entropy: ls - t/s}
 }
 
 func checkShape(x []float32, V int, ids []int32, T float32) int {

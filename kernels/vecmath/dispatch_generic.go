@@ -1,11 +1,12 @@
+//go:build noasm || !amd64
+
 package vecmath
 
-// Impl names the implementation in use: "go" for the pure-Go reference.
-const Impl = "go"
+// Impl names the implementation in use: "go" for the pure-Go reference,
+// "avx2" for the AVX2+FMA assembly.
+var Impl = "go"
 
-func expSlice(dst, x []float32) { expRef(dst, x) }
-
-func softmaxStats(x []float32, scale float32) (float32, float64, float64) {
+func softmaxStats(x []float32, scale float32) (m, s, t float64) {
 	return softmaxStatsRef(x, scale)
 }
 

@@ -1,0 +1,78 @@
+//go:build amd64 && !noasm
+
+package vecmath
+
+import (
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
+
+// Impl names the implementation in use: "go" for the pure-Go reference,
+// "avx2" for the AVX2+FMA assembly.
+var Impl = "go"
+
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+func init() {
+	if useAVX2 {
+		Impl = "avx2"
+	}
+}
+
+// lanes is the per-lane state of softmaxStatsAVX2; its layout is read by the
+// assembly: m at 0, s at 32, t at 96.
+type lanes struct {
+	m    [8]float32
+	s, t [8]float64
+}
+
+//go:noescape
+func expAffineAVX2(dst, x []float32, scale, shift, alpha, beta float32)
+
+//go:noescape
+func softmaxStatsAVX2(x []float32, scale2 float32, st *lanes)
+
+func expAffine(dst, x []float32, scale, shift, alpha, beta float32) {
+	if !useAVX2 {
+		expAffineRef(dst, x, scale, shift, alpha, beta)
+		return
+	}
+	n := len(x) &^ 7
+	expAffineAVX2(dst[:n], x[:n], scale, shift, alpha, beta)
+	expAffineRef(dst[n:], x[n:], scale, shift, alpha, beta)
+}
+
+func softmaxStats(x []float32, scale float32) (m, s, t float64) {
+	if !useAVX2 || len(x) < 32 {
+		return softmaxStatsRef(x, scale)
+	}
+	st := lanes{}
+	for i := range st.m {
+		st.m[i] = -math.MaxFloat32
+	}
+	n := len(x) &^ 31
+	softmaxStatsAVX2(x[:n], float32(float64(scale)*math.Log2E), &st)
+	// Merge the lanes (base-2 sums) and the tail in float64, natural units.
+	mx := st.m[0]
+	for _, v := range st.m[1:] {
+		mx = max(mx, v)
+	}
+	for _, v := range x[n:] {
+		mx = max(mx, v)
+	}
+	sc := float64(scale)
+	for l, ml := range st.m {
+		d := (float64(ml) - float64(mx)) * sc
+		f := math.Exp(d)
+		s += f * st.s[l]
+		t += f * (math.Ln2*st.t[l] + st.s[l]*d)
+	}
+	for _, v := range x[n:] {
+		d := max((float64(v)-float64(mx))*sc, MinArg)
+		e := math.Exp(d)
+		s += e
+		t += e * d
+	}
+	return float64(mx) * sc, s, t
+}

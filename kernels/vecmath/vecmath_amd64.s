@@ -1,0 +1,271 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// Each constant is replicated over the 8 lanes of a YMM register. C0…C5 fit
+// 2^f on [−½, ½] with a relative error below 2e-7 (float32 evaluation included).
+DATA consts<>+0(SB)/4, $0x3fb8aa3b
+DATA consts<>+4(SB)/4, $0x3fb8aa3b
+DATA consts<>+8(SB)/4, $0x3fb8aa3b
+DATA consts<>+12(SB)/4, $0x3fb8aa3b
+DATA consts<>+16(SB)/4, $0x3fb8aa3b
+DATA consts<>+20(SB)/4, $0x3fb8aa3b
+DATA consts<>+24(SB)/4, $0x3fb8aa3b
+DATA consts<>+28(SB)/4, $0x3fb8aa3b
+DATA consts<>+32(SB)/4, $0x4b400000
+DATA consts<>+36(SB)/4, $0x4b400000
+DATA consts<>+40(SB)/4, $0x4b400000
+DATA consts<>+44(SB)/4, $0x4b400000
+DATA consts<>+48(SB)/4, $0x4b400000
+DATA consts<>+52(SB)/4, $0x4b400000
+DATA consts<>+56(SB)/4, $0x4b400000
+DATA consts<>+60(SB)/4, $0x4b400000
+DATA consts<>+64(SB)/4, $0x3f800001
+DATA consts<>+68(SB)/4, $0x3f800001
+DATA consts<>+72(SB)/4, $0x3f800001
+DATA consts<>+76(SB)/4, $0x3f800001
+DATA consts<>+80(SB)/4, $0x3f800001
+DATA consts<>+84(SB)/4, $0x3f800001
+DATA consts<>+88(SB)/4, $0x3f800001
+DATA consts<>+92(SB)/4, $0x3f800001
+DATA consts<>+96(SB)/4, $0x3f317214
+DATA consts<>+100(SB)/4, $0x3f317214
+DATA consts<>+104(SB)/4, $0x3f317214
+DATA consts<>+108(SB)/4, $0x3f317214
+DATA consts<>+112(SB)/4, $0x3f317214
+DATA consts<>+116(SB)/4, $0x3f317214
+DATA consts<>+120(SB)/4, $0x3f317214
+DATA consts<>+124(SB)/4, $0x3f317214
+DATA consts<>+128(SB)/4, $0x3e75fc8d
+DATA consts<>+132(SB)/4, $0x3e75fc8d
+DATA consts<>+136(SB)/4, $0x3e75fc8d
+DATA consts<>+140(SB)/4, $0x3e75fc8d
+DATA consts<>+144(SB)/4, $0x3e75fc8d
+DATA consts<>+148(SB)/4, $0x3e75fc8d
+DATA consts<>+152(SB)/4, $0x3e75fc8d
+DATA consts<>+156(SB)/4, $0x3e75fc8d
+DATA consts<>+160(SB)/4, $0x3d635bc1
+DATA consts<>+164(SB)/4, $0x3d635bc1
+DATA consts<>+168(SB)/4, $0x3d635bc1
+DATA consts<>+172(SB)/4, $0x3d635bc1
+DATA consts<>+176(SB)/4, $0x3d635bc1
+DATA consts<>+180(SB)/4, $0x3d635bc1
+DATA consts<>+184(SB)/4, $0x3d635bc1
+DATA consts<>+188(SB)/4, $0x3d635bc1
+DATA consts<>+192(SB)/4, $0x3c1e85d2
+DATA consts<>+196(SB)/4, $0x3c1e85d2
+DATA consts<>+200(SB)/4, $0x3c1e85d2
+DATA consts<>+204(SB)/4, $0x3c1e85d2
+DATA consts<>+208(SB)/4, $0x3c1e85d2
+DATA consts<>+212(SB)/4, $0x3c1e85d2
+DATA consts<>+216(SB)/4, $0x3c1e85d2
+DATA consts<>+220(SB)/4, $0x3c1e85d2
+DATA consts<>+224(SB)/4, $0x3aade491
+DATA consts<>+228(SB)/4, $0x3aade491
+DATA consts<>+232(SB)/4, $0x3aade491
+DATA consts<>+236(SB)/4, $0x3aade491
+DATA consts<>+240(SB)/4, $0x3aade491
+DATA consts<>+244(SB)/4, $0x3aade491
+DATA consts<>+248(SB)/4, $0x3aade491
+DATA consts<>+252(SB)/4, $0x3aade491
+DATA consts<>+256(SB)/4, $0xc2ae0000
+DATA consts<>+260(SB)/4, $0xc2ae0000
+DATA consts<>+264(SB)/4, $0xc2ae0000
+DATA consts<>+268(SB)/4, $0xc2ae0000
+DATA consts<>+272(SB)/4, $0xc2ae0000
+DATA consts<>+276(SB)/4, $0xc2ae0000
+DATA consts<>+280(SB)/4, $0xc2ae0000
+DATA consts<>+284(SB)/4, $0xc2ae0000
+DATA consts<>+288(SB)/4, $0x42b00000
+DATA consts<>+292(SB)/4, $0x42b00000
+DATA consts<>+296(SB)/4, $0x42b00000
+DATA consts<>+300(SB)/4, $0x42b00000
+DATA consts<>+304(SB)/4, $0x42b00000
+DATA consts<>+308(SB)/4, $0x42b00000
+DATA consts<>+312(SB)/4, $0x42b00000
+DATA consts<>+316(SB)/4, $0x42b00000
+DATA consts<>+320(SB)/4, $0xc2fa0000
+DATA consts<>+324(SB)/4, $0xc2fa0000
+DATA consts<>+328(SB)/4, $0xc2fa0000
+DATA consts<>+332(SB)/4, $0xc2fa0000
+DATA consts<>+336(SB)/4, $0xc2fa0000
+DATA consts<>+340(SB)/4, $0xc2fa0000
+DATA consts<>+344(SB)/4, $0xc2fa0000
+DATA consts<>+348(SB)/4, $0xc2fa0000
+GLOBL consts<>(SB), RODATA|NOPTR, $352
+
+#define LOG2E consts<>+0(SB)
+#define MAGIC consts<>+32(SB)
+#define C0 consts<>+64(SB)
+#define C1 consts<>+96(SB)
+#define C2 consts<>+128(SB)
+#define C3 consts<>+160(SB)
+#define C4 consts<>+192(SB)
+#define C5 consts<>+224(SB)
+#define MINARG consts<>+256(SB)
+#define MAXARG consts<>+288(SB)
+#define MINARG2 consts<>+320(SB)
+
+// EXP2 sets out = 2^in for in within [−125.5, 127]: n = round(in) by the
+// 1.5·2^23 trick (which also leaves n in t1's low mantissa bits), f = in − n,
+// out = p(f) with n added to its exponent field. in is preserved.
+#define EXP2(in, out, t1, t2) \
+	VADDPS      MAGIC, in, t1; \
+	VSUBPS      MAGIC, t1, out; \
+	VSUBPS      out, in, out; \
+	VMOVAPS     C5, t2; \
+	VFMADD213PS C4, out, t2; \
+	VFMADD213PS C3, out, t2; \
+	VFMADD213PS C2, out, t2; \
+	VFMADD213PS C1, out, t2; \
+	VFMADD213PS C0, out, t2; \
+	VPSLLD      $23, t1, t1; \
+	VPADDD      t1, t2, out
+
+// AFFINE computes 8 results of expAffine at byte offset off: u = scale·x − shift
+// clamped to [MINARG, MAXARG], e = e^u·(alpha + beta·u). Clobbers x, e, t1, t2.
+#define AFFINE(off, x, e, t1, t2) \
+	VMOVUPS     off(SI), x; \
+	VFMSUB213PS Y11, Y10, x; \
+	VMAXPS      MINARG, x, x; \
+	VMINPS      MAXARG, x, x; \
+	VMULPS      LOG2E, x, t2; \
+	EXP2(t2, e, t1, t2); \
+	VMOVAPS     Y12, t1; \
+	VFMADD231PS Y13, x, t1; \
+	VMULPS      t1, e, e; \
+	VMOVUPS     e, off(DI)
+
+// func expAffineAVX2(dst, x []float32, scale, shift, alpha, beta float32)
+// Processes len(x) rounded down to a multiple of 8.
+TEXT ·expAffineAVX2(SB), NOSPLIT, $0-64
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         x_base+24(FP), SI
+	MOVQ         x_len+32(FP), CX
+	VBROADCASTSS scale+48(FP), Y10
+	VBROADCASTSS shift+52(FP), Y11
+	VBROADCASTSS alpha+56(FP), Y12
+	VBROADCASTSS beta+60(FP), Y13
+	SHRQ         $3, CX
+	JZ           affdone
+	TESTQ        $1, CX
+	JZ           affpairs
+	AFFINE(0, Y0, Y1, Y2, Y3)
+	ADDQ         $32, SI
+	ADDQ         $32, DI
+	DECQ         CX
+	JZ           affdone
+
+affpairs:
+	AFFINE(0, Y0, Y1, Y2, Y3)
+	AFFINE(32, Y4, Y5, Y6, Y7)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $2, CX
+	JNZ  affpairs
+
+affdone:
+	VZEROUPPER
+	RET
+
+// func softmaxStatsAVX2(x []float32, scale2 float32, st *lanes)
+// Folds len(x) rounded down to a multiple of 32 into the per-lane running
+// max st.m of x and the float64 sums st.s = Σ2^d, st.t = Σ2^d·d, where
+// d = (x − m)·scale2 in base-2 units (scale2 = scale·log2 e).
+TEXT ·softmaxStatsAVX2(SB), NOSPLIT, $0-40
+	MOVQ         x_base+0(FP), SI
+	MOVQ         x_len+8(FP), CX
+	VBROADCASTSS scale2+24(FP), Y15
+	MOVQ         st+32(FP), DI
+	VMOVUPS      0(DI), Y14
+	VMOVUPD      32(DI), Y10
+	VMOVUPD      64(DI), Y11
+	VMOVUPD      96(DI), Y12
+	VMOVUPD      128(DI), Y13
+	SHRQ         $5, CX
+	JZ           statsdone
+
+statsloop:
+	VMOVUPS 0(SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMAXPS  Y1, Y0, Y9
+	VMAXPS  Y3, Y2, Y4
+	VMAXPS  Y4, Y9, Y9
+	VMAXPS  Y14, Y9, Y9
+
+	// Rescale the sums of the lanes whose max grew: t ← f·(t + s·Δ), s ← f·s
+	// with Δ = (m_old − m_new)·scale2 and f = 2^Δ.
+	VCMPPS       $14, Y14, Y9, Y4
+	VMOVMSKPS    Y4, AX
+	TESTL        AX, AX
+	JZ           norescale
+	VSUBPS       Y9, Y14, Y4
+	VMULPS       Y15, Y4, Y4
+	VMAXPS       MINARG2, Y4, Y4
+	EXP2(Y4, Y5, Y6, Y7)
+	VCVTPS2PD    X5, Y6
+	VEXTRACTF128 $1, Y5, X7
+	VCVTPS2PD    X7, Y7
+	VCVTPS2PD    X4, Y8
+	VEXTRACTF128 $1, Y4, X5
+	VCVTPS2PD    X5, Y5
+	VFMADD231PD  Y8, Y10, Y12
+	VFMADD231PD  Y5, Y11, Y13
+	VMULPD       Y6, Y12, Y12
+	VMULPD       Y7, Y13, Y13
+	VMULPD       Y6, Y10, Y10
+	VMULPD       Y7, Y11, Y11
+	VMOVAPS      Y9, Y14
+
+norescale:
+	VSUBPS      Y14, Y0, Y0
+	VSUBPS      Y14, Y1, Y1
+	VSUBPS      Y14, Y2, Y2
+	VSUBPS      Y14, Y3, Y3
+	VMULPS      Y15, Y0, Y0
+	VMULPS      Y15, Y1, Y1
+	VMULPS      Y15, Y2, Y2
+	VMULPS      Y15, Y3, Y3
+	VMAXPS      MINARG2, Y0, Y0
+	VMAXPS      MINARG2, Y1, Y1
+	VMAXPS      MINARG2, Y2, Y2
+	VMAXPS      MINARG2, Y3, Y3
+	EXP2(Y0, Y4, Y5, Y6)
+	VMOVAPS     Y4, Y7
+	VMULPS      Y0, Y4, Y8
+	EXP2(Y1, Y4, Y5, Y6)
+	VADDPS      Y4, Y7, Y7
+	VFMADD231PS Y1, Y4, Y8
+	EXP2(Y2, Y4, Y5, Y6)
+	VADDPS      Y4, Y7, Y7
+	VFMADD231PS Y2, Y4, Y8
+	EXP2(Y3, Y4, Y5, Y6)
+	VADDPS      Y4, Y7, Y7
+	VFMADD231PS Y3, Y4, Y8
+
+	// Add the block's float32 sums into the float64 accumulators.
+	VCVTPS2PD    X7, Y4
+	VADDPD       Y4, Y10, Y10
+	VEXTRACTF128 $1, Y7, X5
+	VCVTPS2PD    X5, Y5
+	VADDPD       Y5, Y11, Y11
+	VCVTPS2PD    X8, Y4
+	VADDPD       Y4, Y12, Y12
+	VEXTRACTF128 $1, Y8, X5
+	VCVTPS2PD    X5, Y5
+	VADDPD       Y5, Y13, Y13
+
+	ADDQ $128, SI
+	DECQ CX
+	JNZ  statsloop
+
+statsdone:
+	VMOVUPS Y14, 0(DI)
+	VMOVUPD Y10, 32(DI)
+	VMOVUPD Y11, 64(DI)
+	VMOVUPD Y12, 96(DI)
+	VMOVUPD Y13, 128(DI)
+	VZEROUPPER
+	RET

@@ -1,0 +1,104 @@
+package vecmath
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestExpAccuracy(t *testing.T) {
+	// Every float32 step across the range would take long; a dense grid plus
+	// random points covers the reduction's branch points.
+	var x []float32
+	for v := float32(-90); v <= 90; v += 0.0137 {
+		x = append(x, v)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		x = append(x, float32(rng.NormFloat64()*10))
+	}
+	x = append(x, 0, -0, float32(math.Inf(-1)), float32(math.Inf(1)), MinArg, MaxArg)
+	got := make([]float32, len(x))
+	Exp(got, x)
+	var worst float64
+	for i, v := range x {
+		u := float64(min(max(v, MinArg), MaxArg))
+		want := math.Exp(u)
+		rel := math.Abs(float64(got[i])-want) / want
+		worst = math.Max(worst, rel/(2e-7+1e-7*math.Abs(u)))
+		// e^u has condition number |u|: a float32 rounding of the argument
+		// costs 6e-8·|u| already; the base-2 reduction adds one more.
+		if rel > 2e-7+1e-7*math.Abs(u) || math.IsNaN(float64(got[i])) {
+			t.Fatalf("Exp(%g) = %g, want %g (relative error %.3g, %s)", v, got[i], want, rel, Impl)
+		}
+	}
+	t.Logf("%s: worst relative error of Exp, in units of 2e-7 + 1e-7·|x|: %.3g", Impl, worst)
+}
+
+func TestExpAffineMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 33, 1000} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 5)
+		}
+		if n > 3 {
+			x[2] = float32(math.Inf(-1))
+		}
+		got, want := make([]float32, n), make([]float32, n)
+		ExpAffine(got, x, 0.7, 2.5, -0.3, 1.7)
+		expAffineRef(want, x, 0.7, 2.5, -0.3, 1.7)
+		for i := range x {
+			// u = 0.7x − 2.5 carries float32 rounding of the product and
+			// shift (ue), which e^u turns into a relative error; the
+			// polynomial adds 2e-7.
+			u := float64(min(max(0.7*x[i]-2.5, MinArg), MaxArg))
+			ue := 1.2e-7 * (math.Abs(0.7*float64(x[i])) + 2.5)
+			tol := math.Exp(u) * ((0.3+1.7*math.Abs(u))*(3e-7+ue) + 1.7*ue)
+			if d := math.Abs(float64(got[i] - want[i])); d > tol {
+				t.Fatalf("n=%d: ExpAffine[%d](x=%g) = %g, reference %g", n, i, x[i], got[i], want[i])
+			}
+		}
+	}
+}
+
+func TestSoftmaxStatsMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{1, 31, 32, 33, 64, 95, 1000, 262144} {
+		for _, shape := range []string{"gauss", "rising", "falling", "masked"} {
+			x := make([]float32, n)
+			for i := range x {
+				switch shape {
+				case "gauss":
+					x[i] = float32(rng.NormFloat64() * 3)
+				case "rising": // the max grows all the time: many rescales
+					x[i] = float32(i)*0.01 + float32(rng.NormFloat64())
+				case "falling":
+					x[i] = -float32(i) * 0.01
+				case "masked":
+					x[i] = float32(math.Inf(-1))
+					if rng.IntN(10) == 0 || i == n-1 {
+						x[i] = float32(rng.NormFloat64())
+					}
+				}
+			}
+			m, s, tt := SoftmaxStats(x, 1.3)
+			rm, rs, rt := softmaxStatsRef(x, 1.3)
+			// Compare the derived quantities: log-sum-exp and entropy.
+			lse, rlse := m+math.Log(s), rm+math.Log(rs)
+			h, rh := math.Log(s)-tt/s, math.Log(rs)-rt/rs
+			if math.Abs(lse-rlse) > 1e-6*math.Max(1, math.Abs(rlse)) || math.Abs(h-rh) > 1e-6 {
+				t.Errorf("%s n=%d (%s): logZ %g entropy %g, reference %g %g", shape, n, Impl, lse, h, rlse, rh)
+			}
+		}
+	}
+}
+
+func TestLengthMismatchPanics(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic")
+		}
+	}()
+	Exp(make([]float32, 2), make([]float32, 3))
+}
