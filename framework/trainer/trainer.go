@@ -263,7 +263,7 @@ func (t *Trainer) report(step int, m run.Metrics) {
 	}
 	t.progress(run.Progress{
 		Step: step, Steps: t.hp.Steps,
-		Reward: m["critic/score/mean"], Accuracy: m["critic/accuracy/mean"], Entropy: m["actor/entropy"],
+		Reward: m["rollout/score/mean"], Accuracy: m["rollout/accuracy"], Entropy: m["actor/entropy"],
 		TokensPerSec: m["perf/throughput"], Left: left,
 	})
 }
