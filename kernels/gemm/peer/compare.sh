@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Times Sgemm (BenchmarkSgemm) and OpenBLAS's cblas_sgemm (openblas_sgemm.c) side by side on
-# this machine, on 1 and on 2 threads, for several interleaved rounds, and prints the median
-# GFLOP/s of each and the median of the per-round ratios Go/OpenBLAS.
+# this machine, on 1 and on 2 threads (GOMAXPROCS / OPENBLAS_NUM_THREADS). Each round runs,
+# for every shape, the Go benchmark and then OpenBLAS back to back, so that the two see the
+# same machine load; the table gives the median GFLOP/s of each over the rounds and the
+# median of the per-round ratios Go/OpenBLAS.
 #
 # Needs gcc and Debian's libopenblas-dev (apt-get install -y libopenblas-dev); the Go
 # package itself never uses OpenBLAS.
@@ -16,15 +18,17 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 gcc -O2 -o "$tmp/openblas_sgemm" openblas_sgemm.c -lopenblas
 (cd .. && go test -c -o "$tmp/gemm.test" .)
+shapes=$("$tmp/openblas_sgemm" 0 -l | grep -E "^($filter)\$")
 for round in $(seq "$rounds"); do
 	for threads in 1 2; do
-		"$tmp/gemm.test" -test.run '^$' -test.bench "BenchmarkSgemm/($filter)" \
-			-test.benchtime "${secs}s" -test.cpu "$threads" |
-			awk -v r="$round" -v t="$threads" '/GFLOP\/s/ {
-				name = $1; sub(/^BenchmarkSgemm\//, "", name); sub(/-[0-9]+$/, "", name)
-				for (i = 1; i < NF; i++) if ($(i+1) == "GFLOP/s") print r, "go", name, t, $i }' >>"$tmp/results"
-		OPENBLAS_NUM_THREADS=$threads "$tmp/openblas_sgemm" "$secs" |
-			awk -v r="$round" -v f="^($filter)\$" '$1 ~ f { print r, "openblas", $1, $2, $3 }' >>"$tmp/results"
+		for shape in $shapes; do
+			"$tmp/gemm.test" -test.run '^$' -test.bench "BenchmarkSgemm/^${shape}\$" \
+				-test.benchtime "${secs}s" -test.cpu "$threads" |
+				awk -v r="$round" -v t="$threads" -v s="$shape" '/GFLOP\/s/ {
+					for (i = 1; i < NF; i++) if ($(i+1) == "GFLOP/s") print r, "go", s, t, $i }' >>"$tmp/results"
+			OPENBLAS_NUM_THREADS=$threads "$tmp/openblas_sgemm" "$secs" "$shape" |
+				awk -v r="$round" '{ print r, "openblas", $1, $2, $3 }' >>"$tmp/results"
+		done
 	done
 done
 /usr/bin/python3 - "$tmp/results" <<'PY'

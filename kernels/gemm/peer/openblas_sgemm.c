@@ -1,9 +1,13 @@
 // Times OpenBLAS's cblas_sgemm at the shapes of BenchmarkSgemm (../bench_test.go), row-major,
 // beta = 0, and prints one line per shape: "<name> <threads> <GFLOP/s>".
-// The thread count is OpenBLAS's own (OPENBLAS_NUM_THREADS). Built and run by compare.sh.
+//
+// usage: openblas_sgemm [seconds per shape] [shape name | -l]
+// With a shape name only that shape runs; -l lists the names. The thread count is
+// OpenBLAS's own (OPENBLAS_NUM_THREADS). Built and run by compare.sh.
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 struct shape { const char *name; int transA, transB, m, n, k; };
@@ -38,9 +42,15 @@ static float *randomMatrix(size_t n) {
 
 int main(int argc, char **argv) {
 	double minTime = argc > 1 ? atof(argv[1]) : 0.5;
+	const char *only = argc > 2 ? argv[2] : NULL;
 	int threads = openblas_get_num_threads();
 	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
 		const struct shape *sh = &shapes[s];
+		if (only && strcmp(only, "-l") == 0) {
+			printf("%s\n", sh->name);
+			continue;
+		}
+		if (only && strcmp(only, sh->name) != 0) continue;
 		float *a = randomMatrix((size_t)sh->m * sh->k);
 		float *b = randomMatrix((size_t)sh->k * sh->n);
 		float *c = randomMatrix((size_t)sh->m * sh->n);
