@@ -97,11 +97,7 @@ func graderFor(t testing.TB, c equivalenceCase) *Grader {
 func verdict(g *Grader, c equivalenceCase) Result {
 	switch c.Kind {
 	case "extract":
-		pred, gold := Extract(c.Pred), Extract(c.Gold)
-		if len(pred) == 0 || len(gold) == 0 {
-			return Result{Reason: "no answer found"}
-		}
-		return g.Equal(g.firstParsable(pred), g.firstParsable(gold))
+		return g.GradeExtracted(c.Pred, c.Gold)
 	case "response":
 		return g.Grade(c.Pred, c.Gold)
 	}

@@ -157,6 +157,23 @@ func (g *Grader) firstParsable(c []string) string {
 	return c[0]
 }
 
+// GradeExtracted reads both texts as free text (see Extract), the way
+// free-form graders such as Math-Verify treat a prediction and a gold
+// solution, and compares the two answers found.
+func (g *Grader) GradeExtracted(pred, gold string) Result {
+	pc, gc := Extract(pred), Extract(gold)
+	if len(gc) == 0 {
+		return Result{Reason: "no answer found in the reference"}
+	}
+	if len(pc) == 0 {
+		return Result{Reason: "no answer found (read as free text)"}
+	}
+	answer := g.firstParsable(pc)
+	r := g.Equal(answer, g.firstParsable(gc))
+	r.Answer = answer
+	return r
+}
+
 // Reference returns the answer of a reference as the grader reads it: the
 // content of its last box when it has one, without the dollar signs of
 // inline math.
