@@ -6,6 +6,7 @@ import (
 	"github.com/forkrl/forkrl/kernels/selection"
 	"github.com/forkrl/forkrl/plugins/selector/entropy"
 	"github.com/forkrl/forkrl/plugins/verifier/countdown"
+	mathverifier "github.com/forkrl/forkrl/plugins/verifier/math"
 )
 
 // The built-in plugins that this binary carries: one Register line each.
@@ -13,6 +14,7 @@ import (
 // with isolation = "inproc" runs them in the host.
 func init() {
 	plugin.Register(plugin.Builtin{Kind: pluginapi.KindVerifier, Name: countdown.Name, New: func() any { return countdown.NewVerifier() }})
+	plugin.Register(plugin.Builtin{Kind: pluginapi.KindVerifier, Name: mathverifier.Name, New: func() any { return mathverifier.NewVerifier() }})
 	for _, mode := range []selection.Mode{selection.Top, selection.Bottom, selection.Random, selection.All} {
 		plugin.Register(plugin.Builtin{Kind: pluginapi.KindSelector, Name: mode.String(), New: func() any { return entropy.New(mode) }})
 	}
