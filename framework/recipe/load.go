@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -37,7 +38,7 @@ func Parse(filename string, src []byte, opts Options) (*Recipe, hcl.Diagnostics)
 	if diags.HasErrors() {
 		return rec, diags
 	}
-	l := &loader{filename: filename, dir: filepath.Dir(filename), opts: opts}
+	l := &loader{filename: filename, dir: filepath.Dir(filename), opts: opts, end: endOf(filename, src)}
 	diags = append(diags, l.load(file.Body, rec)...)
 	return rec, dedupe(diags)
 }
@@ -69,6 +70,14 @@ type loader struct {
 	single   map[string]*hcl.Block // algorithm, train, eval, hooks, output
 	runs     []*hcl.Block
 	refs     map[string]cty.Value // backend, verifier, selector, dataset: label → label
+	end      hcl.Range            // the end of the file, where a missing block is reported
+}
+
+// endOf is the empty range at the end of a source file.
+func endOf(filename string, src []byte) hcl.Range {
+	pos := hcl.Pos{Line: 1 + strings.Count(string(src), "\n"), Byte: len(src)}
+	pos.Column = 1 + utf8.RuneCount(src[strings.LastIndexByte(string(src), '\n')+1:])
+	return hcl.Range{Filename: filename, Start: pos, End: pos}
 }
 
 func (l *loader) load(body hcl.Body, rec *Recipe) hcl.Diagnostics {
@@ -180,17 +189,18 @@ func (l *loader) classify(content *hcl.BodyContent) hcl.Diagnostics {
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("Missing %s block", kind),
 				Detail:   missingBlockDetail[kind],
-				Subject:  content.MissingItemRange.Ptr(),
+				Subject:  l.end.Ptr(),
 			})
 		}
 	}
-	for kind, what := range map[string]string{"backend": `backend "tinylm" "policy" {}`, "dataset": `dataset "countdown" { generator "countdown" {} }`} {
+	for _, need := range [][2]string{{"backend", `backend "tinylm" "policy" {}`}, {"dataset", `dataset "countdown" { generator "countdown" {} }`}} {
+		kind, what := need[0], need[1]
 		if len(labels[kind]) == 0 {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  fmt.Sprintf("Missing %s block", kind),
 				Detail:   fmt.Sprintf("A recipe needs at least one %s block, such as %s.", kind, what),
-				Subject:  content.MissingItemRange.Ptr(),
+				Subject:  l.end.Ptr(),
 			})
 		}
 	}
@@ -222,6 +232,9 @@ type valueAt struct {
 	val cty.Value
 	rng *hcl.Range
 }
+
+// MaxRuns is the most runs one recipe may expand into.
+const MaxRuns = 10000
 
 var runNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+=-]*$`)
 
@@ -259,6 +272,10 @@ func (l *loader) expand(cmdline map[string]valueAt) ([]runSpec, hcl.Diagnostics)
 			ty := v.Type()
 			if v.IsNull() || !(ty.IsListType() || ty.IsSetType() || ty.IsTupleType() || ty.IsMapType() || ty.IsObjectType()) {
 				diags = append(diags, invalid("for_each", fe.Expr.Range().Ptr(), "for_each must be a list, set, tuple, map or object; got %s.", typeName(v)))
+				continue
+			}
+			if n := v.LengthInt(); len(specs)+n > MaxRuns {
+				diags = append(diags, invalid("for_each", fe.Expr.Range().Ptr(), "for_each makes %d runs, and a recipe has at most %d; split the sweep into several recipes.", n, MaxRuns))
 				continue
 			}
 			elems = nil
