@@ -95,57 +95,37 @@ type Aggregate struct {
 // coefficients returns, for each sequence, the factor that multiplies a
 // token's term in the aggregate: term weights are w_it·m_it·coef[i]. weights
 // nil means every valid token has weight 1. Denominators that come out 0 give
-// a coefficient of 0 (nothing to average).
+// a coefficient of 0 (nothing to average). Tokens are only counted when the
+// mode needs a count that TokenCount or SeqCount does not supply.
 func (a Aggregate) coefficients(dst []float64, mask [][]bool, weights [][]float32, lengths func(i int) int) []float64 {
 	n := len(dst)
-	var tokens, longest float64
-	count := func(i int) (valid, selected float64) {
-		l := lengths(i)
-		for t := range l {
-			if mask == nil || mask[i][t] {
-				valid++
-				if weights == nil {
-					selected++
-				} else {
-					selected += float64(weights[i][t])
-				}
-			}
-		}
-		return valid, selected
-	}
-	pick := func(valid, selected float64) float64 {
-		if a.Denominator == SelectedTokens {
-			return selected
-		}
-		return valid
-	}
 	seqs := float64(n)
 	if a.SeqCount > 0 {
 		seqs = a.SeqCount
 	}
-	for i := range n {
-		valid, selected := count(i)
-		tokens += pick(valid, selected)
-		longest = max(longest, float64(lengths(i)))
-		if a.Mode == SeqMeanTokenMean {
-			dst[i] = inv(pick(valid, selected) * seqs)
-		}
-	}
 	var c float64
 	switch a.Mode {
 	case TokenMean:
-		if a.TokenCount > 0 {
-			tokens = a.TokenCount
+		tokens := a.TokenCount
+		if tokens <= 0 {
+			for i := range n {
+				tokens += a.count(mask, weights, i, lengths(i))
+			}
 		}
 		c = inv(tokens)
 	case SeqMeanTokenSum:
 		c = inv(seqs)
 	case SeqMeanTokenMean:
+		for i := range n {
+			dst[i] = inv(a.count(mask, weights, i, lengths(i)) * seqs)
+		}
 		return dst
 	case SeqMeanTokenSumNorm:
 		norm := a.NormLength
 		if norm <= 0 {
-			norm = longest
+			for i := range n {
+				norm = max(norm, float64(lengths(i)))
+			}
 		}
 		c = inv(norm * seqs)
 	default:
@@ -155,6 +135,43 @@ func (a Aggregate) coefficients(dst []float64, mask [][]bool, weights [][]float3
 		dst[i] = c
 	}
 	return dst
+}
+
+// count returns the denominator's token count of sequence i: its valid
+// tokens, or under SelectedTokens the sum of their weights.
+func (a Aggregate) count(mask [][]bool, weights [][]float32, i, length int) float64 {
+	var m []bool
+	if mask != nil {
+		m = mask[i]
+	}
+	if a.Denominator == SelectedTokens && weights != nil {
+		var s [4]float32 // exact for 0/1 weights up to 2^24 tokens a lane
+		w := weights[i]
+		t := 0
+		for ; t+4 <= length; t += 4 {
+			for k := range 4 {
+				if m == nil || m[t+k] {
+					s[k] += w[t+k]
+				}
+			}
+		}
+		for ; t < length; t++ {
+			if m == nil || m[t] {
+				s[0] += w[t]
+			}
+		}
+		return float64(s[0]) + float64(s[1]) + float64(s[2]) + float64(s[3])
+	}
+	if m == nil {
+		return float64(length)
+	}
+	valid := 0
+	for _, v := range m {
+		if v {
+			valid++
+		}
+	}
+	return float64(valid)
 }
 
 func inv(x float64) float64 {

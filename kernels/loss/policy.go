@@ -85,22 +85,16 @@ type Metrics struct {
 // (r·∂ℓ/∂r), whether the ratio clip is active (the clipped branch is strictly
 // larger, so the gradient is 0) and whether the dual clip bounds it.
 func (p Policy) Surrogate(r, A float64) (loss, dLogp float64, clipped, dual bool) {
-	l1 := -A * r
-	l2 := -A * min(max(r, 1-p.ClipLow), 1+p.ClipHigh)
-	loss, dLogp = l1, l1
-	if l2 > l1 {
-		loss, dLogp, clipped = l2, 0, true
-	}
-	if A < 0 && p.DualClip > 0 {
-		if l3 := -A * p.DualClip; l3 < loss {
-			loss, dLogp, dual = l3, 0, true
-		}
-	}
-	return loss, dLogp, clipped, dual
+	return vecmath.Surrogate(r, A, 1-p.ClipLow, 1+p.ClipHigh, p.dual())
 }
 
-// chunk is how many tokens get their ratios exponentiated at once.
-const chunk = 256
+// dual returns the dual-clip constant with +Inf standing for "off".
+func (p Policy) dual() float64 {
+	if p.DualClip > 0 {
+		return p.DualClip
+	}
+	return math.Inf(1)
+}
 
 // Compute writes the gradient of the loss into g and returns the metrics.
 // It panics when shapes disagree or a needed input is missing.
@@ -114,89 +108,82 @@ func (p Policy) Compute(g Grad, b Batch) Metrics {
 	allCoef := all.coefficients(make([]float64, n), b.Mask, nil, length)
 
 	var m Metrics
-	var clipped, clippedSel, dual, selCount, kl1, hAll, hSel float64
-	var ratio [chunk]float32
+	var sums vecmath.SurrogateSums
+	var hAll, hSel float64
+	lo, hi, dual := float32(1-p.ClipLow), float32(1+p.ClipHigh), float32(p.dual())
 	for i, logp := range b.Logp {
-		gl := g.Logp[i]
-		var gh []float32
-		if g.Entropy != nil {
-			gh = g.Entropy[i]
+		old, w, valid := logp, row(b.Weight, i), rowMask(b.Mask, i)
+		if b.OldLogp != nil {
+			old = b.OldLogp[i]
 		}
-		for lo := 0; lo < len(logp); lo += chunk {
-			hi := min(lo+chunk, len(logp))
-			r := ratio[:hi-lo]
-			if b.OldLogp != nil {
-				for t := lo; t < hi; t++ {
-					r[t-lo] = logp[t] - b.OldLogp[i][t]
-				}
-				vecmath.Exp(r, r)
-			} else {
-				for t := range r {
-					r[t] = 1
-				}
+		s := vecmath.ClippedSurrogate(g.Logp[i], logp, old, b.Advantage[i], w, valid, lo, hi, dual, float32(pgCoef[i]))
+		m.PolicyLoss += pgCoef[i] * s.Loss
+		sums.Add(s)
+		if p.KLCoef != 0 {
+			m.KL += p.addKL(g.Logp[i], logp, b.RefLogp[i], valid, allCoef[i])
+		}
+		if g.Entropy != nil {
+			clear(g.Entropy[i])
+		}
+		if b.Entropy == nil {
+			continue
+		}
+		for t, h := range b.Entropy[i] {
+			if valid != nil && !valid[t] {
+				continue
 			}
-			for t := lo; t < hi; t++ {
-				if gh != nil {
-					gh[t] = 0
-				}
-				if b.Mask != nil && !b.Mask[i][t] {
-					gl[t] = 0
-					continue
-				}
-				w := float64(1)
-				if b.Weight != nil {
-					w = float64(b.Weight[i][t])
-				}
-				A := float64(b.Advantage[i][t])
-				loss, d, c, dc := p.Surrogate(float64(r[t-lo]), A)
-				cw := pgCoef[i] * w
-				m.PolicyLoss += cw * loss
-				grad := cw * d
-				m.Tokens++
-				m.Selected += w
-				if c {
-					clipped++
-				}
-				if dc {
-					dual++
-				}
-				if w > 0 {
-					selCount++
-					if c {
-						clippedSel++
-					}
-				}
-				if b.OldLogp != nil {
-					kl1 += float64(b.OldLogp[i][t] - logp[t])
-				}
-				if p.KLCoef != 0 {
-					k, dk := p.KL.Value(float64(logp[t]), float64(b.RefLogp[i][t]))
-					m.KL += allCoef[i] * k
-					grad += p.KLCoef * allCoef[i] * dk
-				}
-				if b.Entropy != nil {
-					h := float64(b.Entropy[i][t])
-					hAll += h
-					hSel += w * h
-					if p.EntropyCoef != 0 {
-						m.Entropy += allCoef[i] * h
-						gh[t] = float32(-p.EntropyCoef * allCoef[i])
-					}
-				}
-				gl[t] = float32(grad)
+			wt := 1.0
+			if w != nil {
+				wt = float64(w[t])
+			}
+			hAll += float64(h)
+			hSel += wt * float64(h)
+			if p.EntropyCoef != 0 {
+				m.Entropy += allCoef[i] * float64(h)
+				g.Entropy[i][t] = float32(-p.EntropyCoef * allCoef[i])
 			}
 		}
 	}
 	m.Loss = m.PolicyLoss + p.KLCoef*m.KL - p.EntropyCoef*m.Entropy
-	tokens := float64(m.Tokens)
-	m.ClipFrac = ratioOf(clipped, tokens)
-	m.DualClipFrac = ratioOf(dual, tokens)
-	m.ClipFracSelected = ratioOf(clippedSel, selCount)
-	m.ApproxKL = ratioOf(kl1, tokens)
-	m.FracSelected = ratioOf(m.Selected, tokens)
-	m.EntropyAll = ratioOf(hAll, tokens)
-	m.EntropySelected = ratioOf(hSel, m.Selected)
+	m.Tokens = int(sums.Valid)
+	m.Selected = sums.Weight
+	m.ClipFrac = ratioOf(sums.Clipped, sums.Valid)
+	m.DualClipFrac = ratioOf(sums.Dual, sums.Valid)
+	m.ClipFracSelected = ratioOf(sums.ClippedSelected, sums.Selected)
+	m.ApproxKL = ratioOf(sums.NegLogRatio, sums.Valid)
+	m.FracSelected = ratioOf(sums.Weight, sums.Valid)
+	m.EntropyAll = ratioOf(hAll, sums.Valid)
+	m.EntropySelected = ratioOf(hSel, sums.Weight)
 	return m
+}
+
+// addKL adds KLCoef·coef·∂KL/∂logp to the gradient row and returns
+// coef·Σ KL over the row's valid tokens.
+func (p Policy) addKL(grad, logp, ref []float32, valid []bool, coef float64) float64 {
+	var kl float64
+	for t := range logp {
+		if valid != nil && !valid[t] {
+			continue
+		}
+		k, dk := p.KL.Value(float64(logp[t]), float64(ref[t]))
+		kl += coef * k
+		grad[t] += float32(p.KLCoef * coef * dk)
+	}
+	return kl
+}
+
+func row(x [][]float32, i int) []float32 {
+	if x == nil {
+		return nil
+	}
+	return x[i]
+}
+
+func rowMask(x [][]bool, i int) []bool {
+	if x == nil {
+		return nil
+	}
+	return x[i]
 }
 
 func ratioOf(a, b float64) float64 {

@@ -31,6 +31,9 @@ type lanes struct {
 func expAffineAVX2(dst, x []float32, scale, shift, alpha, beta float32)
 
 //go:noescape
+func clippedSurrogateAVX2(grad, logp, old, adv, w *float32, valid *bool, n int, prm *surrogateParams, acc *[8][8]float32)
+
+//go:noescape
 func softmaxStatsAVX2(x []float32, scale2 float32, st *lanes)
 
 func expAffine(dst, x []float32, scale, shift, alpha, beta float32) {
@@ -75,4 +78,73 @@ func softmaxStats(x []float32, scale float32) (m, s, t float64) {
 		t += e * d
 	}
 	return float64(mx) * sc, s, t
+}
+
+// surrogateParams is read by clippedSurrogateAVX2: lo, hi, dual and coef,
+// each replicated over 8 lanes.
+type surrogateParams struct {
+	lo, hi, dual, coef [8]float32
+}
+
+// surrogateChunk bounds the tokens one clippedSurrogateAVX2 call sums in
+// float32 lanes (128 terms a lane) before the sums move to float64.
+const surrogateChunk = 1024
+
+// Stand-ins for nil weights and masks, filled by init.
+var (
+	ones  [surrogateChunk]float32
+	trues [surrogateChunk]bool
+)
+
+func init() {
+	for i := range ones {
+		ones[i], trues[i] = 1, true
+	}
+}
+
+func clippedSurrogate(grad, logp, old, adv, w []float32, valid []bool, lo, hi, dual, coef float32) SurrogateSums {
+	if !useAVX2 {
+		return clippedSurrogateRef(grad, logp, old, adv, w, valid, lo, hi, dual, coef)
+	}
+	var prm surrogateParams
+	for l := range 8 {
+		prm.lo[l], prm.hi[l], prm.dual[l], prm.coef[l] = lo, hi, dual, coef
+	}
+	var s SurrogateSums
+	var acc [8][8]float32
+	n := len(logp) &^ 7
+	for a := 0; a < n; a += surrogateChunk {
+		b := min(a+surrogateChunk, n)
+		wp, vp := &ones[0], &trues[0]
+		if w != nil {
+			wp = &w[a]
+		}
+		if valid != nil {
+			vp = &valid[a]
+		}
+		clippedSurrogateAVX2(&grad[a], &logp[a], &old[a], &adv[a], wp, vp, b-a, &prm, &acc)
+		s.add(&acc)
+	}
+	var wt []float32
+	var vt []bool
+	if w != nil {
+		wt = w[n:]
+	}
+	if valid != nil {
+		vt = valid[n:]
+	}
+	tail := clippedSurrogateRef(grad[n:], logp[n:], old[n:], adv[n:], wt, vt, lo, hi, dual, coef)
+	s.Add(tail)
+	return s
+}
+
+// add folds the assembly's per-lane sums into s.
+func (s *SurrogateSums) add(acc *[8][8]float32) {
+	var t [8]float64
+	for k := range acc {
+		for _, v := range acc[k] {
+			t[k] += float64(v)
+		}
+	}
+	s.Add(SurrogateSums{t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]})
 }

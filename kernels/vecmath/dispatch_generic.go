@@ -13,3 +13,7 @@ func softmaxStats(x []float32, scale float32) (m, s, t float64) {
 func expAffine(dst, x []float32, scale, shift, alpha, beta float32) {
 	expAffineRef(dst, x, scale, shift, alpha, beta)
 }
+
+func clippedSurrogate(grad, logp, old, adv, w []float32, valid []bool, lo, hi, dual, coef float32) SurrogateSums {
+	return clippedSurrogateRef(grad, logp, old, adv, w, valid, lo, hi, dual, coef)
+}

@@ -92,7 +92,23 @@ DATA consts<>+336(SB)/4, $0xc2fa0000
 DATA consts<>+340(SB)/4, $0xc2fa0000
 DATA consts<>+344(SB)/4, $0xc2fa0000
 DATA consts<>+348(SB)/4, $0xc2fa0000
-GLOBL consts<>(SB), RODATA|NOPTR, $352
+DATA consts<>+352(SB)/4, $0x3f800000
+DATA consts<>+356(SB)/4, $0x3f800000
+DATA consts<>+360(SB)/4, $0x3f800000
+DATA consts<>+364(SB)/4, $0x3f800000
+DATA consts<>+368(SB)/4, $0x3f800000
+DATA consts<>+372(SB)/4, $0x3f800000
+DATA consts<>+376(SB)/4, $0x3f800000
+DATA consts<>+380(SB)/4, $0x3f800000
+DATA consts<>+384(SB)/4, $0x80000000
+DATA consts<>+388(SB)/4, $0x80000000
+DATA consts<>+392(SB)/4, $0x80000000
+DATA consts<>+396(SB)/4, $0x80000000
+DATA consts<>+400(SB)/4, $0x80000000
+DATA consts<>+404(SB)/4, $0x80000000
+DATA consts<>+408(SB)/4, $0x80000000
+DATA consts<>+412(SB)/4, $0x80000000
+GLOBL consts<>(SB), RODATA|NOPTR, $416
 
 #define LOG2E consts<>+0(SB)
 #define MAGIC consts<>+32(SB)
@@ -104,6 +120,8 @@ GLOBL consts<>(SB), RODATA|NOPTR, $352
 #define C5 consts<>+224(SB)
 #define MINARG consts<>+256(SB)
 #define MAXARG consts<>+288(SB)
+#define ONE consts<>+352(SB)
+#define SIGN consts<>+384(SB)
 #define MINARG2 consts<>+320(SB)
 
 // EXP2 sets out = 2^in for in within [−125.5, 127]: n = round(in) by the
@@ -267,5 +285,92 @@ statsdone:
 	VMOVUPD Y11, 64(DI)
 	VMOVUPD Y12, 96(DI)
 	VMOVUPD Y13, 128(DI)
+	VZEROUPPER
+	RET
+
+// func clippedSurrogateAVX2(grad, logp, old, adv, w *float32, valid *bool, n int, prm *surrogateParams, acc *[8][8]float32)
+// Processes n tokens (a multiple of 8). prm holds lo, hi, dual and coef, each
+// replicated 8 times; acc receives the 8 per-lane sums in SurrogateSums order.
+TEXT ·clippedSurrogateAVX2(SB), NOSPLIT, $0-72
+	MOVQ grad+0(FP), DI
+	MOVQ logp+8(FP), SI
+	MOVQ old+16(FP), DX
+	MOVQ adv+24(FP), R8
+	MOVQ w+32(FP), R9
+	MOVQ valid+40(FP), R10
+	MOVQ n+48(FP), CX
+	MOVQ prm+56(FP), R11
+	MOVQ acc+64(FP), R12
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	XORQ   BX, BX
+	TESTQ  CX, CX
+	JZ     surrdone
+
+surrloop:
+	VPMOVZXBD (R10)(BX*1), Y2
+	VPSLLD    $31, Y2, Y2
+	VPSRAD    $31, Y2, Y2           // valid mask
+	VMOVUPS   (SI)(BX*4), Y0
+	VSUBPS    (DX)(BX*4), Y0, Y1    // d = logp − old
+	VANDPS    Y2, Y1, Y1            // invalid tokens: d = 0
+	VSUBPS    Y1, Y15, Y15          // Σ(old − logp)
+	VANDPS    (R9)(BX*4), Y2, Y3    // w, 0 where invalid
+	VADDPS    Y3, Y10, Y10          // Σw
+	VANDPS    ONE, Y2, Y4
+	VADDPS    Y4, Y9, Y9            // valid tokens
+	VXORPS    Y5, Y5, Y5
+	VCMPPS    $14, Y5, Y3, Y4       // selected: w > 0
+	VANDPS    ONE, Y4, Y5
+	VADDPS    Y5, Y11, Y11          // selected tokens
+	VMAXPS    MINARG, Y1, Y1
+	VMINPS    MAXARG, Y1, Y1
+	VMULPS    LOG2E, Y1, Y1
+	EXP2(Y1, Y5, Y6, Y7)            // r = e^d
+	VANDPS    (R8)(BX*4), Y2, Y6    // A, 0 where invalid
+	VXORPS    SIGN, Y6, Y6          // −A
+	VMULPS    Y5, Y6, Y0            // l1 = −A·r
+	VMAXPS    0(R11), Y5, Y1
+	VMINPS    32(R11), Y1, Y1       // clip(r, lo, hi)
+	VMULPS    Y1, Y6, Y1            // l2 = −A·clip(r)
+	VCMPPS    $14, Y0, Y1, Y7       // ratio clip active: l2 > l1
+	VMAXPS    Y0, Y1, Y1            // ℓ = max(l1, l2)
+	VANDPS    ONE, Y7, Y5
+	VADDPS    Y5, Y12, Y12          // clipped tokens
+	VANDPS    Y4, Y5, Y5
+	VADDPS    Y5, Y13, Y13          // clipped selected tokens
+	VMULPS    64(R11), Y6, Y5       // l3 = −A·dual
+	VXORPS    Y2, Y2, Y2
+	VCMPPS    $14, Y2, Y6, Y2       // A < 0
+	VCMPPS    $1, Y1, Y5, Y4        // l3 < ℓ
+	VANDPS    Y2, Y4, Y4            // dual clip active
+	VBLENDVPS Y4, Y5, Y1, Y1        // ℓ = min(ℓ, l3) where active
+	VORPS     Y4, Y7, Y7            // a clip zeroes the gradient
+	VANDPS    ONE, Y4, Y4
+	VADDPS    Y4, Y14, Y14          // dual-clipped tokens
+	VFMADD231PS Y3, Y1, Y8          // Σ w·ℓ
+	VANDNPS   Y0, Y7, Y0            // ∂ℓ/∂logp = l1 unless clipped
+	VMULPS    96(R11), Y3, Y3
+	VMULPS    Y3, Y0, Y0            // coef·w·∂ℓ/∂logp
+	VMOVUPS   Y0, (DI)(BX*4)
+	ADDQ      $8, BX
+	CMPQ      BX, CX
+	JLT       surrloop
+
+surrdone:
+	VMOVUPS Y8, 0(R12)
+	VMOVUPS Y9, 32(R12)
+	VMOVUPS Y10, 64(R12)
+	VMOVUPS Y11, 96(R12)
+	VMOVUPS Y12, 128(R12)
+	VMOVUPS Y13, 160(R12)
+	VMOVUPS Y14, 192(R12)
+	VMOVUPS Y15, 224(R12)
 	VZEROUPPER
 	RET

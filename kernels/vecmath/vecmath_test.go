@@ -102,3 +102,54 @@ func TestLengthMismatchPanics(t *testing.T) {
 	}()
 	Exp(make([]float32, 2), make([]float32, 3))
 }
+
+func TestClippedSurrogateMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{0, 5, 8, 13, 1024, 3001} {
+		for _, dual := range []float32{3, float32(math.Inf(1))} {
+			logp, old, adv, w := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+			valid := make([]bool, n)
+			for i := range n {
+				logp[i] = float32(-rng.ExpFloat64())
+				old[i] = logp[i] + float32(rng.NormFloat64()*0.5)
+				adv[i] = float32(rng.NormFloat64())
+				w[i] = float32(rng.IntN(3)) / 2
+				valid[i] = rng.IntN(5) > 0
+				if !valid[i] && rng.IntN(2) == 0 {
+					logp[i] = float32(math.NaN()) // garbage in padding must not leak
+				}
+			}
+			for _, nilOpt := range []bool{false, true} {
+				wv, vv := w, valid
+				if nilOpt {
+					wv, vv = nil, nil
+					for i := range logp {
+						if logp[i] != logp[i] {
+							logp[i] = -1
+						}
+					}
+				}
+				g, rg := make([]float32, n), make([]float32, n)
+				s := ClippedSurrogate(g, logp, old, adv, wv, vv, 0.8, 1.28, dual, 0.01)
+				r := clippedSurrogateRef(rg, logp, old, adv, wv, vv, 0.8, 1.28, dual, 0.01)
+				for i := range g {
+					if math.Abs(float64(g[i]-rg[i])) > 1e-6*(1+math.Abs(float64(rg[i]))) {
+						t.Fatalf("n=%d nil=%v: grad[%d] = %g, reference %g", n, nilOpt, i, g[i], rg[i])
+					}
+				}
+				counts := [][2]float64{{s.Valid, r.Valid}, {s.Selected, r.Selected}, {s.Clipped, r.Clipped},
+					{s.ClippedSelected, r.ClippedSelected}, {s.Dual, r.Dual}, {s.Weight, r.Weight}}
+				for k, c := range counts {
+					// A ratio within float32 rounding of a clip bound may land on
+					// either side: allow one such token per thousand.
+					if math.Abs(c[0]-c[1]) > float64(n)/1000 {
+						t.Fatalf("n=%d nil=%v: count %d is %g, reference %g", n, nilOpt, k, c[0], c[1])
+					}
+				}
+				if math.Abs(s.Loss-r.Loss) > 1e-5*(1+math.Abs(r.Loss)) || math.Abs(s.NegLogRatio-r.NegLogRatio) > 1e-4 {
+					t.Fatalf("n=%d nil=%v: sums %+v, reference %+v", n, nilOpt, s, r)
+				}
+			}
+		}
+	}
+}
