@@ -72,7 +72,7 @@ func validate(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	rec, diags := recipe.Load(path, recipe.Options{Vars: vars, Schemas: &recipe.PluginSchemas{Log: stderr}})
+	rec, diags := recipe.Load(path, recipe.Options{Vars: vars, Schemas: &recipe.PluginSchemas{Log: stderr, Generators: generatorSchemas}})
 	if !diags.HasErrors() {
 		diags = append(diags, checkHooks(rec)...)
 	}

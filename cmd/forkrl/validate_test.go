@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/forkrl/forkrl/framework/plugin"
+	"github.com/forkrl/forkrl/framework/pluginapi"
+	"github.com/forkrl/forkrl/framework/recipe"
+)
+
+// testBackend is a backend that only describes its settings, registered
+// for these tests under a name no real plugin takes.
+type testBackend struct{}
+
+func (testBackend) Info(context.Context) (pluginapi.Info, error) {
+	one := 1.0
+	return pluginapi.Info{Name: "validate-test", Protocol: pluginapi.ProtocolVersion, Kinds: []pluginapi.Kind{pluginapi.KindBackend},
+		Settings: pluginapi.Schema{Attributes: []pluginapi.Attribute{{Name: "width", Type: "number", Default: 32.0, Min: &one}}}}, nil
+}
+
+func (testBackend) Configure(context.Context, pluginapi.ConfigureRequest) (pluginapi.ConfigureResponse, error) {
+	return pluginapi.ConfigureResponse{}, nil
+}
+
+func init() {
+	plugin.Register(plugin.Builtin{Kind: pluginapi.KindBackend, Name: "validate-test", New: func() any { return testBackend{} }})
+}
+
+func TestValidate(t *testing.T) {
+	cases := []struct {
+		name     string
+		args     []string
+		rc       int
+		stdout   []string // substrings
+		stderr   []string
+		noStderr bool
+	}{
+		{name: "valid matrix", args: []string{"testdata/validate/good.hcl"}, rc: 0, noStderr: true,
+			stdout: []string{"testdata/validate/good.hcl is valid: 2 runs\n  rho-0.1\n  rho-0.2\n"}},
+		{name: "flags after the recipe", args: []string{"testdata/validate/good.hcl", "-resolved", "--var", "rho=0.3"}, rc: 0,
+			stdout: []string{`"width": 64`, `"rho": 0.1`}},
+		{name: "errors with positions", args: []string{"testdata/validate/bad.hcl"}, rc: 1,
+			stderr: []string{
+				"Error: Invalid value for \"rho\"\n\n  on testdata/validate/bad.hcl line 6, in selector \"top\" \"forks\":\n   6:   rho = 1.5",
+				"rho must be at most 1; got 1.5.",
+				"on testdata/validate/bad.hcl line 15, in algorithm \"dapo\":",
+				`"rho" is a setting of the selector block, not of algorithm.`,
+			}},
+		{name: "hooks checked", args: []string{"testdata/validate/hooks.hcl"}, rc: 1,
+			stderr: []string{"Error in hook reward", "testdata/validate/bad.star line 1", "must take exactly 1 parameter"}},
+		{name: "undeclared --var", args: []string{"--var", "rh0=1", "testdata/validate/good.hcl"}, rc: 1,
+			stderr: []string{`Did you mean "rho"?`}},
+		{name: "no recipe", args: nil, rc: 2, stderr: []string{"usage: forkrl validate"}},
+		{name: "two recipes", args: []string{"a.hcl", "b.hcl"}, rc: 2, stderr: []string{`unexpected "b.hcl"`}},
+		{name: "missing file", args: []string{"testdata/validate/nope.hcl"}, rc: 1, stderr: []string{"Cannot read the recipe"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			rc := validate(c.args, &out, &errb)
+			if rc != c.rc {
+				t.Errorf("exit status %d; want %d\nstdout:\n%s\nstderr:\n%s", rc, c.rc, out.String(), errb.String())
+			}
+			for _, s := range c.stdout {
+				if !strings.Contains(out.String(), s) {
+					t.Errorf("stdout lacks %q:\n%s", s, out.String())
+				}
+			}
+			for _, s := range c.stderr {
+				if !strings.Contains(errb.String(), s) {
+					t.Errorf("stderr lacks %q:\n%s", s, errb.String())
+				}
+			}
+			if c.noStderr && errb.Len() > 0 {
+				t.Errorf("unexpected stderr:\n%s", errb.String())
+			}
+		})
+	}
+}
+
+func TestValidateJSON(t *testing.T) {
+	var out, errb bytes.Buffer
+	if rc := validate([]string{"-json", "testdata/validate/bad.hcl"}, &out, &errb); rc != 1 {
+		t.Fatalf("exit status %d; want 1\n%s", rc, errb.String())
+	}
+	var rep struct {
+		Valid       bool
+		Runs        []string
+		Diagnostics []recipe.JSONDiagnostic
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out.String())
+	}
+	if rep.Valid || len(rep.Diagnostics) != 2 {
+		t.Fatalf("valid %v with %d diagnostics; want invalid with 2:\n%s", rep.Valid, len(rep.Diagnostics), out.String())
+	}
+	d := rep.Diagnostics[0]
+	if d.Severity != "error" || d.Range == nil || d.Range.Start.Line != 6 || d.Range.Start.Column != 9 || d.Snippet != "  rho = 1.5" {
+		t.Errorf("first diagnostic %+v (range %+v); want an error at line 6 column 9 quoting the line", d, d.Range)
+	}
+
+	out.Reset()
+	if rc := validate([]string{"-json", "-resolved", "testdata/validate/good.hcl"}, &out, &errb); rc != 0 {
+		t.Fatalf("exit status %d; want 0\n%s", rc, errb.String())
+	}
+	var good struct {
+		Valid    bool
+		Runs     []string
+		Resolved []recipe.Run
+	}
+	if err := json.Unmarshal(out.Bytes(), &good); err != nil {
+		t.Fatal(err)
+	}
+	if !good.Valid || strings.Join(good.Runs, " ") != "rho-0.1 rho-0.2" || len(good.Resolved) != 2 || good.Resolved[1].Selectors[0].Settings["rho"] != 0.2 {
+		t.Errorf("report %+v", good)
+	}
+}
