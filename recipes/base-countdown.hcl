@@ -53,7 +53,7 @@ train {
   warmup_steps        = 100
   min_lr_ratio        = 0.1
   weight_decay        = 0.01
-  max_response_tokens = 118 # context 128 less the longest prompt
+  max_response_tokens = 118 # the longest completion after the shortest prompt, with <eos>
   seed                = var.seed
 }
 

@@ -42,7 +42,7 @@ var GeneratorSchema = pluginapi.Schema{Attributes: []pluginapi.Attribute{
 	{Name: "traces", Type: "bool", Description: "training records are reasoning traces of a noisy search (for sft) instead of bare problems", Default: false},
 	{Name: "skill", Type: "number", Description: "traces: probability that a step is chosen among those that keep the target reachable", Default: DefaultSkill, Min: ptr(0), Max: ptr(1)},
 	{Name: "max_attempts", Type: "number", Description: "traces: the patience of each trace is drawn from 1..max_attempts", Default: 4.0, Min: ptr(1)},
-	{Name: "max_len", Type: "number", Description: "traces: the longest prompt plus completion, in characters (the model's context)", Default: 128.0, Min: ptr(1)},
+	{Name: "max_len", Type: "number", Description: "traces: the longest prompt plus completion, in characters (the model's context less room for <bos> and <eos>)", Default: 126.0, Min: ptr(1)},
 }}
 
 // Generate makes the dataset that a `generator "countdown"` block with

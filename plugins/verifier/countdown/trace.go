@@ -28,7 +28,8 @@ type TraceOptions struct {
 	MaxAttempts int
 	// MaxLen bounds the length of prompt and completion together, in
 	// characters: a trace that would be longer gives up after fewer
-	// attempts. Default 128.
+	// attempts. Default 126: a model with a context of 128 tokens then has
+	// room for a <bos> before the prompt and an <eos> after the completion.
 	MaxLen int
 }
 
@@ -47,7 +48,7 @@ func (o TraceOptions) withDefaults() (TraceOptions, error) {
 		o.MaxAttempts = 4
 	}
 	if o.MaxLen == 0 {
-		o.MaxLen = 128
+		o.MaxLen = 126
 	}
 	if o.Skill > 1 {
 		return o, fmt.Errorf("countdown: Skill %g is above 1", o.Skill)

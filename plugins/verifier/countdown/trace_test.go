@@ -55,8 +55,8 @@ func TestTracesFollowTheFormat(t *testing.T) {
 		k := len(e.Problem.Numbers)
 		total[k]++
 		text := e.Prompt + e.Completion
-		if len(text) > 128 {
-			t.Fatalf("trace %q is longer than 128", text)
+		if len(text) > 126 {
+			t.Fatalf("trace %q is longer than 126", text)
 		}
 		for _, c := range text {
 			if !strings.ContainsRune(Alphabet, c) {
