@@ -3,6 +3,7 @@ package tinylm
 import (
 	"math"
 
+	"github.com/forkrl/forkrl/kernels/gemm"
 	"github.com/forkrl/forkrl/kernels/logits"
 )
 
@@ -39,7 +40,7 @@ func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
 		sc.dp = append(sc.dp, nil)
 	}
 	for w := range sc.dp {
-		sc.dp[w] = grow(sc.dp[w], maxLen)
+		sc.dp[w] = grow(sc.dp[w], maxLen*maxLen)
 	}
 
 	// Head: logits, then the value head.
@@ -74,11 +75,11 @@ func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
 		rstdQ, rstdK := a.rstdQ[l*n*d.H:(l+1)*n*d.H], a.rstdK[l*n*d.KV:(l+1)*n*d.KV]
 		att, y := a.att[l*b.att:(l+1)*b.att], a.y[l*n*d.H*d.hd:(l+1)*n*d.H*d.hd]
 		mid, ln2, rstd2 := a.mid[l*n*D:(l+1)*n*D], a.ln2[l*n*D:(l+1)*n*D], a.rstd2[l*n:(l+1)*n]
-		gu, act := a.gu[l*n*2*d.F:(l+1)*n*2*d.F], a.act[l*n*d.F:(l+1)*n*d.F]
+		gu, act, sig := a.gu[l*n*2*d.F:(l+1)*n*2*d.F], a.act[l*n*d.F:(l+1)*n*d.F], a.sig[l*n*d.F:(l+1)*n*d.F]
 
 		// dres holds dL/d(block output); the residual passes it to mid unchanged.
 		matmulBackward(sc.dact, G[lp.down:], sc.dres, act, P[lp.down:], n, d.F, D, false)
-		swigluBackward(sc.dgu, sc.dact, gu, n, d.F)
+		swigluBackward(sc.dgu, sc.dact, gu, sig, n, d.F)
 		matmulBackward(sc.dln, G[lp.gateUp:], sc.dgu, ln2, P[lp.gateUp:], n, D, 2*d.F, false)
 		rmsnormBackward(sc.dres, G[lp.ln2:], sc.dln, mid, P[lp.ln2:], rstd2, n, D)
 		// dres now holds dL/dmid; the residual passes it to x unchanged.
@@ -94,8 +95,9 @@ func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
 	}
 }
 
-// attentionBackward writes dq, dk and the value part of dqkv from dy. Work is
-// split by (sequence, KV head) so that every output has one writer.
+// attentionBackward writes dq, dk and the value part of dqkv from dy, with
+// serial matrix products per head. Work is split by (sequence, KV head) so
+// that every output has one writer.
 func (m *model) attentionBackward(dq, dk, dqkv, dy, att, q, k, qkv []float32, b *batch) {
 	d := m.dims()
 	scale := float32(1 / math.Sqrt(float64(d.hd)))
@@ -103,34 +105,33 @@ func (m *model) attentionBackward(dq, dk, dqkv, dy, att, q, k, qkv []float32, b 
 	parallelFor(len(b.starts)*d.KV, func(w, i int) {
 		s, g := i/d.KV, i%d.KV
 		L, st := b.lens[s], b.starts[s]
-		dp := m.scratch.dp[w]
-		for t := range L {
-			row := st + t
-			clear(dk[(row*d.KV+g)*d.hd : (row*d.KV+g+1)*d.hd])
-			clear(dqkv[row*d.qkv+(d.H+d.KV+g)*d.hd : row*d.qkv+(d.H+d.KV+g+1)*d.hd])
+		if L == 0 {
+			return
 		}
-		for h := g * group; h < (g+1)*group; h++ {
+		ds := m.scratch.dp[w][:L*L]
+		keys, dkeys := k[st*d.KV*d.hd+g*d.hd:], dk[st*d.KV*d.hd+g*d.hd:]
+		vo := st*d.qkv + (d.H+d.KV+g)*d.hd
+		vals, dvals := qkv[vo:], dqkv[vo:]
+		for j := range group {
+			h := g*group + j
+			beta := float32(min(j, 1)) // the first head of the group overwrites dK and dV
+			p := att[b.attOff[s]+h*L*L : b.attOff[s]+(h+1)*L*L]
+			dyh, qh, dqh := dy[st*d.H*d.hd+h*d.hd:], q[st*d.H*d.hd+h*d.hd:], dq[st*d.H*d.hd+h*d.hd:]
+			gemm.SgemmSerial(true, false, L, d.hd, L, 1, p, L, dyh, d.H*d.hd, beta, dvals, d.qkv) // dV = Pᵀ·dY
+			gemm.SgemmSerial(false, true, L, L, d.hd, 1, dyh, d.H*d.hd, vals, d.qkv, 0, ds, L)    // dP = dY·Vᵀ
 			for t := range L {
-				row := st + t
-				p := att[b.attOff[s]+(h*L+t)*L : b.attOff[s]+(h*L+t)*L+t+1]
-				dyr := dy[(row*d.H+h)*d.hd : (row*d.H+h+1)*d.hd]
-				qr := q[(row*d.H+h)*d.hd : (row*d.H+h+1)*d.hd]
-				dqr := dq[(row*d.H+h)*d.hd : (row*d.H+h+1)*d.hd]
+				pr, dr := p[t*L:t*L+t+1], ds[t*L:(t+1)*L]
 				var sum float32
-				for u := range t + 1 {
-					vr := (st+u)*d.qkv + (d.H+d.KV+g)*d.hd
-					dp[u] = dot(dyr, qkv[vr:vr+d.hd])
-					sum += dp[u] * p[u]
-					axpy(dqkv[vr:vr+d.hd], p[u], dyr)
+				for u, pv := range pr {
+					sum += pv * dr[u]
 				}
-				clear(dqr)
-				for u := range t + 1 {
-					ds := p[u] * (dp[u] - sum) * scale
-					kr := ((st+u)*d.KV + g) * d.hd
-					axpy(dqr, ds, k[kr:kr+d.hd])
-					axpy(dk[kr:kr+d.hd], ds, qr)
+				for u, pv := range pr {
+					dr[u] = pv * (dr[u] - sum)
 				}
+				clear(dr[t+1:])
 			}
+			gemm.SgemmSerial(false, false, L, d.hd, L, scale, ds, L, keys, d.KV*d.hd, 0, dqh, d.H*d.hd)   // dQ = dS·K/√hd
+			gemm.SgemmSerial(true, false, L, d.hd, L, scale, ds, L, qh, d.H*d.hd, beta, dkeys, d.KV*d.hd) // dK = dSᵀ·Q/√hd
 		}
 	})
 }

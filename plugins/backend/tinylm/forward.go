@@ -3,8 +3,8 @@ package tinylm
 import (
 	"math"
 
+	"github.com/forkrl/forkrl/kernels/gemm"
 	"github.com/forkrl/forkrl/kernels/logits"
-	"github.com/forkrl/forkrl/kernels/vecmath"
 )
 
 // batch is the token layout of a batch of sequences. Sequence b feeds its
@@ -75,7 +75,7 @@ type acts struct {
 	rstdQ, rstdK      []float32 // layers·n·H, layers·n·KV
 	att               []float32 // layers·Σ H·len²: attention probabilities
 	y                 []float32 // layers·n·H·hd: attention output
-	gu, act           []float32 // layers·n·2F, layers·n·F
+	gu, act, sig      []float32 // layers·n·2F, layers·n·F, layers·n·F (sigmoid of the gate)
 	lnf, rstdf        []float32 // n·D, n
 	hsel              []float32 // m·D: final hidden states at the predicting positions
 	logits            []float32 // m·V
@@ -116,6 +116,7 @@ func (a *acts) size(d dims) {
 	a.y = grow(a.y, d.L*n*d.H*d.hd)
 	a.gu = grow(a.gu, d.L*n*2*d.F)
 	a.act = grow(a.act, d.L*n*d.F)
+	a.sig = grow(a.sig, d.L*n*d.F)
 	a.lnf = grow(a.lnf, n*d.D)
 	a.rstdf = grow(a.rstdf, n)
 	a.hsel = grow(a.hsel, m*d.D)
@@ -144,7 +145,7 @@ func (m *model) forward(a *acts, T float32) {
 		rstdQ, rstdK := a.rstdQ[l*n*d.H:(l+1)*n*d.H], a.rstdK[l*n*d.KV:(l+1)*n*d.KV]
 		att, y := a.att[l*b.att:(l+1)*b.att], a.y[l*n*d.H*d.hd:(l+1)*n*d.H*d.hd]
 		mid, ln2, rstd2 := a.mid[l*n*D:(l+1)*n*D], a.ln2[l*n*D:(l+1)*n*D], a.rstd2[l*n:(l+1)*n]
-		gu, act := a.gu[l*n*2*d.F:(l+1)*n*2*d.F], a.act[l*n*d.F:(l+1)*n*d.F]
+		gu, act, sig := a.gu[l*n*2*d.F:(l+1)*n*2*d.F], a.act[l*n*d.F:(l+1)*n*d.F], a.sig[l*n*d.F:(l+1)*n*d.F]
 		out := a.res[(l+1)*n*D : (l+2)*n*D]
 
 		rmsnormForward(ln1, rstd1, x, P[lp.ln1:], n, D, m.cfg.NormEps)
@@ -155,7 +156,7 @@ func (m *model) forward(a *acts, T float32) {
 		axpy(mid, 1, x)
 		rmsnormForward(ln2, rstd2, mid, P[lp.ln2:], n, D, m.cfg.NormEps)
 		matmulForward(gu, ln2, P[lp.gateUp:], n, D, 2*d.F)
-		swigluForward(act, gu, n, d.F)
+		swigluForward(act, sig, gu, n, d.F)
 		matmulForward(out, act, P[lp.down:], n, d.F, D)
 		axpy(out, 1, mid)
 	}
@@ -204,34 +205,10 @@ func (m *model) qkNormRopeForward(q, k, rstdQ, rstdK, qkv []float32, pos []int32
 	}
 }
 
-// attendRow computes the causal attention of one query over n keys and
-// values (row s of keys at s·kStride, of vals at s·vStride): p = softmax(q·k/√hd)
-// and y = Σ p_s v_s.
-func attendRow(y, p, q, keys []float32, kStride int, vals []float32, vStride, n int, scale float32) {
-	hd := len(q)
-	mx := float32(math.Inf(-1))
-	for s := range n {
-		p[s] = dot(q, keys[s*kStride:s*kStride+hd]) * scale
-		mx = max(mx, p[s])
-	}
-	for s := range n {
-		p[s] -= mx
-	}
-	vecmath.Exp(p[:n], p[:n])
-	var sum float32
-	for s := range n {
-		sum += p[s]
-	}
-	inv := 1 / sum
-	clear(y)
-	for s := range n {
-		p[s] *= inv
-		axpy(y, p[s], vals[s*vStride:s*vStride+hd])
-	}
-}
-
 // attentionForward runs causal grouped-query attention for every sequence
-// and head, keeping the probabilities.
+// and head, keeping the probabilities. Each (sequence, head) is two serial
+// matrix products, S = Q·Kᵀ/√hd and Y = softmax(S)·V; work is spread over
+// the pairs.
 func (m *model) attentionForward(y, att, q, k, qkv []float32, b *batch) {
 	d := m.dims()
 	scale := float32(1 / math.Sqrt(float64(d.hd)))
@@ -239,12 +216,15 @@ func (m *model) attentionForward(y, att, q, k, qkv []float32, b *batch) {
 	parallelFor(len(b.starts)*d.H, func(_, i int) {
 		s, h := i/d.H, i%d.H
 		L, st, g := b.lens[s], b.starts[s], h/group
+		if L == 0 {
+			return
+		}
+		qh := q[st*d.H*d.hd+h*d.hd:]
 		keys := k[st*d.KV*d.hd+g*d.hd:]
 		vals := qkv[st*d.qkv+(d.H+d.KV+g)*d.hd:]
-		for t := range L {
-			row := st + t
-			attendRow(y[(row*d.H+h)*d.hd:(row*d.H+h+1)*d.hd], att[b.attOff[s]+(h*L+t)*L:],
-				q[(row*d.H+h)*d.hd:(row*d.H+h+1)*d.hd], keys, d.KV*d.hd, vals, d.qkv, t+1, scale)
-		}
+		p := att[b.attOff[s]+h*L*L : b.attOff[s]+(h+1)*L*L]
+		gemm.SgemmSerial(false, true, L, L, d.hd, scale, qh, d.H*d.hd, keys, d.KV*d.hd, 0, p, L)
+		softmaxRows(p, L, L, L, func(t int) int { return t + 1 })
+		gemm.SgemmSerial(false, false, L, d.hd, L, 1, p, L, vals, d.qkv, 0, y[st*d.H*d.hd+h*d.hd:], d.H*d.hd)
 	})
 }

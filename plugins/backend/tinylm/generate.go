@@ -13,7 +13,7 @@ import (
 type genBuffers struct {
 	kc, vc                   []float32 // KV cache: [layer][stream][context][KV·hd]
 	x, ln, qkv, q, k, y, tmp []float32 // one row per active stream
-	gu, act                  []float32
+	gu, act, sig             []float32
 	rstdQ, rstdK, rstd       []float32
 	logits                   []float32
 	p                        [][]float32 // per worker: attention probabilities
@@ -44,6 +44,7 @@ func (m *model) decodeStep(streams []int, toks []int32, pos []int32, nStreams in
 	g.rstdK = grow(g.rstdK, S*d.KV)
 	g.gu = grow(g.gu, S*2*d.F)
 	g.act = grow(g.act, S*d.F)
+	g.sig = grow(g.sig, S*d.F)
 	g.logits = grow(g.logits, S*d.V)
 	for len(g.p) < workers() {
 		g.p = append(g.p, make([]float32, ctx))
@@ -63,17 +64,27 @@ func (m *model) decodeStep(streams []int, toks []int32, pos []int32, nStreams in
 			copy(g.kc[at:at+kvw], g.k[i*kvw:(i+1)*kvw])
 			copy(g.vc[at:at+kvw], g.qkv[i*d.qkv+(d.H+d.KV)*d.hd:(i+1)*d.qkv])
 		}
+		// One query per stream against its cache: dot products and sums of
+		// rows, cheaper than matrix products at these sizes.
 		parallelFor(S*d.H, func(w, j int) {
 			i, h := j/d.H, j%d.H
+			n := int(pos[i]) + 1
 			base := layer + streams[i]*ctx*kvw + (h/group)*d.hd
-			attendRow(g.y[j*d.hd:(j+1)*d.hd], g.p[w], g.q[j*d.hd:(j+1)*d.hd],
-				g.kc[base:], kvw, g.vc[base:], kvw, int(pos[i])+1, scale)
+			y, p, q := g.y[j*d.hd:(j+1)*d.hd], g.p[w][:n], g.q[j*d.hd:(j+1)*d.hd]
+			for s := range n {
+				p[s] = dot(q, g.kc[base+s*kvw:base+s*kvw+d.hd]) * scale
+			}
+			softmaxRows(p, 1, n, n, func(int) int { return n })
+			clear(y)
+			for s, ps := range p {
+				axpy(y, ps, g.vc[base+s*kvw:base+s*kvw+d.hd])
+			}
 		})
 		matmulForward(g.tmp, g.y, P[lp.o:], S, d.H*d.hd, D)
 		axpy(g.x, 1, g.tmp)
 		rmsnormForward(g.ln, g.rstd, g.x, P[lp.ln2:], S, D, m.cfg.NormEps)
 		matmulForward(g.gu, g.ln, P[lp.gateUp:], S, D, 2*d.F)
-		swigluForward(g.act, g.gu, S, d.F)
+		swigluForward(g.act, g.sig, g.gu, S, d.F)
 		matmulForward(g.tmp, g.act, P[lp.down:], S, d.F, D)
 		axpy(g.x, 1, g.tmp)
 	}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/forkrl/forkrl/kernels/gemm"
+	"github.com/forkrl/forkrl/kernels/vecmath"
 )
 
 // This file holds the forward and backward function of each layer kind, in
@@ -86,27 +87,58 @@ func ropeRow(v, cos, sin []float32, sign float32) {
 }
 
 // swigluForward writes act = silu(gate)·up for n rows, where gu holds the
-// gate (first f columns) and up (last f) of each row.
-func swigluForward(act, gu []float32, n, f int) {
+// gate (first f columns) and up (last f) of each row, and keeps
+// sig = sigmoid(gate) for the backward pass.
+func swigluForward(act, sig, gu []float32, n, f int) {
 	for t := range n {
-		g, u, a := gu[t*2*f:t*2*f+f], gu[t*2*f+f:(t+1)*2*f], act[t*f:(t+1)*f]
+		g, u, a, s := gu[t*2*f:t*2*f+f], gu[t*2*f+f:(t+1)*2*f], act[t*f:(t+1)*f], sig[t*f:(t+1)*f]
+		for j, v := range g {
+			s[j] = -v
+		}
+		vecmath.Exp(s, s)
 		for j := range f {
-			a[j] = g[j] / (1 + float32(math.Exp(float64(-g[j])))) * u[j]
+			s[j] = 1 / (1 + s[j])
+			a[j] = g[j] * s[j] * u[j]
 		}
 	}
 }
 
 // swigluBackward writes into dgu the gradient of swigluForward given dact.
-func swigluBackward(dgu, dact, gu []float32, n, f int) {
+func swigluBackward(dgu, dact, gu, sig []float32, n, f int) {
 	for t := range n {
-		g, u, da := gu[t*2*f:t*2*f+f], gu[t*2*f+f:(t+1)*2*f], dact[t*f:(t+1)*f]
+		g, u, da, s := gu[t*2*f:t*2*f+f], gu[t*2*f+f:(t+1)*2*f], dact[t*f:(t+1)*f], sig[t*f:(t+1)*f]
 		dg, du := dgu[t*2*f:t*2*f+f], dgu[t*2*f+f:(t+1)*2*f]
 		for j := range f {
-			sig := 1 / (1 + float32(math.Exp(float64(-g[j]))))
-			silu := g[j] * sig
-			du[j] = da[j] * silu
-			dg[j] = da[j] * u[j] * sig * (1 + g[j]*(1-sig))
+			du[j] = da[j] * g[j] * s[j]
+			dg[j] = da[j] * u[j] * s[j] * (1 + g[j]*(1-s[j]))
 		}
+	}
+}
+
+// softmaxRows turns each of the rows of a (stride ld) into softmax over its
+// first n(r) entries and zeroes the rest of the row's w entries: the causal
+// mask.
+func softmaxRows(a []float32, rows, w, ld int, n func(r int) int) {
+	for r := range rows {
+		row := a[r*ld : r*ld+w]
+		k := n(r)
+		mx := row[0]
+		for _, v := range row[1:k] {
+			mx = max(mx, v)
+		}
+		for j := range k {
+			row[j] -= mx
+		}
+		vecmath.Exp(row[:k], row[:k])
+		var sum float32
+		for _, v := range row[:k] {
+			sum += v
+		}
+		inv := 1 / sum
+		for j := range k {
+			row[j] *= inv
+		}
+		clear(row[k:])
 	}
 }
 
