@@ -7,7 +7,11 @@ import (
 
 // Progress is what the progress line of a run shows after a step.
 type Progress struct {
-	Step, Steps  int
+	Step, Steps int
+	// Loss, when Supervised, replaces reward and accuracy: a fine-tuning
+	// run has no rollouts.
+	Supervised   bool
+	Loss         float64
 	Reward       float64       // mean reward of the step's rollouts
 	Accuracy     float64       // fraction of rollouts the verifier accepted
 	Entropy      float64       // mean per-token entropy of the rollouts
@@ -18,10 +22,15 @@ type Progress struct {
 // String renders the progress line, for example
 //
 //	step  12/100  reward 0.412  acc 41.2%  entropy 0.213  1.2k tok/s  3m12s left
+//
+// or, when Supervised, "step  12/100  loss 1.234  entropy ...".
 func (p Progress) String() string {
 	w := len(fmt.Sprint(p.Steps))
-	return fmt.Sprintf("step %*d/%d  reward %.3f  acc %5.1f%%  entropy %.3f  %s tok/s  %s left",
-		w, p.Step, p.Steps, p.Reward, 100*p.Accuracy, p.Entropy, humanCount(p.TokensPerSec), p.Left.Round(time.Second))
+	head := fmt.Sprintf("step %*d/%d  reward %.3f  acc %5.1f%%", w, p.Step, p.Steps, p.Reward, 100*p.Accuracy)
+	if p.Supervised {
+		head = fmt.Sprintf("step %*d/%d  loss %.4f", w, p.Step, p.Steps, p.Loss)
+	}
+	return fmt.Sprintf("%s  entropy %.3f  %s tok/s  %s left", head, p.Entropy, humanCount(p.TokensPerSec), p.Left.Round(time.Second))
 }
 
 // humanCount writes a rate with a k or M suffix.

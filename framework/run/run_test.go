@@ -160,4 +160,9 @@ func TestProgressLine(t *testing.T) {
 	if got := p.String(); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
+	p.Supervised, p.Loss = true, 1.23456
+	want = "step  12/100  loss 1.2346  entropy 0.213  1.2k tok/s  3m12s left"
+	if got := p.String(); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
 }

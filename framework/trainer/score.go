@@ -12,11 +12,22 @@ import (
 // or epochs — or when selection uses the old policy's entropies), the
 // critic's values for GAE, and the KL reference's log-probs. When the update
 // is a single on-policy pass nothing is scored: the ratio is exactly 1.
+//
+// When the rollout sampled from the policy's own distribution at the
+// training temperature (no nucleus truncation), the sampler's log-probs and
+// entropies are the old policy's, and the policy is not scored again.
 func (t *Trainer) score(ctx context.Context, s stepSettings, ss []*sample) error {
 	gae := t.alg.Advantage == recipe.AdvantageGAE
 	offPolicy := len(ss) > t.hp.MiniBatchSize || max(t.alg.Epochs, 1) > 1
 	oldEntropy := t.selects() && t.alg.SelectEntropy == recipe.EntropyOld
-	if offPolicy || oldEntropy || (gae && t.critic == nil) {
+	needOld := offPolicy || oldEntropy
+	if needOld && !gae && t.rolloutIsPolicy() {
+		for _, smp := range ss {
+			smp.oldLogp, smp.oldEntropy = smp.resp.LogProbs, smp.resp.Entropies
+		}
+		needOld = false
+	}
+	if needOld || (gae && t.critic == nil) {
 		err := t.scoreWith(ctx, t.policy, t.alg.Policy, s, ss, gae && t.critic == nil, func(smp *sample, lp, h, v []float32) {
 			smp.oldLogp, smp.oldEntropy, smp.oldValues = lp, h, v
 		})
@@ -68,4 +79,11 @@ func (t *Trainer) scoreWith(ctx context.Context, b backend.Backend, label string
 		}
 	}
 	return nil
+}
+
+// rolloutIsPolicy reports whether the rollout's log-probs are the policy's at
+// the training temperature: sampling without nucleus truncation. SFT's
+// reference responses were not sampled.
+func (t *Trainer) rolloutIsPolicy() bool {
+	return t.alg.Preset != recipe.PresetSFT && (t.hp.TopP == 0 || t.hp.TopP == 1)
 }

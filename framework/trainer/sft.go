@@ -46,17 +46,23 @@ func (t *Trainer) sftBatch(ctx context.Context) ([]*group, error) {
 // sftGradient is the gradient of the mean negative log-likelihood of the
 // reference tokens: dL/dlogp = −1/N on each of the N tokens of the
 // mini-batch. It adds the micro-batch's share of the loss (one of micros)
-// to "sft/loss".
-func sftGradient(logps [][]float32, n float64, micros int, acc means) [][]float32 {
+// to "sft/loss" and the policy's entropy on the reference tokens to
+// "actor/entropy".
+func sftGradient(logps, entropies [][]float32, n float64, micros int, acc means) [][]float32 {
 	g := make([][]float32, len(logps))
-	var nll float64
+	var nll, h, tokens float64
 	for i, row := range logps {
 		g[i] = make([]float32, len(row))
 		for j, lp := range row {
 			g[i][j] = float32(-1 / n)
 			nll -= float64(lp)
+			h += float64(entropies[i][j])
+			tokens++
 		}
 	}
 	acc.add("sft/loss", nll/n*float64(micros), 1)
+	if tokens > 0 {
+		acc.add("actor/entropy", h/tokens, tokens)
+	}
 	return g
 }

@@ -264,6 +264,7 @@ func (t *Trainer) report(step int, m run.Metrics) {
 	t.progress(run.Progress{
 		Step: step, Steps: t.hp.Steps,
 		Reward: m["rollout/score/mean"], Accuracy: m["rollout/accuracy"], Entropy: m["actor/entropy"],
+		Supervised: t.alg.Preset == recipe.PresetSFT, Loss: m["sft/loss"],
 		TokensPerSec: m["perf/throughput"], Left: left,
 	})
 }

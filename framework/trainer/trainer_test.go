@@ -70,13 +70,22 @@ func newToyTrainer(cfg *recipe.Run, dir string, model *toyModel, resume bool) (*
 	if err != nil {
 		return nil, err
 	}
+	tr, err := newToyTrainerWith(cfg, d, model, toyDatasets())
+	if tr != nil {
+		tr.resume = resume
+	}
+	return tr, err
+}
+
+// newToyTrainerWith opens a fresh toy run in d on the given datasets.
+func newToyTrainerWith(cfg *recipe.Run, d *run.Dir, model *toyModel, ds []Dataset) (*Trainer, error) {
 	return New(context.Background(), cfg, Options{
 		Plugins: Plugins{
 			Backends:  map[string]backend.Backend{"policy": model},
 			Verifiers: map[string]verifier.Verifier{"letters": toyVerifier{}},
 			Selectors: map[string]selector.Selector{"top": &toySelector{rho: 0.2}},
 		},
-		Datasets: toyDatasets(), Dir: d, Resume: resume,
+		Datasets: ds, Dir: d,
 	})
 }
 

@@ -127,7 +127,7 @@ func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objec
 		req := backend.BackwardRequest{Handle: f.Handle}
 		switch {
 		case obj.sft:
-			req.GradLogProbs = sftGradient(f.LogProbs, allTokens, len(micros), acc)
+			req.GradLogProbs = sftGradient(f.LogProbs, f.Entropies, allTokens, len(micros), acc)
 		default:
 			g := loss.NewGrad(f.LogProbs)
 			met := p.Compute(g, t.lossBatch(micro, f, w))
