@@ -25,7 +25,7 @@ var cleanReplacer = strings.NewReplacer(
 	`\$`, "", "$", "", "€", "", "£", "",
 	`\%`, "%", `\percent`, "%",
 	`^{\circ}`, "°", `^\circ`, "°", `\circ`, "°", `\degree`, "°", `^{°}`, "°", `^°`, "°",
-	"²", "^2", "³", "^3",
+	"²", "^2", "³", "^3", `^{\prime}`, "'", `^\prime`, "'", `^{\prime\prime}`, "''",
 	"≤", `\le `, "≥", `\ge `, "≠", `\ne `, "±", `\pm `, "×", `\times `, "·", `\cdot `, "÷", `\div `,
 	"−", "-", "π", `\pi `, "∞", `\infty `, "√", `\sqrt`,
 	"<=", `\le `, ">=", `\ge `, "!=", `\ne `,
@@ -131,15 +131,15 @@ func isDigit(c byte) bool       { return c >= '0' && c <= '9' }
 func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // canonicalText is the last-resort form of an answer for string comparison:
-// cleaned, without spaces and braces, lower-cased.
+// cleaned, without spaces and text commands.
 func canonicalText(s string) string {
 	s = clean(s)
 	var b strings.Builder
 	for _, r := range s {
-		if unicode.IsSpace(r) || r == '{' || r == '}' {
+		if unicode.IsSpace(r) {
 			continue
 		}
-		b.WriteRune(unicode.ToLower(r))
+		b.WriteRune(r)
 	}
 	out := b.String()
 	for _, p := range []string{`\text`, `\mathrm`, `\textbf`, `\mbox`} {

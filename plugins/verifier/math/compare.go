@@ -13,6 +13,9 @@ type comparer struct {
 	points int
 	seed   uint64
 	budget int // comparisons left before the answer is given up on
+	// absTol is the absolute tolerance of the comparison in progress: 1e-12
+	// for evaluation noise, 0 when an answer has literals that small.
+	absTol float64
 }
 
 // errBudget aborts a comparison that ran out of work; grade recovers it.
@@ -149,8 +152,16 @@ func (c *comparer) scalar(a, b *node) bool {
 	variables(a, vars)
 	variables(b, vars)
 	names := sortedNames(vars)
+	c.absTol = 1e-12
+	if smallestLiteral(a) < 1e-6 || smallestLiteral(b) < 1e-6 {
+		c.absTol = 0 // 2.88e-19 is an answer, not rounding noise around 0
+	}
 	valid := 0
-	for k := 0; k < c.pointCount(len(names)); k++ {
+	points := c.pointCount(len(names))
+	if hasStep(a) || hasStep(b) {
+		points *= 4 // floor and ceil are constant almost everywhere: look harder
+	}
+	for k := 0; k < points; k++ {
 		c.spend()
 		at := c.point(names, k)
 		x, y := eval(a, at, false), eval(b, at, false)
@@ -174,6 +185,19 @@ func (c *comparer) scalar(a, b *node) bool {
 	return render(a) == render(b)
 }
 
+// hasStep reports whether a node uses floor or ceil.
+func hasStep(n *node) bool {
+	if n.kind == nFunc && (n.name == "floor" || n.name == "ceil") {
+		return true
+	}
+	for _, k := range n.kids {
+		if hasStep(k) {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *comparer) pointCount(vars int) int {
 	if vars == 0 {
 		return 1
@@ -191,7 +215,23 @@ func sameInf(x, y complex128) bool {
 func (c *comparer) close(x, y complex128) bool {
 	d := cmplx.Abs(x - y)
 	m := max(cmplx.Abs(x), cmplx.Abs(y))
-	return d <= c.relTol*m || d <= 1e-12
+	return d <= c.relTol*m || d <= c.absTol
+}
+
+// smallestLiteral returns the smallest magnitude of the non-zero numeric
+// literals of a node (+Inf when it has none).
+func smallestLiteral(n *node) float64 {
+	if n.kind == nNum {
+		if f, _ := n.num.Float64(); f != 0 {
+			return stdmath.Abs(f)
+		}
+		return stdmath.Inf(1)
+	}
+	m := stdmath.Inf(1)
+	for _, k := range n.kids {
+		m = min(m, smallestLiteral(k))
+	}
+	return m
 }
 
 // point gives every variable a value at evaluation point k. The value is a
@@ -204,7 +244,7 @@ func (c *comparer) point(names []string, k int) env {
 		h.Write([]byte(name))
 		x := splitmix(c.seed ^ h.Sum64() ^ uint64(k+1)*0x9e3779b97f4a7c15)
 		u := float64(x>>11) / float64(1<<53)
-		at[name] = complex(0.35+2.3*u, 0)
+		at[name] = complex(0.35+4.5*u, 0)
 	}
 	return at
 }
@@ -237,7 +277,10 @@ func (c *comparer) equalSeq(a, b *node) bool {
 	case setA && setB:
 		return c.sameSet(ak, bk)
 	case setA || setB:
-		return (a.open == "" || b.open == "") && c.sameList(ak, bk)
+		// "1, 3" against the point "(1, 3)"; never against an interval
+		// with a closed end.
+		tuple := func(n *node) bool { return n.open == "(" && n.close == ")" }
+		return (a.open == "" && tuple(b) || b.open == "" && tuple(a)) && c.sameList(ak, bk)
 	case a.open != b.open || a.close != b.close:
 		return false
 	}
@@ -407,7 +450,7 @@ func (c *comparer) proportional(a, b *node, positive bool) bool {
 	variables(b, vars)
 	names := sortedNames(vars)
 	var ratio complex128
-	have := false
+	have, valid := false, false
 	for k := 0; k < c.pointCount(len(names)); k++ {
 		c.spend()
 		at := c.point(names, k)
@@ -415,6 +458,7 @@ func (c *comparer) proportional(a, b *node, positive bool) bool {
 		if isBad(x) || isBad(y) {
 			continue
 		}
+		valid = true
 		zx, zy := cmplx.Abs(x) < 1e-12, cmplx.Abs(y) < 1e-12
 		if zx || zy {
 			if zx != zy {
@@ -434,7 +478,7 @@ func (c *comparer) proportional(a, b *node, positive bool) bool {
 			return false
 		}
 	}
-	return true
+	return valid
 }
 
 // intervalOf turns a relation of one variable into intervals: a < x <= b,

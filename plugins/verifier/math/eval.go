@@ -175,9 +175,13 @@ func evalFunc(n *node, at env, inTrig bool) complex128 {
 		return cmplx.Sqrt(x)
 	case "abs":
 		return complex(cmplx.Abs(x), 0)
-	case "floor":
-		return complex(stdmath.Floor(real(x)), 0)
-	case "ceil":
+	case "floor", "ceil":
+		if imag(x) != 0 {
+			return cmplx.NaN()
+		}
+		if n.name == "floor" {
+			return complex(stdmath.Floor(real(x)), 0)
+		}
 		return complex(stdmath.Ceil(real(x)), 0)
 	case "sin":
 		return cmplx.Sin(x)

@@ -202,7 +202,7 @@ func (g *Grader) Equal(answer, reference string) (r Result) {
 	if !okA || !okR {
 		return Result{Reason: "answer " + quote(answer) + " does not match the reference " + quote(reference) + " as text, and is not mathematics the grader can compare"}
 	}
-	c := &comparer{relTol: g.opts.RelTol, points: g.opts.Points, seed: g.opts.Seed, budget: g.opts.Budget}
+	c := &comparer{relTol: g.opts.RelTol, points: g.opts.Points, seed: g.opts.Seed, budget: g.opts.Budget, absTol: 1e-12}
 	defer func() {
 		if v := recover(); v != nil {
 			if _, is := v.(errBudget); !is {

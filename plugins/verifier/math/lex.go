@@ -197,6 +197,8 @@ func (lx *lexer) letters(w string) {
 		lx.emit(tSym, "infty")
 	case w == "sqrt":
 		lx.emit(tCmd, "sqrt")
+	case len(w) >= 3 && strings.ToUpper(w) == w:
+		lx.emit(tSym, w) // a name: SRMC, ABC
 	case len(w) >= 3 || unitWords[w]:
 		lx.emit(tWord, strings.ToLower(w))
 	default:

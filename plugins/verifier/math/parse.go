@@ -312,7 +312,7 @@ func startsFactor(t token) bool {
 	case tCmd:
 		return !strings.HasPrefix(t.s, "end:")
 	case tOpen:
-		return t.s == "(" || t.s == "{" || t.s == "lfloor" || t.s == "lceil"
+		return t.s == "(" || t.s == "[" || t.s == "{" || t.s == "lfloor" || t.s == "lceil"
 	}
 	return false
 }
