@@ -190,3 +190,29 @@ func TestTooManyRuns(t *testing.T) {
 		t.Errorf("got %v; want the run limit", diags)
 	}
 }
+
+func TestRunsOverrideAnInvalidDefault(t *testing.T) {
+	// The default fails validation, but every run sets a valid value: only
+	// the values that runs use are validated.
+	src := badRecipe(`selector "top" "forks" { rho = var.rho }`, "", "", `variable "rho" {
+  default = 0
+  validation {
+    condition     = var.rho > 0
+    error_message = "rho must be positive."
+  }
+}
+run "a" {
+  for_each = [0.1, 0.2]
+  vars     = { rho = each.value }
+}`)
+	rec, diags := Parse("ok.hcl", []byte(src), Options{Schemas: testSchemas})
+	if diags.HasErrors() || len(rec.Runs) != 2 {
+		t.Fatalf("got %d runs, %v; want 2 runs and no error", len(rec.Runs), diags)
+	}
+	src = strings.Replace(src, "[0.1, 0.2]", "[0.1, 0]", 1)
+	_, diags = Parse("bad.hcl", []byte(src), Options{Schemas: testSchemas})
+	if len(diags.Errs()) != 1 || !strings.Contains(diags[0].Detail, "rho must be positive.") || !strings.HasSuffix(diags[0].Detail, "In run a-0.") ||
+		diags[0].Subject.Start.Line != 19 || diags[0].Subject.Start.Column != 22 {
+		t.Errorf("got %v; want one validation error at the run's value (line 19, column 22) naming run a-0", diags)
+	}
+}

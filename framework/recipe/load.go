@@ -96,14 +96,54 @@ func (l *loader) load(body hcl.Body, rec *Recipe) hcl.Diagnostics {
 	if diags.HasErrors() {
 		return diags
 	}
+	var perRun []hcl.Diagnostics
 	for _, s := range specs {
 		run, d := l.resolve(s, cmdline)
-		diags = append(diags, d...)
+		perRun = append(perRun, d)
 		if !d.HasErrors() {
 			rec.Runs = append(rec.Runs, *run)
 		}
 	}
-	return diags
+	if len(l.runs) == 0 {
+		return append(diags, perRun[0]...)
+	}
+	return append(diags, mergeRuns(specs, perRun)...)
+}
+
+// mergeRuns merges the diagnostics of the runs of a matrix: a problem found
+// in every run is reported once as it is; one found in some runs only is
+// reported once, naming those runs.
+func mergeRuns(specs []runSpec, perRun []hcl.Diagnostics) hcl.Diagnostics {
+	var order []string
+	first := map[string]*hcl.Diagnostic{}
+	runs := map[string][]string{}
+	for i, diags := range perRun {
+		for _, d := range dedupe(diags) {
+			k := diagKey(d)
+			if _, ok := first[k]; !ok {
+				order = append(order, k)
+				first[k] = d
+			}
+			runs[k] = append(runs[k], specs[i].name)
+		}
+	}
+	var out hcl.Diagnostics
+	for _, k := range order {
+		d := *first[k]
+		if n := len(runs[k]); n < len(specs) {
+			names := runs[k]
+			if n > 5 {
+				names = append(names[:5:5], fmt.Sprintf("and %d more", n-5))
+			}
+			label := "run"
+			if n > 1 {
+				label = "runs"
+			}
+			d.Detail = strings.TrimSpace(d.Detail + fmt.Sprintf("\n\nIn %s %s.", label, strings.Join(names, ", ")))
+		}
+		out = append(out, &d)
+	}
+	return out
 }
 
 // classify sorts the top-level blocks, checks labels and duplicates, and
@@ -246,7 +286,8 @@ func (l *loader) expand(cmdline map[string]valueAt) ([]runSpec, hcl.Diagnostics)
 		name := strings.TrimSuffix(filepath.Base(l.filename), filepath.Ext(l.filename))
 		return []runSpec{{name: name}}, nil
 	}
-	base, diags := l.baseContext(cmdline)
+	base, baseDiags := l.baseContext(cmdline)
+	var diags hcl.Diagnostics
 	var specs []runSpec
 	names := map[string]hcl.Range{}
 	for _, b := range l.runs {
@@ -338,6 +379,11 @@ func (l *loader) expand(cmdline map[string]valueAt) ([]runSpec, hcl.Diagnostics)
 			}
 			specs = append(specs, runSpec{name: name, overrides: overrides})
 		}
+	}
+	if diags.HasErrors() {
+		// A problem of the variables or locals that the run blocks see
+		// explains a failed for_each; otherwise each run reports its own.
+		diags = append(baseDiags, diags...)
 	}
 	return specs, diags
 }
@@ -437,16 +483,22 @@ func typeName(v cty.Value) string {
 	return v.Type().FriendlyName()
 }
 
+// diagKey identifies a diagnostic by what it says and where.
+func diagKey(d *hcl.Diagnostic) string {
+	where := "-"
+	if d.Subject != nil {
+		where = d.Subject.String()
+	}
+	return fmt.Sprintf("%d|%s|%s|%s", d.Severity, d.Summary, d.Detail, where)
+}
+
 // dedupe drops repeated diagnostics (a problem outside the run blocks is
 // found once per run).
 func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
 	seen := map[string]bool{}
 	var out hcl.Diagnostics
 	for _, d := range diags {
-		key := fmt.Sprintf("%d|%s|%s|%v", d.Severity, d.Summary, d.Detail, d.Subject)
-		if d.Subject != nil {
-			key = fmt.Sprintf("%d|%s|%s|%s", d.Severity, d.Summary, d.Detail, d.Subject.String())
-		}
+		key := diagKey(d)
 		if seen[key] {
 			continue
 		}

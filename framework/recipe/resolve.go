@@ -47,7 +47,8 @@ func (l *loader) resolve(s runSpec, cmdline map[string]valueAt) (*Run, hcl.Diagn
 		return nil, diags
 	}
 	r := &resolver{loader: l, ctx: l.context(vals, locals)}
-	run := &Run{Name: s.name, Recipe: l.filename, Dir: l.dir, Variables: map[string]any{}}
+	run := &Run{Name: s.name, Recipe: l.filename, Dir: l.dir, Variables: map[string]any{},
+		Backends: []PluginBlock{}, Verifiers: []PluginBlock{}, Selectors: []PluginBlock{}, Datasets: []Dataset{}}
 	for name, v := range vals {
 		run.Variables[name], _ = toJSONValue(v)
 	}

@@ -148,7 +148,9 @@ func (l *loader) commandLineVars() (map[string]valueAt, hcl.Diagnostics) {
 }
 
 // values computes the variables of one run: default, then the command line,
-// then the run block's vars; each converted to its type.
+// then the run block's vars; each converted to its type and validated. With
+// unknownMissing (the context of the run blocks themselves), a variable
+// without a value is unknown and nothing is validated: a run may set it.
 func (l *loader) values(cmdline, overrides map[string]valueAt, unknownMissing bool) (map[string]cty.Value, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	vals := map[string]cty.Value{}
@@ -189,10 +191,9 @@ func (l *loader) values(cmdline, overrides map[string]valueAt, unknownMissing bo
 			conv = cty.UnknownVal(v.ty)
 		}
 		vals[v.Name] = conv
-		if src == nil && unknownMissing {
-			continue
+		if !unknownMissing {
+			diags = append(diags, v.validate(conv, src, vals)...)
 		}
-		diags = append(diags, v.validate(conv, src, vals)...)
 	}
 	return vals, diags
 }
