@@ -111,8 +111,9 @@ func randSlice(r *rand.Rand, n int) []float32 {
 }
 
 // testShapes covers the matrix-vector paths (m or n = 1), edge tiles (sizes not multiples
-// of the 6×16 tile), small m with long rows (dot-product path), several k-blocks (k > 256), several row blocks (m > 144), several
-// column blocks (n > 4080), and transformer shapes (head_dim 16..128).
+// of the 6×16 tile), small m with long rows (the dot-product path of x·Wᵀ), several k-blocks
+// (k > 256), several row blocks (m > 144), several column blocks (n > 4080), tails of k
+// that are not multiples of 8, and transformer shapes (head_dim 16..128).
 var testShapes = []struct{ m, n, k int }{
 	{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {3, 4, 0}, {2, 2, 1},
 	{1, 200, 300}, {1, 130, 64}, {300, 1, 129}, {1, 1, 77},

@@ -3,7 +3,9 @@
 # this machine, on 1 and on 2 threads (GOMAXPROCS / OPENBLAS_NUM_THREADS). Each round runs,
 # for every shape, the Go benchmark and then OpenBLAS back to back, so that the two see the
 # same machine load; the table gives the median GFLOP/s of each over the rounds and the
-# median of the per-round ratios Go/OpenBLAS.
+# median of the per-round ratios Go/OpenBLAS, per second of wall time and, on one thread,
+# per second of CPU time (work per CPU-second, less disturbed by other processes on a loaded
+# machine; on two threads OpenBLAS's waiting threads spin, so it is not shown there).
 #
 # Needs gcc and Debian's libopenblas-dev (apt-get install -y libopenblas-dev); the Go
 # package itself never uses OpenBLAS.
@@ -25,9 +27,13 @@ for round in $(seq "$rounds"); do
 			"$tmp/gemm.test" -test.run '^$' -test.bench "BenchmarkSgemm/^${shape}\$" \
 				-test.benchtime "${secs}s" -test.cpu "$threads" |
 				awk -v r="$round" -v t="$threads" -v s="$shape" '/GFLOP\/s/ {
-					for (i = 1; i < NF; i++) if ($(i+1) == "GFLOP/s") print r, "go", s, t, $i }' >>"$tmp/results"
+					for (i = 1; i < NF; i++) {
+						if ($(i+1) == "GFLOP/s") wall = $i
+						if ($(i+1) == "GFLOP/cpu-s") cpu = $i
+					}
+					print r, "go", s, t, wall, cpu }' >>"$tmp/results"
 			OPENBLAS_NUM_THREADS=$threads "$tmp/openblas_sgemm" "$secs" "$shape" |
-				awk -v r="$round" '{ print r, "openblas", $1, $2, $3 }' >>"$tmp/results"
+				awk -v r="$round" '{ print r, "openblas", $1, $2, $3, $4 }' >>"$tmp/results"
 		done
 	done
 done
@@ -35,14 +41,20 @@ done
 import statistics, sys
 runs = {}
 for line in open(sys.argv[1]):
-    rnd, who, name, threads, gflops = line.split()
-    runs.setdefault((name, int(threads)), {}).setdefault(who, {})[rnd] = float(gflops)
-print(f"{'shape':22} {'threads':>7} {'Go GFLOP/s':>11} {'OpenBLAS':>9} {'ratio':>6}")
+    rnd, who, name, threads, wall, cpu = line.split()
+    runs.setdefault((name, int(threads)), {}).setdefault(who, {})[rnd] = (float(wall), float(cpu))
+def medians(go, ob, i):
+    ratios = [go[r][i] / ob[r][i] for r in go if r in ob]
+    return (statistics.median(v[i] for v in go.values()),
+            statistics.median(v[i] for v in ob.values()), statistics.median(ratios))
+print(f"{'':29}{'GFLOP/s (wall)':^27}  {'GFLOP/cpu-s (1 thread)':^27}")
+print(f"{'shape':22} {'threads':>7} {'Go':>8} {'OpenBLAS':>9} {'ratio':>7}  {'Go':>8} {'OpenBLAS':>9} {'ratio':>7}")
 for (name, threads), by in runs.items():
     go, ob = by.get("go", {}), by.get("openblas", {})
-    ratios = [go[r] / ob[r] for r in go if r in ob]
-    if not ratios:
+    if not any(r in ob for r in go):
         continue
-    print(f"{name:22} {threads:>7} {statistics.median(go.values()):11.1f} "
-          f"{statistics.median(ob.values()):9.1f} {statistics.median(ratios):6.2f}")
+    line = f"{name:22} {threads:>7} " + "{:8.1f} {:9.1f} {:7.2f}".format(*medians(go, ob, 0))
+    if threads == 1:
+        line += "  {:8.1f} {:9.1f} {:7.2f}".format(*medians(go, ob, 1))
+    print(line)
 PY
