@@ -103,7 +103,7 @@ func (t *Trainer) objective(s stepSettings) objective {
 		obj.policy.KL, _ = loss.ParseEstimator(t.alg.KLEstimator)
 	}
 	if t.alg.Advantage == recipe.AdvantageGAE {
-		obj.withValues = true
+		obj.withValues = t.critic == nil
 		obj.value = &loss.Value{ClipRange: t.alg.ValueClip, Aggregate: loss.Aggregate{Mode: loss.TokenMean}}
 		obj.valueCoef = t.alg.ValueCoef
 		obj.policyOff = s.step <= t.alg.CriticWarmupSteps

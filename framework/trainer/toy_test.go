@@ -29,11 +29,15 @@ type toyModel struct {
 	M      [][]float64 `json:"m"`
 	V      [][]float64 `json:"v"`
 	Steps  int         `json:"steps"`
+	// Value is the value head: one value per previous token, trained with
+	// plain SGD at the step's learning rate.
+	Value []float64 `json:"value"`
 
-	grad    [][]float64
-	handles map[uint64][]backend.Sequence
-	next    uint64
-	temp    float32
+	valueGrad []float64
+	grad      [][]float64
+	handles   map[uint64][]backend.Sequence
+	next      uint64
+	temp      float32
 
 	// failAt makes the given call (e.g. "Generate") fail on its n-th use,
 	// like a plugin whose process died.
@@ -47,6 +51,7 @@ func newToyModel() *toyModel {
 	v := len(toyVocab)
 	m := &toyModel{handles: map[uint64][]backend.Sequence{}, calls: map[string]int{}}
 	m.Logits, m.M, m.V, m.grad = square(v), square(v), square(v), square(v)
+	m.Value, m.valueGrad = make([]float64, v), make([]float64, v)
 	for i := range v {
 		for j := range v {
 			m.Logits[i][j] = 0.1 * float64((i*7+j*3)%5)
@@ -80,7 +85,7 @@ func (m *toyModel) Configure(context.Context, pluginapi.ConfigureRequest) (plugi
 }
 
 func (m *toyModel) Model(context.Context) (backend.ModelInfo, error) {
-	return backend.ModelInfo{VocabSize: len(toyVocab), ContextLength: 64, Tokenizer: "char:toy", StopTokens: []int32{0}}, nil
+	return backend.ModelInfo{VocabSize: len(toyVocab), ContextLength: 64, Tokenizer: "char:toy", StopTokens: []int32{0}, ValueHead: true}, nil
 }
 
 func (m *toyModel) Encode(_ context.Context, req backend.EncodeRequest) (backend.EncodeResponse, error) {
@@ -180,13 +185,17 @@ func (m *toyModel) Score(_ context.Context, req backend.ScoreRequest) (backend.S
 		prev := s.Prompt[len(s.Prompt)-1]
 		lp := make([]float32, len(s.Response))
 		h := make([]float32, len(s.Response))
+		v := make([]float32, len(s.Response))
 		for i, tok := range s.Response {
 			p := m.dist(prev, req.Temperature)
-			lp[i], h[i] = float32(math.Log(p[tok])), float32(entropyOf(p))
+			lp[i], h[i], v[i] = float32(math.Log(p[tok])), float32(entropyOf(p)), float32(m.Value[prev])
 			prev = tok
 		}
 		resp.LogProbs = append(resp.LogProbs, lp)
 		resp.Entropies = append(resp.Entropies, h)
+		if req.WithValues {
+			resp.Values = append(resp.Values, v)
+		}
 	}
 	return resp, nil
 }
@@ -219,6 +228,9 @@ func (m *toyModel) Backward(_ context.Context, req backend.BackwardRequest) (bac
 		for i, tok := range s.Response {
 			p := m.dist(prev, 1)
 			h := entropyOf(p)
+			if req.GradValues != nil {
+				m.valueGrad[prev] += float64(req.GradValues[si][i])
+			}
 			gl := float64(req.GradLogProbs[si][i])
 			gh := 0.0
 			if req.GradEntropies != nil {
@@ -250,12 +262,19 @@ func (m *toyModel) Step(_ context.Context, req backend.StepRequest) (backend.Ste
 			norm += g * g
 		}
 	}
+	for _, g := range m.valueGrad {
+		norm += g * g
+	}
 	norm = math.Sqrt(norm)
 	scale := 1.0
 	if req.MaxGradNorm > 0 && norm > req.MaxGradNorm {
 		scale = req.MaxGradNorm / norm
 	}
 	m.Steps++
+	for i, g := range m.valueGrad {
+		m.Value[i] -= req.LearningRate * g
+		m.valueGrad[i] = 0
+	}
 	b1, b2 := req.Beta1, req.Beta2
 	for i, row := range m.grad {
 		for j, g := range row {

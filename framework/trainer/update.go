@@ -141,8 +141,8 @@ func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objec
 				req.GradEntropies = nil
 			}
 		}
-		if obj.value != nil {
-			req.GradValues = t.valueGradient(*obj.value, obj.valueCoef, micro, f, allTokens, len(micros), acc)
+		if obj.value != nil && t.critic == nil {
+			req.GradValues = t.valueGradient(*obj.value, obj.valueCoef, micro, f.Values, allTokens, len(micros), acc)
 		}
 		resp, err := t.policy.Backward(ctx, req)
 		if err != nil {
@@ -151,11 +151,21 @@ func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objec
 		if err := diagErr(backendName(t.alg.Policy), resp.Diagnostics); err != nil {
 			return err
 		}
+		if obj.value != nil && t.critic != nil {
+			if err := t.trainCritic(ctx, s, *obj.value, micro, allTokens, len(micros), acc); err != nil {
+				return err
+			}
+		}
 		for _, smp := range micro {
 			t.state.TokensTrained += int64(len(smp.resp.Tokens))
 		}
 	}
-	return t.optimizerStep(ctx, s, acc)
+	if obj.value != nil && t.critic != nil {
+		if err := t.stepModel(ctx, t.critic, t.alg.Critic, s, "critic/grad_norm", acc); err != nil {
+			return err
+		}
+	}
+	return t.stepModel(ctx, t.policy, t.alg.Policy, s, "actor/grad_norm", acc)
 }
 
 // forward runs the policy's Forward on the samples of a micro-batch.
@@ -196,19 +206,19 @@ func (t *Trainer) lossBatch(micro []*sample, f backend.ForwardResponse, w [][]fl
 	return b
 }
 
-// optimizerStep applies the mini-batch's accumulated gradients.
-func (t *Trainer) optimizerStep(ctx context.Context, s stepSettings, acc means) error {
-	resp, err := t.policy.Step(ctx, backend.StepRequest{
+// stepModel applies a model's accumulated gradients and logs their norm.
+func (t *Trainer) stepModel(ctx context.Context, b backend.Backend, label string, s stepSettings, metric string, acc means) error {
+	resp, err := b.Step(ctx, backend.StepRequest{
 		LearningRate: s.lr, Beta1: t.hp.Beta1, Beta2: t.hp.Beta2, Epsilon: t.hp.Epsilon,
 		WeightDecay: t.hp.WeightDecay, MaxGradNorm: t.hp.MaxGradNorm,
 	})
 	if err != nil {
 		return err
 	}
-	if err := diagErr(backendName(t.alg.Policy), resp.Diagnostics); err != nil {
+	if err := diagErr(backendName(label), resp.Diagnostics); err != nil {
 		return err
 	}
-	acc.add("actor/grad_norm", resp.GradNorm, 1)
+	acc.add(metric, resp.GradNorm, 1)
 	return nil
 }
 

@@ -1,15 +1,17 @@
 package trainer
 
 import (
+	"context"
+
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
 	"github.com/forkrl/forkrl/kernels/loss"
 )
 
 // valueGradient is the gradient of PPO's clipped value loss with respect to
-// the value head's outputs on a micro-batch, scaled by the value
-// coefficient; tokens is the mini-batch's token count (the loss's
-// denominator) and micros the number of its micro-batches.
-func (t *Trainer) valueGradient(v loss.Value, coef float64, micro []*sample, f backend.ForwardResponse, tokens float64, micros int, acc means) [][]float32 {
+// the predicted values of a micro-batch, scaled by coef; tokens is the
+// mini-batch's token count (the loss's denominator) and micros the number of
+// its micro-batches.
+func (t *Trainer) valueGradient(v loss.Value, coef float64, micro []*sample, values [][]float32, tokens float64, micros int, acc means) [][]float32 {
 	v.TokenCount = tokens
 	grad := make([][]float32, len(micro))
 	old := make([][]float32, len(micro))
@@ -18,7 +20,7 @@ func (t *Trainer) valueGradient(v loss.Value, coef float64, micro []*sample, f b
 		grad[i] = make([]float32, len(s.resp.Tokens))
 		old[i], returns[i] = s.oldValues, s.returns
 	}
-	met := v.Compute(grad, f.Values, old, returns, nil)
+	met := v.Compute(grad, values, old, returns, nil)
 	for _, row := range grad {
 		for j := range row {
 			row[j] *= float32(coef)
@@ -27,4 +29,35 @@ func (t *Trainer) valueGradient(v loss.Value, coef float64, micro []*sample, f b
 	acc.add("critic/vf_loss", met.Loss*float64(micros), 1)
 	acc.add("critic/vf_clipfrac", met.ClipFrac, float64(met.Tokens))
 	return grad
+}
+
+// trainCritic runs the critic backend's Forward and Backward on a
+// micro-batch with the value loss; its Step follows the mini-batch.
+func (t *Trainer) trainCritic(ctx context.Context, s stepSettings, v loss.Value, micro []*sample, tokens float64, micros int, acc means) error {
+	who := backendName(t.alg.Critic)
+	f, err := t.critic.Forward(ctx, backend.ScoreRequest{Sequences: sequences(micro), Temperature: float32(s.temperature), WithValues: true})
+	if err != nil {
+		return err
+	}
+	if err := diagErr(who, f.Diagnostics); err != nil {
+		return err
+	}
+	if len(f.Values) != len(micro) {
+		return pluginErrorf(who, "Forward returned values for %d sequences, sent %d", len(f.Values), len(micro))
+	}
+	for i, smp := range micro {
+		if len(f.Values[i]) != len(smp.resp.Tokens) {
+			return pluginErrorf(who, "Forward returned %d values for a response of %d tokens", len(f.Values[i]), len(smp.resp.Tokens))
+		}
+	}
+	req := backend.BackwardRequest{Handle: f.Handle, GradLogProbs: make([][]float32, len(micro))}
+	for i, smp := range micro {
+		req.GradLogProbs[i] = make([]float32, len(smp.resp.Tokens))
+	}
+	req.GradValues = t.valueGradient(v, 1, micro, f.Values, tokens, micros, acc)
+	resp, err := t.critic.Backward(ctx, req)
+	if err != nil {
+		return err
+	}
+	return diagErr(who, resp.Diagnostics)
 }
