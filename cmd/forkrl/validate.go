@@ -26,7 +26,10 @@ func init() {
 // varFlags collects repeated --var NAME=VALUE flags.
 type varFlags []string
 
-func (v *varFlags) String() string     { return strings.Join(*v, ",") }
+// String renders the settings, for flag's help text.
+func (v *varFlags) String() string { return strings.Join(*v, ",") }
+
+// Set adds one NAME=VALUE setting.
 func (v *varFlags) Set(s string) error { *v = append(*v, s); return nil }
 
 // validateReport is the -json output of forkrl validate.

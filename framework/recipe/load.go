@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -189,7 +190,8 @@ func (l *loader) classify(content *hcl.BodyContent) hcl.Diagnostics {
 		case "locals":
 			attrs, d := b.Body.JustAttributes()
 			diags = append(diags, d...)
-			for name, a := range attrs {
+			for _, a := range sortedAttributes(attrs) {
+				name := a.Name
 				if prev, dup := l.locals[name]; dup {
 					diags = append(diags, &hcl.Diagnostic{
 						Severity: hcl.DiagError,
@@ -505,5 +507,15 @@ func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
 		seen[key] = true
 		out = append(out, d)
 	}
+	return out
+}
+
+// sortedAttributes returns attributes in source order.
+func sortedAttributes(attrs hcl.Attributes) []*hcl.Attribute {
+	out := make([]*hcl.Attribute, 0, len(attrs))
+	for _, a := range attrs {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Range.Start.Byte < out[j].Range.Start.Byte })
 	return out
 }

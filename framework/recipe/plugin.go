@@ -125,7 +125,8 @@ func decodeUnchecked(b *PluginBlock) hcl.Diagnostics {
 	attrs, diags := b.Body.JustAttributes()
 	b.Settings = pluginapi.Settings{}
 	b.Checked = false
-	for name, attr := range attrs {
+	for _, attr := range sortedAttributes(attrs) {
+		name := attr.Name
 		v, d := eval(attr.Expr, b.EvalContext)
 		diags = append(diags, d...)
 		if d.HasErrors() {
