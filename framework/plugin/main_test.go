@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 			os.Exit(misbehave(os.Args[2]))
 		case "orphan-host":
 			os.Exit(orphanHost())
+		case "signalled-host":
+			StopOnSignals()
+			os.Exit(orphanHost())
 		}
 	}
 	os.Exit(m.Run())

@@ -230,45 +230,66 @@ func TestCloseAll(t *testing.T) {
 }
 
 // TestNoOrphanAfterHostKilled SIGKILLs a host and checks that its plugin
-// process goes with it.
+// process goes with it; SIGTERM and SIGINT, with StopOnSignals, also remove
+// the plugin's socket, which only CloseAll does.
 func TestNoOrphanAfterHostKilled(t *testing.T) {
-	host := exec.Command(os.Args[0], "orphan-host")
-	host.Stderr = os.Stderr
-	out, err := host.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		host      string
+		sig       syscall.Signal
+		closedAll bool
+	}{
+		{"orphan-host", syscall.SIGKILL, false},
+		{"signalled-host", syscall.SIGTERM, true},
+		{"signalled-host", syscall.SIGINT, true},
 	}
-	if err := host.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		_ = host.Process.Kill()
-		t.Fatalf("the host printed no plugin pid: %v", err)
-	}
-	fields := strings.Fields(line)
-	if len(fields) != 2 {
-		t.Fatalf("bad line from the host %q", line)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(fields[1]) }) // the killed host could not remove its plugin's socket
-	pid, err := strconv.Atoi(fields[0])
-	if err != nil || pid <= 0 {
-		t.Fatalf("bad pid in %q", line)
-	}
-	if !alive(pid) {
-		t.Fatalf("plugin %d is not running while its host is", pid)
-	}
-	if err := host.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = host.Wait()
-	deadline := time.Now().Add(5 * time.Second)
-	for alive(pid) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("plugin process %d outlived its SIGKILLed host", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
+	for _, tt := range tests {
+		t.Run(tt.sig.String(), func(t *testing.T) {
+			host := exec.Command(os.Args[0], tt.host)
+			host.Stderr = os.Stderr
+			out, err := host.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := host.Start(); err != nil {
+				t.Fatal(err)
+			}
+			line, err := bufio.NewReader(out).ReadString('\n')
+			if err != nil {
+				_ = host.Process.Kill()
+				t.Fatalf("the host printed no plugin pid: %v", err)
+			}
+			fields := strings.Fields(line)
+			if len(fields) != 2 {
+				t.Fatalf("bad line from the host %q", line)
+			}
+			socketDir := fields[1]
+			t.Cleanup(func() { _ = os.RemoveAll(socketDir) }) // a SIGKILLed host cannot remove its plugin's socket
+			pid, err := strconv.Atoi(fields[0])
+			if err != nil || pid <= 0 {
+				t.Fatalf("bad pid in %q", line)
+			}
+			if !alive(pid) {
+				t.Fatalf("plugin %d is not running while its host is", pid)
+			}
+			if err := host.Process.Signal(tt.sig); err != nil {
+				t.Fatal(err)
+			}
+			err = host.Wait()
+			if ws, ok := host.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != tt.sig {
+				t.Errorf("the host ended with %v, want death by %v", err, tt.sig)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for alive(pid) {
+				if time.Now().After(deadline) {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+					t.Fatalf("plugin process %d outlived its host", pid)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if _, err := os.Stat(socketDir); tt.closedAll && !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the plugin's socket directory %s is still there: CloseAll did not run", socketDir)
+			}
+		})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"unsafe"
 
 	pb "github.com/forkrl/forkrl/framework/proto/forkrl/v1"
 )
@@ -43,16 +44,40 @@ func dtypeSize(d pb.DType) int {
 	return 0
 }
 
-// EncodeTensor packs a flat slice into a one-dimensional tensor.
+// EncodeTensor packs a flat slice into a one-dimensional tensor. On a
+// little-endian machine the tensor's data is v's memory, not a copy: v must
+// not change until the message has been sent.
 func EncodeTensor[T Element](v []T) *pb.Tensor {
 	d := DTypeOf[T]()
-	data := make([]byte, len(v)*dtypeSize(d))
-	putElements(data, v)
-	return &pb.Tensor{Dtype: d, Shape: []int64{int64(len(v))}, Data: data}
+	t := &pb.Tensor{Dtype: d, Shape: []int64{int64(len(v))}}
+	if littleEndian {
+		t.Data = bytesOf(v)
+	} else {
+		t.Data = make([]byte, len(v)*dtypeSize(d))
+		putElements(t.Data, v)
+	}
+	return t
+}
+
+// littleEndian is whether this machine stores numbers little-endian, as the
+// wire does: then elements are copied as memory, without conversion.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// bytesOf is the memory of v as bytes.
+func bytesOf[T Element](v []T) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	var z T
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*int(unsafe.Sizeof(z)))
 }
 
 // putElements writes v into data as little-endian bytes.
 func putElements[T Element](data []byte, v []T) {
+	if littleEndian {
+		copy(data, bytesOf(v)) // bools are stored as 0 and 1 bytes, as the wire wants
+		return
+	}
 	switch s := any(v).(type) {
 	case []float32:
 		for i, x := range s {
@@ -80,7 +105,9 @@ func putElements[T Element](data []byte, v []T) {
 }
 
 // DecodeTensor unpacks a tensor of any shape into a flat slice of T. It
-// fails when the dtype is not T's or the data does not match the shape.
+// fails when the dtype is not T's or the data does not match the shape. On a
+// little-endian machine, when t's data is aligned for T, the result is t's
+// data itself, not a copy: t must not be used afterwards.
 func DecodeTensor[T Element](t *pb.Tensor) ([]T, error) {
 	want := DTypeOf[T]()
 	if t.GetDtype() != want {
@@ -98,6 +125,15 @@ func DecodeTensor[T Element](t *pb.Tensor) ([]T, error) {
 		return nil, fmt.Errorf("tensor of shape %v and dtype %s needs %d bytes, has %d", t.GetShape(), want, n*size, len(t.GetData()))
 	}
 	data := t.GetData()
+	var z T
+	if _, isBool := any(z).(bool); littleEndian && !isBool && n > 0 {
+		if p := unsafe.Pointer(&data[0]); uintptr(p)%unsafe.Alignof(z) == 0 {
+			return unsafe.Slice((*T)(p), n), nil
+		}
+		out := make([]T, n)
+		copy(bytesOf(out), data)
+		return out, nil
+	}
 	out := make([]T, n)
 	switch s := any(out).(type) {
 	case []float32:
@@ -126,7 +162,8 @@ func DecodeTensor[T Element](t *pb.Tensor) ([]T, error) {
 
 // EncodeRagged packs rows of different lengths: the rows concatenated, and
 // their lengths. A nil batch encodes as nil (absent), an empty one as an
-// empty Ragged.
+// empty Ragged. Rows that lie back to back in memory are sent from that
+// memory without a copy (see EncodeTensor).
 func EncodeRagged[T Element](rows [][]T) *pb.Ragged {
 	if rows == nil {
 		return nil
@@ -136,6 +173,11 @@ func EncodeRagged[T Element](rows [][]T) *pb.Ragged {
 	for i, r := range rows {
 		total += len(r)
 		lengths[i] = int64(len(r))
+	}
+	if littleEndian {
+		if flat, ok := contiguous(rows, total); ok {
+			return &pb.Ragged{Values: EncodeTensor(flat), Lengths: lengths}
+		}
 	}
 	d := DTypeOf[T]()
 	size := dtypeSize(d)
@@ -148,8 +190,31 @@ func EncodeRagged[T Element](rows [][]T) *pb.Ragged {
 	return &pb.Ragged{Values: &pb.Tensor{Dtype: d, Shape: []int64{int64(total)}, Data: data}, Lengths: lengths}
 }
 
+// contiguous returns the rows as one slice when they lie back to back in
+// memory, as the rows that DecodeRagged returns do.
+func contiguous[T Element](rows [][]T, total int) ([]T, bool) {
+	var first, end unsafe.Pointer
+	for _, r := range rows {
+		if len(r) == 0 {
+			continue
+		}
+		p := unsafe.Pointer(&r[0])
+		if first == nil {
+			first = p
+		} else if p != end {
+			return nil, false
+		}
+		end = unsafe.Add(p, len(r)*int(unsafe.Sizeof(r[0])))
+	}
+	if first == nil {
+		return nil, true
+	}
+	return unsafe.Slice((*T)(first), total), true
+}
+
 // DecodeRagged unpacks rows packed by EncodeRagged; the rows share one
-// backing array. An absent Ragged decodes as nil.
+// backing array (on a little-endian machine, usually r's data: r must not be
+// used afterwards). An absent Ragged decodes as nil.
 func DecodeRagged[T Element](r *pb.Ragged) ([][]T, error) {
 	if r == nil {
 		return nil, nil

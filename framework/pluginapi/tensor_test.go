@@ -20,7 +20,19 @@ func roundTrip[T Element](t *testing.T, rows [][]T) {
 	}
 }
 
+// TestRaggedRoundTrip runs with the memory-copy path of little-endian
+// machines and with the portable conversion of the others.
 func TestRaggedRoundTrip(t *testing.T) {
+	native := littleEndian
+	defer func() { littleEndian = native }()
+	for _, le := range []bool{true, false} {
+		littleEndian = le
+		testRaggedRoundTrip(t)
+		TestTensorIsLittleEndian(t)
+	}
+}
+
+func testRaggedRoundTrip(t *testing.T) {
 	roundTrip(t, [][]float32{{1.5, float32(math.Inf(-1)), -0}, {}, {math.MaxFloat32}})
 	roundTrip(t, [][]float64{{math.Pi}, {-1e300, 5e-324}})
 	roundTrip(t, [][]int32{{math.MinInt32, 0, math.MaxInt32}})

@@ -1,0 +1,76 @@
+package plugin
+
+import (
+	"context"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/forkrl/forkrl/framework/pluginapi"
+	"github.com/forkrl/forkrl/framework/pluginapi/selector"
+)
+
+// batch8192 is a selector request of 8,192 tokens: 16 responses of 512, with
+// entropies, log-probs, advantages and masks.
+func batch8192() selector.SelectRequest {
+	rng := rand.New(rand.NewPCG(1, 1))
+	var req selector.SelectRequest
+	for range 16 {
+		e, l, a, m := make([]float32, 512), make([]float32, 512), make([]float32, 512), make([]bool, 512)
+		for j := range e {
+			e[j], l[j], a[j], m[j] = rng.Float32()*3, -rng.Float32()*5, 1, j < 480
+		}
+		req.Entropies, req.LogProbs, req.Advantages, req.Masks = append(req.Entropies, e), append(req.LogProbs, l), append(req.Advantages, a), append(req.Masks, m)
+	}
+	return req
+}
+
+// BenchmarkSelect8192 is the per-call cost of a selector call on 8,192
+// tokens, in the host and through a plugin process. It reports the median
+// round trip besides the mean.
+func BenchmarkSelect8192(b *testing.B) {
+	req := batch8192()
+	for _, iso := range []Isolation{Inproc, Process} {
+		b.Run(string(iso), func(b *testing.B) {
+			in, err := Open(context.Background(), Spec{Kind: pluginapi.KindSelector, Name: "echo", Isolation: iso})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer in.Close()
+			sel := in.Selector()
+			ctx := context.Background()
+			times := make([]time.Duration, 0, b.N)
+			for b.Loop() {
+				start := time.Now()
+				if _, err := sel.Select(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+				times = append(times, time.Since(start))
+			}
+			sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+			b.ReportMetric(float64(times[len(times)/2].Microseconds()), "median-µs")
+		})
+	}
+}
+
+// BenchmarkTensor64MB sends 64 MiB of float32 (16M values) to a plugin
+// process and gets them back; the bytes counted are both directions.
+func BenchmarkTensor64MB(b *testing.B) {
+	in, err := Open(context.Background(), Spec{Kind: pluginapi.KindSelector, Name: "echo"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	row := make([]float32, 16<<20)
+	for i := range row {
+		row[i] = float32(i)
+	}
+	req := selector.SelectRequest{Entropies: [][]float32{row}}
+	b.SetBytes(2 * 4 * int64(len(row)))
+	for b.Loop() {
+		if _, err := in.Selector().Select(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
