@@ -17,23 +17,74 @@ func value(k uint32) float32 {
 // Radix digits, most significant first: 11, 11 and 10 bits.
 var digits = [3]struct{ shift, mask uint32 }{{21, 0x7ff}, {10, 0x7ff}, {0, 0x3ff}}
 
+const (
+	// sampleSize is how many evenly spaced values bracket a rank.
+	sampleSize = 1 << 14
+	// minSampled is the input size from which sampling pays off.
+	minSampled = 1 << 16
+)
+
 // rank returns the key of rank r (0-based, ascending) among the keys of x,
-// and how many values have a smaller and an equal key. It reads x once for a
-// histogram of the top 11 bits and once to gather that digit's bucket, then
-// finishes on the (usually small) bucket. x must be non-empty and 0 ≤ r < len(x).
+// how many keys are smaller and how many are equal, and leaves in s.cand the
+// keys of a range of ranks that contains r and, if it exists, r+1.
+//
+// Large inputs are read once: a sorted-free sample brackets rank r between
+// two keys, one pass counts the keys below the bracket and gathers those
+// inside, and radix select finishes on the gathered few. If the bracket
+// misses (rare), the keys of all of x are radix-selected instead.
 func (s *Selector) rank(x []float32, r int) (k uint32, below, equal int) {
+	if len(x) >= minSampled {
+		lo, hi := s.bracket(x, r)
+		cand := resize(s.cand, len(x))
+		n, j := gatherBracket(x, lo, hi, cand) // keys below the bracket, keys inside it
+		s.cand = cand[:j]
+		last := min(r+1, len(x)-1) // the next rank, if any
+		if n <= r && last < n+j {
+			k, b, e := s.rankKeys(s.cand, r-n)
+			return k, n + b, e
+		}
+	}
+	s.cand = resize(s.cand, len(x))
+	for i, v := range x {
+		s.cand[i] = key(v)
+	}
+	return s.rankKeys(s.cand, r)
+}
+
+// bracket returns keys lo ≤ hi such that, with high probability, the ranks
+// r and r+1 of x lie between them: sample quantiles a few standard
+// deviations either side of r/len(x).
+func (s *Selector) bracket(x []float32, r int) (lo, hi uint32) {
+	n := len(x)
+	s.sample = resize(s.sample, sampleSize)
+	stride := n / sampleSize
+	for i := range s.sample {
+		s.sample[i] = key(x[i*stride+stride/2])
+	}
+	p := float64(r) / float64(n)
+	rs := int(p * sampleSize)
+	delta := int(5*math.Sqrt(sampleSize*p*(1-p))) + 8
+	lo, _, _ = s.rankKeys(s.sample, max(0, rs-delta))
+	hi, _, _ = s.rankKeys(s.sample, min(sampleSize-1, rs+delta))
+	return lo, hi
+}
+
+// rankKeys returns the key of rank r (0-based, ascending) in keys and how
+// many keys are smaller and equal, by radix select over 11/11/10-bit digits.
+// keys is not modified; s.work is scratch.
+func (s *Selector) rankKeys(keys []uint32, r int) (k uint32, below, equal int) {
 	// Four interleaved histograms keep runs of equal digits (clustered
 	// entropies) from serialising on one counter.
 	var hist [4][2048]uint32
 	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		hist[0][key(x[i])>>21]++
-		hist[1][key(x[i+1])>>21]++
-		hist[2][key(x[i+2])>>21]++
-		hist[3][key(x[i+3])>>21]++
+	for ; i+4 <= len(keys); i += 4 {
+		hist[0][keys[i]>>21]++
+		hist[1][keys[i+1]>>21]++
+		hist[2][keys[i+2]>>21]++
+		hist[3][keys[i+3]>>21]++
 	}
-	for ; i < len(x); i++ {
-		hist[0][key(x[i])>>21]++
+	for ; i < len(keys); i++ {
+		hist[0][keys[i]>>21]++
 	}
 	var h [2048]uint32
 	for d := range h {
@@ -44,16 +95,15 @@ func (s *Selector) rank(x []float32, r int) (k uint32, below, equal int) {
 	r -= before
 
 	// Gather the bucket's keys, branch-free.
-	s.keys = resize(s.keys, int(h[b])+1)
+	s.work = resize(s.work, int(h[b])+1)
 	j := 0
-	for _, v := range x {
-		kv := key(v)
-		s.keys[j] = kv
+	for _, kv := range keys {
+		s.work[j] = kv
 		if kv>>21 == uint32(b) {
 			j++
 		}
 	}
-	cand := s.keys[:j]
+	cand := s.work[:j]
 	prefix := uint32(b) << 21
 	for _, dg := range digits[1:] {
 		var h [2048]uint32
@@ -116,14 +166,16 @@ func (s *Selector) Quantile(x []float32, q float64) float64 {
 	if frac == 0 || below+equal > lo+1 {
 		return vlo // the next rank holds the same value
 	}
-	// The next rank is the smallest value above vlo.
-	next := math.Inf(1)
-	for _, v := range x {
-		if key(v) > kv {
-			next = min(next, float64(v))
+	// The next rank is the smallest key above kv; rank left both ranks among
+	// its candidates.
+	next := uint32(math.MaxUint32)
+	for _, c := range s.cand {
+		if c > kv {
+			next = min(next, c)
 		}
 	}
-	if q := vlo + (next-vlo)*frac; q == q {
+	vhi := float64(value(next))
+	if q := vlo + (vhi-vlo)*frac; q == q {
 		return q
 	}
 	return vlo // −∞ interpolated towards a larger value: keep the lower end

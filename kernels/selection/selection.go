@@ -124,7 +124,9 @@ func Select(weights [][]float32, entropies [][]float32, mask [][]bool, opt Optio
 // The zero value is ready to use; a Selector must not be used concurrently.
 type Selector struct {
 	vals   []float32 // valid entropies in batch order
-	keys   []uint32  // radix-select candidates
+	cand   []uint32  // keys of the ranks around the one selected
+	sample []uint32  // evenly spaced keys that bracket a rank
+	work   []uint32  // radix-select scratch
 	chosen []bool    // Random: per valid token
 	order  []int32   // Random: Fisher–Yates permutation
 }

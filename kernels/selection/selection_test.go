@@ -334,6 +334,56 @@ func TestQuantileAndKthLargestAgainstSort(t *testing.T) {
 	}
 }
 
+// TestLargeInputs covers the sampled bracket of large inputs, including
+// inputs built so that the sample misses the rank (the fallback path).
+func TestLargeInputs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	const n = 200_003
+	stride := n / sampleSize
+	shapes := map[string]func(i int) float32{
+		"entropy-like": func(int) float32 {
+			if rng.IntN(5) > 0 {
+				return float32(rng.ExpFloat64() * 0.02)
+			}
+			return float32(rng.Float64() * 3)
+		},
+		"sorted":     func(i int) float32 { return float32(i) },
+		"reversed":   func(i int) float32 { return float32(n - i) },
+		"few levels": func(int) float32 { return float32(rng.IntN(3)) },
+		"one value":  func(int) float32 { return 0.5 },
+		"sample misses": func(i int) float32 {
+			return map[bool]float32{true: 9, false: float32(rng.Float64())}[i%stride == stride/2]
+		},
+	}
+	var s Selector
+	for name, f := range shapes {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = f(i)
+		}
+		sorted := slices.Clone(x)
+		slices.Sort(sorted)
+		for _, k := range []int{1, 2, n / 5, n / 2, n - 1, n} {
+			v, above := s.KthLargest(x, k)
+			wantAbove, _ := slices.BinarySearch(sorted, math.Nextafter32(sorted[n-k], float32(math.Inf(1))))
+			if v != sorted[n-k] || above != n-wantAbove {
+				t.Errorf("%s: KthLargest(k=%d) = %g, %d; want %g, %d", name, k, v, above, sorted[n-k], n-wantAbove)
+			}
+		}
+		for _, q := range []float64{0, 0.2, 0.8, 0.123456, 1} {
+			pos := q * float64(n-1)
+			lo := int(pos)
+			want := float64(sorted[lo])
+			if lo+1 < n {
+				want += (float64(sorted[lo+1]) - want) * (pos - float64(lo))
+			}
+			if got := s.Quantile(x, q); math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+				t.Errorf("%s: Quantile(%g) = %g, want %g", name, q, got, want)
+			}
+		}
+	}
+}
+
 func TestQuantileInfinities(t *testing.T) {
 	var s Selector
 	inf := float32(math.Inf(1))
@@ -400,4 +450,26 @@ func FuzzSelect(f *testing.F) {
 			t.Fatal("top selected nothing from a non-empty valid set")
 		}
 	})
+}
+
+func TestGatherBracketMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	for _, n := range []int{0, 7, 8, 9, 100, 4099} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		if n > 3 {
+			x[1], x[2] = float32(math.Inf(-1)), float32(math.Copysign(0, -1))
+		}
+		for _, b := range [][2]float32{{-0.5, 0.5}, {0, 0}, {-3, -1}, {2, 9}} {
+			lo, hi := key(b[0]), key(b[1])
+			c1, c2 := make([]uint32, n), make([]uint32, n)
+			below1, n1 := gatherBracket(x, lo, hi, c1)
+			below2, n2 := gatherBracketGo(x, lo, hi, c2)
+			if below1 != below2 || n1 != n2 || !slices.Equal(c1[:n1], c2[:n2]) {
+				t.Fatalf("n=%d bracket %v: (%d, %d) vs Go (%d, %d)", n, b, below1, n1, below2, n2)
+			}
+		}
+	}
 }
