@@ -25,6 +25,8 @@ var cleanReplacer = strings.NewReplacer(
 	`\$`, "", "$", "", "€", "", "£", "",
 	`\%`, "%", `\percent`, "%",
 	`^{\circ}`, "°", `^\circ`, "°", `\circ`, "°", `\degree`, "°", `^{°}`, "°", `^°`, "°",
+	`\mathbb{R}`, `(-\infty,\infty)`, `\mathbb R`, `(-\infty,\infty)`,
+	`\varnothing`, `\{\}`, `\emptyset`, `\{\}`,
 	"²", "^2", "³", "^3", `^{\prime}`, "'", `^\prime`, "'", `^{\prime\prime}`, "''",
 	"≤", `\le `, "≥", `\ge `, "≠", `\ne `, "±", `\pm `, "×", `\times `, "·", `\cdot `, "÷", `\div `,
 	"−", "-", "π", `\pi `, "∞", `\infty `, "√", `\sqrt`,

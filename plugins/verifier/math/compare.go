@@ -32,6 +32,14 @@ func (c *comparer) spend() {
 func (c *comparer) equal(a, b *node) bool {
 	c.spend()
 	a, b = c.answerForm(a, b), c.answerForm(b, a)
+	var products int
+	if m, ok := reduceMatrix(a, &products); ok {
+		a = m
+	}
+	products = 0
+	if m, ok := reduceMatrix(b, &products); ok {
+		b = m
+	}
 	if hasPM(a) || hasPM(b) {
 		return c.sameSet(expandPM(a), expandPM(b))
 	}
@@ -45,6 +53,9 @@ func (c *comparer) equal(a, b *node) bool {
 	case a.kind == nMatrix || b.kind == nMatrix:
 		return c.equalMatrix(a, b)
 	case a.kind == nUnion && b.kind == nUnion:
+		return c.sameSet(a.kids, b.kids)
+	case a.kind == nUnion && b.kind == nSeq && b.open == "", b.kind == nUnion && a.kind == nSeq && a.open == "":
+		// "x < -1 or x > 1" against (-∞, -1) ∪ (1, ∞)
 		return c.sameSet(a.kids, b.kids)
 	case a.kind == nRel && b.kind == nRel:
 		return c.equalRel(a, b)

@@ -134,7 +134,7 @@ func eval(n *node, at env, inTrig bool) complex128 {
 	case nDiv:
 		return eval(n.kids[0], at, inTrig) / eval(n.kids[1], at, inTrig)
 	case nPow:
-		a, b := eval(n.kids[0], at, inTrig), eval(n.kids[1], at, inTrig)
+		a, b := realZero(eval(n.kids[0], at, inTrig)), eval(n.kids[1], at, inTrig)
 		if imag(a) == 0 && imag(b) == 0 && (real(a) >= 0 || real(b) == stdmath.Trunc(real(b))) {
 			return complex(stdmath.Pow(real(a), real(b)), 0)
 		}
@@ -160,13 +160,22 @@ func eval(n *node, at env, inTrig bool) complex128 {
 	return cmplx.NaN()
 }
 
+// realZero turns a negative zero imaginary part into a positive one, so that
+// a negative real number is on the principal branch: √-4 is 2i, not -2i.
+func realZero(z complex128) complex128 {
+	if imag(z) == 0 {
+		return complex(real(z), 0)
+	}
+	return z
+}
+
 func evalFunc(n *node, at env, inTrig bool) complex128 {
 	trig := false
 	switch n.name {
 	case "sin", "cos", "tan", "sec", "csc", "cot":
 		trig = true
 	}
-	x := eval(n.kids[0], at, trig || inTrig)
+	x := realZero(eval(n.kids[0], at, trig || inTrig))
 	switch n.name {
 	case "sqrt":
 		if imag(x) == 0 && real(x) >= 0 {

@@ -66,6 +66,13 @@ func TestEqual(t *testing.T) {
 		{`1 \pm \sqrt{2}`, `1+\sqrt2, 1-\sqrt2`, true},
 		{`\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}`, `\begin{bmatrix}1&2\\3&4\end{bmatrix}`, true},
 		{`\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}`, `\begin{pmatrix}1&2\\4&3\end{pmatrix}`, false},
+		{`2\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix} - \begin{pmatrix} 1 & 0 \\ 0 & 1 \end{pmatrix}`, `\begin{pmatrix}1&4\\6&7\end{pmatrix}`, true},
+		{`\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}\begin{pmatrix} 0 & 1 \\ 1 & 0 \end{pmatrix}`, `\begin{pmatrix}2&1\\4&3\end{pmatrix}`, true},
+		{`\begin{pmatrix} 1 & 2 \end{pmatrix}\begin{pmatrix} 1 & 2 \end{pmatrix}`, `5`, false},
+		{`\mathbb{R}`, `(-\infty, \infty)`, true},
+		{`\emptyset`, `\varnothing`, true},
+		{`\sqrt{-4}`, `2i`, true},
+		{`x < -1 \text{ or } x > 1`, `(-\infty,-1)\cup(1,\infty)`, true},
 		{`69,84`, `69$,$84`, true},
 		// equations
 		{`y = 2x + 3`, `2x - y + 3 = 0`, true},
@@ -153,6 +160,9 @@ func TestPathological(t *testing.T) {
 		strings.Repeat("(1,", 300) + "1" + strings.Repeat(")", 300),
 		strings.Repeat("1,", 3000) + "1",
 		strings.Repeat(`\sqrt{`, 300) + "2" + strings.Repeat("}", 300),
+		strings.Repeat(`\begin{pmatrix}1&2\\3&4\end{pmatrix}`, 200),
+		strings.Repeat(`\begin{pmatrix}1&2\\3&4\end{pmatrix}+`, 200) + "1",
+		strings.Repeat(`(\begin{pmatrix}1&2\\3&4\end{pmatrix}\begin{pmatrix}1&2\\3&4\end{pmatrix}`, 40) + strings.Repeat(")", 40),
 	}
 	g := defaultGrader(t)
 	for _, s := range tests {
