@@ -4,6 +4,7 @@ import (
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/kernels/selection"
+	"github.com/forkrl/forkrl/plugins/backend/tinylm"
 	"github.com/forkrl/forkrl/plugins/selector/entropy"
 	"github.com/forkrl/forkrl/plugins/verifier/countdown"
 	mathverifier "github.com/forkrl/forkrl/plugins/verifier/math"
@@ -13,6 +14,7 @@ import (
 // `forkrl plugin serve KIND NAME` serves them in their own process; a recipe
 // with isolation = "inproc" runs them in the host.
 func init() {
+	plugin.Register(plugin.Builtin{Kind: pluginapi.KindBackend, Name: tinylm.Name, New: func() any { return tinylm.New() }})
 	plugin.Register(plugin.Builtin{Kind: pluginapi.KindVerifier, Name: countdown.Name, New: func() any { return countdown.NewVerifier() }})
 	plugin.Register(plugin.Builtin{Kind: pluginapi.KindVerifier, Name: mathverifier.Name, New: func() any { return mathverifier.NewVerifier() }})
 	for _, mode := range []selection.Mode{selection.Top, selection.Bottom, selection.Random, selection.All} {
