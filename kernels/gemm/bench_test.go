@@ -6,7 +6,8 @@ import (
 )
 
 // benchShapes are the square sizes of the speed goal and the products of a small
-// transformer (width 256/512, MLP 1024/1536, head_dim 64, 128 tokens, generation with m=1).
+// transformer (width 512, MLP 1536, head_dim 64, 128 tokens, generation of 1, 16 or 64
+// sequences at a time).
 var benchShapes = []struct {
 	name           string
 	transA, transB bool
@@ -17,13 +18,15 @@ var benchShapes = []struct {
 	{"square1024", false, false, 1024, 1024, 1024},
 	{"square1024_NT", false, true, 1024, 1024, 1024},
 	{"square1024_TN", true, false, 1024, 1024, 1024},
-	{"xWt_512x1536x512", false, true, 512, 1536, 512},  // x·Wᵀ, MLP up-projection
-	{"dYW_512x512x1536", false, false, 512, 512, 1536}, // dX = dY·W
-	{"dYtX_1536x512x512", true, false, 1536, 512, 512}, // dW += dYᵀ·X
-	{"QKt_128x128x64", false, true, 128, 128, 64},      // attention scores, one head
-	{"PV_128x64x128", false, false, 128, 64, 128},      // attention output, one head
-	{"gen_xWt_1x1536x512", false, true, 1, 1536, 512},  // generation, one token
-	{"gen_QKt_1x256x64", false, true, 1, 256, 64},      // generation with a KV cache
+	{"xWt_512x1536x512", false, true, 512, 1536, 512},   // x·Wᵀ, MLP up-projection
+	{"dYW_512x512x1536", false, false, 512, 512, 1536},  // dX = dY·W
+	{"dYtX_1536x512x512", true, false, 1536, 512, 512},  // dW += dYᵀ·X
+	{"QKt_128x128x64", false, true, 128, 128, 64},       // attention scores, one head
+	{"PV_128x64x128", false, false, 128, 64, 128},       // attention output, one head
+	{"gen_xWt_1x1536x512", false, true, 1, 1536, 512},   // generation, one token
+	{"gen_xWt_16x1536x512", false, true, 16, 1536, 512}, // generation, 16 sequences
+	{"gen_xWt_64x1536x512", false, true, 64, 1536, 512}, // generation, 64 sequences
+	{"gen_QKt_1x256x64", false, true, 1, 256, 64},       // generation with a KV cache
 	{"gen_PV_1x64x256", false, false, 1, 64, 256},
 }
 
