@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/forkrl/forkrl/framework/run"
+)
+
+func TestRunCommand(t *testing.T) {
+	out := t.TempDir()
+	recipePath := filepath.Join("testdata", "run", "tiny.hcl")
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string // a substring of the output
+		stderr string
+	}{
+		{"several runs need --run", []string{"--out", out, recipePath}, 2, "", "choose one with --run NAME"},
+		{"an unknown run", []string{"--out", out, "--run", "nope", recipePath}, 2, "", `no run "nope"; its runs: tiny-seed1, tiny-seed2`},
+		{"trains one run", []string{recipePath, "--run", "tiny-seed1", "--out", out}, 0, "finished after 2 steps", "tiny-seed1  step 2/2  reward"},
+		{"refuses to overwrite it", []string{"--out", out, "--run", "tiny-seed1", recipePath}, 1, "", "already holds a run: continue it with --resume"},
+		{"resumes a finished run as finished", []string{"--out", out, "--run", "tiny-seed1", "--resume", recipePath}, 0, "finished after 2 steps", ""},
+		{"refuses to resume with other settings", []string{"--out", out, "--run", "tiny-seed1", "--resume", "--var", "max_tokens=20", recipePath}, 1, "", "settings changed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := runCommand(tt.args, &stdout, &stderr)
+			if code != tt.code || !strings.Contains(stdout.String(), tt.stdout) || !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, stdout.String(), stderr.String())
+			}
+		})
+	}
+	sum, err := run.ReadSummary(filepath.Join(out, "tiny-seed1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Status != run.StatusFinished || sum.InitialEval["countdown"].K != 2 || sum.FinalEval["countdown"].MeanLength == 0 {
+		t.Errorf("summary %+v", sum)
+	}
+}
+
+func TestSweepCommand(t *testing.T) {
+	out := t.TempDir()
+	recipePath := filepath.Join("testdata", "run", "tiny.hcl")
+	var stdout, stderr bytes.Buffer
+	if code := sweepCommand([]string{"--out", out, "--parallel", "2", recipePath}, &stdout, &stderr); code != 0 {
+		t.Fatalf("sweep: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{"tiny-seed1", "tiny-seed2", "across seeds", "±"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("sweep output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := sweepCommand([]string{"--out", out, recipePath}, &stdout, &stderr); code != 0 {
+		t.Fatalf("second sweep: exit %d\n%s", code, stderr.String())
+	}
+	if n := strings.Count(stderr.String(), "finished already, skipped"); n != 2 {
+		t.Errorf("second sweep skipped %d runs, want 2:\n%s", n, stderr.String())
+	}
+}
