@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -47,13 +48,15 @@ func validate(args []string, stdout, stderr io.Writer) int {
 	var vars varFlags
 	asJSON := fs.Bool("json", false, "print the result and diagnostics as JSON on stdout")
 	resolved := fs.Bool("resolved", false, "also print the fully resolved settings of every run")
+	configure := fs.Bool("configure", true, "configure each built-in plugin in-process with its settings, to catch what only the plugin can check (a checkpoint that does not load)")
 	fs.Var(&vars, "var", "set a variable: --var NAME=VALUE (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkrl validate [-json] [-resolved] [--var NAME=VALUE ...] RECIPE")
+		fmt.Fprintln(stderr, "usage: forkrl validate [-json] [-resolved] [-configure=false] [--var NAME=VALUE ...] RECIPE")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Checks a recipe without running it: its schema, every value and range,")
 		fmt.Fprintln(stderr, "plugin settings against the schemas the plugins declare, the run matrix,")
-		fmt.Fprintln(stderr, "and the hooks file. Exit status 0: valid; 1: errors; 2: bad usage.")
+		fmt.Fprintln(stderr, "the hooks file, and what the built-in plugins say when configured with")
+		fmt.Fprintln(stderr, "their settings. Exit status 0: valid; 1: errors; 2: bad usage.")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -78,6 +81,9 @@ func validate(args []string, stdout, stderr io.Writer) int {
 	rec, diags := recipe.Load(path, recipe.Options{Vars: vars, Schemas: &recipe.PluginSchemas{Log: stderr, Generators: generatorSchemas}})
 	if !diags.HasErrors() {
 		diags = append(diags, checkHooks(rec)...)
+	}
+	if !diags.HasErrors() && *configure {
+		diags = append(diags, recipe.ConfigureBuiltins(context.Background(), rec.Runs)...)
 	}
 	valid := !diags.HasErrors()
 	if *asJSON {

@@ -22,8 +22,12 @@ func (testBackend) Info(context.Context) (pluginapi.Info, error) {
 		Settings: pluginapi.Schema{Attributes: []pluginapi.Attribute{{Name: "width", Type: "number", Default: 32.0, Min: &one}}}}, nil
 }
 
-func (testBackend) Configure(context.Context, pluginapi.ConfigureRequest) (pluginapi.ConfigureResponse, error) {
-	return pluginapi.ConfigureResponse{}, nil
+func (testBackend) Configure(_ context.Context, req pluginapi.ConfigureRequest) (pluginapi.ConfigureResponse, error) {
+	var d pluginapi.Diagnostics
+	if req.Settings["width"] == 13.0 {
+		d = append(d, pluginapi.Diagnostic{Summary: "width 13 is unlucky", Attribute: "width"})
+	}
+	return pluginapi.ConfigureResponse{Diagnostics: d}, nil
 }
 
 func init() {
@@ -54,6 +58,9 @@ func TestValidate(t *testing.T) {
 			stderr: []string{"Error in hook reward", "testdata/validate/bad.star line 1", "must take exactly 1 parameter"}},
 		{name: "undeclared --var", args: []string{"--var", "rh0=1", "testdata/validate/good.hcl"}, rc: 1,
 			stderr: []string{`Did you mean "rho"?`}},
+		{name: "plugin diagnostics from Configure", args: []string{"testdata/validate/configure.hcl"}, rc: 1,
+			stderr: []string{"Error: backend \"validate-test\" \"policy\": width 13 is unlucky\n\n  on testdata/validate/configure.hcl line 2, in backend \"validate-test\" \"policy\":\n   2:   width = 13"}},
+		{name: "without Configure", args: []string{"-configure=false", "testdata/validate/configure.hcl"}, rc: 0},
 		{name: "no recipe", args: nil, rc: 2, stderr: []string{"usage: forkrl validate"}},
 		{name: "two recipes", args: []string{"a.hcl", "b.hcl"}, rc: 2, stderr: []string{`unexpected "b.hcl"`}},
 		{name: "missing file", args: []string{"testdata/validate/nope.hcl"}, rc: 1, stderr: []string{"Cannot read the recipe"}},

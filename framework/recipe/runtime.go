@@ -2,13 +2,16 @@ package recipe
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"sync"
 
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/pluginapi"
+	"github.com/hashicorp/hcl/v2"
 )
 
 // PluginSchemas is the SchemaSource of the plugin runtime: a built-in
@@ -89,4 +92,68 @@ func (p *PluginSchemas) lookup(b *PluginBlock) (pluginapi.Schema, error) {
 		return pluginapi.Schema{}, fmt.Errorf("the built-in %s %q could not describe itself: %v", b.Kind, b.Type, err)
 	}
 	return info.Settings, nil
+}
+
+// ConfigureBuiltins configures each built-in plugin of the runs in the forkrl
+// process, as a run would (external plugins are not started), and returns
+// the diagnostics the plugins report, placed on the recipe: at the setting
+// a diagnostic names, or at the block. A block with the same type and
+// settings as one already checked is not configured again. Each plugin gets
+// a scratch directory that is removed afterwards.
+func ConfigureBuiltins(ctx context.Context, runs []Run) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := map[string]bool{}
+	for i := range runs {
+		r := &runs[i]
+		for _, blocks := range [][]PluginBlock{r.Backends, r.Verifiers, r.Selectors} {
+			for j := range blocks {
+				b := &blocks[j]
+				if b.Source != "" || !b.Checked {
+					continue
+				}
+				settings, _ := json.Marshal(b.Settings)
+				key := string(b.Kind) + "/" + b.Type + "/" + string(settings)
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				diags = append(diags, configureBuiltin(ctx, b, r.Seed)...)
+			}
+		}
+	}
+	return diags
+}
+
+func configureBuiltin(ctx context.Context, b *PluginBlock, seed uint64) (diags hcl.Diagnostics) {
+	bi, ok := plugin.LookupBuiltin(b.Kind, b.Type)
+	if !ok {
+		return nil
+	}
+	impl, ok := bi.New().(pluginapi.Plugin)
+	if !ok {
+		return nil
+	}
+	fail := func(format string, args ...any) hcl.Diagnostics {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("%s %q %q cannot be configured", b.Kind, b.Type, b.Label),
+			Detail:   fmt.Sprintf(format, args...),
+			Subject:  b.DefRange.Ptr(),
+		}}
+	}
+	dir, err := os.MkdirTemp("", "forkrl-validate-")
+	if err != nil {
+		return fail("no scratch directory: %v", err)
+	}
+	defer os.RemoveAll(dir)
+	defer func() {
+		if p := recover(); p != nil {
+			diags = fail("the plugin panicked: %v", p)
+		}
+	}()
+	resp, err := impl.Configure(ctx, pluginapi.ConfigureRequest{Settings: b.Settings, Seed: seed, Dir: dir})
+	if err != nil {
+		return fail("%v", err)
+	}
+	return PluginDiagnostics(b, resp.Diagnostics)
 }

@@ -101,7 +101,8 @@ func (l *loader) varNames() []string {
 
 // commandLineVars parses --var NAME=VALUE settings. A value is an HCL
 // expression (a number, a list, a quoted string) unless the variable's type
-// is string, in which case it is taken as it is.
+// is string, in which case it is taken as it is; for a variable without a
+// type, a value that is not an expression is a string.
 func (l *loader) commandLineVars() (map[string]valueAt, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	out := map[string]valueAt{}
@@ -137,6 +138,10 @@ func (l *loader) commandLineVars() (map[string]valueAt, hcl.Diagnostics) {
 				out[name] = valueAt{v, nil}
 				continue
 			}
+		}
+		if decl.ty == cty.DynamicPseudoType {
+			out[name] = valueAt{cty.StringVal(raw), nil} // an untyped variable: not an expression, so a string
+			continue
 		}
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,

@@ -1,0 +1,113 @@
+package recipe
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/forkrl/forkrl/framework/plugin"
+	"github.com/forkrl/forkrl/framework/pluginapi"
+)
+
+// fakeBackend is a built-in registered by these tests: it declares a schema
+// and rejects the checkpoint "missing" in Configure, like a backend that
+// cannot load it.
+type fakeBackend struct{}
+
+var fakeConfigures atomic.Int64
+
+func (fakeBackend) Info(context.Context) (pluginapi.Info, error) {
+	one := 1.0
+	return pluginapi.Info{Name: "recipe-test", Protocol: pluginapi.ProtocolVersion, Kinds: []pluginapi.Kind{pluginapi.KindBackend},
+		Settings: pluginapi.Schema{Attributes: []pluginapi.Attribute{
+			{Name: "width", Type: "number", Default: 32.0, Min: &one},
+			{Name: "checkpoint", Type: "string"},
+		}}}, nil
+}
+
+func (fakeBackend) Configure(_ context.Context, req pluginapi.ConfigureRequest) (pluginapi.ConfigureResponse, error) {
+	fakeConfigures.Add(1)
+	var d pluginapi.Diagnostics
+	if req.Settings["checkpoint"] == "missing" {
+		d = append(d, pluginapi.Diagnostic{Summary: "cannot load the checkpoint", Detail: "no such directory", Attribute: "checkpoint"})
+	}
+	return pluginapi.ConfigureResponse{Diagnostics: d}, nil
+}
+
+type fakeVerifier struct{}
+
+func (fakeVerifier) Info(context.Context) (pluginapi.Info, error) {
+	return pluginapi.Info{Name: "recipe-test-verifier", Protocol: pluginapi.ProtocolVersion, Kinds: []pluginapi.Kind{pluginapi.KindVerifier}}, nil
+}
+
+func (fakeVerifier) Configure(context.Context, pluginapi.ConfigureRequest) (pluginapi.ConfigureResponse, error) {
+	return pluginapi.ConfigureResponse{}, nil
+}
+
+func init() {
+	plugin.Register(plugin.Builtin{Kind: pluginapi.KindBackend, Name: "recipe-test", New: func() any { return fakeBackend{} }})
+	plugin.Register(plugin.Builtin{Kind: pluginapi.KindVerifier, Name: "recipe-test-verifier", New: func() any { return fakeVerifier{} }})
+}
+
+const runtimeRecipe = `variable "ckpt" { default = "base" }
+backend "recipe-test" "policy" {
+  width      = 64
+  checkpoint = var.ckpt
+}
+verifier "recipe-test-verifier" "reward" {}
+dataset "d" {
+  generator "countdown" {}
+  eval_count = 8
+}
+algorithm "grpo" {}
+train {}
+run "seed" {
+  for_each = [1, 2, 3]
+  vars     = {}
+}
+`
+
+func TestPluginSchemas(t *testing.T) {
+	rec, diags := Parse("rt.hcl", []byte(runtimeRecipe), Options{Schemas: &PluginSchemas{}})
+	if diags.HasErrors() || len(rec.Runs) != 3 {
+		t.Fatalf("%d runs, %v", len(rec.Runs), diags)
+	}
+	b := rec.Runs[0].Backends[0]
+	if !b.Checked || b.Settings["width"] != 64.0 || b.Settings["checkpoint"] != "base" {
+		t.Errorf("backend settings %v (checked %v)", b.Settings, b.Checked)
+	}
+	if g := rec.Runs[0].Datasets[0].Generator; g.Checked {
+		t.Errorf("generator without a known schema was checked: %+v", g)
+	}
+
+	_, diags = Parse("rt.hcl", []byte(strings.Replace(runtimeRecipe, `"recipe-test" "policy"`, `"recipe-tset" "policy"`, 1)), Options{Schemas: &PluginSchemas{}})
+	if !diags.HasErrors() || !strings.Contains(diags[0].Detail, `Did you mean "recipe-test"?`) || diags[0].Subject.Start.Line != 2 || diags[0].Subject.Start.Column != 9 {
+		t.Errorf("unknown built-in: got %v; want a suggestion at 2:9", diags)
+	}
+
+	_, diags = Parse("rt.hcl", []byte(strings.Replace(runtimeRecipe, "width      = 64", "width      = 0", 1)), Options{Schemas: &PluginSchemas{}})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "width must be at least 1; got 0.") {
+		t.Errorf("declared bound: got %v", diags)
+	}
+}
+
+func TestConfigureBuiltins(t *testing.T) {
+	rec, diags := Parse("rt.hcl", []byte(runtimeRecipe), Options{Schemas: &PluginSchemas{}, Vars: []string{"ckpt=missing"}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	before := fakeConfigures.Load()
+	diags = ConfigureBuiltins(context.Background(), rec.Runs)
+	if n := fakeConfigures.Load() - before; n != 1 {
+		t.Errorf("the backend was configured %d times for 3 runs with equal settings; want 1", n)
+	}
+	if len(diags) != 1 {
+		t.Fatalf("got %v; want one diagnostic", diags)
+	}
+	d := diags[0]
+	if !strings.Contains(d.Summary, "cannot load the checkpoint") || !strings.Contains(d.Detail, `Setting "checkpoint": no such directory`) ||
+		d.Subject.Start.Line != 4 || d.Subject.Start.Column != 16 {
+		t.Errorf("got %s: %s at %v; want the checkpoint diagnostic at the setting, 4:16", d.Summary, d.Detail, d.Subject)
+	}
+}
