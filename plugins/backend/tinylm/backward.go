@@ -142,20 +142,33 @@ func (m *model) attentionBackward(dq, dk, dqkv, dy, att, q, k, qkv []float32, b 
 func (m *model) qkNormRopeBackward(dqkv, dqn, dkn, dq, dk, qkv []float32, pos []int32, qn, kn, rstdQ, rstdK []float32) {
 	d := m.dims()
 	half := d.hd / 2
-	for t, p := range pos {
-		cos, sin := m.cos[int(p)*half:(int(p)+1)*half], m.sin[int(p)*half:(int(p)+1)*half]
-		row, drow := qkv[t*d.qkv:], dqkv[t*d.qkv:]
-		clear(drow[:(d.H+d.KV)*d.hd])
+	forRows(len(pos), d.qkv, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			p := int(pos[t])
+			cos, sin := m.cos[p*half:(p+1)*half], m.sin[p*half:(p+1)*half]
+			row, drow := qkv[t*d.qkv:], dqkv[t*d.qkv:]
+			clear(drow[:(d.H+d.KV)*d.hd])
+			for h := range d.H {
+				g := dq[(t*d.H+h)*d.hd : (t*d.H+h+1)*d.hd]
+				ropeRow(g, cos, sin, -1)
+				rmsnormRowBackwardX(drow[h*d.hd:(h+1)*d.hd], g, row[h*d.hd:(h+1)*d.hd], qn, rstdQ[t*d.H+h])
+			}
+			for h := range d.KV {
+				g := dk[(t*d.KV+h)*d.hd : (t*d.KV+h+1)*d.hd]
+				ropeRow(g, cos, sin, -1)
+				o := (d.H + h) * d.hd
+				rmsnormRowBackwardX(drow[o:o+d.hd], g, row[o:o+d.hd], kn, rstdK[t*d.KV+h])
+			}
+		}
+	})
+	for t := range pos { // the gains' gradients sum over rows in a fixed order
+		row := qkv[t*d.qkv:]
 		for h := range d.H {
-			g := dq[(t*d.H+h)*d.hd : (t*d.H+h+1)*d.hd]
-			ropeRow(g, cos, sin, -1)
-			rmsnormRowBackward(drow[h*d.hd:(h+1)*d.hd], dqn, g, row[h*d.hd:(h+1)*d.hd], qn, rstdQ[t*d.H+h])
+			rmsnormRowBackwardW(dqn, dq[(t*d.H+h)*d.hd:(t*d.H+h+1)*d.hd], row[h*d.hd:(h+1)*d.hd], rstdQ[t*d.H+h])
 		}
 		for h := range d.KV {
-			g := dk[(t*d.KV+h)*d.hd : (t*d.KV+h+1)*d.hd]
-			ropeRow(g, cos, sin, -1)
 			o := (d.H + h) * d.hd
-			rmsnormRowBackward(drow[o:o+d.hd], dkn, g, row[o:o+d.hd], kn, rstdK[t*d.KV+h])
+			rmsnormRowBackwardW(dkn, dk[(t*d.KV+h)*d.hd:(t*d.KV+h+1)*d.hd], row[o:o+d.hd], rstdK[t*d.KV+h])
 		}
 	}
 }

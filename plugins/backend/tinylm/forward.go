@@ -188,21 +188,24 @@ func (m *model) qkNormRopeForward(q, k, rstdQ, rstdK, qkv []float32, pos []int32
 	d := m.dims()
 	half := d.hd / 2
 	eps := m.cfg.NormEps
-	for t, p := range pos {
-		cos, sin := m.cos[int(p)*half:(int(p)+1)*half], m.sin[int(p)*half:(int(p)+1)*half]
-		row := qkv[t*d.qkv:]
-		for h := range d.H {
-			dst := q[(t*d.H+h)*d.hd : (t*d.H+h+1)*d.hd]
-			rstdQ[t*d.H+h] = rmsnormRow(dst, row[h*d.hd:(h+1)*d.hd], qn, eps)
-			ropeRow(dst, cos, sin, 1)
+	forRows(len(pos), d.qkv, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			p := pos[t]
+			cos, sin := m.cos[int(p)*half:(int(p)+1)*half], m.sin[int(p)*half:(int(p)+1)*half]
+			row := qkv[t*d.qkv:]
+			for h := range d.H {
+				dst := q[(t*d.H+h)*d.hd : (t*d.H+h+1)*d.hd]
+				rstdQ[t*d.H+h] = rmsnormRow(dst, row[h*d.hd:(h+1)*d.hd], qn, eps)
+				ropeRow(dst, cos, sin, 1)
+			}
+			for g := range d.KV {
+				src := row[(d.H+g)*d.hd : (d.H+g+1)*d.hd]
+				dst := k[(t*d.KV+g)*d.hd : (t*d.KV+g+1)*d.hd]
+				rstdK[t*d.KV+g] = rmsnormRow(dst, src, kn, eps)
+				ropeRow(dst, cos, sin, 1)
+			}
 		}
-		for g := range d.KV {
-			src := row[(d.H+g)*d.hd : (d.H+g+1)*d.hd]
-			dst := k[(t*d.KV+g)*d.hd : (t*d.KV+g+1)*d.hd]
-			rstdK[t*d.KV+g] = rmsnormRow(dst, src, kn, eps)
-			ropeRow(dst, cos, sin, 1)
-		}
-	}
+	})
 }
 
 // attentionForward runs causal grouped-query attention for every sequence

@@ -45,31 +45,43 @@ func rmsnormRow(y, x, w []float32, eps float32) float32 {
 	return r
 }
 
-// rmsnormRowBackward adds to dx and dw the gradient of rmsnormRow given dy.
-func rmsnormRowBackward(dx, dw, dy, x, w []float32, r float32) {
+// rmsnormRowBackwardX adds to dx the input gradient of rmsnormRow given dy.
+func rmsnormRowBackwardX(dx, dy, x, w []float32, r float32) {
 	var dot float32 // Σ dy·w·x̂
 	for j, v := range x {
 		dot += dy[j] * w[j] * v * r
 	}
 	mean := dot / float32(len(x))
 	for j, v := range x {
-		xh := v * r
-		dw[j] += dy[j] * xh
-		dx[j] += r * (dy[j]*w[j] - xh*mean)
+		dx[j] += r * (dy[j]*w[j] - v*r*mean)
+	}
+}
+
+// rmsnormRowBackwardW adds to dw the gain gradient of rmsnormRow given dy.
+func rmsnormRowBackwardW(dw, dy, x []float32, r float32) {
+	for j, v := range x {
+		dw[j] += dy[j] * v * r
 	}
 }
 
 // rmsnormForward normalises n rows of width d.
 func rmsnormForward(y []float32, rstd []float32, x, w []float32, n, d int, eps float32) {
-	for t := range n {
-		rstd[t] = rmsnormRow(y[t*d:(t+1)*d], x[t*d:(t+1)*d], w, eps)
-	}
+	forRows(n, d, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			rstd[t] = rmsnormRow(y[t*d:(t+1)*d], x[t*d:(t+1)*d], w, eps)
+		}
+	})
 }
 
 // rmsnormBackward adds the gradient of n rows of rmsnormForward to dx and dw.
 func rmsnormBackward(dx, dw, dy, x, w, rstd []float32, n, d int) {
-	for t := range n {
-		rmsnormRowBackward(dx[t*d:(t+1)*d], dw, dy[t*d:(t+1)*d], x[t*d:(t+1)*d], w, rstd[t])
+	forRows(n, d, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			rmsnormRowBackwardX(dx[t*d:(t+1)*d], dy[t*d:(t+1)*d], x[t*d:(t+1)*d], w, rstd[t])
+		}
+	})
+	for t := range n { // the gains' gradient sums over rows in a fixed order
+		rmsnormRowBackwardW(dw, dy[t*d:(t+1)*d], x[t*d:(t+1)*d], rstd[t])
 	}
 }
 
@@ -90,7 +102,11 @@ func ropeRow(v, cos, sin []float32, sign float32) {
 // gate (first f columns) and up (last f) of each row, and keeps
 // sig = sigmoid(gate) for the backward pass.
 func swigluForward(act, sig, gu []float32, n, f int) {
-	for t := range n {
+	forRows(n, 4*f, func(lo, hi int) { swigluForwardRows(act, sig, gu, lo, hi, f) })
+}
+
+func swigluForwardRows(act, sig, gu []float32, lo, hi, f int) {
+	for t := lo; t < hi; t++ {
 		g, u, a, s := gu[t*2*f:t*2*f+f], gu[t*2*f+f:(t+1)*2*f], act[t*f:(t+1)*f], sig[t*f:(t+1)*f]
 		for j, v := range g {
 			s[j] = -v
@@ -105,7 +121,11 @@ func swigluForward(act, sig, gu []float32, n, f int) {
 
 // swigluBackward writes into dgu the gradient of swigluForward given dact.
 func swigluBackward(dgu, dact, gu, sig []float32, n, f int) {
-	for t := range n {
+	forRows(n, 4*f, func(lo, hi int) { swigluBackwardRows(dgu, dact, gu, sig, lo, hi, f) })
+}
+
+func swigluBackwardRows(dgu, dact, gu, sig []float32, lo, hi, f int) {
+	for t := lo; t < hi; t++ {
 		g, u, da, s := gu[t*2*f:t*2*f+f], gu[t*2*f+f:(t+1)*2*f], dact[t*f:(t+1)*f], sig[t*f:(t+1)*f]
 		dg, du := dgu[t*2*f:t*2*f+f], dgu[t*2*f+f:(t+1)*2*f]
 		for j := range f {
@@ -142,35 +162,46 @@ func softmaxRows(a []float32, rows, w, ld int, n func(r int) int) {
 	}
 }
 
-// dot returns Σ a[i]·b[i] over len(a) entries, in a fixed order.
+// dot returns Σ a[i]·b[i] over len(a) entries, in a fixed order (eight
+// partial sums, then their pairwise total).
 func dot(a, b []float32) float32 {
 	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	for len(a) >= 8 {
+		x, y := a[:8:8], b[:8:8]
+		s0 += x[0] * y[0]
+		s1 += x[1] * y[1]
+		s2 += x[2] * y[2]
+		s3 += x[3] * y[3]
+		s4 += x[4] * y[4]
+		s5 += x[5] * y[5]
+		s6 += x[6] * y[6]
+		s7 += x[7] * y[7]
+		a, b = a[8:], b[8:]
 	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
+	for i, x := range a {
+		s0 += x * b[i]
 	}
-	return (s0 + s1) + (s2 + s3)
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
 
 // axpy adds alpha·x to y.
 func axpy(y []float32, alpha float32, x []float32) {
 	x = x[:len(y)]
-	i := 0
-	for ; i+4 <= len(y); i += 4 {
-		y[i] += alpha * x[i]
-		y[i+1] += alpha * x[i+1]
-		y[i+2] += alpha * x[i+2]
-		y[i+3] += alpha * x[i+3]
+	for len(y) >= 8 {
+		u, v := y[:8:8], x[:8:8]
+		u[0] += alpha * v[0]
+		u[1] += alpha * v[1]
+		u[2] += alpha * v[2]
+		u[3] += alpha * v[3]
+		u[4] += alpha * v[4]
+		u[5] += alpha * v[5]
+		u[6] += alpha * v[6]
+		u[7] += alpha * v[7]
+		y, x = y[8:], x[8:]
 	}
-	for ; i < len(y); i++ {
-		y[i] += alpha * x[i]
+	for i, v := range x {
+		y[i] += alpha * v
 	}
 }
 
@@ -203,3 +234,17 @@ func parallelFor(n int, f func(worker, i int)) {
 }
 
 func workers() int { return runtime.GOMAXPROCS(0) }
+
+// minRowWork is the number of values below which rows are not worth a goroutine.
+const minRowWork = 1 << 14
+
+// forRows calls f on ranges of n rows of about width values each, in
+// parallel when there is enough work. Each row must be computed the same way
+// whatever range holds it.
+func forRows(n, width int, f func(lo, hi int)) {
+	if n*width < minRowWork {
+		f(0, n)
+		return
+	}
+	gemm.ParallelFor(n, f)
+}
