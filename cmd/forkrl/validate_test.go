@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -124,5 +125,22 @@ func TestValidateJSON(t *testing.T) {
 	}
 	if !good.Valid || strings.Join(good.Runs, " ") != "rho-0.1 rho-0.2" || len(good.Resolved) != 2 || good.Resolved[1].Selectors[0].Settings["rho"] != 0.2 {
 		t.Errorf("report %+v", good)
+	}
+}
+
+// TestShippedRecipes checks that every recipe in recipes/ passes forkrl
+// validate's checks of the recipe itself. Configuring the plugins is left
+// out: it loads the base checkpoint, which the countdown task commits.
+func TestShippedRecipes(t *testing.T) {
+	t.Chdir("../..")
+	paths, err := filepath.Glob("recipes/*.hcl")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no recipes found in recipes/ (%v)", err)
+	}
+	for _, p := range paths {
+		var out, errb bytes.Buffer
+		if rc := validate([]string{"-configure=false", p}, &out, &errb); rc != 0 {
+			t.Errorf("forkrl validate %s: exit status %d\n%s", p, rc, errb.String())
+		}
 	}
 }
