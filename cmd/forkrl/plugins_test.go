@@ -16,7 +16,7 @@ import (
 // The test binary stands in for the forkrl binary when the host re-executes
 // itself to serve a built-in (`forkrl plugin serve KIND NAME`).
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "plugin" {
+	if len(os.Args) > 2 && os.Args[1] == "plugin" && os.Args[2] == "serve" {
 		os.Exit(dispatch(os.Args[1:]))
 	}
 	os.Exit(m.Run())

@@ -2,7 +2,10 @@ package plugin
 
 import (
 	"context"
+	"io"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"sort"
 	"testing"
 	"time"
@@ -70,6 +73,33 @@ func BenchmarkTensor64MB(b *testing.B) {
 	b.SetBytes(2 * 4 * int64(len(row)))
 	for b.Loop() {
 		if _, err := in.Selector().Select(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPipe64MB is the ceiling for BenchmarkTensor64MB on the same
+// machine: 64 MiB to a child process through a pipe and back, no encoding.
+func BenchmarkPipe64MB(b *testing.B) {
+	child := exec.Command(os.Args[0], "pipe-echo")
+	in, err := child.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := child.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = in.Close(); _ = child.Wait() }()
+	data := make([]byte, 64<<20)
+	back := make([]byte, len(data))
+	b.SetBytes(2 * int64(len(data)))
+	for b.Loop() {
+		go func() { _, _ = in.Write(data) }()
+		if _, err := io.ReadFull(out, back); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -15,17 +15,18 @@ import (
 )
 
 // The test binary doubles as a plugin binary: the host under test
-// re-executes it with ServeArgs (built-ins below), with "plugin-test MODE"
+// re-executes it with ServeArgs (built-ins below, ServeIfAsked), with "plugin-test MODE"
 // (misbehaving external plugins) or as a host for the orphan test.
 func TestMain(m *testing.M) {
+	ServeIfAsked()
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
-		case "plugin":
-			os.Exit(ServeCommand(os.Args[2:]))
 		case "plugin-test":
 			os.Exit(misbehave(os.Args[2]))
 		case "orphan-host":
 			os.Exit(orphanHost())
+		case "pipe-echo":
+			os.Exit(pipeEcho())
 		case "signalled-host":
 			StopOnSignals()
 			os.Exit(orphanHost())
@@ -121,4 +122,21 @@ func orphanHost() int {
 	fmt.Println(in.PID(), in.socketDir)
 	time.Sleep(time.Minute)
 	return 0
+}
+
+// pipeEcho copies stdin to stdout in 1 MiB chunks: the bare process-to-process
+// transfer that BenchmarkPipe64MB compares the plugin transport with.
+func pipeEcho() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := os.Stdin.Read(buf)
+		if n > 0 {
+			if _, werr := os.Stdout.Write(buf[:n]); werr != nil {
+				return 1
+			}
+		}
+		if err != nil {
+			return 0
+		}
+	}
 }

@@ -304,3 +304,13 @@ func alive(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
+
+// TestPluginProcessDoesNotRecurse checks that a process started as a plugin
+// refuses to start built-ins, as a test binary without ServeIfAsked would.
+func TestPluginProcessDoesNotRecurse(t *testing.T) {
+	t.Setenv(Handshake.MagicCookieKey, Handshake.MagicCookieValue)
+	_, err := Open(context.Background(), Spec{Kind: pluginapi.KindSelector, Name: "echo", Log: &syncBuffer{}})
+	if err == nil || !strings.Contains(err.Error(), "plugin.ServeIfAsked()") {
+		t.Errorf("Open in a plugin process: %v, want a refusal naming ServeIfAsked", err)
+	}
+}

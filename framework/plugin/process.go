@@ -81,6 +81,11 @@ func ServeArgs(kind pluginapi.Kind, name string) []string {
 
 // startBuiltin re-executes the running binary to serve the built-in.
 func (in *Instance) startBuiltin() error {
+	if os.Getenv(Handshake.MagicCookieKey) != "" {
+		// A host re-executed a binary that does not serve on `plugin serve`
+		// (a test binary without ServeIfAsked): refuse rather than recurse.
+		return &OpenError{Plugin: in.Spec.String(), What: "this process was itself started as a plugin and does not serve built-ins; a test binary that opens built-ins in their own process must call plugin.ServeIfAsked() first in its TestMain"}
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return &OpenError{Plugin: in.Spec.String(), What: "cannot find the forkrl executable to serve the built-in: " + err.Error() + `; set isolation = "inproc" to run it in the host`, Err: err}
@@ -211,6 +216,9 @@ func (in *Instance) startError(client *goplugin.Client, err error) error {
 	case strings.Contains(msg, "Unrecognized remote plugin message"):
 		line := strings.TrimPrefix(strings.SplitN(msg, "\n", 2)[0], "Unrecognized remote plugin message: ")
 		e.What = fmt.Sprintf("bad handshake: the plugin wrote %q to stdout instead of the handshake line. A plugin must not print to stdout before it serves (log to stderr); if this executable is not a forkrl plugin, fix the source path", line)
+		if in.Spec.Source == "" {
+			e.What += "; if the host is a test binary, its TestMain must call plugin.ServeIfAsked() first"
+		}
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		e.What = fmt.Sprintf("the plugin did not complete its handshake within %s: is it a forkrl plugin (its main must call plugin.Serve)?", in.Spec.StartTimeout)
 	case errors.Is(err, goplugin.ErrChecksumsDoNotMatch):

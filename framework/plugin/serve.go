@@ -69,6 +69,21 @@ func ServeCommand(args []string) int {
 	return 0
 }
 
+// ServeIfAsked serves a built-in and exits when this process was started by
+// a host as `BINARY plugin serve KIND NAME`, and returns otherwise. The host
+// serves built-ins by re-executing its own binary, so a test binary whose
+// tests open built-ins with Process isolation calls it first in TestMain:
+//
+//	func TestMain(m *testing.M) {
+//		plugin.ServeIfAsked()
+//		os.Exit(m.Run())
+//	}
+func ServeIfAsked() {
+	if len(os.Args) > 2 && os.Args[1] == "plugin" && os.Args[2] == "serve" {
+		os.Exit(ServeCommand(os.Args[2:]))
+	}
+}
+
 // serve runs go-plugin's server with the handshake written to handshake.
 func serve(handshake *os.File, set Set) {
 	base := &pluginapi.BaseServer{}
