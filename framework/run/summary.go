@@ -8,10 +8,11 @@ import (
 
 // Run states recorded in summary.json.
 const (
-	StatusRunning  = "running"  // the run is going, or was killed without a chance to say so
-	StatusFinished = "finished" // all steps done and the final evaluation written
-	StatusStopped  = "stopped"  // a hook asked to stop early
-	StatusFailed   = "failed"   // an error stopped the run; see Error
+	StatusRunning     = "running"     // the run is going, or was killed without a chance to say so
+	StatusFinished    = "finished"    // all steps done and the final evaluation written
+	StatusStopped     = "stopped"     // a hook asked to stop early
+	StatusInterrupted = "interrupted" // cancelled (Ctrl-C, SIGTERM); resumable
+	StatusFailed      = "failed"      // an error stopped the run; see Error
 )
 
 // Summary is summary.json: what a finished (or failed) run amounts to. The

@@ -35,21 +35,21 @@ func (t *Trainer) verify(ctx context.Context, ds *Dataset, ss []*sample) error {
 }
 
 // shapeRewards turns the verifier's rewards into the rewards trained on:
-// DAPO's soft overlong punishment, then the recipe's reward hook.
+// the recipe's reward hook (which sees the verifier's reward), plus DAPO's
+// soft overlong punishment.
 func (t *Trainer) shapeRewards(ctx context.Context, step int, ss []*sample) error {
 	for _, s := range ss {
-		s.reward = s.score
-		if t.alg.Overlong {
-			s.reward += reward.Overlong{MaxLength: t.alg.OverlongLength, Buffer: t.alg.OverlongBuffer, Factor: t.alg.OverlongPenalty}.Penalty(len(s.resp.Tokens))
-		}
 		r, err := t.hooks.Reward(ctx, step, hooks.Sample{
 			Problem: s.problem.Problem, Response: s.text, Tokens: len(s.resp.Tokens),
-			Finish: s.resp.Finish, Reward: s.reward, Answer: s.answer,
+			Finish: s.resp.Finish, Reward: s.score, Answer: s.answer,
 		})
 		if err != nil {
 			return err
 		}
 		s.reward = r
+		if t.alg.Overlong {
+			s.reward += reward.Overlong{MaxLength: t.alg.OverlongLength, Buffer: t.alg.OverlongBuffer, Factor: t.alg.OverlongPenalty}.Penalty(len(s.resp.Tokens))
+		}
 	}
 	return nil
 }

@@ -164,6 +164,8 @@ func (t *Trainer) Run(ctx context.Context) (run.Summary, error) {
 	err := t.runSteps(ctx)
 	sum := t.summary()
 	switch {
+	case err != nil && ctx.Err() != nil:
+		sum.Status, sum.Error = run.StatusInterrupted, err.Error()
 	case err != nil:
 		sum.Status, sum.Error = run.StatusFailed, err.Error()
 	case t.state.Stopped:
@@ -217,7 +219,7 @@ func (t *Trainer) startFresh(ctx context.Context) error {
 		return fmt.Errorf("initial evaluation: %w", err)
 	}
 	t.state.InitialEval = ev
-	return nil
+	return t.dir.WriteSummary(t.summary())
 }
 
 // finishStep logs a completed step and runs what follows it: the on_step
