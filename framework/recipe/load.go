@@ -390,45 +390,60 @@ func (l *loader) expand(cmdline map[string]valueAt) ([]runSpec, hcl.Diagnostics)
 	return specs, diags
 }
 
-// runVars evaluates a run block's vars = { NAME = value, … }.
+// runVars evaluates a run block's vars: an object constructor
+// (vars = { rho = each.value }, each value reported at its own position) or
+// any expression that evaluates to an object or map (vars = each.value).
 func (l *loader) runVars(attr *hcl.Attribute, ctx *hcl.EvalContext) (map[string]valueAt, hcl.Diagnostics) {
 	out := map[string]valueAt{}
 	if attr == nil {
 		return out, nil
 	}
-	pairs, diags := hcl.ExprMap(attr.Expr)
-	if diags.HasErrors() {
-		return nil, hcl.Diagnostics{invalid("vars", attr.Expr.Range().Ptr(), "vars must be an object of variable values: vars = { rho = each.value }.")}
-	}
-	for _, p := range pairs {
-		name := hcl.ExprAsKeyword(p.Key)
-		if name == "" {
-			k, d := eval(p.Key, ctx)
-			diags = append(diags, d...)
-			if d.HasErrors() {
-				continue
-			}
-			if k.Type() != cty.String || k.IsNull() {
-				diags = append(diags, invalid("vars", p.Key.Range().Ptr(), "A key of vars must be a variable name."))
-				continue
-			}
-			name = k.AsString()
-		}
-		decl := l.variable(name)
-		if decl == nil {
+	var diags hcl.Diagnostics
+	set := func(name string, keyRng hcl.Range, v cty.Value, rng hcl.Range) {
+		if l.variable(name) == nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Undeclared variable",
 				Detail:   fmt.Sprintf("The recipe declares no variable %q.%s Declare it with a variable block first.", name, didYouMean(name, l.varNames())),
-				Subject:  p.Key.Range().Ptr(),
+				Subject:  keyRng.Ptr(),
 			})
-			continue
+			return
 		}
-		v, d := eval(p.Value, ctx)
-		diags = append(diags, d...)
-		if !d.HasErrors() {
-			out[name] = valueAt{v, p.Value.Range().Ptr()}
+		out[name] = valueAt{v, rng.Ptr()}
+	}
+	if pairs, d := hcl.ExprMap(attr.Expr); !d.HasErrors() {
+		for _, p := range pairs {
+			name := hcl.ExprAsKeyword(p.Key)
+			if name == "" {
+				k, d := eval(p.Key, ctx)
+				diags = append(diags, d...)
+				if d.HasErrors() {
+					continue
+				}
+				if k.Type() != cty.String || k.IsNull() {
+					diags = append(diags, invalid("vars", p.Key.Range().Ptr(), "A key of vars must be a variable name."))
+					continue
+				}
+				name = k.AsString()
+			}
+			v, d := eval(p.Value, ctx)
+			diags = append(diags, d...)
+			if !d.HasErrors() {
+				set(name, p.Key.Range(), v, p.Value.Range())
+			}
 		}
+		return out, diags
+	}
+	v, d := eval(attr.Expr, ctx)
+	if d.HasErrors() {
+		return nil, d
+	}
+	if v.IsNull() || !(v.Type().IsObjectType() || v.Type().IsMapType()) {
+		return nil, hcl.Diagnostics{invalid("vars", attr.Expr.Range().Ptr(), "vars must be an object of variable values, such as { rho = each.value } or each.value when for_each is a map of objects; got %s.", typeName(v))}
+	}
+	for it := v.ElementIterator(); it.Next(); {
+		k, e := it.Element()
+		set(k.AsString(), attr.Expr.Range(), e, attr.Expr.Range())
 	}
 	return out, diags
 }

@@ -296,3 +296,43 @@ func TestDecodeSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestRunVarsFromAnObject(t *testing.T) {
+	src := []byte(`variable "arm" { default = "top" }
+variable "rho" { default = 0.2 }
+backend "tinylm" "policy" {}
+verifier "countdown" "reward" {}
+selector "top" "top" { rho = var.rho }
+selector "all" "all" {}
+dataset "d" {
+  generator "countdown" {}
+  eval_count = 8
+}
+algorithm "dapo" { selector = var.arm }
+train {}
+run "arm" {
+  for_each = {
+    top10 = { arm = "top", rho = 0.1 }
+    all   = { arm = "all" }
+  }
+  vars = each.value
+}
+`)
+	rec, diags := Parse("o.hcl", src, Options{Schemas: testSchemas})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if len(rec.Runs) != 2 || rec.Runs[0].Name != "arm-all" || rec.Runs[1].Name != "arm-top10" {
+		t.Fatalf("runs %v; want arm-all, arm-top10 (key order)", rec.Runs)
+	}
+	if a := rec.Runs[0].Algorithm.Selector; a != "all" {
+		t.Errorf("arm-all uses selector %q", a)
+	}
+	if rho := rec.Runs[1].Selectors[0].Settings["rho"]; rho != 0.1 {
+		t.Errorf("arm-top10: rho %v", rho)
+	}
+	_, diags = Parse("o.hcl", []byte(strings.Replace(string(src), "rho = 0.1", "rh0 = 0.1", 1)), Options{Schemas: testSchemas})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), `declares no variable "rh0". Did you mean "rho"?`) || diags[0].Subject.Start.Line != 18 {
+		t.Errorf("got %v; want an undeclared variable at vars (line 18)", diags)
+	}
+}
