@@ -74,8 +74,7 @@ type Example struct {
 	// nats of the policy's distribution over that character given the
 	// ones before it: what a model that imitated the policy perfectly
 	// would show. It leaves out the redraw of repeated attempts and the cut
-	// to MaxLen, so it is exact for most characters and an approximation
-	// for the first character of later attempts.
+	// to MaxLen, which shift the distribution of later attempts a little.
 	Entropies []float32
 }
 
