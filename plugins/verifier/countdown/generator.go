@@ -28,28 +28,30 @@ type Dataset struct {
 
 func ptr(v float64) *float64 { return &v }
 
-// GeneratorSchema is the settings of a recipe's `generator "countdown"`
+// GeneratorSchema returns the settings of a recipe's `generator "countdown"`
 // block.
-var GeneratorSchema = pluginapi.Schema{Attributes: []pluginapi.Attribute{
-	{Name: "train", Type: "number", Description: "how many training records", Default: 10000.0, Min: ptr(0)},
-	{Name: "eval", Type: "number", Description: "how many held-out problems (distinct, never in training)", Default: 512.0, Min: ptr(0)},
-	{Name: "seed", Type: "number", Description: "the seed of the data; the data does not change with the run's seed unless the recipe passes it here", Default: 1.0, Min: ptr(0)},
-	{Name: "sizes", Type: "list(number)", Description: "how many numbers a problem gives (its difficulty), each drawn uniformly", Default: []any{3.0, 4.0}},
-	{Name: "max_number", Type: "number", Description: "the given numbers are drawn from 1..max_number", Default: 20.0, Min: ptr(1)},
-	{Name: "min_target", Type: "number", Description: "the smallest target", Default: 10.0, Min: ptr(1)},
-	{Name: "max_target", Type: "number", Description: "the largest target", Default: 99.0, Min: ptr(1)},
-	{Name: "max_value", Type: "number", Description: "the largest intermediate result of the generator's expressions and of the traces' steps", Default: 99.0, Min: ptr(1)},
-	{Name: "traces", Type: "bool", Description: "training records are reasoning traces of a noisy search (for sft) instead of bare problems", Default: false},
-	{Name: "skill", Type: "number", Description: "traces: probability that a step is chosen among those that keep the target reachable", Default: DefaultSkill, Min: ptr(0), Max: ptr(1)},
-	{Name: "max_attempts", Type: "number", Description: "traces: the patience of each trace is drawn from 1..max_attempts", Default: 4.0, Min: ptr(1)},
-	{Name: "max_len", Type: "number", Description: "traces: the longest prompt plus completion, in characters (the model's context less room for <bos> and <eos>)", Default: 126.0, Min: ptr(1)},
-}}
+func GeneratorSchema() pluginapi.Schema {
+	return pluginapi.Schema{Attributes: []pluginapi.Attribute{
+		{Name: "train", Type: "number", Description: "how many training records", Default: 10000.0, Min: ptr(0)},
+		{Name: "eval", Type: "number", Description: "how many held-out problems (distinct, never in training)", Default: 512.0, Min: ptr(0)},
+		{Name: "seed", Type: "number", Description: "the seed of the data; the data does not change with the run's seed unless the recipe passes it here", Default: 1.0, Min: ptr(0)},
+		{Name: "sizes", Type: "list(number)", Description: "how many numbers a problem gives (its difficulty), each drawn uniformly", Default: []any{3.0, 4.0}},
+		{Name: "max_number", Type: "number", Description: "the given numbers are drawn from 1..max_number", Default: 20.0, Min: ptr(1)},
+		{Name: "min_target", Type: "number", Description: "the smallest target", Default: 10.0, Min: ptr(1)},
+		{Name: "max_target", Type: "number", Description: "the largest target", Default: 99.0, Min: ptr(1)},
+		{Name: "max_value", Type: "number", Description: "the largest intermediate result of the generator's expressions and of the traces' steps", Default: 99.0, Min: ptr(1)},
+		{Name: "traces", Type: "bool", Description: "training records are reasoning traces of a noisy search (for sft) instead of bare problems", Default: false},
+		{Name: "skill", Type: "number", Description: "traces: probability that a step is chosen among those that keep the target reachable", Default: DefaultSkill, Min: ptr(0), Max: ptr(1)},
+		{Name: "max_attempts", Type: "number", Description: "traces: the patience of each trace is drawn from 1..max_attempts", Default: 4.0, Min: ptr(1)},
+		{Name: "max_len", Type: "number", Description: "traces: the longest prompt plus completion, in characters (the model's context less room for <bos> and <eos>)", Default: 126.0, Min: ptr(1)},
+	}}
+}
 
 // Generate makes the dataset that a `generator "countdown"` block with
 // these settings describes; absent settings take GeneratorSchema's
 // defaults. Bad settings are reported as diagnostics naming the attribute.
 func Generate(settings pluginapi.Settings) (Dataset, pluginapi.Diagnostics) {
-	s := settingsReader{settings: settings}
+	s := settingsReader{settings: settings, schema: GeneratorSchema()}
 	seed := uint64(s.integer("seed"))
 	nTrain, nEval := s.integer("train"), s.integer("eval")
 	opts := Options{
@@ -72,7 +74,7 @@ func Generate(settings pluginapi.Settings) (Dataset, pluginapi.Diagnostics) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if _, ok := GeneratorSchema.Lookup(name); !ok {
+		if _, ok := s.schema.Lookup(name); !ok {
 			s.diags = append(s.diags, pluginapi.Diagnostic{Summary: fmt.Sprintf("the countdown generator has no setting %q", name), Attribute: name})
 		}
 	}
@@ -123,6 +125,7 @@ func traceRecords(seed uint64, n int, opts TraceOptions) ([]Record, error) {
 // diagnostics for values of the wrong type.
 type settingsReader struct {
 	settings pluginapi.Settings
+	schema   pluginapi.Schema
 	diags    pluginapi.Diagnostics
 }
 
@@ -130,7 +133,7 @@ func (s *settingsReader) value(name string) any {
 	if v, ok := s.settings[name]; ok {
 		return v
 	}
-	a, _ := GeneratorSchema.Lookup(name)
+	a, _ := s.schema.Lookup(name)
 	return a.Default
 }
 
@@ -144,7 +147,7 @@ func (s *settingsReader) number(name string) float64 {
 		s.fail(name, "%s must be a number", name)
 		return 0
 	}
-	a, _ := GeneratorSchema.Lookup(name)
+	a, _ := s.schema.Lookup(name)
 	if (a.Min != nil && v < *a.Min) || (a.Max != nil && v > *a.Max) {
 		s.fail(name, "%s = %g is out of range", name, v)
 	}

@@ -61,7 +61,7 @@ func TestGenerateBadSettings(t *testing.T) {
 			t.Errorf("Generate(%v): %+v, want an error on %q containing %q", tt.settings, diags, tt.attr, tt.msg)
 		}
 	}
-	for _, a := range GeneratorSchema.Attributes {
+	for _, a := range GeneratorSchema().Attributes {
 		if a.Default == nil || a.Description == "" {
 			t.Errorf("setting %q lacks a default or a description", a.Name)
 		}
