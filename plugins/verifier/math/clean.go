@@ -132,10 +132,9 @@ func thousandsEnd(s string, i int) (int, bool) {
 func isDigit(c byte) bool       { return c >= '0' && c <= '9' }
 func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
-// canonicalText is the last-resort form of an answer for string comparison:
-// cleaned, without spaces and text commands.
+// canonicalText is the last-resort form of a cleaned answer for string
+// comparison: without spaces and text commands.
 func canonicalText(s string) string {
-	s = clean(s)
 	var b strings.Builder
 	for _, r := range s {
 		if unicode.IsSpace(r) {

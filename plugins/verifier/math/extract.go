@@ -9,11 +9,33 @@ import (
 // text, with nested braces, and \boxed 5 (an argument without braces, up to
 // the next space or dollar sign).
 func LastBoxed(text string) (string, bool) {
-	boxes := boxes(text)
-	if len(boxes) == 0 {
-		return "", false
+	// Search from the end: a box whose argument is missing ("\boxed" at
+	// the very end) does not hide an earlier one.
+	for end := len(text); end > 0; {
+		start := lastBox(text[:end])
+		if start < 0 {
+			return "", false
+		}
+		if b := boxes(text[start:]); len(b) > 0 && b[0].start == 0 {
+			return b[0].content, true
+		}
+		end = start
 	}
-	return boxes[len(boxes)-1].content, true
+	return "", false
+}
+
+// lastBox returns where the last \boxed or \fbox of s starts, or -1.
+// strings.LastIndex stops at the first match from the end, which is near
+// the end of a response; \fbox, rare, is then only looked for after it.
+func lastBox(s string) int {
+	b := strings.LastIndex(s, `\boxed`)
+	if b < 0 {
+		return strings.LastIndex(s, `\fbox`)
+	}
+	if f := strings.LastIndex(s[b:], `\fbox`); f >= 0 {
+		return b + f
+	}
+	return b
 }
 
 // span is a piece of a text: its content and where it starts and ends.
@@ -25,17 +47,25 @@ type span struct {
 // boxes finds every \boxed{...} and \fbox{...} of a text, in order.
 func boxes(text string) []span {
 	var out []span
+	nextFbox := strings.Index(text, `\fbox`) // absolute; -1: none left
 	for i := 0; i < len(text); {
-		j := strings.Index(text[i:], `\boxed`)
-		k := strings.Index(text[i:], `\fbox`)
-		n := len(`\boxed`)
-		if j < 0 || k >= 0 && k < j {
-			j, n = k, len(`\fbox`)
+		if nextFbox >= 0 && nextFbox < i {
+			if k := strings.Index(text[i:], `\fbox`); k >= 0 {
+				nextFbox = i + k
+			} else {
+				nextFbox = -1
+			}
 		}
-		if j < 0 {
+		start, n := -1, len(`\boxed`)
+		if j := strings.Index(text[i:], `\boxed`); j >= 0 {
+			start = i + j
+		}
+		if nextFbox >= 0 && (start < 0 || nextFbox < start) {
+			start, n = nextFbox, len(`\fbox`)
+		}
+		if start < 0 {
 			break
 		}
-		start := i + j
 		p := start + n
 		for p < len(text) && text[p] == ' ' {
 			p++

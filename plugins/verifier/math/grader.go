@@ -194,7 +194,7 @@ func (g *Grader) Equal(answer, reference string) (r Result) {
 		return Result{Reason: fmt.Sprintf("reference is %d bytes long, over the bound of %d", len(reference), g.opts.MaxAnswerLen)}
 	}
 	ca, cr := clean(answer), clean(reference)
-	if ca == cr || canonicalText(answer) == canonicalText(reference) {
+	if ca == cr || canonicalText(ca) == canonicalText(cr) {
 		return Result{Correct: true}
 	}
 	pa, okA := parse(ca)
