@@ -23,7 +23,7 @@
 // Large products are blocked as in BLIS: op(B) is packed into 16-column panels 256 deep
 // (shared by the goroutines), each goroutine packs 144 rows of op(A) at a time into 6-row
 // panels kept in L2, and a 6×16 AVX2+FMA micro-kernel in assembly updates each tile of C.
-// Packing buffers are pooled, so a call allocates nothing. Other paths, chosen by shape only:
+// Packing buffers are pooled, so a call on one goroutine allocates nothing. Other paths, chosen by shape only:
 // m = 1 or n = 1 runs matrix-vector kernels (dot products when the matrix rows are contiguous
 // in k, else sums of scaled rows); x·Wᵀ with m ≤ 16 and k ≥ 64 (generation of a few
 // sequences) multiplies rows of x by rows of W without packing W. The assembly is chosen at

@@ -32,13 +32,13 @@ func Forward(h, logp []float32, x []float32, V int, ids []int32, T float32) {
 	if len(h) != rows || len(logp) != rows {
 		panic("logits: len(h) and len(logp) must equal len(ids)")
 	}
-	invT := 1 / T
+	invT := 1 / float64(T)
 	parallelRows(rows, V, func(r int) {
 		row := x[r*V : (r+1)*V]
 		st := rowStats(row, invT)
 		h[r] = float32(st.entropy)
 		if id := ids[r]; id >= 0 {
-			logp[r] = float32(float64(invT*row[id]) - st.logZ)
+			logp[r] = float32(float64(row[id])*invT - st.logZ)
 		} else {
 			logp[r] = 0
 		}
@@ -61,7 +61,7 @@ func Backward(dx, x []float32, V int, ids []int32, T float32, gLogp, gH []float3
 	if (gLogp != nil && len(gLogp) != rows) || (gH != nil && len(gH) != rows) {
 		panic("logits: len(gLogp) and len(gH) must equal len(ids)")
 	}
-	invT := 1 / T
+	invT := 1 / float64(T)
 	parallelRows(rows, V, func(r int) {
 		row := x[r*V : (r+1)*V]
 		drow := dx[r*V : (r+1)*V]
@@ -75,11 +75,11 @@ func Backward(dx, x []float32, V int, ids []int32, T float32, gLogp, gH []float3
 		st := rowStats(row, invT)
 		// d/dz_i of gl·log p_id + gh·H = gl(onehot − p_i) − gh·p_i(log p_i + H),
 		// and log p_i = u_i, so the non-one-hot part is p_i·(α + β·u_i).
-		alpha := -invT * (gl + gh*float32(st.entropy))
-		beta := -invT * gh
-		vecmath.ExpAffine(drow, row, invT, float32(st.logZ), alpha, beta)
+		alpha := -invT * (float64(gl) + float64(gh)*st.entropy)
+		beta := -invT * float64(gh)
+		vecmath.ExpAffine(drow, row, float32(invT), float32(st.logZ), float32(alpha), float32(beta))
 		if id := ids[r]; id >= 0 {
-			drow[id] += invT * gl
+			drow[id] += float32(invT * float64(gl))
 		}
 	})
 }
@@ -96,9 +96,9 @@ func Softmax(dst, row []float32, T float32) (entropy float32) {
 	if !(T > 0) {
 		panic("logits: temperature must be positive")
 	}
-	invT := 1 / T
+	invT := 1 / float64(T)
 	st := rowStats(row, invT)
-	vecmath.ExpAffine(dst, row, invT, float32(st.logZ), 1, 0)
+	vecmath.ExpAffine(dst, row, float32(invT), float32(st.logZ), 1, 0)
 	return float32(st.entropy)
 }
 
@@ -108,7 +108,7 @@ type stats struct {
 	entropy float64 // −Σ p log p
 }
 
-func rowStats(row []float32, invT float32) stats {
+func rowStats(row []float32, invT float64) stats {
 	m, s, t := vecmath.SoftmaxStats(row, invT)
 	ls := math.Log(s)
 	return stats{logZ: m + ls, entropy: ls - t/s}

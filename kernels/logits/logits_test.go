@@ -69,8 +69,8 @@ func TestForwardMatchesFloat64Reference(t *testing.T) {
 			if lp[0] != 0 {
 				t.Errorf("V=%d: logp for id −1 = %g, want 0", V, lp[0])
 			}
-			// The float32 outputs themselves round at ~1e-7 relative; 1e-5 nats is the contract.
-			if worstH > 1e-5 || worstL > 1e-5*math.Max(1, float64(V)/1e4) {
+			t.Logf("V=%d T=%g: worst |ΔH| = %.2g, |Δlogp| = %.2g nats", V, T, worstH, worstL)
+			if worstH > 1e-5 || worstL > 1e-5 {
 				t.Errorf("V=%d T=%g: worst |ΔH| = %.3g, |Δlogp| = %.3g nats", V, T, worstH, worstL)
 			}
 		}

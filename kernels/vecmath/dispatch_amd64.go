@@ -46,7 +46,7 @@ func expAffine(dst, x []float32, scale, shift, alpha, beta float32) {
 	expAffineRef(dst[n:], x[n:], scale, shift, alpha, beta)
 }
 
-func softmaxStats(x []float32, scale float32) (m, s, t float64) {
+func softmaxStats(x []float32, scale float64) (m, s, t float64) {
 	if !useAVX2 || len(x) < 32 {
 		return softmaxStatsRef(x, scale)
 	}
@@ -55,7 +55,7 @@ func softmaxStats(x []float32, scale float32) (m, s, t float64) {
 		st.m[i] = -math.MaxFloat32
 	}
 	n := len(x) &^ 31
-	softmaxStatsAVX2(x[:n], float32(float64(scale)*math.Log2E), &st)
+	softmaxStatsAVX2(x[:n], float32(scale*math.Log2E), &st)
 	// Merge the lanes (base-2 sums) and the tail in float64, natural units.
 	mx := st.m[0]
 	for _, v := range st.m[1:] {
@@ -64,7 +64,7 @@ func softmaxStats(x []float32, scale float32) (m, s, t float64) {
 	for _, v := range x[n:] {
 		mx = max(mx, v)
 	}
-	sc := float64(scale)
+	sc := scale
 	for l, ml := range st.m {
 		d := (float64(ml) - float64(mx)) * sc
 		f := math.Exp(d)

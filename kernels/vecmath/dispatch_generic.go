@@ -6,7 +6,7 @@ package vecmath
 // "avx2" for the AVX2+FMA assembly.
 var Impl = "go"
 
-func softmaxStats(x []float32, scale float32) (m, s, t float64) {
+func softmaxStats(x []float32, scale float64) (m, s, t float64) {
 	return softmaxStatsRef(x, scale)
 }
 

@@ -77,7 +77,7 @@ func clippedSurrogateRef(grad, logp, old, adv, w []float32, valid []bool, lo, hi
 		d := float64(logp[t] - old[t])
 		r := math.Exp(min(max(d, MinArg), MaxArg))
 		l, g, c, dc := Surrogate(r, float64(adv[t]), float64(lo), float64(hi), float64(dual))
-		grad[t] = float32(float64(coef) * wt * g)
+		grad[t] = float32(float64(coef)*wt*g) + 0 // +0 turns −0 into +0
 		s.Loss += wt * l
 		s.Valid++
 		s.Weight += wt

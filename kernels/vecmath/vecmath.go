@@ -29,7 +29,7 @@ func Exp(dst, x []float32) {
 // so that log Σe^z = m + log s and the entropy of softmax(z) is log s − t/s.
 // Exponent arguments below MinArg are clamped to MinArg. x must be non-empty
 // and hold at least one finite value; scale must be positive.
-func SoftmaxStats(x []float32, scale float32) (m, s, t float64) {
+func SoftmaxStats(x []float32, scale float64) (m, s, t float64) {
 	if len(x) == 0 {
 		panic("vecmath: empty row")
 	}
@@ -51,18 +51,18 @@ func ExpAffine(dst, x []float32, scale, shift, alpha, beta float32) {
 }
 
 // softmaxStatsRef is the float64 two-pass reference of SoftmaxStats.
-func softmaxStatsRef(x []float32, scale float32) (m, s, t float64) {
+func softmaxStatsRef(x []float32, scale float64) (m, s, t float64) {
 	mx := float32(math.Inf(-1))
 	for _, v := range x {
 		mx = max(mx, v)
 	}
 	for _, v := range x {
-		d := max((float64(v)-float64(mx))*float64(scale), MinArg)
+		d := max((float64(v)-float64(mx))*scale, MinArg)
 		e := math.Exp(d)
 		s += e
 		t += e * d
 	}
-	return float64(mx) * float64(scale), s, t
+	return float64(mx) * scale, s, t
 }
 
 // expAffineRef is the float64 reference of ExpAffine.

@@ -358,6 +358,8 @@ surrloop:
 	VANDNPS   Y0, Y7, Y0            // ∂ℓ/∂logp = l1 unless clipped
 	VMULPS    96(R11), Y3, Y3
 	VMULPS    Y3, Y0, Y0            // coef·w·∂ℓ/∂logp
+	VXORPS    Y4, Y4, Y4
+	VADDPS    Y4, Y0, Y0            // −0 (a zero weight times −A·r) becomes +0
 	VMOVUPS   Y0, (DI)(BX*4)
 	ADDQ      $8, BX
 	CMPQ      BX, CX

@@ -84,10 +84,12 @@ func TestSoftmaxStatsMatchesReference(t *testing.T) {
 			}
 			m, s, tt := SoftmaxStats(x, 1.3)
 			rm, rs, rt := softmaxStatsRef(x, 1.3)
-			// Compare the derived quantities: log-sum-exp and entropy.
+			// Compare the derived quantities: log-sum-exp and entropy. The
+			// assembly scales by float32(scale·log2 e), a temperature off by
+			// up to 6e-8 relative, which moves both by ~6e-8·|z − m|.
 			lse, rlse := m+math.Log(s), rm+math.Log(rs)
 			h, rh := math.Log(s)-tt/s, math.Log(rs)-rt/rs
-			if math.Abs(lse-rlse) > 1e-6*math.Max(1, math.Abs(rlse)) || math.Abs(h-rh) > 1e-6 {
+			if math.Abs(lse-rlse) > 4e-6 || math.Abs(h-rh) > 4e-6 {
 				t.Errorf("%s n=%d (%s): logZ %g entropy %g, reference %g %g", shape, n, Impl, lse, h, rlse, rh)
 			}
 		}
