@@ -28,8 +28,10 @@ type resolver struct {
 // resolve computes one run: variables, locals, then every block.
 func (l *loader) resolve(s runSpec, cmdline map[string]valueAt) (*Run, hcl.Diagnostics) {
 	vals, diags := l.values(cmdline, s.overrides, false)
-	for name, c := range cmdline {
-		if o, ok := s.overrides[name]; ok && !c.val.RawEquals(o.val) {
+	for _, v := range l.vars {
+		name := v.Name
+		c, onCmdline := cmdline[name]
+		if o, ok := s.overrides[name]; ok && onCmdline && !c.val.RawEquals(o.val) {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagWarning,
 				Summary:  "Run block overrides --var",
@@ -74,14 +76,8 @@ func (l *loader) resolve(s runSpec, cmdline map[string]valueAt) (*Run, hcl.Diagn
 	}
 	alg, d := r.decodeAlgorithm(l.single["algorithm"], run)
 	diags = append(diags, d...)
-	if d.HasErrors() {
-		return nil, diags
-	}
 	train, d := r.decodeTrain(l.single["train"], &run.Train)
 	diags = append(diags, d...)
-	if d.HasErrors() {
-		return nil, diags
-	}
 	ev, d := r.decodeEval(l.single["eval"], run)
 	diags = append(diags, d...)
 	run.Hooks, d = r.decodeHooks(l.single["hooks"])
