@@ -50,7 +50,7 @@ var generators = map[string]trainer.Generator{
 }
 
 // generatorSchemas are the settings schemas of the built-in generators.
-var generatorSchemas = map[string]pluginapi.Schema{countdown.Name: countdown.GeneratorSchema}
+var generatorSchemas = map[string]pluginapi.Schema{countdown.Name: countdown.GeneratorSchema()}
 
 // runFlags are the flags shared by run and sweep.
 type runFlags struct {
