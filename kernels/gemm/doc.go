@@ -20,17 +20,17 @@
 //
 // # How it computes
 //
-// Large products are blocked as in BLIS: op(B) is packed into 16-column panels 256 deep
-// (shared by the goroutines), each goroutine packs 144 rows of op(A) at a time into 6-row
-// panels kept in L2, and a 6×16 AVX2+FMA micro-kernel in assembly updates each tile of C.
-// Packing buffers are pooled, so a call on one goroutine allocates nothing. Other paths, chosen by shape only:
+// Large products are blocked as in BLIS: op(B) is packed into 16-column panels 256 deep (shared
+// by the goroutines), each goroutine packs 144 rows of op(A) at a time into 6-row panels kept
+// in L2, and a 6×16 AVX2+FMA micro-kernel in assembly updates each tile of C. Packing buffers
+// are pooled, so a call on one goroutine allocates nothing. Other paths, chosen by shape only:
 // m = 1 or n = 1 runs matrix-vector kernels (dot products when the matrix rows are contiguous
-// in k, else sums of scaled rows); x·Wᵀ with m ≤ 16 and k ≥ 64 (generation of a few
-// sequences) multiplies rows of x by rows of W without packing W. The assembly is chosen at
-// run time (golang.org/x/sys/cpu); without AVX2 and FMA, or under the noasm build tag, the same
-// algorithm runs with pure-Go kernels, which the tests run too. There is no AVX-512 kernel:
-// the machine this was built and measured on (AMD EPYC, Zen 3) has no AVX-512, and an
-// assembly kernel that no test has run is not shipped.
+// in k, else sums of scaled rows); x·Wᵀ with m ≤ 16 and k ≥ 64 (generation of a few sequences)
+// multiplies rows of x by rows of W without packing W. The assembly is chosen at run time
+// (golang.org/x/sys/cpu); without AVX2 and FMA, or under the noasm build tag, the same
+// algorithm runs with pure-Go kernels, which the tests run too. There is no AVX-512 kernel: the
+// machine this was built and measured on (AMD EPYC, Zen 3) has no AVX-512, and an assembly
+// kernel that no test has run is not shipped.
 //
 // # Determinism
 //
