@@ -267,6 +267,7 @@ type Sample struct {
 func (d *Dir) WriteSamples(step int, samples []Sample) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // responses are read by people: keep "<" and ">"
 	for _, s := range samples {
 		if err := enc.Encode(s); err != nil {
 			return err
