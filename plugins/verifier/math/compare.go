@@ -281,7 +281,10 @@ func sortedNames(m map[string]bool) []string {
 // the ends of an interval matter. A bare list also matches a tuple with the
 // same elements in the same order ("1,3" against "(1,3)").
 func (c *comparer) equalSeq(a, b *node) bool {
-	ak, bk := c.assignments(a, b)
+	ak, bk, named := c.assignments(a, b)
+	if named {
+		return c.sameList(ak, bk) // matched name by name
+	}
 	setA := a.open == "" || a.open == `\{`
 	setB := b.open == "" || b.open == `\{`
 	switch {
@@ -299,9 +302,10 @@ func (c *comparer) equalSeq(a, b *node) bool {
 }
 
 // assignments strips the names off "x = 1, y = 2" style elements. When both
-// lists name all their elements with the same names, they are matched by
-// name: "a_3 = 2, a_{37} = 19" equals "a_{37} = 19, a_3 = 2".
-func (c *comparer) assignments(a, b *node) ([]*node, []*node) {
+// lists name all their elements with the same names, once each, they are
+// matched by name ("a_3 = 2, a_{37} = 19" equals "a_{37} = 19, a_3 = 2") and
+// named is true: the values come back in the order of the names.
+func (c *comparer) assignments(a, b *node) (ak, bk []*node, named bool) {
 	na, nb := names(a), names(b)
 	if na != nil && nb != nil && len(na) == len(nb) {
 		ka, kb := make([]*node, 0, len(na)), make([]*node, 0, len(nb))
@@ -315,10 +319,10 @@ func (c *comparer) assignments(a, b *node) ([]*node, []*node) {
 			ka, kb = append(ka, na[k]), append(kb, v)
 		}
 		if ok {
-			return ka, kb
+			return ka, kb, true
 		}
 	}
-	return stripNames(a.kids), stripNames(b.kids)
+	return stripNames(a.kids), stripNames(b.kids), false
 }
 
 func names(n *node) map[string]*node {
@@ -326,6 +330,9 @@ func names(n *node) map[string]*node {
 	for _, k := range n.kids {
 		if k.kind != nRel || len(k.rels) != 1 || k.rels[0] != "=" || k.kids[0].kind != nSym {
 			return nil
+		}
+		if _, dup := m[k.kids[0].name]; dup {
+			return nil // "a = 2, a = -6": several values of one name, not a tuple
 		}
 		m[k.kids[0].name] = k.kids[1]
 	}

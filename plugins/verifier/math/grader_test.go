@@ -74,6 +74,10 @@ func TestEqual(t *testing.T) {
 		{`\sqrt{-4}`, `2i`, true},
 		{`x < -1 \text{ or } x > 1`, `(-\infty,-1)\cup(1,\infty)`, true},
 		{`69,84`, `69$,$84`, true},
+		{`a=-6-4 \sqrt{2}, a=2`, `a=2$, $a=-6-4 \sqrt{2}`, true},
+		{`a=2, a=3`, `a=2`, false},
+		{`x=1, y=2`, `y=2, x=1`, true},
+		{`x=1, y=2`, `x=2, y=1`, false},
 		// equations
 		{`y = 2x + 3`, `2x - y + 3 = 0`, true},
 		{`y = 2x + 3`, `y = 2x + 4`, false},
