@@ -18,7 +18,7 @@ import (
 // entropies are the old policy's, and the policy is not scored again.
 func (t *Trainer) score(ctx context.Context, s stepSettings, ss []*sample) error {
 	gae := t.alg.Advantage == recipe.AdvantageGAE
-	offPolicy := len(ss) > t.hp.MiniBatchSize || max(t.alg.Epochs, 1) > 1
+	offPolicy := (t.hp.MiniBatchSize > 0 && len(ss) > t.hp.MiniBatchSize) || max(t.alg.Epochs, 1) > 1
 	oldEntropy := t.selects() && t.alg.SelectEntropy == recipe.EntropyOld
 	needOld := offPolicy || oldEntropy
 	if needOld && !gae && t.rolloutIsPolicy() {

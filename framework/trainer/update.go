@@ -22,10 +22,14 @@ func (t *Trainer) update(ctx context.Context, s stepSettings, ss []*sample, acc 
 			return err
 		}
 	}
+	size := t.hp.MiniBatchSize
+	if size <= 0 {
+		size = len(ss)
+	}
 	for epoch := range max(t.alg.Epochs, 1) {
 		order := t.updateOrder(s.step, epoch, len(ss))
-		for mi, lo := 0, 0; lo < len(order); mi, lo = mi+1, lo+t.hp.MiniBatchSize {
-			idx := order[lo:min(lo+t.hp.MiniBatchSize, len(order))]
+		for mi, lo := 0, 0; lo < len(order); mi, lo = mi+1, lo+size {
+			idx := order[lo:min(lo+size, len(order))]
 			mini := make([]*sample, len(idx))
 			var weights [][]float32
 			if stepWeights != nil {
@@ -48,7 +52,7 @@ func (t *Trainer) update(ctx context.Context, s stepSettings, ss []*sample, acc 
 // updateOrder is the order in which an epoch visits a step's samples: as
 // collected for a single pass of a single mini-batch, else a seeded shuffle.
 func (t *Trainer) updateOrder(step, epoch, n int) []int {
-	if n <= t.hp.MiniBatchSize && max(t.alg.Epochs, 1) == 1 {
+	if (n <= t.hp.MiniBatchSize || t.hp.MiniBatchSize <= 0) && max(t.alg.Epochs, 1) == 1 {
 		order := make([]int, n)
 		for i := range order {
 			order[i] = i
