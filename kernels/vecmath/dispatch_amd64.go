@@ -64,20 +64,25 @@ func softmaxStats(x []float32, scale float64) (m, s, t float64) {
 	for _, v := range x[n:] {
 		mx = max(mx, v)
 	}
-	sc := scale
+	// The 8 lane factors e^((m_l − m)·scale) come from one vector exp.
+	var d, f [8]float32
 	for l, ml := range st.m {
-		d := (float64(ml) - float64(mx)) * sc
-		f := math.Exp(d)
-		s += f * st.s[l]
-		t += f * (math.Ln2*st.t[l] + st.s[l]*d)
+		d[l] = ml - mx
+	}
+	expAffineAVX2(f[:], d[:], float32(scale), 0, 1, 0)
+	for l, ml := range st.m {
+		dl := (float64(ml) - float64(mx)) * scale
+		fl := float64(f[l])
+		s += fl * st.s[l]
+		t += fl * (math.Ln2*st.t[l] + st.s[l]*dl)
 	}
 	for _, v := range x[n:] {
-		d := max((float64(v)-float64(mx))*sc, MinArg)
+		d := max((float64(v)-float64(mx))*scale, MinArg)
 		e := math.Exp(d)
 		s += e
 		t += e * d
 	}
-	return float64(mx) * sc, s, t
+	return float64(mx) * scale, s, t
 }
 
 // surrogateParams is read by clippedSurrogateAVX2: lo, hi, dual and coef,
