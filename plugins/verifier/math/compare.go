@@ -64,6 +64,14 @@ func (c *comparer) equal(a, b *node) bool {
 	case a.kind == nSeq || b.kind == nSeq || a.kind == nUnion || b.kind == nUnion || a.kind == nRel || b.kind == nRel:
 		return false
 	}
+	// A degree sign or a percent sign on one side only: the number as
+	// written, or the angle in radians / the fraction.
+	if a.kind == nDegree && b.kind != nDegree {
+		return c.scalar(a.kids[0], b) || c.scalar(radians(a.kids[0]), b)
+	}
+	if b.kind == nDegree && a.kind != nDegree {
+		return c.scalar(a, b.kids[0]) || c.scalar(a, radians(b.kids[0]))
+	}
 	if a.kind == nPercent && b.kind != nPercent {
 		return c.scalar(a.kids[0], b) || c.scalar(percentOf(a.kids[0]), b)
 	}
@@ -71,6 +79,11 @@ func (c *comparer) equal(a, b *node) bool {
 		return c.scalar(a, b.kids[0]) || c.scalar(a, percentOf(b.kids[0]))
 	}
 	return c.scalar(a, b)
+}
+
+// radians converts an angle in degrees: 90° against π/2.
+func radians(n *node) *node {
+	return &node{kind: nMul, kids: []*node{n, {kind: nSym, name: "pi"}, {kind: nDiv, kids: []*node{number("1"), number("180")}}}}
 }
 
 func percentOf(n *node) *node {

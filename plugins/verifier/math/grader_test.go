@@ -25,6 +25,8 @@ func TestEqual(t *testing.T) {
 		{`\dfrac{1}{2}`, `\tfrac12`, true},
 		{`10\text{ cm}^2`, `10`, true},
 		{`90^\circ`, `90`, true},
+		{`90^\circ`, `\frac{\pi}{2}`, true},
+		{`60^\circ`, `\frac{\pi}{2}`, false},
 		{`25\%`, `25`, true},
 		{`\$7.50`, `7.5`, true},
 		{`7,425,000`, `7425000`, true},
