@@ -168,8 +168,8 @@ func TestBadRecipes(t *testing.T) {
 			if d.Subject == nil || d.Subject.Filename != "testdata/bad.hcl" || d.Subject.Start.Line != c.line || d.Subject.Start.Column != c.col {
 				t.Errorf("error at %v; want testdata/bad.hcl:%d:%d\n%s", d.Subject, c.line, c.col, all.String())
 			}
-			if !strings.Contains(all.String(), fmt.Sprintf("line %d", c.line)) {
-				t.Errorf("the rendered diagnostic does not quote line %d:\n%s", c.line, all.String())
+			if want := fmt.Sprintf("on testdata/bad.hcl:%d:%d", c.line, c.col); !strings.Contains(all.String(), want) {
+				t.Errorf("the rendered diagnostic does not say %q:\n%s", want, all.String())
 			}
 		})
 	}

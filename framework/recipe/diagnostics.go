@@ -2,18 +2,111 @@ package recipe
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hcled"
 )
 
-// WriteDiagnostics renders diagnostics for a person: severity, summary,
-// file:line:col, the source lines with the range underlined, and the detail.
-// files are the parsed sources (Recipe.Files); width wraps the detail (0:
-// no wrapping).
+// WriteDiagnostics renders diagnostics for a person: severity and summary,
+// file:line:col with the enclosing block, the source lines with the range
+// marked by carets, and the detail. files are the parsed sources
+// (Recipe.Files); width wraps the detail (0: no wrapping); color adds ANSI
+// colours for a terminal.
 func WriteDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, width uint, color bool) error {
-	return hcl.NewDiagnosticTextWriter(w, files, width, color).WriteDiagnostics(diags)
+	var b strings.Builder
+	for _, d := range diags {
+		writeDiagnostic(&b, files, d, width, color)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeDiagnostic(b *strings.Builder, files map[string]*hcl.File, d *hcl.Diagnostic, width uint, color bool) {
+	sev, code := "Error", "\x1b[31m"
+	if d.Severity == hcl.DiagWarning {
+		sev, code = "Warning", "\x1b[33m"
+	}
+	if color {
+		sev = code + sev + "\x1b[0m"
+	}
+	fmt.Fprintf(b, "%s: %s\n\n", sev, d.Summary)
+	if s := d.Subject; s != nil {
+		fmt.Fprintf(b, "  on %s:%d:%d", s.Filename, s.Start.Line, s.Start.Column)
+		f := files[s.Filename]
+		if f != nil && f.Nav != nil {
+			if ctx := hcled.ContextString(f, s.Start.Byte); ctx != "" {
+				fmt.Fprintf(b, ", in %s", ctx)
+			}
+		}
+		b.WriteString(":\n")
+		if f != nil && f.Bytes != nil {
+			writeExcerpt(b, f.Bytes, *s)
+		}
+		b.WriteString("\n")
+	}
+	if d.Detail != "" {
+		detail := d.Detail
+		if width > 0 {
+			detail = wrap(detail, int(width))
+		}
+		fmt.Fprintf(b, "%s\n\n", detail)
+	}
+}
+
+// writeExcerpt writes the source lines of rng, numbered, with carets under
+// the range on its first line.
+func writeExcerpt(b *strings.Builder, src []byte, rng hcl.Range) {
+	lines := strings.Split(string(src), "\n")
+	if rng.Start.Line < 1 || rng.Start.Line > len(lines) {
+		return
+	}
+	last := min(max(rng.End.Line, rng.Start.Line), len(lines), rng.Start.Line+4)
+	for n := rng.Start.Line; n <= last; n++ {
+		fmt.Fprintf(b, "%4d: %s\n", n, strings.TrimRight(lines[n-1], "\r"))
+	}
+	line := []rune(strings.TrimRight(lines[rng.Start.Line-1], "\r"))
+	from := min(max(rng.Start.Column-1, 0), len(line))
+	to := len(line)
+	if rng.End.Line == rng.Start.Line {
+		to = min(max(rng.End.Column-1, from), len(line))
+	}
+	var pad strings.Builder
+	pad.WriteString("      ")
+	for _, r := range line[:from] {
+		if r == '\t' {
+			pad.WriteRune('\t')
+		} else {
+			pad.WriteRune(' ')
+		}
+	}
+	fmt.Fprintf(b, "%s%s\n", pad.String(), strings.Repeat("^", max(to-from, 1)))
+}
+
+// wrap breaks each paragraph of s into lines of at most width characters,
+// at spaces.
+func wrap(s string, width int) string {
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		n := 0
+		var line strings.Builder
+		for i, word := range strings.Fields(para) {
+			if i > 0 && n+1+len(word) > width {
+				out = append(out, line.String())
+				line.Reset()
+				n = 0
+			} else if i > 0 {
+				line.WriteByte(' ')
+				n++
+			}
+			line.WriteString(word)
+			n += len(word)
+		}
+		out = append(out, line.String())
+	}
+	return strings.Join(out, "\n")
 }
 
 // JSONDiagnostic is the JSON form of a diagnostic (forkrl validate -json).
