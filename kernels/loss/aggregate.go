@@ -84,12 +84,31 @@ type Aggregate struct {
 	// as Dr.GRPO does, to make it a true constant).
 	NormLength float64
 	// TokenCount, when positive, replaces TokenMean's count of tokens (set it
-	// to the mini-batch's total valid or selected tokens when it is split into
-	// micro-batches).
+	// to the mini-batch's total valid or selected tokens, per Denominator,
+	// when it is split into micro-batches).
 	TokenCount float64
+	// ValidTokenCount, when positive, is the mini-batch's count of valid
+	// tokens, which the KL and entropy terms of Policy average over whatever
+	// the Denominator. When 0 they use TokenCount under AllTokens, and the
+	// micro-batch's own count under SelectedTokens.
+	ValidTokenCount float64
 	// SeqCount, when positive, replaces the number of sequences that the
 	// seq-mean modes divide by (the mini-batch's, under micro-batching).
 	SeqCount float64
+}
+
+// allTokens returns the aggregate of terms that every valid token carries
+// (KL, entropy): a's mode with the AllTokens denominator and count.
+func (a Aggregate) allTokens() Aggregate {
+	all := a
+	if a.Denominator != AllTokens {
+		all.TokenCount = 0
+	}
+	if a.ValidTokenCount > 0 {
+		all.TokenCount = a.ValidTokenCount
+	}
+	all.Denominator = AllTokens
+	return all
 }
 
 // coefficients returns, for each sequence, the factor that multiplies a

@@ -242,6 +242,33 @@ func TestMicroBatchesAddUp(t *testing.T) {
 	}
 }
 
+func TestKLAndEntropyCountAllTokens(t *testing.T) {
+	// Two valid tokens, one selected; per-token KL (k1) = 1 and entropy = 1.
+	b := Batch{
+		Logp:      [][]float32{{0, 0}},
+		RefLogp:   [][]float32{{-1, -1}},
+		Entropy:   [][]float32{{1, 1}},
+		Advantage: [][]float32{{0, 0}},
+		Weight:    [][]float32{{1, 0}},
+	}
+	tests := []struct {
+		agg          Aggregate
+		wantKL, want float64
+	}{
+		{Aggregate{Mode: TokenMean, Denominator: SelectedTokens}, 1, 1},
+		{Aggregate{Mode: TokenMean, Denominator: SelectedTokens, TokenCount: 5}, 1, 1}, // micro-batch count
+		{Aggregate{Mode: TokenMean, Denominator: SelectedTokens, TokenCount: 5, ValidTokenCount: 8}, 0.25, 0.25},
+		{Aggregate{Mode: TokenMean, Denominator: AllTokens, TokenCount: 4}, 0.5, 0.5},
+	}
+	for _, tt := range tests {
+		p := Policy{KLCoef: 1, KL: K1, EntropyCoef: 1, Aggregate: tt.agg}
+		m := p.Compute(NewGrad(b.Logp), b)
+		if math.Abs(m.KL-tt.wantKL) > 1e-9 || math.Abs(m.Entropy-tt.want) > 1e-9 {
+			t.Errorf("%+v: KL %g entropy %g, want %g %g", tt.agg, m.KL, m.Entropy, tt.wantKL, tt.want)
+		}
+	}
+}
+
 func TestPolicyMetrics(t *testing.T) {
 	logp := [][]float32{{0, 0, 0, 0}}
 	old := [][]float32{{float32(-math.Log(1.5)), 0, float32(-math.Log(5)), 0}}

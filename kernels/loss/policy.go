@@ -103,9 +103,7 @@ func (p Policy) Compute(g Grad, b Batch) Metrics {
 	n := len(b.Logp)
 	length := func(i int) int { return len(b.Logp[i]) }
 	pgCoef := p.Aggregate.coefficients(make([]float64, n), b.Mask, b.Weight, length)
-	all := p.Aggregate
-	all.Denominator = AllTokens
-	allCoef := all.coefficients(make([]float64, n), b.Mask, nil, length)
+	allCoef := p.Aggregate.allTokens().coefficients(make([]float64, n), b.Mask, nil, length)
 
 	var m Metrics
 	var sums vecmath.SurrogateSums
