@@ -21,7 +21,8 @@
 // # How it computes
 //
 // Large products are blocked as in BLIS: op(B) is packed into 16-column panels 256 deep (shared
-// by the goroutines), each goroutine packs 144 rows of op(A) at a time into 6-row panels kept
+// by the goroutines), goroutines take units of C in turn (so one that the operating system
+// pauses holds up only its current unit), pack up to 144 rows of op(A) into 6-row panels kept
 // in L2, and a 6×16 AVX2+FMA micro-kernel in assembly updates each tile of C. Packing buffers
 // are pooled, so a call on one goroutine allocates nothing. Other paths, chosen by shape only:
 // m = 1 or n = 1 runs matrix-vector kernels (dot products when the matrix rows are contiguous
@@ -35,8 +36,8 @@
 // # Determinism
 //
 // Work is split over goroutines on a fixed grid (tiles of C, blocks of 64 columns for the
-// matrix-vector and small-m paths), and the number of goroutines only decides who computes a
-// tile, never how: each element of C sees the same operations in the same order whatever
+// matrix-vector and small-m paths), and the number of goroutines, or which of them is free
+// first, only decides who computes a tile, never how: each element of C sees the same operations in the same order whatever
 // GOMAXPROCS is, and SgemmSerial gives the same bits as Sgemm. Results are not batch-invariant:
 // a row of C may differ in its last bits between products of different shapes (for example
 // m = 1 and m = 64, which take different paths), so compare those with a tolerance.

@@ -1,6 +1,9 @@
 package gemm
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Block sizes of the packed product. A panel holds mr rows of op(A) and a B panel nr
 // columns of op(B), both kcBlock deep; mcBlock rows of packed A stay in L2 while one B
@@ -132,7 +135,13 @@ type gemmJob struct {
 	betaBlock      float32 // beta for the first k-block, then 1
 
 	packedB []float32   // op(B) block in nr-column panels, shared
-	packedA [][]float32 // per worker: mcBlock rows of op(A) in mr-row panels
+	packedA [][]float32 // per worker: up to mcBlock rows of op(A) in mr-row panels
+	packedI []int       // per worker: the row chunk now in packedA, or -1
+
+	// Work units of the current phase, claimed in order by whichever worker is free, so a
+	// worker that the operating system pauses holds up only its current unit.
+	next               atomic.Int64
+	rowChunk, colChunk int // panels of A and of B per unit of the compute phase
 }
 
 var jobPool = sync.Pool{New: func() any { return new(gemmJob) }}
@@ -146,10 +155,10 @@ func grow(s []float32, n int) []float32 {
 }
 
 // packedGemm runs the blocked product. For each block of ncBlock columns and kcBlock depth,
-// op(B) is packed into nr-column panels by all workers together; then each worker packs
-// mcBlock rows of op(A) at a time into its own buffer (kept in L2) and updates every mr×nr
-// tile of its share of C with the micro-kernel. Each element of C accumulates its k-blocks
-// in order, whichever goroutine owns its tile.
+// op(B) is packed into nr-column panels by all workers together; then the workers take units
+// of rows × columns of C in turn, pack the unit's rows of op(A) into their own buffer (kept in
+// L2) and update every mr×nr tile of the unit with the micro-kernel. Each element of C
+// accumulates its k-blocks in order, whichever goroutine computes its tile.
 func packedGemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	j := jobPool.Get().(*gemmJob)
 	defer jobPool.Put(j)
@@ -160,9 +169,18 @@ func packedGemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []f
 	j.packedB = grow(j.packedB, (min(n, ncBlock)+nr-1)/nr*nr*kcMax)
 	for len(j.packedA) < workers {
 		j.packedA = append(j.packedA, nil)
+		j.packedI = append(j.packedI, -1)
 	}
 	for w := range workers {
 		j.packedA[w] = grow(j.packedA[w], mcBlock*kcMax)
+	}
+	// One worker runs row chunks of mcBlock rows across all columns; several share about
+	// four units each, of at most mcBlock rows by 256 columns.
+	mPanels := (m + mr - 1) / mr
+	j.rowChunk, j.colChunk = mcBlock/mr, (min(n, ncBlock)+nr-1)/nr
+	if workers > 1 {
+		j.rowChunk = min(mcBlock/mr, (mPanels+4*workers-1)/(4*workers))
+		j.colChunk = 256 / nr
 	}
 	for j.jc = 0; j.jc < n; j.jc += ncBlock {
 		j.nc = min(ncBlock, n-j.jc)
@@ -181,6 +199,7 @@ func packedGemm(maxW int, transA, transB bool, m, n, k int, alpha float32, a []f
 
 // run calls phase for every worker and waits for all of them.
 func (j *gemmJob) run(phase func(j *gemmJob, w int)) {
+	j.next.Store(0)
 	if j.workers == 1 {
 		phase(j, 0)
 		return
@@ -188,33 +207,41 @@ func (j *gemmJob) run(phase func(j *gemmJob, w int)) {
 	parallel(j.workers, func(w int) { phase(j, w) })
 }
 
-// packBBlock packs worker w's share of the nr-column panels of the current op(B) block.
-func (j *gemmJob) packBBlock(w int) {
+// claim returns the next unclaimed unit of the current phase.
+func (j *gemmJob) claim() int { return int(j.next.Add(1) - 1) }
+
+// packBBlock packs nr-column panels of the current op(B) block, four at a time, until none
+// are left.
+func (j *gemmJob) packBBlock(int) {
+	const perUnit = 4
 	nPanels := (j.nc + nr - 1) / nr
-	lo, hi := split(nPanels, j.workers, w)
-	for v := lo; v < hi; v++ {
-		packB(j.packedB[v*nr*j.kc:(v+1)*nr*j.kc], j.transB, j.b, j.ldb, j.jc+v*nr, min(nr, j.nc-v*nr), j.pc, j.kc)
+	for u := j.claim(); u*perUnit < nPanels; u = j.claim() {
+		for v := u * perUnit; v < min(nPanels, (u+1)*perUnit); v++ {
+			packB(j.packedB[v*nr*j.kc:(v+1)*nr*j.kc], j.transB, j.b, j.ldb, j.jc+v*nr, min(nr, j.nc-v*nr), j.pc, j.kc)
+		}
 	}
 }
 
-// computeBlock updates worker w's share of C with the current block: rows of C are split
-// among workers when there are enough of them, else columns.
+// computeBlock updates units of C with the current block until none are left. A unit is
+// rowChunk row panels by colChunk column panels; units go row chunk by row chunk, so a
+// worker that takes consecutive units packs their rows of op(A) once.
 func (j *gemmJob) computeBlock(w int) {
 	kc, m, n := j.kc, j.m, j.n
 	mPanels, nPanels := (m+mr-1)/mr, (j.nc+nr-1)/nr
-	rLo, rHi, cLo, cHi := 0, mPanels, 0, nPanels
-	if mPanels >= 2*j.workers {
-		rLo, rHi = split(mPanels, j.workers, w)
-	} else {
-		cLo, cHi = split(nPanels, j.workers, w)
-	}
+	colUnits := (nPanels + j.colChunk - 1) / j.colChunk
+	units := (mPanels + j.rowChunk - 1) / j.rowChunk * colUnits
 	pa, pb := j.packedA[w], j.packedB
-	for ic := rLo; ic < rHi; ic += mcBlock / mr {
-		icEnd := min(rHi, ic+mcBlock/mr)
-		for ir := ic; ir < icEnd; ir++ {
-			packA(pa[(ir-ic)*mr*kc:(ir-ic+1)*mr*kc], j.transA, j.a, j.lda, ir*mr, min(mr, m-ir*mr), j.pc, kc)
+	j.packedI[w] = -1
+	for u := j.claim(); u < units; u = j.claim() {
+		rc, cc := u/colUnits, u%colUnits
+		ic, icEnd := rc*j.rowChunk, min(mPanels, (rc+1)*j.rowChunk)
+		if j.packedI[w] != rc {
+			for ir := ic; ir < icEnd; ir++ {
+				packA(pa[(ir-ic)*mr*kc:(ir-ic+1)*mr*kc], j.transA, j.a, j.lda, ir*mr, min(mr, m-ir*mr), j.pc, kc)
+			}
+			j.packedI[w] = rc
 		}
-		for jr := cLo; jr < cHi; jr++ {
+		for jr := cc * j.colChunk; jr < min(nPanels, (cc+1)*j.colChunk); jr++ {
 			bp := pb[jr*nr*kc : (jr+1)*nr*kc]
 			col := j.jc + jr*nr
 			cols := min(nr, n-col)
