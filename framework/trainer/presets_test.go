@@ -34,7 +34,7 @@ func TestPresets(t *testing.T) {
 		{"ppo with a critic backend", func(cfg *recipe.Run) {
 			cfg.Algorithm.Preset, cfg.Algorithm.Critic = recipe.PresetPPO, "critic"
 			cfg.Algorithm.Advantage, cfg.Algorithm.Gamma, cfg.Algorithm.Lambda = recipe.AdvantageGAE, 1, 0.95
-			cfg.Algorithm.ValueCoef, cfg.Algorithm.DynamicSampling = 0.5, false
+			cfg.Algorithm.ValueCoef, cfg.Algorithm.DynamicSampling, cfg.Algorithm.CriticWarmupSteps = 0.5, false, 1
 		}, []string{"critic/vf_loss", "critic/grad_norm", "select/fraction"}},
 		{"dr.grpo, seq-mean-token-sum-norm, selected denominator, mini-batch scope", func(cfg *recipe.Run) {
 			cfg.Algorithm.Advantage, cfg.Algorithm.LossAgg = recipe.AdvantageDrGRPO, recipe.AggSeqMeanTokenSumNrm
@@ -79,5 +79,38 @@ func TestPresets(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCriticWarmUpLeavesPolicyAlone checks that during PPO's critic warm-up
+// with a separate critic only the critic takes optimizer steps.
+func TestCriticWarmUpLeavesPolicyAlone(t *testing.T) {
+	cfg := toyRun()
+	cfg.Train.Steps = 2
+	cfg.Algorithm.Preset, cfg.Algorithm.Critic, cfg.Algorithm.CriticWarmupSteps = recipe.PresetPPO, "critic", 2
+	cfg.Algorithm.Advantage, cfg.Algorithm.Gamma, cfg.Algorithm.Lambda = recipe.AdvantageGAE, 1, 0.95
+	cfg.Algorithm.DynamicSampling = false
+	d, err := run.Create(filepath.Join(t.TempDir(), "r"), run.Inputs{Settings: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy, critic := newToyModel(), newToyModel()
+	tr, err := New(context.Background(), cfg, Options{
+		Plugins: Plugins{
+			Backends:  map[string]backend.Backend{"policy": policy, "critic": critic},
+			Verifiers: map[string]verifier.Verifier{"letters": toyVerifier{}},
+			Selectors: map[string]selector.Selector{"top": &toySelector{rho: 0.2}},
+		},
+		Datasets: toyDatasets(), Dir: d,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if policy.Steps != 0 || policy.calls["Backward"] != 0 || critic.Steps == 0 {
+		t.Errorf("after the warm-up the policy took %d steps (%d Backward calls) and the critic %d; want 0, 0 and some",
+			policy.Steps, policy.calls["Backward"], critic.Steps)
 	}
 }

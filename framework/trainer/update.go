@@ -76,6 +76,9 @@ type objective struct {
 // Backward for each micro-batch, then Step.
 func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objective, mini []*sample, weights [][]float32, acc means, epoch, mi int) error {
 	micros := splitEvery(len(mini), max(t.hp.MicroBatchSize, 1))
+	if obj.policyOff && t.critic != nil {
+		return t.updateCritic(ctx, s, *obj.value, mini, micros, acc)
+	}
 	fwds := make([]backend.ForwardResponse, len(micros))
 	// With mini-batch scope on the current policy's entropies, every
 	// micro-batch is forwarded before any selection.

@@ -61,3 +61,15 @@ func (t *Trainer) trainCritic(ctx context.Context, s stepSettings, v loss.Value,
 	}
 	return diagErr(who, resp.Diagnostics)
 }
+
+// updateCritic is a mini-batch of PPO's critic warm-up with a separate
+// critic: only the critic trains, and the policy is left untouched.
+func (t *Trainer) updateCritic(ctx context.Context, s stepSettings, v loss.Value, mini []*sample, micros [][2]int, acc means) error {
+	tokens := tokenCount(mini, nil, loss.AllTokens)
+	for _, r := range micros {
+		if err := t.trainCritic(ctx, s, v, mini[r[0]:r[1]], tokens, len(micros), acc); err != nil {
+			return err
+		}
+	}
+	return t.stepModel(ctx, t.critic, t.alg.Critic, s, "critic/grad_norm", acc)
+}
