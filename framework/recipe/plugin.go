@@ -2,6 +2,7 @@ package recipe
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -204,7 +205,7 @@ func DecodeSettings(b *PluginBlock, schema pluginapi.Schema) hcl.Diagnostics {
 		if !ok || v.IsNull() {
 			switch {
 			case a.Default != nil:
-				settings[a.Name] = a.Default
+				settings[a.Name] = normalizeDefault(a.Default)
 			case a.Required:
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
@@ -334,4 +335,19 @@ func capitalize(s string) string {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// normalizeDefault gives a schema's default the form decoded values have
+// (numbers as float64, lists as []any), as it would have after crossing the
+// wire as JSON.
+func normalizeDefault(x any) any {
+	raw, err := json.Marshal(x)
+	if err != nil {
+		return x
+	}
+	var out any
+	if json.Unmarshal(raw, &out) != nil {
+		return x
+	}
+	return out
 }

@@ -261,7 +261,8 @@ func TestUncheckedPluginSettings(t *testing.T) {
 func TestDecodeSettings(t *testing.T) {
 	schema := pluginapi.Schema{Attributes: []pluginapi.Attribute{
 		{Name: "rho", Type: "number", Required: true, Min: ptr(0), Max: ptr(1)},
-		{Name: "names", Type: "list(string)", Default: []any{"a"}},
+		{Name: "names", Type: "list(string)", Default: []string{"a"}},
+		{Name: "k", Type: "number", Default: 4},
 		{Name: "rule", Type: "string", Enum: []string{"topk", "quantile"}},
 		{Name: "on", Type: "bool"},
 	}}
@@ -270,8 +271,8 @@ func TestDecodeSettings(t *testing.T) {
 		want    pluginapi.Settings
 		wantErr string
 	}{
-		{"rho = 0.5\non = true", pluginapi.Settings{"rho": 0.5, "names": []any{"a"}, "on": true}, ""},
-		{"rho = 1\nnames = [\"x\", \"y\"]\nrule = \"quantile\"", pluginapi.Settings{"rho": 1.0, "names": []any{"x", "y"}, "rule": "quantile"}, ""},
+		{"rho = 0.5\non = true", pluginapi.Settings{"rho": 0.5, "names": []any{"a"}, "k": 4.0, "on": true}, ""},
+		{"rho = 1\nnames = [\"x\", \"y\"]\nrule = \"quantile\"\nk = 2", pluginapi.Settings{"rho": 1.0, "names": []any{"x", "y"}, "k": 2.0, "rule": "quantile"}, ""},
 		{"", nil, `needs the setting "rho"`},
 		{"rho = 2", nil, "rho must be at most 1; got 2."},
 		{"rho = 0.1\nrule = \"topK\"", nil, `Did you mean "topk"?`},
