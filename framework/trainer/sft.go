@@ -36,7 +36,7 @@ func (t *Trainer) sftBatch(ctx context.Context) ([]*group, error) {
 			return nil, fmt.Errorf("problem %s: prompt and reference response take %d tokens, more than the model's context of %d", p.ID, len(enc.IDs[2*i])+len(resp), t.model.ContextLength)
 		}
 		groups[i] = &group{problem: p, samples: []*sample{{
-			problem: p, prompt: enc.IDs[2*i], text: p.Answer, correct: true,
+			problem: p, prompt: enc.IDs[2*i], text: p.Answer,
 			resp: backend.Response{Tokens: resp, Finish: backend.FinishStop},
 		}}}
 	}

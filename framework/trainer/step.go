@@ -75,7 +75,7 @@ func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
 		m["perf/throughput"] = float64(t.state.TokensTrained-tokensBefore) / max(time.Since(clock).Seconds(), 1e-9)
 	}
 	acc.into(m)
-	logBatch(m, ss)
+	logBatch(m, ss, t.alg.Preset != recipe.PresetSFT)
 	m["actor/lr"] = s.lr
 	m["perf/total_tokens"] = float64(t.state.TokensTrained)
 	if err := t.writeSamples(step, groups); err != nil {
@@ -150,8 +150,9 @@ func logRollouts(m run.Metrics, generated []*sample, keptGroups, groupSize int) 
 	m["dynamic_sampling/groups_dropped"] = float64(groups - keptGroups)
 }
 
-// logBatch logs the trained batch in verl's names.
-func logBatch(m run.Metrics, ss []*sample) {
+// logBatch logs the trained batch in verl's names: response lengths, and
+// for sampled responses their scores, rewards and advantages.
+func logBatch(m run.Metrics, ss []*sample, sampled bool) {
 	if len(ss) == 0 {
 		return
 	}
@@ -170,10 +171,13 @@ func logBatch(m run.Metrics, ss []*sample) {
 		}
 	}
 	n := float64(len(ss))
+	stats(m, "response_length", length)
+	if !sampled {
+		return
+	}
 	stats(m, "critic/score", score)
 	stats(m, "critic/rewards", reward)
 	stats(m, "critic/advantages", adv)
-	stats(m, "response_length", length)
 	m["critic/accuracy/mean"] = correct / n
 	m["response_length/clip_ratio"] = clipped / n
 }
