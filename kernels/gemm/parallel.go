@@ -3,6 +3,7 @@ package gemm
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // minFlopsPerWorker is the least work (in floating-point operations) worth a goroutine.
@@ -37,16 +38,25 @@ func parallel(workers int, f func(w int)) {
 }
 
 // ParallelFor calls body(lo, hi) on disjoint ranges that cover [0, n), on up to GOMAXPROCS
-// goroutines, and returns when all calls have returned. The ranges are contiguous and depend
-// on GOMAXPROCS, so body must compute each index the same way whatever range holds it (for
-// example with SgemmSerial per index); then results do not depend on the thread count.
+// goroutines, and returns when all calls have returned. The goroutines take ranges of about
+// n/(4·GOMAXPROCS) indices in turn, so a goroutine that the operating system pauses delays
+// only its current range. Which range holds an index depends on GOMAXPROCS and on timing, so
+// body must compute each index the same way whatever range holds it (for example with
+// SgemmSerial per index); then results do not depend on the thread count.
 func ParallelFor(n int, body func(lo, hi int)) {
 	if n <= 0 {
 		return
 	}
 	workers := min(n, maxWorkers())
-	parallel(workers, func(w int) {
-		lo, hi := split(n, workers, w)
-		body(lo, hi)
+	if workers == 1 {
+		body(0, n)
+		return
+	}
+	chunk := (n + 4*workers - 1) / (4 * workers)
+	var next atomic.Int64
+	parallel(workers, func(int) {
+		for lo := int(next.Add(1)-1) * chunk; lo < n; lo = int(next.Add(1)-1) * chunk {
+			body(lo, min(n, lo+chunk))
+		}
 	})
 }
