@@ -142,8 +142,9 @@ func (s *Selector) Select(weights [][]float32, entropies [][]float32, mask [][]b
 	checkShapes(weights, entropies, mask)
 	s.vals = s.vals[:0]
 	for i, row := range entropies {
+		m := maskRow(mask, i)
 		for j, e := range row {
-			if valid(mask, i, j, e) {
+			if (m == nil || m[j]) && e == e {
 				s.vals = append(s.vals, e+0) // +0 turns −0 into +0
 			}
 		}
@@ -160,80 +161,116 @@ func (s *Selector) Select(weights [][]float32, entropies [][]float32, mask [][]b
 	}
 	switch opt.Mode {
 	case All:
-		res.Selected = s.mark(weights, entropies, mask, func(float32) bool { return true })
-	case Top, Bottom:
-		topRho, keep := rho, float32(1)
-		if opt.Mode == Bottom {
-			topRho, keep = 1-rho, 0
-		}
-		var top func(e float32) bool
-		res.Threshold, top = s.topCut(topRho, opt.Rule)
-		res.Selected = s.mark(weights, entropies, mask, func(e float32) bool {
-			return top(e) == (keep == 1)
-		})
+		res.Selected = markCut(weights, entropies, mask, cut{v: float32(math.Inf(-1)), ties: n}, false)
+	case Top:
+		c := s.topCut(rho, opt.Rule)
+		res.Threshold = c.threshold
+		res.Selected = markCut(weights, entropies, mask, c, false)
+	case Bottom:
+		c := s.topCut(1-rho, opt.Rule)
+		res.Threshold = c.threshold
+		res.Selected = markCut(weights, entropies, mask, c, true)
 	case Random:
-		c := TopKCount(n, rho)
-		if opt.Rule == Quantile {
-			thr := s.Quantile(s.vals, 1-rho)
-			c = 0
-			for _, e := range s.vals {
-				if float64(e) >= thr {
-					c++
-				}
-			}
-		}
-		s.pickRandom(n, c, opt.Seed)
-		t := 0
-		res.Selected = s.mark(weights, entropies, mask, func(float32) bool {
-			t++
-			return s.chosen[t-1]
-		})
+		c := s.topCut(rho, opt.Rule)
+		s.pickRandom(n, c.count(s.vals), opt.Seed)
+		res.Selected = markChosen(weights, entropies, mask, s.chosen)
 	default:
 		panic("selection: unknown mode")
 	}
 	return res
 }
 
-// topCut returns the cut of top-ρ over s.vals and a predicate that, called on
-// the valid entropies in batch order, says which are kept.
-func (s *Selector) topCut(rho float64, rule Rule) (float64, func(e float32) bool) {
+// cut is a top cut over the valid entropies in batch order: keep every
+// entropy above v, and the first ties entropies equal to v.
+type cut struct {
+	v         float32
+	ties      int
+	threshold float64 // the cut as Result reports it
+}
+
+// count returns how many of vals the cut keeps.
+func (c cut) count(vals []float32) int {
+	above, equal := 0, 0
+	for _, e := range vals {
+		if e > c.v {
+			above++
+		} else if e == c.v {
+			equal++
+		}
+	}
+	return above + min(equal, c.ties)
+}
+
+// topCut returns the cut of top-ρ over s.vals under rule.
+func (s *Selector) topCut(rho float64, rule Rule) cut {
 	switch rule {
 	case TopK:
 		k := TopKCount(len(s.vals), rho)
 		v, above := s.KthLargest(s.vals, k)
-		ties := k - above // tokens equal to v to keep, earliest first
-		return float64(v), func(e float32) bool {
-			if e > v {
-				return true
-			}
-			if e == v && ties > 0 {
-				ties--
-				return true
-			}
-			return false
-		}
+		return cut{v: v, ties: k - above, threshold: float64(v)}
 	case Quantile:
 		thr := s.Quantile(s.vals, 1-rho)
-		return thr, func(e float32) bool { return float64(e) >= thr }
+		// float64(e) ≥ thr ⟺ e ≥ the smallest float32 not below thr.
+		v := float32(thr)
+		if float64(v) < thr {
+			v = math.Nextafter32(v, float32(math.Inf(1)))
+		}
+		return cut{v: v, ties: len(s.vals), threshold: thr}
 	}
 	panic("selection: unknown rule")
 }
 
-// mark writes keep(e) as 0/1 for every valid token in batch order, 0 for the
-// others, and returns how many it kept.
-func (s *Selector) mark(weights, entropies [][]float32, mask [][]bool, keep func(e float32) bool) int {
+// markCut writes 1 for the valid tokens that c keeps (or, with invert, that
+// it leaves out), 0 for the others, and returns how many it wrote 1 for.
+func markCut(weights, entropies [][]float32, mask [][]bool, c cut, invert bool) int {
 	n := 0
 	for i, row := range entropies {
-		w := weights[i]
+		w, m := weights[i], maskRow(mask, i)
 		for j, e := range row {
+			k := false
+			if (m == nil || m[j]) && e == e {
+				keep := e > c.v
+				if e == c.v && c.ties > 0 {
+					keep = true
+					c.ties--
+				}
+				k = keep != invert
+			}
 			w[j] = 0
-			if valid(mask, i, j, e) && keep(e+0) {
+			if k {
 				w[j] = 1
 				n++
 			}
 		}
 	}
 	return n
+}
+
+// markChosen writes chosen[t] as 0/1 for the t-th valid token in batch order,
+// 0 for invalid tokens, and returns how many it chose.
+func markChosen(weights, entropies [][]float32, mask [][]bool, chosen []bool) int {
+	n, t := 0, 0
+	for i, row := range entropies {
+		w, m := weights[i], maskRow(mask, i)
+		for j, e := range row {
+			w[j] = 0
+			if (m == nil || m[j]) && e == e {
+				if chosen[t] {
+					w[j] = 1
+					n++
+				}
+				t++
+			}
+		}
+	}
+	return n
+}
+
+func maskRow(mask [][]bool, i int) []bool {
+	if mask == nil {
+		return nil
+	}
+	return mask[i]
 }
 
 // pickRandom sets s.chosen[0:n] to c true values at uniformly random places.
@@ -259,10 +296,6 @@ func TopKCount(n int, rho float64) int {
 		return 0
 	}
 	return min(max(1, int(float64(n)*rho+0.9999)), n)
-}
-
-func valid(mask [][]bool, i, j int, e float32) bool {
-	return (mask == nil || mask[i][j]) && e == e
 }
 
 func zero(weights [][]float32) {
