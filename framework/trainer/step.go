@@ -183,10 +183,10 @@ func logBatch(m run.Metrics, ss []*sample, sampled bool) {
 }
 
 // writeSamples writes the first rollouts of the step, as many as the recipe
-// asks for, with their per-token entropies.
+// asks for, with their per-token entropies (sft has no rollouts).
 func (t *Trainer) writeSamples(step int, groups []*group) error {
 	n := t.cfg.Output.RolloutSamples
-	if n <= 0 {
+	if n <= 0 || t.alg.Preset == recipe.PresetSFT {
 		return nil
 	}
 	var out []run.Sample
