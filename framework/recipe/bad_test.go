@@ -137,6 +137,10 @@ func TestBadRecipes(t *testing.T) {
 			summary: "Cycle in local values", line: 11, col: 3},
 		{name: "several backends, no policy", ex: `backend "tinylm" "critic" {}`,
 			summary: `Invalid value for "policy"`, detail: "several backends", line: 8, col: 1},
+		{name: "each outside a run block", train: "train { seed = each.value }",
+			summary: "each outside a run block", detail: "vars = { seed = each.value }", line: 9, col: 16},
+		{name: "variable typo in a run block", ex: "variable \"seed\" { default = 1 }\nrun \"a\" {\n  vars = { seed = var.sed }\n}",
+			summary: "Reference to undeclared variable", detail: `Did you mean "seed"?`, line: 12, col: 19},
 		{name: "local typo", train: "train { steps = local.stepz }", ex: "locals {\n  steps = 3\n}",
 			summary: "Reference to undeclared local value", detail: `Did you mean "steps"?`, line: 9, col: 17},
 	}

@@ -38,11 +38,20 @@ func checkRefs(expr hcl.Expression, ctx *hcl.EvalContext) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, tr := range expr.Variables() {
 		root := tr.RootName()
-		if ctx == nil || len(tr) < 2 {
+		if ctx == nil {
 			continue
 		}
-		obj, ok := ctx.Variables[root]
-		if !ok || !obj.Type().IsObjectType() {
+		obj, ok := lookupVariable(ctx, root)
+		if !ok && root == "each" {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "each outside a run block",
+				Detail:   "each.key and each.value exist only in the name and vars of a run block with for_each. Pass the value to the rest of the recipe through a variable: vars = { seed = each.value }, then var.seed.",
+				Subject:  tr.SourceRange().Ptr(),
+			})
+			continue
+		}
+		if !ok || len(tr) < 2 || !obj.Type().IsObjectType() {
 			continue
 		}
 		step, ok := tr[1].(hcl.TraverseAttr)
@@ -65,6 +74,16 @@ func checkRefs(expr hcl.Expression, ctx *hcl.EvalContext) hcl.Diagnostics {
 		})
 	}
 	return diags
+}
+
+// lookupVariable finds a variable in ctx or its parents.
+func lookupVariable(ctx *hcl.EvalContext, name string) (cty.Value, bool) {
+	for c := ctx; c != nil; c = c.Parent() {
+		if v, ok := c.Variables[name]; ok {
+			return v, true
+		}
+	}
+	return cty.NilVal, false
 }
 
 // spec decodes one attribute of a block into a Go value.
