@@ -64,8 +64,15 @@ func (s *Selector) bracket(x []float32, r int) (lo, hi uint32) {
 	p := float64(r) / float64(n)
 	rs := int(p * sampleSize)
 	delta := int(5*math.Sqrt(sampleSize*p*(1-p))) + 8
-	lo, _, _ = s.rankKeys(s.sample, max(0, rs-delta))
-	hi, _, _ = s.rankKeys(s.sample, min(sampleSize-1, rs+delta))
+	// A bracket that reaches an end of the sample stays open on that side:
+	// the sample's extremes are rarely the input's.
+	lo, hi = 0, math.MaxUint32
+	if rs-delta > 0 {
+		lo, _, _ = s.rankKeys(s.sample, rs-delta)
+	}
+	if rs+delta < sampleSize-1 {
+		hi, _, _ = s.rankKeys(s.sample, rs+delta)
+	}
 	return lo, hi
 }
 
