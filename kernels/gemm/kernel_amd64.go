@@ -12,10 +12,10 @@ var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //go:noescape
 func kernel6x16AVX2(kc int, pa, pb, c *float32, ldc int, alpha, beta float32)
 
-// dot4AVX2 sets out[i] = Σ_{p<k} x[p]·ri[p] for the four rows r0..r3.
+// dotRowsAVX2 sets out[r] = Σ_{p<k} x[p]·mat[r*ld+p] for r < rows.
 //
 //go:noescape
-func dot4AVX2(k int, x, r0, r1, r2, r3, out *float32)
+func dotRowsAVX2(k int, x, mat *float32, ld int, out *float32, rows int)
 
 // sumRowsAVX2 sets out[j] = Σ_{p<k} x[p]·mat[p*ld+j] for j < n.
 //
@@ -95,8 +95,7 @@ func kernel(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
 	kernel6x16AVX2(kc, &pa[0], &pb[0], &c[0], ldc, alpha, beta)
 }
 
-// dotRows sets out[r] = Σ_p x[p]·mat[r*ld+p] for r < len(out). Rows go four at a time; a
-// last group of fewer rows repeats its final row so every row sees the same operations.
+// dotRows sets out[r] = Σ_p x[p]·mat[r*ld+p] for r < len(out).
 func dotRows(k int, x, mat []float32, ld int, out []float32) {
 	if !useAVX2 || k == 0 {
 		dotRowsGo(k, x, mat, ld, out)
@@ -106,15 +105,7 @@ func dotRows(k int, x, mat []float32, ld int, out []float32) {
 	if len(x) < k || len(mat) < (rows-1)*ld+k {
 		panic("gemm: dotRows operands too short")
 	}
-	var res [4]float32
-	for r := 0; r < rows; r += 4 {
-		var p [4]*float32
-		for i := range p {
-			p[i] = &mat[min(r+i, rows-1)*ld]
-		}
-		dot4AVX2(k, &x[0], p[0], p[1], p[2], p[3], &res[0])
-		copy(out[r:min(r+4, rows)], res[:])
-	}
+	dotRowsAVX2(k, &x[0], &mat[0], ld, &out[0], rows)
 }
 
 // sumRows sets out[j] = Σ_p x[p]·mat[p*ld+j] for j < len(out).

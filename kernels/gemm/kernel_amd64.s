@@ -143,15 +143,31 @@ nobeta:
 	VMOVSHDUP x, X8 \
 	VADDSS X8, x, x
 
-// func dot4AVX2(k int, x, r0, r1, r2, r3, out *float32)
-TEXT ·dot4AVX2(SB), NOSPLIT, $0-56
+// func dotRowsAVX2(k int, x, mat *float32, ld int, out *float32, rows int)
+// Rows go four at a time (R9..R12); in a last group of fewer, the missing rows repeat the
+// group's last row and their sums are dropped, so every row sees the same operations.
+TEXT ·dotRowsAVX2(SB), NOSPLIT, $0-48
 	MOVQ k+0(FP), CX
 	MOVQ x+8(FP), SI
-	MOVQ r0+16(FP), R8
-	MOVQ r1+24(FP), R9
-	MOVQ r2+32(FP), R10
-	MOVQ r3+40(FP), R11
-	MOVQ out+48(FP), DI
+	MOVQ mat+16(FP), R8
+	MOVQ ld+24(FP), DX
+	SHLQ $2, DX
+	MOVQ out+32(FP), DI
+	MOVQ rows+40(FP), R15
+
+dgroup:
+	TESTQ R15, R15
+	JLE  ddone
+	MOVQ R8, R9
+	LEAQ (R9)(DX*1), R10
+	LEAQ (R10)(DX*1), R11
+	LEAQ (R11)(DX*1), R12
+	CMPQ R15, $2
+	CMOVQLT R9, R10
+	CMPQ R15, $3
+	CMOVQLT R10, R11
+	CMPQ R15, $4
+	CMOVQLT R11, R12
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -172,14 +188,14 @@ TEXT ·dot4AVX2(SB), NOSPLIT, $0-56
 dloop16:
 	VMOVUPS (SI)(AX*4), Y8
 	VMOVUPS 32(SI)(AX*4), Y9
-	VFMADD231PS (R8)(AX*4), Y8, Y0
-	VFMADD231PS 32(R8)(AX*4), Y9, Y1
-	VFMADD231PS (R9)(AX*4), Y8, Y2
-	VFMADD231PS 32(R9)(AX*4), Y9, Y3
-	VFMADD231PS (R10)(AX*4), Y8, Y4
-	VFMADD231PS 32(R10)(AX*4), Y9, Y5
-	VFMADD231PS (R11)(AX*4), Y8, Y6
-	VFMADD231PS 32(R11)(AX*4), Y9, Y7
+	VFMADD231PS (R9)(AX*4), Y8, Y0
+	VFMADD231PS 32(R9)(AX*4), Y9, Y1
+	VFMADD231PS (R10)(AX*4), Y8, Y2
+	VFMADD231PS 32(R10)(AX*4), Y9, Y3
+	VFMADD231PS (R11)(AX*4), Y8, Y4
+	VFMADD231PS 32(R11)(AX*4), Y9, Y5
+	VFMADD231PS (R12)(AX*4), Y8, Y6
+	VFMADD231PS 32(R12)(AX*4), Y9, Y7
 	ADDQ $16, AX
 	CMPQ AX, BX
 	JLT  dloop16
@@ -190,20 +206,20 @@ dtail8:
 	CMPQ BX, $8
 	JLT  dtail1
 	VMOVUPS (SI)(AX*4), Y8
-	VFMADD231PS (R8)(AX*4), Y8, Y0
-	VFMADD231PS (R9)(AX*4), Y8, Y2
-	VFMADD231PS (R10)(AX*4), Y8, Y4
-	VFMADD231PS (R11)(AX*4), Y8, Y6
+	VFMADD231PS (R9)(AX*4), Y8, Y0
+	VFMADD231PS (R10)(AX*4), Y8, Y2
+	VFMADD231PS (R11)(AX*4), Y8, Y4
+	VFMADD231PS (R12)(AX*4), Y8, Y6
 	ADDQ $8, AX
 
 dtail1:
 	CMPQ AX, CX
 	JGE  dreduce
 	VMOVSS (SI)(AX*4), X8
-	VFMADD231SS (R8)(AX*4), X8, X10
-	VFMADD231SS (R9)(AX*4), X8, X11
-	VFMADD231SS (R10)(AX*4), X8, X12
-	VFMADD231SS (R11)(AX*4), X8, X13
+	VFMADD231SS (R9)(AX*4), X8, X10
+	VFMADD231SS (R10)(AX*4), X8, X11
+	VFMADD231SS (R11)(AX*4), X8, X12
+	VFMADD231SS (R12)(AX*4), X8, X13
 	INCQ AX
 	JMP  dtail1
 
@@ -221,9 +237,23 @@ dreduce:
 	VADDSS X12, X4, X4
 	VADDSS X13, X6, X6
 	VMOVSS X0, (DI)
+	CMPQ R15, $2
+	JLT  dnext
 	VMOVSS X2, 4(DI)
+	CMPQ R15, $3
+	JLT  dnext
 	VMOVSS X4, 8(DI)
+	CMPQ R15, $4
+	JLT  dnext
 	VMOVSS X6, 12(DI)
+
+dnext:
+	ADDQ $16, DI
+	LEAQ (R8)(DX*4), R8
+	SUBQ $4, R15
+	JMP  dgroup
+
+ddone:
 	VZEROUPPER
 	RET
 
