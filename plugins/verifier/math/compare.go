@@ -3,6 +3,7 @@ package math
 import (
 	"hash/fnv"
 	stdmath "math"
+	"math/big"
 	"math/cmplx"
 	"sort"
 )
@@ -544,7 +545,7 @@ func intervalOf(n *node, c *comparer) *node {
 	if isBad(t) || isBad(s) || imag(s) != 0 || imag(t) != 0 || !c.close(at(2), 2*s+t) || real(s) == 0 {
 		return nil
 	}
-	root := &node{kind: nDiv, kids: []*node{{kind: nNeg, kids: []*node{constantOf(real(t), n)}}, constantOf(real(s), n)}}
+	root := &node{kind: nDiv, kids: []*node{{kind: nNeg, kids: []*node{constantOf(real(t))}}, constantOf(real(s))}}
 	if r, ok := exactRoot(d, name); ok {
 		root = r
 	}
@@ -579,11 +580,8 @@ func interval(lo *node, loClosed bool, hi *node, hiClosed bool) *node {
 }
 
 // constantOf wraps a float as a decimal literal node.
-func constantOf(f float64, _ *node) *node {
-	n := number("0")
-	n.num.SetFloat64(f)
-	n.dec = true
-	return n
+func constantOf(f float64) *node {
+	return ratNode(new(big.Rat).SetFloat64(f), true)
 }
 
 // exactRoot solves d(v) = 0 for linear d in rational arithmetic when d has
@@ -604,15 +602,13 @@ func exactRoot(d *node, name string) (*node, bool) {
 	}
 	r := t.Neg(t)
 	r.Quo(r, s)
-	return &node{kind: nNum, num: r}, true
+	return ratNode(r, false), true
 }
 
 // substitute replaces a variable by an integer.
 func substitute(n *node, name string, v int64) *node {
 	if n.kind == nSym && n.name == name {
-		r := number("0")
-		r.num.SetInt64(v)
-		return r
+		return ratNode(new(big.Rat).SetInt64(v), false)
 	}
 	if len(n.kids) == 0 {
 		return n

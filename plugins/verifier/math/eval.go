@@ -100,8 +100,7 @@ type env map[string]complex128
 func eval(n *node, at env, inTrig bool) complex128 {
 	switch n.kind {
 	case nNum:
-		f, _ := n.num.Float64()
-		return complex(f, 0)
+		return complex(n.f, 0)
 	case nSym:
 		switch n.name {
 		case "pi", `\pi`:

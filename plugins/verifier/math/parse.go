@@ -2,6 +2,7 @@ package math
 
 import (
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -9,7 +10,7 @@ import (
 type nodeKind uint8
 
 const (
-	nNum     nodeKind = iota // num (exact); dec marks a decimal literal
+	nNum     nodeKind = iota // num (exact) and f (its float64); dec marks a decimal literal
 	nSym                     // name: a variable, or pi, e, i, infty
 	nWord                    // name: a text answer
 	nAdd                     // kids summed
@@ -32,6 +33,7 @@ const (
 type node struct {
 	kind        nodeKind
 	num         *big.Rat
+	f           float64 // num as a float64, for evaluation
 	dec, frac   bool
 	name        string
 	open, close string
@@ -250,7 +252,7 @@ func (p *parser) unary() *node {
 			return p.product()
 		case "pm", "mp":
 			p.next()
-			return &node{kind: nPM, kids: []*node{{kind: nNum, num: new(big.Rat)}, p.product()}}
+			return &node{kind: nPM, kids: []*node{ratNode(new(big.Rat), false), p.product()}}
 		}
 	}
 	return p.product()
@@ -406,11 +408,23 @@ func number(s string) *node {
 	if i := strings.IndexAny(s, "eE"); i >= 0 && len(s)-i > 4 {
 		panic(parseFailure{}) // an exponent beyond 999 is not an answer
 	}
+	if len(s) <= 18 && !strings.ContainsAny(s, ".eE") {
+		// Most literals are small integers: skip the general parser.
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return ratNode(new(big.Rat).SetInt64(i), false)
+		}
+	}
 	r, ok := new(big.Rat).SetString(s)
 	if !ok {
 		panic(parseFailure{})
 	}
-	return &node{kind: nNum, num: r, dec: strings.ContainsAny(s, ".eE")}
+	return ratNode(r, strings.ContainsAny(s, ".eE"))
+}
+
+// ratNode builds a number node; dec marks a decimal literal.
+func ratNode(r *big.Rat, dec bool) *node {
+	f, _ := r.Float64()
+	return &node{kind: nNum, num: r, f: f, dec: dec}
 }
 
 var closers = map[string]string{"(": ")", "[": "]", "{": "}", `\{`: `\}`, "|": "|", "lfloor": "rfloor", "lceil": "rceil"}
