@@ -20,7 +20,13 @@ func StopOnSignals() (stop func()) {
 		case sig := <-ch:
 			CloseAll()
 			signal.Reset(sig)
-			_ = syscall.Kill(os.Getpid(), sig.(syscall.Signal))
+			p, err := os.FindProcess(os.Getpid())
+			if err == nil {
+				err = p.Signal(sig)
+			}
+			if err != nil { // no way to re-raise it here (Windows): end as it would have
+				os.Exit(1)
+			}
 		case <-done:
 		}
 	}()
