@@ -200,7 +200,7 @@ type callResult[Resp any] struct {
 // that a plugin that ignores its context cannot hang the host.
 func call[Req, Resp any](ctx context.Context, in *Instance, name string, req Req, f func(context.Context, Req) (Resp, error)) (Resp, error) {
 	var zero Resp
-	if in.closed.Load() {
+	if in.closed.Load() || in.stopReason.Load() != nil {
 		what := "the plugin was closed"
 		if r, ok := in.stopReason.Load().(string); ok {
 			what = "forkrl stopped the plugin earlier because " + r

@@ -182,12 +182,13 @@ func TestCallFailures(t *testing.T) {
 		builtin   string
 		isolation Isolation
 		want      []string
+		then      string // what a second call says; empty: the plugin is still usable
 	}{
-		{"crash mid-call", "crash", Process, []string{"exited during the call", "crash: about to fail on purpose"}},
-		{"hang past the deadline", "hang", Process, []string{"did not answer within 1s", "forkrl stopped it", "hang: going to sleep"}},
-		{"hang in process", "hang", Inproc, []string{"did not answer within 1s"}},
-		{"panic in process", "panic", Inproc, []string{"panicked", "on purpose"}},
-		{"error returned", "failing", Process, []string{"the plugin failed", "out of memory on purpose"}},
+		{"crash mid-call", "crash", Process, []string{"exited during the call", "crash: about to fail on purpose"}, "stopped the plugin earlier because its process exited during Select"},
+		{"hang past the deadline", "hang", Process, []string{"did not answer within 1s", "forkrl stopped it", "hang: going to sleep"}, "stopped the plugin earlier because it hung in Select"},
+		{"hang in process", "hang", Inproc, []string{"did not answer within 1s"}, "stopped the plugin earlier because it hung in Select"},
+		{"panic in process", "panic", Inproc, []string{"panicked", "on purpose"}, ""},
+		{"error returned", "failing", Process, []string{"the plugin failed", "out of memory on purpose"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,6 +210,10 @@ func TestCallFailures(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
+			}
+			_, err = in.Selector().Select(context.Background(), selector.SelectRequest{})
+			if tt.then == "" && errors.Is(err, ErrClosed) || tt.then != "" && (err == nil || !strings.Contains(err.Error(), tt.then)) {
+				t.Errorf("the next call gave %v, want %q", err, tt.then)
 			}
 		})
 	}
