@@ -2,6 +2,23 @@
 // forkrl/v1 and their generated Go code (package forkrlv1), committed so that
 // building forkrl needs no protoc.
 //
+// A plugin serves forkrl.v1.Plugin (Info and Configure, routed by kind) and
+// one service per kind it serves: forkrl.v1.Backend, forkrl.v1.Verifier,
+// forkrl.v1.Selector. Per-token values travel as Tensor (little-endian
+// bytes, a dtype and a shape) inside Ragged (the rows concatenated, and
+// their lengths), never as repeated scalars, so that any language decodes
+// them with one call (numpy.frombuffer(data, "<f4")). Settings travel as a
+// JSON object, diagnostics as Diagnostic messages inside responses; an error
+// status is a transport failure.
+//
+// A plugin in another language speaks hashicorp/go-plugin's gRPC protocol:
+// when started with FORKRL_PLUGIN=forkrl-plugin-protocol in its environment,
+// it listens on a socket, serves the services above and grpc.health.v1
+// (service "plugin", SERVING), prints one line on stdout,
+// "1|1|unix|SOCKET|grpc|", and nothing else on stdout before it. It must
+// accept messages of up to 2 GiB; forkrl's plugin.Handshake and
+// framework/plugin hold the Go side.
+//
 // To regenerate after editing a .proto file (protoc 3.21 or later on PATH):
 //
 //	go generate ./framework/proto
