@@ -175,8 +175,7 @@ func (g *Grader) GradeExtracted(pred, gold string) Result {
 }
 
 // Reference returns the answer of a reference as the grader reads it: the
-// content of its last box when it has one, without the dollar signs of
-// inline math.
+// content of its last box when it has one, else the reference itself.
 func Reference(ref string) string {
 	if b, ok := LastBoxed(ref); ok {
 		return b

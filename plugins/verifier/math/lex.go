@@ -50,7 +50,7 @@ var functionNames = map[string]bool{
 // unitWords are two-letter unit names; longer letter runs are words anyway.
 var unitWords = map[string]bool{
 	"cm": true, "mm": true, "km": true, "kg": true, "mg": true, "ml": true, "mL": true,
-	"hr": true, "ft": true, "yd": true, "mi": true, "lb": true, "oz": true, "ms": true, "km²": true,
+	"hr": true, "ft": true, "yd": true, "mi": true, "lb": true, "oz": true, "ms": true,
 }
 
 // textCommands take a braced argument that is text, not mathematics.
