@@ -178,8 +178,7 @@ func (in *Instance) start(cmd *exec.Cmd, secure *goplugin.SecureConfig) error {
 	in.client = client
 	rpc, err := startOnSpawner(client)
 	if err != nil {
-		defer in.kill()
-		return in.startError(client, err)
+		return in.startError(err)
 	}
 	raw, err := rpc.Dispense(string(in.Spec.Kind))
 	if err != nil {
@@ -198,8 +197,8 @@ func (in *Instance) kill() {
 
 var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)
 
-// startError explains why a plugin process could not be started.
-func (in *Instance) startError(client *goplugin.Client, err error) error {
+// startError stops a plugin process that could not be started and explains why.
+func (in *Instance) startError(err error) error {
 	e := &OpenError{Plugin: in.Spec.String(), Err: err}
 	msg := err.Error()
 	switch {
@@ -226,7 +225,7 @@ func (in *Instance) startError(client *goplugin.Client, err error) error {
 	default:
 		e.What = "cannot start the plugin: " + msg
 	}
-	waitReaped(client, exitWait)
+	in.kill() // returns once its stderr has been read to the end
 	e.Stderr = in.log.lastLines()
 	return e
 }
@@ -287,7 +286,7 @@ func Inspect(ctx context.Context, spec Spec) (pluginapi.Info, error) {
 	defer in.kill()
 	rpc, err := in.client.Client()
 	if err != nil {
-		return pluginapi.Info{}, in.startError(in.client, err)
+		return pluginapi.Info{}, in.startError(err)
 	}
 	g, ok := rpc.(*goplugin.GRPCClient)
 	if !ok {
