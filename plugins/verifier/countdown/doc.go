@@ -6,8 +6,8 @@
 //
 // # Format
 //
-// The format is made for a character-level model with a context of about
-// 128 characters. A prompt lists the numbers, then the target:
+// The format is made for a character-level model with a context of 128
+// tokens: a prompt and its trace take at most 126 characters. A prompt lists the numbers, then the target:
 //
 //	3 7 25>29:
 //
@@ -18,12 +18,12 @@
 // answer line follows "ans:" and ends with a newline, the only one of the
 // response:
 //
-//	7*3=21 25+21=46 no 25+7=32 32-3=29 no 25+7=32 32-1=31 ans:(25+7)-1
+//	7*3=21 25+21=46 no 25+7=32 32-3=29 ans:(25+7)-3
 //
-// (that answer is wrong for the prompt above, which has no 1: the verifier
-// would say "uses 1, which is not one of the numbers 3 7 25"). In a trace,
-// the choices of numbers and operators are the uncertain characters; the
-// results, the verdicts and the answer follow from them.
+// The verifier reads only the answer line. In a trace, the choices of
+// numbers and operators, and after each "no" the choice between another
+// attempt and the answer, are the uncertain characters; the results, the
+// verdicts and the answer follow from them.
 //
 // # Splits and determinism
 //
