@@ -29,7 +29,7 @@ func sumRowsAVX2(k int, x, mat *float32, ld int, out *float32, n int)
 func transpose8AVX2(rows *[8]*float32, n int, dst *float32, dstStride int, width int)
 
 // transpose8 writes dst[p*stride+i] = rows[i][p] for i < width (6 or 8) and p < done, a
-// prefix of n that it returns; the caller does the rest. dst must hold done*stride floats.
+// prefix of n that it returns; the caller does the rest. Each row must hold n floats.
 func transpose8(rows *[8]*float32, n int, dst []float32, stride, width int) (done int) {
 	if !useAVX2 || n < 8 {
 		return 0

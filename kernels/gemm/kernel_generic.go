@@ -2,26 +2,34 @@ package gemm
 
 // kernelGo is the pure-Go micro-kernel: with acc = Σ_{p<kc} pa[p*mr+i]·pb[p*nr+j], it sets
 // c[i*ldc+j] = alpha*acc + beta*c[i*ldc+j] for the mr×nr tile (C is not read when beta is 0).
+// It works on 2×4 sub-tiles whose sums stay in registers.
 func kernelGo(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
-	var acc [mr][nr]float32
 	pa, pb = pa[:kc*mr], pb[:kc*nr]
-	for p := 0; p < kc; p++ {
-		av := pa[p*mr : p*mr+mr]
-		bv := (*[nr]float32)(pb[p*nr : p*nr+nr])
-		for i, ai := range av {
-			row := &acc[i]
-			for j, bj := range bv {
-				row[j] += ai * bj
+	for i0 := 0; i0 < mr; i0 += 2 {
+		for j0 := 0; j0 < nr; j0 += 4 {
+			var s00, s01, s02, s03, s10, s11, s12, s13 float32
+			for p := 0; p < kc; p++ {
+				a := pa[p*mr+i0 : p*mr+i0+2 : p*mr+i0+2]
+				b := pb[p*nr+j0 : p*nr+j0+4 : p*nr+j0+4]
+				a0, a1, b0, b1, b2, b3 := a[0], a[1], b[0], b[1], b[2], b[3]
+				s00 += a0 * b0
+				s01 += a0 * b1
+				s02 += a0 * b2
+				s03 += a0 * b3
+				s10 += a1 * b0
+				s11 += a1 * b1
+				s12 += a1 * b2
+				s13 += a1 * b3
 			}
-		}
-	}
-	for i := range acc {
-		cr := c[i*ldc : i*ldc+nr]
-		for j, v := range acc[i] {
-			if beta == 0 {
-				cr[j] = alpha * v
-			} else {
-				cr[j] = alpha*v + beta*cr[j]
+			for i, sums := range [2][4]float32{{s00, s01, s02, s03}, {s10, s11, s12, s13}} {
+				cr := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+4]
+				for j, v := range sums {
+					if beta == 0 {
+						cr[j] = alpha * v
+					} else {
+						cr[j] = alpha*v + beta*cr[j]
+					}
+				}
 			}
 		}
 	}
