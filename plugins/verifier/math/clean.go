@@ -72,11 +72,11 @@ func undoubleBackslashes(s string) string {
 	return b.String()
 }
 
-// joinThousands removes the commas of numbers written with thousands
-// separators ("7,425,000") outside brackets; inside brackets a comma
-// separates elements.
+// joinThousands removes the separators of numbers written in groups of
+// thousands ("7,425,000", and "10 000" from 10\,000) outside brackets;
+// inside brackets a comma separates elements.
 func joinThousands(s string) string {
-	if !strings.Contains(s, ",") {
+	if !strings.ContainsAny(s, ", ") {
 		return s
 	}
 	var b strings.Builder
@@ -94,7 +94,7 @@ func joinThousands(s string) string {
 			end, ok := thousandsEnd(s, i)
 			if ok {
 				for j := i; j < end; j++ {
-					if s[j] != ',' {
+					if s[j] != ',' && s[j] != ' ' {
 						b.WriteByte(s[j])
 					}
 				}
@@ -118,8 +118,12 @@ func thousandsEnd(s string, i int) (int, bool) {
 	if j-i > 3 {
 		return 0, false
 	}
+	if j >= len(s) || s[j] != ',' && s[j] != ' ' {
+		return 0, false
+	}
+	sep := s[j] // one separator throughout: 7,425,000 or 10 000 (from 10\,000)
 	groups := 0
-	for j+4 <= len(s) && s[j] == ',' && isDigit(s[j+1]) && isDigit(s[j+2]) && isDigit(s[j+3]) && (j+4 == len(s) || !isDigit(s[j+4])) {
+	for j+4 <= len(s) && s[j] == sep && isDigit(s[j+1]) && isDigit(s[j+2]) && isDigit(s[j+3]) && (j+4 == len(s) || !isDigit(s[j+4])) {
 		j += 4
 		groups++
 	}
