@@ -46,7 +46,7 @@ type pluginRow struct {
 
 func runPlugins(args []string) int {
 	fs := flag.NewFlagSet("plugins", flag.ContinueOnError)
-	dir := fs.String("dir", defaultPluginDir(), "directory of external plugin executables (default: $FORKRL_PLUGIN_DIR, else ~/.forkrl/plugins)")
+	dir := fs.String("dir", defaultPluginDir(), "directory of external plugin executables: $FORKRL_PLUGIN_DIR, else ~/.forkrl/plugins")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: forkrl plugins [-dir DIR]")
 		fmt.Fprintln(fs.Output(), "Lists the built-in plugins and the external plugin executables in DIR with their kind,")
@@ -54,7 +54,9 @@ func runPlugins(args []string) int {
 		fmt.Fprintln(fs.Output(), "to ask its Info, so keep only executables you trust in DIR.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); err == flag.ErrHelp {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	if fs.NArg() != 0 {
