@@ -52,8 +52,8 @@
 //	kernels/gemm/peer/compare.sh 5 0.3
 //
 // Median Go/OpenBLAS ratios over 5 rounds on a 2-core AMD EPYC (Zen 3, AVX2, no AVX-512),
-// 2026-11-25. The machine was shared and heavily loaded while measuring (load average 12 to
-// 17 on 2 cores), so absolute wall-clock rates are a quarter of a quiet machine's, and the
+// 2026-11-25. The machine was shared and heavily loaded while measuring (load average 15 to
+// 20 on 2 cores), so absolute wall-clock rates are a fraction of a quiet machine's, and the
 // table also gives, on one thread, work per CPU-second, which the load disturbs less. On a
 // quiet moment the same OpenBLAS reached 86–92 GFLOP/s on one thread and 157–180 on two at
 // 256–1024; Sgemm's work per CPU-second at those sizes is 76–88 GFLOP/s on one and on two
@@ -61,23 +61,26 @@
 //
 //	                      wall-clock ratio     per CPU-second (1 thread)
 //	shape                 1 thread  2 threads  Go     OpenBLAS  ratio
-//	square256             0.91      1.47       83.2   82.4      1.01
-//	square512             1.02      2.71       79.6   81.7      0.97
-//	square1024            0.95      1.12       80.4   84.2      0.94
-//	square1024_NT         0.82      2.08       80.8   84.1      0.96
-//	square1024_TN         0.92      0.95       76.4   82.7      0.94
-//	xWt_512x1536x512      0.94      1.18       79.6   84.5      0.96
-//	dYW_512x512x1536      0.98      1.26       79.4   77.2      1.01
-//	dYtX_1536x512x512     1.01      1.09       82.1   84.5      1.02
-//	QKt_128x128x64        1.27      1.23       75.5   59.7      1.16
-//	PV_128x64x128         1.47      1.19       75.7   71.0      1.09
-//	gen_xWt_1x1536x512    3.54      4.05       19.3    4.9      4.86
-//	gen_QKt_1x256x64      3.33      4.18       20.8    6.4      3.26
-//	gen_PV_1x64x256       5.11      5.74       41.0    7.7      5.34
+//	square256             1.24      1.53       83.0   76.4      1.09
+//	square512             1.02      1.00       81.3   80.9      1.00
+//	square1024            0.78      0.95       82.5   83.9      0.97
+//	square1024_NT         1.00      1.09       81.8   85.6      0.99
+//	square1024_TN         1.01      1.12       82.0   85.2      0.96
+//	xWt_512x1536x512      1.03      0.90       79.1   80.8      0.97
+//	dYW_512x512x1536      0.89      0.98       80.9   85.2      0.96
+//	dYtX_1536x512x512     0.98      0.97       85.0   83.6      1.02
+//	QKt_128x128x64        1.18      1.47       74.5   62.7      1.17
+//	PV_128x64x128         1.22      1.29       74.3   68.4      1.07
+//	gen_xWt_1x1536x512    4.09      5.72       22.8    5.0      4.62
+//	gen_xWt_16x1536x512   1.15      1.39       57.7   48.1      1.20
+//	gen_xWt_64x1536x512   0.96      1.08       68.3   71.3      0.96
+//	gen_QKt_1x256x64      5.12      5.25       31.4    6.3      4.98
+//	gen_PV_1x64x256       5.50      5.77       40.4    7.7      5.35
 //
-// Two-thread wall-clock ratios above 1 at large sizes mostly say that OpenBLAS's spinning
-// threads suffer more from a loaded machine than goroutines that block; on a quiet machine
-// expect both near their per-CPU-second rates times two. OpenBLAS 0.3.21 runs m = 1 through
+// On a machine this loaded the wall-clock ratios swing by ±0.2 from round to round; the
+// per-CPU-second ratios are the steadier measure of the kernels. Two-thread figures on a quiet
+// machine could not be taken in this session: they are the ones to re-measure. OpenBLAS 0.3.21 runs m = 1 through
 // its general kernel, hence the large ratios of the gen_ shapes. The micro-kernel alone
-// (BenchmarkKernel, operands in cache) runs at about 100 GFLOP per CPU-second.
+// (BenchmarkKernel, operands in cache) runs at about 100 GFLOP per CPU-second; the pure-Go
+// build (-tags noasm) runs square256 at about 4.5.
 package gemm
