@@ -31,9 +31,8 @@ func gemv(maxW int, trans bool, rows, k int, alpha float32, mat []float32, ld in
 		gemvRows(trans, 0, rows, k, alpha, mat, ld, xc, beta, y, ys, acc)
 		return
 	}
-	parallel(workers, func(w int) {
-		lo, hi := split(units, workers, w)
-		gemvRows(trans, lo*gemvBlock, min(rows, hi*gemvBlock), k, alpha, mat, ld, xc, beta, y, ys, acc)
+	claimUnits(workers, units, func(u int) {
+		gemvRows(trans, u*gemvBlock, min(rows, (u+1)*gemvBlock), k, alpha, mat, ld, xc, beta, y, ys, acc)
 	})
 }
 

@@ -17,10 +17,15 @@ func workersFor(maxW, flops int) int {
 	return max(1, min(maxW, flops/minFlopsPerWorker))
 }
 
-// split returns worker w's share [lo, hi) of n units divided as evenly as possible among
-// workers contiguous ranges.
-func split(n, workers, w int) (lo, hi int) {
-	return n * w / workers, n * (w + 1) / workers
+// claimUnits calls f(u) for every u in [0, units) on workers goroutines that take the units
+// in turn, so a goroutine that the operating system pauses delays only its current unit.
+func claimUnits(workers, units int, f func(u int)) {
+	var next atomic.Int64
+	parallel(workers, func(int) {
+		for u := int(next.Add(1) - 1); u < units; u = int(next.Add(1) - 1) {
+			f(u)
+		}
+	})
 }
 
 // parallel runs f(0..workers-1), f(0) on the calling goroutine, and waits for all of them.
@@ -53,10 +58,5 @@ func ParallelFor(n int, body func(lo, hi int)) {
 		return
 	}
 	chunk := (n + 4*workers - 1) / (4 * workers)
-	var next atomic.Int64
-	parallel(workers, func(int) {
-		for lo := int(next.Add(1)-1) * chunk; lo < n; lo = int(next.Add(1)-1) * chunk {
-			body(lo, min(n, lo+chunk))
-		}
-	})
+	claimUnits(workers, (n+chunk-1)/chunk, func(u int) { body(u*chunk, min(n, (u+1)*chunk)) })
 }

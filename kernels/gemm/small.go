@@ -9,8 +9,8 @@ const (
 
 // dotGemm computes C = alpha*op(A)*Bᵀ + beta*C with B n×k for small m, without packing B:
 // each element is a dot product of a row of op(A) and a row of B, computed three rows of A
-// by four rows of B at a time while those B rows sit in L1. Columns are split over
-// goroutines in blocks of gemvBlock.
+// by four rows of B at a time while those B rows sit in L1. Goroutines take blocks of
+// gemvBlock columns in turn.
 func dotGemm(maxW int, transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	s := gemvPool.Get().(*gemvScratch)
 	defer gemvPool.Put(s)
@@ -32,9 +32,8 @@ func dotGemm(maxW int, transA bool, m, n, k int, alpha float32, a []float32, lda
 		dotColumns(0, n, m, n, k, alpha, ar, ald, b, ldb, beta, c, ldc)
 		return
 	}
-	parallel(workers, func(w int) {
-		lo, hi := split(units, workers, w)
-		dotColumns(lo*gemvBlock, min(n, hi*gemvBlock), m, n, k, alpha, ar, ald, b, ldb, beta, c, ldc)
+	claimUnits(workers, units, func(u int) {
+		dotColumns(u*gemvBlock, min(n, (u+1)*gemvBlock), m, n, k, alpha, ar, ald, b, ldb, beta, c, ldc)
 	})
 }
 
