@@ -39,10 +39,10 @@ func runVerify(args []string) int {
 		fmt.Fprintln(fs.Output(), "usage: forkrl verify [flags] FILE.jsonl")
 		fmt.Fprintln(fs.Output(), "Grades each line with the math verifier. A line carries \"gold\" and either \"response\" (a full")
 		fmt.Fprintln(fs.Output(), "model response, from which the answer is extracted) or \"pred\" (a bare answer); \"response\" wins")
-		fmt.Fprintln(fs.Output(), "where a line has both. Lines with kind \"extract\" are read as free text on both sides, and the")
-		fmt.Fprintln(fs.Output(), "\"pred\" of lines with kind \"response\" is a full response. Where")
-		fmt.Fprintln(fs.Output(), "lines carry a boolean \"equal\" (a reference grader's verdict), the disagreements are listed and")
-		fmt.Fprintln(fs.Output(), "the last line is \"agreement: N/M (P%)\"; otherwise it is \"correct: N/M (P%)\".")
+		fmt.Fprintln(fs.Output(), "where a line has both. Lines with kind \"extract\" are read as free text on both sides; the")
+		fmt.Fprintln(fs.Output(), "\"pred\" of a line with kind \"response\" is a full response. Where lines carry a boolean")
+		fmt.Fprintln(fs.Output(), "\"equal\" (a reference grader's verdict), the disagreements are listed and the report ends with")
+		fmt.Fprintln(fs.Output(), "\"agreement: N/M (P%)\"; it always gives \"correct: N/M (P%)\", the share the verifier accepts.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
