@@ -29,6 +29,8 @@ type signedForks struct {
 	rho float64
 }
 
+// Info names the plugin and declares its settings; the host decodes the
+// recipe block against them.
 func (s *signedForks) Info(context.Context) (pluginapi.Info, error) {
 	zero, one := 0.0, 1.0
 	return pluginapi.Info{
@@ -44,6 +46,7 @@ func (s *signedForks) Info(context.Context) (pluginapi.Info, error) {
 	}, nil
 }
 
+// Configure reads rho; a bad value is a diagnostic, not an error.
 func (s *signedForks) Configure(_ context.Context, req pluginapi.ConfigureRequest) (pluginapi.ConfigureResponse, error) {
 	var d pluginapi.Diagnostics
 	rho := 0.2
@@ -62,6 +65,8 @@ func (s *signedForks) Configure(_ context.Context, req pluginapi.ConfigureReques
 	return pluginapi.ConfigureResponse{Diagnostics: d}, nil
 }
 
+// Select weighs the tokens of a batch: top-ρ of the positive responses' valid
+// tokens by entropy, every valid token of the others.
 func (s *signedForks) Select(_ context.Context, req selector.SelectRequest) (selector.SelectResponse, error) {
 	if len(req.Advantages) != len(req.Entropies) {
 		return selector.SelectResponse{Diagnostics: pluginapi.Diagnostics{}.Errorf("signed_forks needs advantages: %d rows for %d rows of entropies", len(req.Advantages), len(req.Entropies))}, nil

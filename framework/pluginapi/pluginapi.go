@@ -3,9 +3,17 @@
 // call and the diagnostics that responses carry.
 //
 // Each kind (backend, verifier, selector) lives in a sub-package with its Go
-// interface and its gRPC client and server shims. Problems of the input are
-// reported as Diagnostics inside responses; transport failures (the plugin
-// crashed, timed out or spoke another protocol) are returned as errors.
+// interface, its gRPC client and server shims (GRPCPlugin, GRPCClient,
+// GRPCServer, in the shape of go-plugin's examples/grpc/shared) and a Mock
+// for tests. Problems of the input are reported as Diagnostics inside
+// responses; transport failures (the plugin crashed, timed out or spoke
+// another protocol) are returned as errors.
+//
+// This package also holds what the shims share: the base service
+// (BaseServer, BaseClient: Info and Configure routed by kind), the
+// conversions of Info and Diagnostics, and the tensor encoding
+// (EncodeRagged, DecodeRagged: little-endian bytes with a dtype and a shape,
+// copied as memory on little-endian machines).
 package pluginapi
 
 import (
@@ -95,6 +103,7 @@ const (
 	Warning
 )
 
+// String returns "error" or "warning".
 func (s Severity) String() string {
 	if s == Warning {
 		return "warning"
