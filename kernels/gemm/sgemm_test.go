@@ -247,3 +247,38 @@ func TestParallelFor(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmPackedRowsIndependentOfShape checks that on the packed path (m and n above 1, and
+// for x·Wᵀ m above 16 or k below 64) an element of C does not depend on how many rows and
+// columns the product has: the first rows and columns of a product equal, bit for bit, a
+// product of just those rows and columns.
+func TestSgemmPackedRowsIndependentOfShape(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(9, 10))
+		for _, tc := range []struct{ m, n, k, m2, n2 int }{
+			{70, 50, 300, 17, 33},
+			{40, 40, 48, 2, 5},
+			{30, 20, 520, 29, 2},
+		} {
+			for _, transA := range []bool{false, true} {
+				for _, transB := range []bool{false, true} {
+					p := newProduct(r, transA, transB, tc.m, tc.n, tc.k, 1.25, 0.5)
+					full := p.run(Sgemm)
+					// The same operands viewed as an m2×n2 product: op(A)'s first m2 rows
+					// and op(B)'s first n2 columns keep their strides.
+					small := *p
+					small.m, small.n = tc.m2, tc.n2
+					part := small.run(Sgemm)
+					for i := 0; i < tc.m2; i++ {
+						for j := 0; j < tc.n2; j++ {
+							if got, want := part[i*p.ldc+j], full[i*p.ldc+j]; got != want {
+								t.Fatalf("%s: C[%d,%d] = %v in the %d×%d product, %v in the full one",
+									p, i, j, got, tc.m2, tc.n2, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
