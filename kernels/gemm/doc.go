@@ -40,10 +40,10 @@
 // first, only decides who computes a tile, never how: each element of C sees the same
 // operations in the same order whatever GOMAXPROCS is, and SgemmSerial gives the same bits as
 // Sgemm. On the packed path (m and n above 1, and for x·Wᵀ m above 16 or k below 64) an element
-// depends only on its row of op(A), its column of op(B), alpha and beta, not on how many rows
-// or columns the product has: a token's row of x·Wᵀ is the same in a batch of 17 sequences as
-// in one of 2048 tokens. Products that take different paths (m = 1, small m with x·Wᵀ, packed)
-// may differ in the last bits, so compare those with a tolerance.
+// depends only on its row of op(A), its column of op(B), alpha, beta and its old value, not on
+// how many rows or columns the product has: a token's row of x·Wᵀ is the same in a batch of 17
+// sequences as in one of 2048 tokens. Products that take different paths (m = 1, small m with
+// x·Wᵀ, packed) may differ in the last bits, so compare those with a tolerance.
 //
 // # Speed
 //

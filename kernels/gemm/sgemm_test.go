@@ -144,8 +144,11 @@ func TestSgemmDeterministic(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	forEachKernel(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(5, 6))
-		shapes := []struct{ m, n, k int }{{1, 3000, 300}, {3000, 1, 300}, {200, 190, 300}, {9, 700, 130}, {130, 40, 70}}
+		shapes := []struct{ m, n, k int }{{1, 4000, 600}, {4000, 1, 600}, {200, 190, 300}, {9, 1000, 400}, {130, 60, 300}}
 		for _, sh := range shapes {
+			if workersFor(3, 2*sh.m*sh.n*sh.k) < 3 {
+				t.Fatalf("m=%d n=%d k=%d is too small to be split over 3 goroutines", sh.m, sh.n, sh.k)
+			}
 			for _, transA := range []bool{false, true} {
 				for _, transB := range []bool{false, true} {
 					p := newProduct(r, transA, transB, sh.m, sh.n, sh.k, 1.5, 0.5)
