@@ -204,9 +204,10 @@ func mathSpans(text string) []span {
 	return ms
 }
 
-// afterPhrase reads the answer that follows "the final answer is": the math
-// or box at its end, or else its last number, or else all of it, up to the
-// end of the line or of the sentence.
+// afterPhrase reads the answer that follows "the final answer is", up to the
+// end of the line or of the sentence: its boxes, or the math at its end, or
+// all of it when it is mathematics, or else its first number, or else all
+// of it.
 func afterPhrase(rest string) (string, bool) {
 	if i := strings.Index(rest, "\n"); i >= 0 && strings.TrimSpace(rest[:i]) != "" {
 		rest = rest[:i]
@@ -224,10 +225,13 @@ func afterPhrase(rest string) (string, bool) {
 	if i := strings.Index(rest, ". "); i >= 0 {
 		rest = rest[:i]
 	}
-	if n, ok := LastNumber(rest); ok {
-		return n, true
-	}
 	rest = strings.TrimRight(rest, " .")
+	if looksLikeMath(rest) {
+		return rest, true // "the answer is -2 and 1"
+	}
+	if n := numberRE.FindString(rest); n != "" {
+		return n, true // the number the phrase announces: "is 3 hours, not 5"
+	}
 	return rest, rest != ""
 }
 

@@ -118,6 +118,8 @@ func TestExtraction(t *testing.T) {
 		{[]string{ExtractLastNumber}, "we get 12 apples and 7,500 pears", `7,500`},
 		{[]string{ExtractFreeText}, "Final Answer: The final answer is $20\\%$. I hope it is correct.", `20\%`},
 		{[]string{ExtractFreeText}, `The roots are $\boxed{1}$ and $\boxed{-2}$.`, `1, -2`},
+		{[]string{ExtractFreeText}, "So the answer is 12 apples, not 15.", `12`},
+		{[]string{ExtractFreeText}, "Thus the answer is -2 and 1.", `-2 and 1`},
 	}
 	for _, tt := range tests {
 		o := DefaultOptions()
