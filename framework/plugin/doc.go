@@ -44,4 +44,34 @@
 //   - Refusals — unknown built-in, missing or non-executable binary, missing
 //     or wrong sha256, bad handshake (anything but the handshake line on
 //     stdout), another protocol version — are *OpenError values.
+//
+// # Tests
+//
+// The host serves a built-in by re-executing its own binary, so a test
+// binary that opens built-ins with Process isolation calls ServeIfAsked
+// first in its TestMain; a process started as a plugin refuses to start
+// built-ins itself rather than recurse.
+//
+// # Speed
+//
+// Measured on the shared 2-core development machine (AMD EPYC) under a load
+// average of 12–17 (other people's builds and tests), so wall-clock figures
+// are pessimistic; two sessions of three runs each of
+//
+//	go test -run '^$' -bench 'Select8192' -benchtime 2s ./framework/plugin
+//	go test -run '^$' -bench 'Tensor64|Pipe64' -benchtime 5x ./framework/plugin
+//
+//   - Selector call on 8,192 tokens (16 × 512, with entropies, log-probs,
+//     advantages and masks; an echoing selector, so it is transport cost):
+//     median round trip 2–5 µs in process; through a plugin process the
+//     per-run medians were 434, 449, 497 µs and 656, 743, 786 µs (means
+//     0.77–1.5 ms).
+//   - 64 MiB of float32 (16M values) to a plugin process and back, counting
+//     both directions: 97–199 MB/s over eight runs (median 160 MB/s), while
+//     the same bytes through a bare pipe with no encoding
+//     (BenchmarkPipe64MB) ran at 618–2,205 MB/s. The transport costs about
+//     290 ms of CPU per round trip (perf stat, both processes): page faults
+//     and copies of the 64 MiB buffers that gRPC and protobuf allocate on
+//     receipt (proto.Unmarshal always copies a bytes field). CPU-bound,
+//     that is about 440 MB/s, short of 500 MB/s.
 package plugin
