@@ -56,10 +56,7 @@
 //
 // Measured on the shared 2-core development machine (AMD EPYC) under a load
 // average of 12–17 (other people's builds and tests), so wall-clock figures
-// are pessimistic; two sessions of three runs each of
-//
-//	go test -run '^$' -bench 'Select8192' -benchtime 2s ./framework/plugin
-//	go test -run '^$' -bench 'Tensor64|Pipe64' -benchtime 5x ./framework/plugin
+// are pessimistic; two sessions of three runs each.
 //
 //   - Selector call on 8,192 tokens (16 × 512, with entropies, log-probs,
 //     advantages and masks; an echoing selector, so it is transport cost):
@@ -74,4 +71,9 @@
 //     and copies of the 64 MiB buffers that gRPC and protobuf allocate on
 //     receipt (proto.Unmarshal always copies a bytes field). CPU-bound,
 //     that is about 440 MB/s, short of 500 MB/s.
+//
+// The commands:
+//
+//	go test -run '^$' -bench 'Select8192' -benchtime 2s ./framework/plugin
+//	go test -run '^$' -bench 'Tensor64|Pipe64' -benchtime 5x ./framework/plugin
 package plugin
