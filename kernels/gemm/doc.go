@@ -55,8 +55,8 @@
 //	kernels/gemm/peer/compare.sh 5 0.3
 //
 // Median Go/OpenBLAS ratios over 5 rounds on a 2-core AMD EPYC (Zen 3, AVX2, no AVX-512),
-// 2026-11-25. The machine was shared and heavily loaded while measuring (load average 15 to
-// 20 on 2 cores), so absolute wall-clock rates are a fraction of a quiet machine's, and the
+// 2026-11-25. The machine was shared and heavily loaded while measuring (load average 12 to
+// 19 on 2 cores), so absolute wall-clock rates are a fraction of a quiet machine's, and the
 // table also gives, on one thread, work per CPU-second, which the load disturbs less. On a
 // quiet moment the same OpenBLAS reached 86–92 GFLOP/s on one thread and 157–180 on two at
 // 256–1024; Sgemm's work per CPU-second at those sizes is 76–88 GFLOP/s on one and on two
@@ -64,26 +64,28 @@
 //
 //	                      wall-clock ratio     per CPU-second (1 thread)
 //	shape                 1 thread  2 threads  Go     OpenBLAS  ratio
-//	square256             1.24      1.53       83.0   76.4      1.09
-//	square512             1.02      1.00       81.3   80.9      1.00
-//	square1024            0.78      0.95       82.5   83.9      0.97
-//	square1024_NT         1.00      1.09       81.8   85.6      0.99
-//	square1024_TN         1.01      1.12       82.0   85.2      0.96
-//	xWt_512x1536x512      1.03      0.90       79.1   80.8      0.97
-//	dYW_512x512x1536      0.89      0.98       80.9   85.2      0.96
-//	dYtX_1536x512x512     0.98      0.97       85.0   83.6      1.02
-//	QKt_128x128x64        1.18      1.47       74.5   62.7      1.17
-//	PV_128x64x128         1.22      1.29       74.3   68.4      1.07
-//	gen_xWt_1x1536x512    4.09      5.72       22.8    5.0      4.62
-//	gen_xWt_16x1536x512   1.15      1.39       57.7   48.1      1.20
-//	gen_xWt_64x1536x512   0.96      1.08       68.3   71.3      0.96
-//	gen_QKt_1x256x64      5.12      5.25       31.4    6.3      4.98
-//	gen_PV_1x64x256       5.50      5.77       40.4    7.7      5.35
+//	square256             0.95      3.98       85.2   83.4      1.01
+//	square512             0.94      2.95       83.8   82.1      0.98
+//	square1024            0.76      2.45       83.8   86.3      0.98
+//	square1024_NT         0.82      0.92       83.5   86.0      0.99
+//	square1024_TN         0.90      0.92       84.5   88.4      0.97
+//	xWt_512x1536x512      0.97      1.07       83.0   84.1      1.01
+//	dYW_512x512x1536      1.01      1.36       82.9   85.1      0.98
+//	dYtX_1536x512x512     1.03      1.16       84.7   85.0      1.00
+//	QKt_128x128x64        1.57      1.34       76.6   65.9      1.16
+//	PV_128x64x128         1.13      1.33       77.7   72.0      1.07
+//	gen_xWt_1x1536x512    5.48      19.84      26.9    5.1      5.62
+//	gen_xWt_16x1536x512   1.25      2.80       51.8   50.6      1.04
+//	gen_xWt_64x1536x512   0.80      1.22       64.6   72.6      0.90
+//	gen_QKt_1x256x64      5.00      4.93       31.8    6.4      4.98
+//	gen_PV_1x64x256       6.45      4.98       41.4    7.7      5.39
 //
-// On a machine this loaded the wall-clock ratios swing by ±0.2 from round to round; the
-// per-CPU-second ratios are the steadier measure of the kernels. Two-thread figures on a quiet
-// machine could not be taken in this session: they are the ones to re-measure. OpenBLAS 0.3.21 runs m = 1 through
-// its general kernel, hence the large ratios of the gen_ shapes. The micro-kernel alone
-// (BenchmarkKernel, operands in cache) runs at about 100 GFLOP per CPU-second; the pure-Go
-// build (-tags noasm) runs square256 at about 4.5.
+// On a machine this loaded the wall-clock ratios swing widely from run to run (two-thread
+// ratios from 0.9 to 4 here, probably because OpenBLAS's spinning threads lose more to the load
+// than goroutines that block); the per-CPU-second ratios are the steadier measure of the
+// kernels. Two-thread figures on a quiet machine could not be taken in this session: they are
+// the ones to re-measure. OpenBLAS 0.3.21 runs m = 1 through its general kernel, hence the
+// large ratios of the gen_ shapes with m = 1. The micro-kernel alone (BenchmarkKernel, operands
+// in cache) runs at about 100 GFLOP per CPU-second; the pure-Go build (-tags noasm) runs
+// square256 at about 4.5.
 package gemm
