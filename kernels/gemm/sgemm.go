@@ -21,7 +21,8 @@ const (
 // Work is split over goroutines in a fixed way so that every element of C is computed by the
 // same sequence of operations whatever GOMAXPROCS is (bit-identical results).
 //
-// C must not overlap A or B. As in BLAS, when beta is zero C is not read, so NaNs or infinities already in C do not
+// Sgemm and SgemmSerial may be called from several goroutines at once. C must not overlap A
+// or B. As in BLAS, when beta is zero C is not read, so NaNs or infinities already in C do not
 // propagate, and when alpha is zero or k is zero A and B are not read. Bad sizes, strides or
 // slice lengths panic with a message naming the argument.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {

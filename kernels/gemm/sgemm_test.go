@@ -285,3 +285,29 @@ func TestSgemmPackedRowsIndependentOfShape(t *testing.T) {
 		}
 	})
 }
+
+// TestSgemmConcurrentCalls checks that products running at once on several goroutines (each
+// with its own C) give the same bits as when run alone.
+func TestSgemmConcurrentCalls(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	var products []*product
+	var want [][]float32
+	for _, sh := range []struct{ m, n, k int }{{100, 90, 300}, {1, 500, 70}, {8, 200, 100}, {60, 1, 80}} {
+		p := newProduct(r, false, true, sh.m, sh.n, sh.k, 1, 0.5)
+		products = append(products, p)
+		want = append(want, p.run(Sgemm))
+	}
+	got := make([][]float32, len(products))
+	ParallelFor(len(products)*3, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if c := products[i%len(products)].run(Sgemm); i < len(products) {
+				got[i] = c
+			}
+		}
+	})
+	for i, p := range products {
+		if !slices.Equal(got[i], want[i]) {
+			t.Fatalf("%s run alongside others differs from the same product run alone", p)
+		}
+	}
+}
