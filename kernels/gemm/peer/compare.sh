@@ -18,7 +18,10 @@ secs=${2:-0.3}
 filter=${3:-.*}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-gcc -O2 -o "$tmp/openblas_sgemm" openblas_sgemm.c -lopenblas
+if ! gcc -O2 -o "$tmp/openblas_sgemm" openblas_sgemm.c -lopenblas; then
+	echo "compare.sh: cannot build the OpenBLAS peer; install gcc and libopenblas-dev" >&2
+	exit 1
+fi
 (cd .. && go test -c -o "$tmp/gemm.test" .)
 shapes=$("$tmp/openblas_sgemm" 0 -l | grep -E "^($filter)\$")
 for round in $(seq "$rounds"); do
