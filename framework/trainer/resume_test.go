@@ -55,7 +55,7 @@ func trainChild(dir string, resume bool) int {
 		os.Stderr.WriteString(err.Error() + "\n")
 		return 1
 	}
-	tr.progress = func(run.Progress) { time.Sleep(15 * time.Millisecond) }
+	tr.progress = func(run.Progress) { time.Sleep(30 * time.Millisecond) }
 	if _, err := tr.Run(context.Background()); err != nil {
 		os.Stderr.WriteString(err.Error() + "\n")
 		return 1
