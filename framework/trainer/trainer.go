@@ -198,6 +198,7 @@ func (t *Trainer) runSteps(ctx context.Context) error {
 			return fmt.Errorf("step %d: %w", step, err)
 		}
 		m["timing_s/step"] = time.Since(begin).Seconds()
+		m["timing_s/elapsed"] = t.wallTime() // the run's wall time so far, evaluations included
 		if err := t.finishStep(ctx, step, m); err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
 		}
