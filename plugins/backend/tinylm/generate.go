@@ -6,12 +6,20 @@ import (
 	"sort"
 
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
+	"github.com/forkrl/forkrl/kernels/gemm"
 	"github.com/forkrl/forkrl/kernels/logits"
 )
 
 // genBuffers are the buffers of generation, reused across calls.
 type genBuffers struct {
-	kc, vc                   []float32 // KV cache: [layer][stream][context][KV·hd]
+	// Transposed copies of the weight matrices, [in, out], refreshed at each
+	// generate call: products with them need no transposition while packing.
+	wT                       []float32
+	qkvT, oT, gateUpT, downT []int // offsets in wT, per layer
+	lmHeadT                  int
+	// The KV cache: keys [layer][stream][KV·hd][context] (transposed),
+	// values [layer][stream][context][KV·hd].
+	kc, vc                   []float32
 	x, ln, qkv, q, k, y, tmp []float32 // one row per active stream
 	gu, act, sig             []float32
 	rstdQ, rstdK, rstd       []float32
@@ -19,7 +27,7 @@ type genBuffers struct {
 	p                        [][]float32 // per worker: attention probabilities
 	probs                    []float32
 	order                    []int
-	streams, toks            []int
+	streams                  []int
 	pos                      []int32
 	ids                      []int32
 }
@@ -47,7 +55,7 @@ func (m *model) decodeStep(streams []int, toks []int32, pos []int32, nStreams in
 	g.sig = grow(g.sig, S*d.F)
 	g.logits = grow(g.logits, S*d.V)
 	for len(g.p) < workers() {
-		g.p = append(g.p, make([]float32, ctx))
+		g.p = append(g.p, make([]float32, d.H*ctx))
 	}
 	for i, tok := range toks {
 		copy(g.x[i*D:(i+1)*D], P[m.lay.embed+int(tok)*D:])
@@ -56,40 +64,67 @@ func (m *model) decodeStep(streams []int, toks []int32, pos []int32, nStreams in
 	group := d.H / d.KV
 	for l, lp := range m.lay.layers {
 		rmsnormForward(g.ln, g.rstd, g.x, P[lp.ln1:], S, D, m.cfg.NormEps)
-		matmulForward(g.qkv, g.ln, P[lp.qkv:], S, D, d.qkv)
+		matmulForwardT(g.qkv, g.ln, g.wT[g.qkvT[l]:], S, D, d.qkv)
 		m.qkNormRopeForward(g.q, g.k, g.rstdQ, g.rstdK, g.qkv, pos, P[lp.qNorm:lp.qNorm+d.hd], P[lp.kNorm:lp.kNorm+d.hd])
 		layer := l * nStreams * ctx * kvw
 		for i, s := range streams {
 			at := layer + (s*ctx+int(pos[i]))*kvw
-			copy(g.kc[at:at+kvw], g.k[i*kvw:(i+1)*kvw])
 			copy(g.vc[at:at+kvw], g.qkv[i*d.qkv+(d.H+d.KV)*d.hd:(i+1)*d.qkv])
+			kt := g.kc[layer+s*ctx*kvw+int(pos[i]):]
+			for j, v := range g.k[i*kvw : (i+1)*kvw] {
+				kt[j*ctx] = v
+			}
 		}
-		// One query per stream against its cache: dot products and sums of
-		// rows, cheaper than matrix products at these sizes.
-		parallelFor(S*d.H, func(w, j int) {
-			i, h := j/d.H, j%d.H
+		// One query per stream against its cache: the heads of a KV group
+		// are contiguous rows of q, so each (stream, group) is two products.
+		parallelFor(S*d.KV, func(w, j int) {
+			i, kv := j/d.KV, j%d.KV
 			n := int(pos[i]) + 1
-			base := layer + streams[i]*ctx*kvw + (h/group)*d.hd
-			y, p, q := g.y[j*d.hd:(j+1)*d.hd], g.p[w][:n], g.q[j*d.hd:(j+1)*d.hd]
-			for s := range n {
-				p[s] = dot(q, g.kc[base+s*kvw:base+s*kvw+d.hd]) * scale
-			}
-			softmaxRows(p, 1, n, n, func(int) int { return n })
-			clear(y)
-			for s, ps := range p {
-				axpy(y, ps, g.vc[base+s*kvw:base+s*kvw+d.hd])
-			}
+			kbase := layer + streams[i]*ctx*kvw + kv*d.hd*ctx
+			vbase := layer + streams[i]*ctx*kvw + kv*d.hd
+			qg := g.q[i*d.H*d.hd+kv*group*d.hd:]
+			sc := g.p[w][:group*n]
+			gemm.SgemmSerial(false, false, group, n, d.hd, scale, qg, d.hd, g.kc[kbase:], ctx, 0, sc, n)
+			softmaxRows(sc, group, n, n, func(int) int { return n })
+			gemm.SgemmSerial(false, false, group, d.hd, n, 1, sc, n, g.vc[vbase:], kvw, 0, g.y[i*d.H*d.hd+kv*group*d.hd:], d.hd)
 		})
-		matmulForward(g.tmp, g.y, P[lp.o:], S, d.H*d.hd, D)
+		matmulForwardT(g.tmp, g.y, g.wT[g.oT[l]:], S, d.H*d.hd, D)
 		axpy(g.x, 1, g.tmp)
 		rmsnormForward(g.ln, g.rstd, g.x, P[lp.ln2:], S, D, m.cfg.NormEps)
-		matmulForward(g.gu, g.ln, P[lp.gateUp:], S, D, 2*d.F)
+		matmulForwardT(g.gu, g.ln, g.wT[g.gateUpT[l]:], S, D, 2*d.F)
 		swigluForward(g.act, g.sig, g.gu, S, d.F)
-		matmulForward(g.tmp, g.act, P[lp.down:], S, d.F, D)
+		matmulForwardT(g.tmp, g.act, g.wT[g.downT[l]:], S, d.F, D)
 		axpy(g.x, 1, g.tmp)
 	}
 	rmsnormForward(g.ln, g.rstd, g.x, P[m.lay.norm:], S, D, m.cfg.NormEps)
-	matmulForward(g.logits, g.ln, P[m.lay.lmHead:], S, D, d.V)
+	matmulForwardT(g.logits, g.ln, g.wT[g.lmHeadT:], S, D, d.V)
+}
+
+// transposeWeights refreshes the transposed copies of the weight matrices.
+func (m *model) transposeWeights() {
+	d := m.dims()
+	g := &m.gen
+	type job struct{ src, dst, rows, cols int }
+	var jobs []job
+	size := 0
+	add := func(src, rows, cols int) int {
+		jobs = append(jobs, job{src, size, rows, cols})
+		size += rows * cols
+		return size - rows*cols
+	}
+	g.qkvT, g.oT, g.gateUpT, g.downT = g.qkvT[:0], g.oT[:0], g.gateUpT[:0], g.downT[:0]
+	for _, lp := range m.lay.layers {
+		g.qkvT = append(g.qkvT, add(lp.qkv, d.qkv, d.D))
+		g.oT = append(g.oT, add(lp.o, d.D, d.H*d.hd))
+		g.gateUpT = append(g.gateUpT, add(lp.gateUp, 2*d.F, d.D))
+		g.downT = append(g.downT, add(lp.down, d.D, d.F))
+	}
+	g.lmHeadT = add(m.lay.lmHead, d.V, d.D)
+	g.wT = grow(g.wT, size)
+	for _, j := range jobs {
+		n := j.rows * j.cols
+		transpose(g.wT[j.dst:j.dst+n], m.params[j.src:j.src+n], j.rows, j.cols)
+	}
 }
 
 // streamRNG is the random stream of one response: it depends on the request
@@ -182,6 +217,7 @@ func (m *model) generate(prompts [][]int32, n int, s backend.Sampling, seed uint
 	g := &m.gen
 	ctx, kvw := m.cfg.Context, d.KV*d.hd
 	nStreams := len(prompts) * n
+	m.transposeWeights()
 	g.kc = grow(g.kc, d.L*nStreams*ctx*kvw)
 	g.vc = grow(g.vc, d.L*nStreams*ctx*kvw)
 	streams := make([]stream, nStreams)
@@ -217,7 +253,9 @@ func (m *model) generate(prompts [][]int32, n int, s backend.Sampling, seed uint
 			src := (l*nStreams + p*n) * ctx * kvw
 			for j := 1; j < n; j++ {
 				dst := (l*nStreams + p*n + j) * ctx * kvw
-				copy(g.kc[dst:dst+len(pr)*kvw], g.kc[src:src+len(pr)*kvw])
+				for r := range kvw { // rows of the transposed keys
+					copy(g.kc[dst+r*ctx:dst+r*ctx+len(pr)], g.kc[src+r*ctx:src+r*ctx+len(pr)])
+				}
 				copy(g.vc[dst:dst+len(pr)*kvw], g.vc[src:src+len(pr)*kvw])
 			}
 		}
