@@ -118,6 +118,15 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	defer plugin.CloseAll()
 	dir := runDir(r, f.out)
+	verb := "training"
+	if *resume {
+		verb = "resuming"
+	}
+	evals := "at the start and the end"
+	if r.Eval.Interval > 0 {
+		evals = fmt.Sprintf("at the start, every %d steps and at the end", r.Eval.Interval)
+	}
+	fmt.Fprintf(stderr, "%s %s into %s: %d steps, evaluations %s\n", verb, r.Name, dir, r.Train.Steps, evals)
 	sum, err := trainRun(ctx, r, dir, *resume, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "forkrl run: %s: %v\n", r.Name, err)
