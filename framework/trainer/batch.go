@@ -29,20 +29,6 @@ type group struct {
 	samples []*sample
 }
 
-// batch is the groups a step trains on, after dynamic sampling.
-type batch struct {
-	groups []*group
-}
-
-// samples returns the batch's samples, group after group.
-func (b *batch) samples() []*sample {
-	var out []*sample
-	for _, g := range b.groups {
-		out = append(out, g.samples...)
-	}
-	return out
-}
-
 // sequences returns the prompt and response of each sample.
 func sequences(ss []*sample) []backend.Sequence {
 	out := make([]backend.Sequence, len(ss))
