@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
@@ -142,6 +143,60 @@ func TestGradientFiniteDifference(t *testing.T) {
 				}
 			}
 			t.Logf("worst relative error %.3g", worst)
+		})
+	}
+}
+
+// TestAdamW checks one optimizer step against the formulas, with and without
+// clipping, on weights (decayed) and norm gains (not decayed).
+func TestAdamW(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		maxNorm float64
+	}{{"no clipping", 0}, {"clipped", 0.5}, {"norm below the limit", 1e9}} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBackend(t, tinySettings(true, false), 1)
+			m := b.m
+			rng := rand.New(rand.NewPCG(4, 4))
+			for i := range m.grads {
+				m.grads[i] = float32(rng.NormFloat64())
+				m.m1[i] = float32(0.1 * rng.NormFloat64())
+				m.m2[i] = float32(0.1 * rng.Float64())
+			}
+			m.step = 3
+			p0, g0, m10, m20 := append([]float32{}, m.params...), append([]float32{}, m.grads...), append([]float32{}, m.m1...), append([]float32{}, m.m2...)
+			var ss float64
+			for _, g := range g0 {
+				ss += float64(g) * float64(g)
+			}
+			norm := math.Sqrt(ss)
+			o := adamW{lr: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, maxGradNorm: tc.maxNorm}
+			got, err := m.applyAdamW(o)
+			if err != nil || math.Abs(got-norm) > 1e-9*norm {
+				t.Fatalf("grad norm %v (%v), want %v", got, err, norm)
+			}
+			clip := 1.0
+			if tc.maxNorm > 0 && norm > tc.maxNorm {
+				clip = tc.maxNorm / (norm + 1e-6)
+			}
+			for _, tn := range m.lay.tensors {
+				decay := 0.0
+				if tn.decay {
+					decay = o.weightDecay
+				}
+				for i := tn.off; i < tn.off+tn.size(); i++ {
+					g := float64(g0[i]) * clip
+					m1 := 0.9*float64(m10[i]) + 0.1*g
+					m2 := 0.99*float64(m20[i]) + 0.01*g*g
+					want := float64(p0[i])*(1-o.lr*decay) - o.lr*(m1/(1-math.Pow(0.9, 4)))/(math.Sqrt(m2/(1-math.Pow(0.99, 4)))+o.eps)
+					if math.Abs(float64(m.params[i])-want) > 1e-6 {
+						t.Fatalf("%s[%d]: %v, want %v", tn.name, i-tn.off, m.params[i], want)
+					}
+				}
+			}
+			if m.step != 4 || slices.ContainsFunc(m.grads, func(g float32) bool { return g != 0 }) {
+				t.Errorf("step %d; gradients must be cleared", m.step)
+			}
 		})
 	}
 }
