@@ -41,10 +41,11 @@ const (
 	bufferBytes = 1 << 20
 )
 
-// dialOptions are the host side's gRPC options: raised message limits and windows.
+// dialOptions are the host side's gRPC options: raised message limits and
+// windows, and pluginapi.Codec, which moves large tensors with fewer copies.
 func dialOptions() []grpc.DialOption {
 	return []grpc.DialOption{
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(pluginapi.MaxMessageBytes), grpc.MaxCallSendMsgSize(pluginapi.MaxMessageBytes)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(pluginapi.MaxMessageBytes), grpc.MaxCallSendMsgSize(pluginapi.MaxMessageBytes), grpc.ForceCodecV2(pluginapi.Codec)),
 		grpc.WithInitialWindowSize(windowBytes),
 		grpc.WithInitialConnWindowSize(windowBytes),
 		grpc.WithReadBufferSize(bufferBytes),
@@ -57,6 +58,7 @@ func serverOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(pluginapi.MaxMessageBytes),
 		grpc.MaxSendMsgSize(pluginapi.MaxMessageBytes),
+		grpc.ForceServerCodecV2(pluginapi.Codec),
 		grpc.InitialWindowSize(windowBytes),
 		grpc.InitialConnWindowSize(windowBytes),
 		grpc.ReadBufferSize(bufferBytes),
