@@ -17,6 +17,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/experimental"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
@@ -42,10 +43,12 @@ const (
 )
 
 // dialOptions are the host side's gRPC options: raised message limits and
-// windows, and pluginapi.Codec, which moves large tensors with fewer copies.
+// windows, and pluginapi.Codec and pluginapi.FramePool, with which large
+// tensors cross with fewer copies.
 func dialOptions() []grpc.DialOption {
 	return []grpc.DialOption{
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(pluginapi.MaxMessageBytes), grpc.MaxCallSendMsgSize(pluginapi.MaxMessageBytes), grpc.ForceCodecV2(pluginapi.Codec)),
+		experimental.WithBufferPool(pluginapi.FramePool),
 		grpc.WithInitialWindowSize(windowBytes),
 		grpc.WithInitialConnWindowSize(windowBytes),
 		grpc.WithReadBufferSize(bufferBytes),
@@ -59,6 +62,7 @@ func serverOptions() []grpc.ServerOption {
 		grpc.MaxRecvMsgSize(pluginapi.MaxMessageBytes),
 		grpc.MaxSendMsgSize(pluginapi.MaxMessageBytes),
 		grpc.ForceServerCodecV2(pluginapi.Codec),
+		experimental.BufferPool(pluginapi.FramePool),
 		grpc.InitialWindowSize(windowBytes),
 		grpc.InitialConnWindowSize(windowBytes),
 		grpc.ReadBufferSize(bufferBytes),
