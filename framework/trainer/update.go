@@ -105,6 +105,7 @@ func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objec
 	pol.SeqCount = float64(len(mini))
 	pol.TokenCount = tokenCount(mini, weights, pol.Denominator)
 	allTokens := tokenCount(mini, nil, loss.AllTokens)
+	pol.ValidTokenCount = allTokens // KL and entropy terms average over every valid token
 	for k, r := range micros {
 		micro := mini[r[0]:r[1]]
 		if !held {
