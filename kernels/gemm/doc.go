@@ -55,37 +55,38 @@
 //	kernels/gemm/peer/compare.sh 5 0.3
 //
 // Median Go/OpenBLAS ratios over 5 rounds on a 2-core AMD EPYC (Zen 3, AVX2, no AVX-512),
-// 2026-11-25. The machine was shared and heavily loaded while measuring (load average 12 to
-// 19 on 2 cores), so absolute wall-clock rates are a fraction of a quiet machine's, and the
+// 2026-11-25. The machine was shared and heavily loaded while measuring (load average 7 to
+// 9 on 2 cores), so absolute wall-clock rates are a fraction of a quiet machine's, and the
 // table also gives, on one thread, work per CPU-second, which the load disturbs less. On a
 // quiet moment the same OpenBLAS reached 86–92 GFLOP/s on one thread and 157–180 on two at
-// 256–1024; Sgemm's work per CPU-second at those sizes is 76–88 GFLOP/s on one and on two
+// 256–1024; Sgemm's work per CPU-second at those sizes is 76–89 GFLOP/s on one and on two
 // goroutines.
 //
 //	                      wall-clock ratio     per CPU-second (1 thread)
 //	shape                 1 thread  2 threads  Go     OpenBLAS  ratio
-//	square256             0.95      3.98       85.2   83.4      1.01
-//	square512             0.94      2.95       83.8   82.1      0.98
-//	square1024            0.76      2.45       83.8   86.3      0.98
-//	square1024_NT         0.82      0.92       83.5   86.0      0.99
-//	square1024_TN         0.90      0.92       84.5   88.4      0.97
-//	xWt_512x1536x512      0.97      1.07       83.0   84.1      1.01
-//	dYW_512x512x1536      1.01      1.36       82.9   85.1      0.98
-//	dYtX_1536x512x512     1.03      1.16       84.7   85.0      1.00
-//	QKt_128x128x64        1.57      1.34       76.6   65.9      1.16
-//	PV_128x64x128         1.13      1.33       77.7   72.0      1.07
-//	gen_xWt_1x1536x512    5.48      19.84      26.9    5.1      5.62
-//	gen_xWt_16x1536x512   1.25      2.80       51.8   50.6      1.04
-//	gen_xWt_64x1536x512   0.80      1.22       64.6   72.6      0.90
-//	gen_QKt_1x256x64      5.00      4.93       31.8    6.4      4.98
-//	gen_PV_1x64x256       6.45      4.98       41.4    7.7      5.39
+//	square256             0.87      1.39       85.7   82.5      1.02
+//	square512             1.05      1.01       84.0   86.5      0.99
+//	square1024            0.81      1.57       87.2   86.1      0.98
+//	square1024_NT         0.98      1.19       87.9   89.9      0.99
+//	square1024_TN         1.01      1.83       87.7   88.3      0.99
+//	xWt_512x1536x512      1.03      2.84       89.1   87.7      1.01
+//	dYW_512x512x1536      0.99      1.78       87.0   85.7      1.01
+//	dYtX_1536x512x512     1.04      1.25       86.2   84.7      1.03
+//	QKt_128x128x64        1.21      1.88       78.0   67.2      1.16
+//	PV_128x64x128         1.07      2.48       78.7   73.5      1.07
+//	gen_xWt_1x1536x512    4.50      4.41       24.8   5.2       4.83
+//	gen_xWt_16x1536x512   0.71      1.23       56.6   51.5      1.05
+//	gen_xWt_64x1536x512   1.12      0.94       72.0   72.8      0.99
+//	gen_QKt_1x256x64      5.17      7.41       32.1   6.4       4.99
+//	gen_PV_1x64x256       6.62      5.64       41.5   7.7       5.40
 //
-// On a machine this loaded the wall-clock ratios swing widely from run to run (two-thread
-// ratios from 0.9 to 4 here, probably because OpenBLAS's spinning threads lose more to the load
-// than goroutines that block); the per-CPU-second ratios are the steadier measure of the
-// kernels. Two-thread figures on a quiet machine could not be taken in this session: they are
-// the ones to re-measure. OpenBLAS 0.3.21 runs m = 1 through its general kernel, hence the
-// large ratios of the gen_ shapes with m = 1. The micro-kernel alone (BenchmarkKernel, operands
-// in cache) runs at about 100 GFLOP per CPU-second; the pure-Go build (-tags noasm) runs
-// square256 at about 4.5.
+// On a machine this loaded the wall-clock ratios swing widely from run to run; an earlier run
+// of the same command at load average 12 to 19 gave 0.76–1.03 on one thread and 0.92–3.98 on
+// two at 256–1024, and per-CPU-second ratios of 0.97–1.01. Two-thread wall-clock ratios above 1
+// probably say that OpenBLAS's spinning threads lose more to the load than goroutines that
+// block; the per-CPU-second ratios are the steadier measure of the kernels. Two-thread figures
+// on a quiet machine could not be taken in this session: they are the ones to re-measure.
+// OpenBLAS 0.3.21 runs m = 1 through its general kernel, hence the large ratios of the gen_
+// shapes with m = 1. The micro-kernel alone (BenchmarkKernel, operands in cache) runs at about
+// 100 GFLOP per CPU-second; the pure-Go build (-tags noasm) runs square256 at about 4.5.
 package gemm
