@@ -48,27 +48,30 @@ func masks(lengths ...int) [][]bool {
 	return out
 }
 
+// large is the number of float32 values in pluginapi.LargeBytes.
+const large = pluginapi.LargeBytes / 4
+
 // codecMessages are messages below and above pluginapi.LargeBytes: ragged
 // batches with empty rows and odd sizes, a large field between small ones, a
 // repeated message with a large element, unknown fields.
 func codecMessages() map[string]proto.Message {
 	big := strings.Repeat("x", pluginapi.LargeBytes+3)
-	withUnknown := &pb.SelectRequest{Step: 3, Entropies: pluginapi.EncodeRagged(rows(9, 20000, 0, 7))}
+	withUnknown := &pb.SelectRequest{Step: 3, Entropies: pluginapi.EncodeRagged(rows(9, large, 0, 7))}
 	withUnknown.ProtoReflect().SetUnknown(protowire.AppendBytes(protowire.AppendTag(nil, 99, protowire.BytesType), make([]byte, 3)))
 	return map[string]proto.Message{
 		"empty":         &pb.SelectRequest{},
 		"small":         &pb.SelectRequest{Entropies: pluginapi.EncodeRagged(rows(1, 3, 0, 5)), Step: 7, Seed: 1},
-		"one large row": &pb.SelectRequest{Entropies: pluginapi.EncodeRagged(rows(2, 1<<16+1))},
+		"one large row": &pb.SelectRequest{Entropies: pluginapi.EncodeRagged(rows(2, large+1))},
 		"ragged, odd sizes": &pb.SelectRequest{
-			Entropies:  pluginapi.EncodeRagged(rows(3, 0, 12345, 1, 0, 33333, 7)),
-			LogProbs:   pluginapi.EncodeRagged(rows(4, 0, 12345, 1, 0, 33333, 7)),
+			Entropies:  pluginapi.EncodeRagged(rows(3, 0, 12345, 1, 0, large+333, 7)),
+			LogProbs:   pluginapi.EncodeRagged(rows(4, 0, 12345, 1, 0, large+333, 7)),
 			Advantages: pluginapi.EncodeRagged(rows(5, 10, 20)),
-			Masks:      pluginapi.EncodeRagged(masks(0, 12345, 1, 0, 33333, 7)),
+			Masks:      pluginapi.EncodeRagged(masks(0, 12345, 1, 0, large+333, 7)),
 			Step:       -2, Seed: 1 << 63,
 		},
-		"bytes just large": &pb.SelectResponse{Weights: &pb.Ragged{Values: &pb.Tensor{Dtype: pb.DType_DTYPE_FLOAT32, Shape: []int64{1 << 14}, Data: make([]byte, pluginapi.LargeBytes)}, Lengths: []int64{1 << 14}},
+		"bytes just large": &pb.SelectResponse{Weights: &pb.Ragged{Values: &pb.Tensor{Dtype: pb.DType_DTYPE_FLOAT32, Shape: []int64{large}, Data: make([]byte, pluginapi.LargeBytes)}, Lengths: []int64{large}},
 			Threshold: 0.5, Selected: 3, Diagnostics: []*pb.Diagnostic{{Summary: "a"}, {Summary: "b"}}},
-		"int32 ragged": &pb.GenerateResponse{Prompts: []int64{0, 0, 1}, Tokens: pluginapi.EncodeRagged([][]int32{make([]int32, 40000), {1, 2, 3}, {}}),
+		"int32 ragged": &pb.GenerateResponse{Prompts: []int64{0, 0, 1}, Tokens: pluginapi.EncodeRagged([][]int32{make([]int32, large+5), {1, 2, 3}, {}}),
 			Pieces: []string{"a", "b"}, Finish: []string{"stop"}},
 		"repeated message, one large": &pb.VerifyRequest{Items: []*pb.VerifyItem{{Problem: "p"}, {Problem: big, Response: "r"}, {Reference: "3"}}},
 		"unknown fields":              withUnknown,
@@ -122,7 +125,7 @@ func TestCodecMatchesProtobuf(t *testing.T) {
 // TestCodecValues decodes the tensors that Codec read to the rows that were
 // sent, and checks that a large tensor's data needed no further copy.
 func TestCodecValues(t *testing.T) {
-	ent, msk := rows(7, 0, 30001, 5, 0), masks(3, 30001, 0)
+	ent, msk := rows(7, 0, large+1, 5, 0), masks(3, large+1, 0)
 	wire, err := proto.Marshal(&pb.SelectRequest{Entropies: pluginapi.EncodeRagged(ent), Masks: pluginapi.EncodeRagged(msk)})
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +153,7 @@ func TestCodecValues(t *testing.T) {
 // TestCodecRefusesMalformed checks that truncated or overlong large
 // messages give errors.
 func TestCodecRefusesMalformed(t *testing.T) {
-	wire, err := proto.Marshal(&pb.SelectRequest{Entropies: pluginapi.EncodeRagged(rows(8, 40000)), Step: 1})
+	wire, err := proto.Marshal(&pb.SelectRequest{Entropies: pluginapi.EncodeRagged(rows(8, large+10)), Step: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +187,7 @@ func (echoSelector) Select(ctx context.Context, req *pb.SelectRequest) (*pb.Sele
 // and gRPC's default protobuf codec on the other, both ways round: the
 // content-type is plain protobuf and large tensors cross intact.
 func TestCodecInteroperates(t *testing.T) {
-	ent := rows(11, 5, 70000, 0, 3)
+	ent := rows(11, 5, large+3, 0, 3)
 	tests := []struct {
 		name   string
 		server []grpc.ServerOption
