@@ -162,22 +162,27 @@ func DecodeTensor[T Element](t *pb.Tensor) ([]T, error) {
 
 // EncodeRagged packs rows of different lengths: the rows concatenated, and
 // their lengths. A nil batch encodes as nil (absent), an empty one as an
-// empty Ragged. Rows that lie back to back in memory are sent from that
-// memory without a copy (see EncodeTensor).
+// empty Ragged. A batch with one non-empty row is sent from that row's
+// memory without a copy (see EncodeTensor); rows of several are copied into
+// one buffer, since Go cannot tell whether rows that lie back to back in
+// memory belong to one allocation (and a tensor that spanned two would keep
+// only the first alive).
 func EncodeRagged[T Element](rows [][]T) *pb.Ragged {
 	if rows == nil {
 		return nil
 	}
 	total := 0
 	lengths := make([]int64, len(rows))
+	var sole []T // the only non-empty row, while there is one
 	for i, r := range rows {
 		total += len(r)
 		lengths[i] = int64(len(r))
-	}
-	if littleEndian {
-		if flat, ok := contiguous(rows, total); ok {
-			return &pb.Ragged{Values: EncodeTensor(flat), Lengths: lengths}
+		if len(r) > 0 {
+			sole = r
 		}
+	}
+	if littleEndian && len(sole) == total {
+		return &pb.Ragged{Values: EncodeTensor(sole), Lengths: lengths}
 	}
 	d := DTypeOf[T]()
 	size := dtypeSize(d)
@@ -188,28 +193,6 @@ func EncodeRagged[T Element](rows [][]T) *pb.Ragged {
 		off += len(r) * size
 	}
 	return &pb.Ragged{Values: &pb.Tensor{Dtype: d, Shape: []int64{int64(total)}, Data: data}, Lengths: lengths}
-}
-
-// contiguous returns the rows as one slice when they lie back to back in
-// memory, as the rows that DecodeRagged returns do.
-func contiguous[T Element](rows [][]T, total int) ([]T, bool) {
-	var first, end unsafe.Pointer
-	for _, r := range rows {
-		if len(r) == 0 {
-			continue
-		}
-		p := unsafe.Pointer(&r[0])
-		if first == nil {
-			first = p
-		} else if p != end {
-			return nil, false
-		}
-		end = unsafe.Add(p, len(r)*int(unsafe.Sizeof(r[0])))
-	}
-	if first == nil {
-		return nil, true
-	}
-	return unsafe.Slice((*T)(first), total), true
 }
 
 // DecodeRagged unpacks rows packed by EncodeRagged; the rows share one

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	pb "github.com/forkrl/forkrl/framework/proto/forkrl/v1"
 )
@@ -89,5 +90,31 @@ func BenchmarkEncodeDecodeRagged(b *testing.B) {
 		if _, err := DecodeRagged[float32](EncodeRagged(rows)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestEncodeRaggedAliasesOneRow checks that a batch with one non-empty row
+// is sent from the row's memory, and a batch of several from a copy.
+func TestEncodeRaggedAliasesOneRow(t *testing.T) {
+	if !littleEndian {
+		t.Skip("rows are converted, never aliased, on a big-endian machine")
+	}
+	row := []float32{1, 2, 3}
+	tests := []struct {
+		name  string
+		rows  [][]float32
+		alias bool
+	}{
+		{"one row", [][]float32{row}, true},
+		{"one row among empty ones", [][]float32{{}, row, nil}, true},
+		{"two rows of one array", [][]float32{row[:1], row[1:]}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := EncodeRagged(tt.rows).GetValues().GetData()
+			if got := unsafe.SliceData(data) == (*byte)(unsafe.Pointer(&row[0])); got != tt.alias {
+				t.Errorf("data aliases the row: %v, want %v", got, tt.alias)
+			}
+		})
 	}
 }
