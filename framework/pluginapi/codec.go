@@ -30,6 +30,13 @@ import (
 //     and starts at an allocation's start, aligned for any element type, so
 //     that DecodeTensor returns it without another copy.
 //
+// gRPC reads a sent field's memory while it writes the message, after
+// Marshal has returned, so that memory must not change until then: a unary
+// call that succeeds returns after it, one that fails early (cancelled, past
+// its deadline) may return before; a server's response is written after its
+// handler has returned, so a handler must not hand out memory that it
+// reuses for later calls.
+//
 // Messages smaller than LargeBytes, and messages that are not protobuf
 // messages of the protobuf-go API, go through gRPC's default codec.
 var Codec encoding.CodecV2 = largeBytesCodec{}
@@ -49,8 +56,7 @@ var defaultCodec = encoding.GetCodecV2("proto")
 // Name is the content-subtype on the wire: plain protobuf.
 func (largeBytesCodec) Name() string { return "proto" }
 
-// Marshal encodes v; large bytes fields alias v's memory, so v must not
-// change until gRPC has sent it (a unary call returns after that).
+// Marshal encodes v; large bytes fields alias v's memory (see Codec).
 func (largeBytesCodec) Marshal(v any) (mem.BufferSlice, error) {
 	m, ok := v.(proto.Message)
 	if !ok || proto.Size(m) < LargeBytes {
