@@ -48,14 +48,23 @@ func masks(lengths ...int) [][]bool {
 	return out
 }
 
-// large is the number of float32 values in pluginapi.LargeBytes.
-const large = pluginapi.LargeBytes / 4
+// large is the number of float32 values in pluginapi.LargeMessageBytes,
+// field the number in pluginapi.LargeBytes.
+const (
+	large = pluginapi.LargeMessageBytes / 4
+	field = pluginapi.LargeBytes / 4
+)
 
-// codecMessages are messages below and above pluginapi.LargeBytes: ragged
-// batches with empty rows and odd sizes, a large field between small ones, a
-// repeated message with a large element, unknown fields.
+// codecMessages are messages below and above pluginapi.LargeMessageBytes:
+// ragged batches with empty rows and odd sizes, fields just below and above
+// pluginapi.LargeBytes, a large field between small ones, a repeated message
+// with large and small elements, unknown fields.
 func codecMessages() map[string]proto.Message {
-	big := strings.Repeat("x", pluginapi.LargeBytes+3)
+	big := strings.Repeat("x", pluginapi.LargeMessageBytes+3)
+	items := []*pb.VerifyItem{{Problem: "p"}, {Problem: strings.Repeat("y", pluginapi.LargeBytes)}}
+	for range pluginapi.LargeMessageBytes / (pluginapi.LargeBytes / 2) {
+		items = append(items, &pb.VerifyItem{Response: strings.Repeat("z", pluginapi.LargeBytes/2)})
+	}
 	withUnknown := &pb.SelectRequest{Step: 3, Entropies: pluginapi.EncodeRagged(rows(9, large, 0, 7))}
 	withUnknown.ProtoReflect().SetUnknown(protowire.AppendBytes(protowire.AppendTag(nil, 99, protowire.BytesType), make([]byte, 3)))
 	return map[string]proto.Message{
@@ -69,12 +78,19 @@ func codecMessages() map[string]proto.Message {
 			Masks:      pluginapi.EncodeRagged(masks(0, 12345, 1, 0, large+333, 7)),
 			Step:       -2, Seed: 1 << 63,
 		},
-		"bytes just large": &pb.SelectResponse{Weights: &pb.Ragged{Values: &pb.Tensor{Dtype: pb.DType_DTYPE_FLOAT32, Shape: []int64{large}, Data: make([]byte, pluginapi.LargeBytes)}, Lengths: []int64{large}},
+		"bytes just large": &pb.SelectResponse{Weights: &pb.Ragged{Values: &pb.Tensor{Dtype: pb.DType_DTYPE_FLOAT32, Shape: []int64{large}, Data: make([]byte, pluginapi.LargeMessageBytes)}, Lengths: []int64{large}},
 			Threshold: 0.5, Selected: 3, Diagnostics: []*pb.Diagnostic{{Summary: "a"}, {Summary: "b"}}},
 		"int32 ragged": &pb.GenerateResponse{Prompts: []int64{0, 0, 1}, Tokens: pluginapi.EncodeRagged([][]int32{make([]int32, large+5), {1, 2, 3}, {}}),
 			Pieces: []string{"a", "b"}, Finish: []string{"stop"}},
 		"repeated message, one large": &pb.VerifyRequest{Items: []*pb.VerifyItem{{Problem: "p"}, {Problem: big, Response: "r"}, {Reference: "3"}}},
 		"unknown fields":              withUnknown,
+		"fields around LargeBytes": &pb.SelectRequest{
+			Entropies:  pluginapi.EncodeRagged(rows(12, field-8)),
+			LogProbs:   pluginapi.EncodeRagged(rows(13, field)),
+			Advantages: pluginapi.EncodeRagged(rows(14, field+1)),
+			Masks:      pluginapi.EncodeRagged(masks(large)),
+		},
+		"many small elements, one large": &pb.VerifyRequest{Items: items},
 	}
 }
 
@@ -227,34 +243,45 @@ func TestCodecInteroperates(t *testing.T) {
 	}
 }
 
-// BenchmarkCodec64MB marshals and unmarshals 64 MiB of float32 with Codec
-// and with gRPC's default codec, the received bytes in 16 KiB frames.
-func BenchmarkCodec64MB(b *testing.B) {
-	m := &pb.SelectRequest{Entropies: pluginapi.EncodeRagged(rows(1, 16<<20))}
-	wire, err := proto.Marshal(m)
-	if err != nil {
-		b.Fatal(err)
+// BenchmarkCodec marshals and unmarshals a message with Codec and with
+// gRPC's default codec, the received bytes in 16 KiB frames: 64 MiB of
+// float32 in one row, and a selector batch of 64 responses of 1,200 tokens
+// (about 1.1 MiB).
+func BenchmarkCodec(b *testing.B) {
+	lengths := make([]int, 64)
+	for i := range lengths {
+		lengths[i] = 1200
 	}
-	frames := split(wire, 16384)
-	for _, c := range []struct {
-		name  string
-		codec interface {
-			Marshal(any) (mem.BufferSlice, error)
-			Unmarshal(mem.BufferSlice, any) error
+	for _, m := range []struct {
+		name string
+		msg  *pb.SelectRequest
+	}{
+		{"64MiB", &pb.SelectRequest{Entropies: pluginapi.EncodeRagged(rows(1, 16<<20))}},
+		{"batch", &pb.SelectRequest{Entropies: pluginapi.EncodeRagged(rows(1, lengths...)), LogProbs: pluginapi.EncodeRagged(rows(2, lengths...)),
+			Advantages: pluginapi.EncodeRagged(rows(3, lengths...)), Masks: pluginapi.EncodeRagged(masks(lengths...))}},
+	} {
+		wire, err := proto.Marshal(m.msg)
+		if err != nil {
+			b.Fatal(err)
 		}
-	}{{"Codec", pluginapi.Codec}, {"default", encoding.GetCodecV2("proto")}} {
-		b.Run(c.name, func(b *testing.B) {
-			b.SetBytes(2 * int64(len(wire)))
-			for b.Loop() {
-				data, err := c.codec.Marshal(m)
-				if err != nil {
-					b.Fatal(err)
+		frames := split(wire, 16384)
+		for _, c := range []struct {
+			name  string
+			codec encoding.CodecV2
+		}{{"Codec", pluginapi.Codec}, {"default", encoding.GetCodecV2("proto")}} {
+			b.Run(m.name+"/"+c.name, func(b *testing.B) {
+				b.SetBytes(2 * int64(len(wire)))
+				for b.Loop() {
+					data, err := c.codec.Marshal(m.msg)
+					if err != nil {
+						b.Fatal(err)
+					}
+					data.Free()
+					if err := c.codec.Unmarshal(frames, new(pb.SelectRequest)); err != nil {
+						b.Fatal(err)
+					}
 				}
-				data.Free()
-				if err := c.codec.Unmarshal(frames, new(pb.SelectRequest)); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+			})
+		}
 	}
 }
