@@ -62,27 +62,29 @@
 //     advantages and masks; an echoing selector, so it is transport cost):
 //     median round trip 2–5 µs in process; through a plugin process, at a
 //     load average of 12–17, the per-run medians were 434, 449, 497 µs and
-//     656, 743, 786 µs (means 0.77–1.5 ms); at a load of 8, with
-//     pluginapi.Codec and pluginapi.FramePool installed, 413, 442, 448 µs
-//     against 402, 425, 456 µs without them (alternating runs).
+//     656, 743, 786 µs (means 0.77–1.5 ms); at a load of 7, with
+//     pluginapi.Codec and pluginapi.FramePool installed (at about 100 KiB
+//     the message goes through gRPC's default codec), 455, 457, 461 µs
+//     against 424, 431, 469 µs without them (alternating runs).
 //   - 64 MiB of float32 (16M values) to a plugin process and back, counting
 //     both directions. Plugin connections use pluginapi.Codec (a tensor's
 //     bytes are sent from the caller's memory and received with one copy,
 //     into memory that DecodeTensor then uses in place) and
 //     pluginapi.FramePool (frame buffers are not cleared before gRPC fills
-//     them). Five alternating runs of the second command below at a load
-//     average of 6–7: 494–715 MB/s (median 653), against 360–487 MB/s
-//     (median 460) with gRPC's default codec and buffer pool in the same
-//     runs, and 1,350–2,230 MB/s (median about 2,050) through a bare pipe
-//     with no encoding (BenchmarkPipe64MB). Earlier, at a load average of
-//     8–10, five runs of ten round trips gave a median of 469 MB/s (412–553)
-//     against 370 MB/s: under that load the 500 MB/s goal is not met every
-//     time. CPU (perf stat, both processes) fell from about 225 to 165 ms
-//     per round trip; what is left is gRPC's own copies (into its 1 MiB
-//     write buffer, out of its read buffer into 16 KiB frames), the kernel's
-//     copies through the socket, and page faults on the fresh 64 MiB that
-//     each receiving side allocates (the received tensor is the caller's to
-//     keep, so it cannot come from a pool).
+//     them). Ten runs of the second command below, in two sets of five
+//     alternating with the code before them (gRPC's default codec and buffer
+//     pool), at a load average of 6–7: 482–731 MB/s (median 636) against
+//     360–487 MB/s (median 416), while the same bytes through a bare pipe
+//     with no encoding (BenchmarkPipe64MB) ran at 1,270–2,230 MB/s (median
+//     about 2,000). Three of the ten runs were below 500 MB/s; earlier, at a
+//     load average of 8–10, five runs of ten round trips gave a median of
+//     469 MB/s (412–553) against 370 MB/s, so under such load the goal is
+//     not met every time. CPU (perf stat, both processes) fell from about
+//     225 to 165 ms per round trip; what is left is gRPC's own copies (into
+//     its 1 MiB write buffer, out of its read buffer into 16 KiB frames),
+//     the kernel's copies through the socket, and page faults on the fresh
+//     64 MiB that each receiving side allocates (the received tensor is the
+//     caller's to keep, so it cannot come from a pool).
 //
 // The commands:
 //
