@@ -19,7 +19,7 @@ import (
 // standard protobuf, byte for byte what proto.Marshal writes, under the name
 // "proto", so a peer that uses any protobuf library (Python's grpcio
 // included) is not affected. It differs from gRPC's default codec only in
-// how large messages move through memory:
+// how messages of LargeMessageBytes or more move through memory:
 //
 //   - sending, a bytes field of LargeBytes or more (a tensor's data) is
 //     handed to gRPC as the field's own memory instead of being copied into
