@@ -60,5 +60,15 @@
 //	generate/1M         9681           1491   6.77          10428               1789   5.50
 //	generate/10M        1135            205   4.88           1472                429   3.43
 //
-// The goals were training ≥ 1× and generation ≥ 2× PyTorch.
+//	2 threads       Go tok/s  PyTorch tok/s  ratio   Go tok/cpu-s  PyTorch tok/cpu-s  ratio
+//	train/1M            7529            748  10.07           7695                722  10.45
+//	train/10M            686            163   4.21           1052                204   4.81
+//	generate/1M         9468            496  19.42           9653                474  20.36
+//	generate/10M        1221             90   9.90           1382                113  11.88
+//
+// The goals were training ≥ 1× and generation ≥ 2× PyTorch. The 2-thread
+// rows say little about an idle 2-core machine: with the machine's load
+// neither side found a free second core (Go's wall and CPU rates are equal,
+// so its work ran about one core wide without waste), and PyTorch's OpenMP
+// threads lose most of their time when the cores are oversubscribed.
 package tinylm
