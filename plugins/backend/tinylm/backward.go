@@ -45,7 +45,7 @@ func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
 
 	// Head: logits, then the value head.
 	logits.Backward(a.logits, a.logits, d.V, b.targets, a.temp, gLogp, gH)
-	matmulBackward(sc.dhsel, G[m.lay.lmHead:], a.logits, a.hsel, P[m.lay.lmHead:], b.m, D, d.V, false)
+	matmulBackward(sc.dhsel, G[m.lay.lmHead:], a.logits, a.hsel, P[m.lay.lmHead:], b.m, D, d.V)
 	if m.lay.valueW >= 0 && gV != nil {
 		w, dw := P[m.lay.valueW:m.lay.valueW+D], G[m.lay.valueW:m.lay.valueW+D]
 		for i, g := range gV {
@@ -78,16 +78,16 @@ func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
 		gu, act, sig := a.gu[l*n*2*d.F:(l+1)*n*2*d.F], a.act[l*n*d.F:(l+1)*n*d.F], a.sig[l*n*d.F:(l+1)*n*d.F]
 
 		// dres holds dL/d(block output); the residual passes it to mid unchanged.
-		matmulBackward(sc.dact, G[lp.down:], sc.dres, act, P[lp.down:], n, d.F, D, false)
+		matmulBackward(sc.dact, G[lp.down:], sc.dres, act, P[lp.down:], n, d.F, D)
 		swigluBackward(sc.dgu, sc.dact, gu, sig, n, d.F)
-		matmulBackward(sc.dln, G[lp.gateUp:], sc.dgu, ln2, P[lp.gateUp:], n, D, 2*d.F, false)
+		matmulBackward(sc.dln, G[lp.gateUp:], sc.dgu, ln2, P[lp.gateUp:], n, D, 2*d.F)
 		rmsnormBackward(sc.dres, G[lp.ln2:], sc.dln, mid, P[lp.ln2:], rstd2, n, D)
 		// dres now holds dL/dmid; the residual passes it to x unchanged.
-		matmulBackward(sc.dy, G[lp.o:], sc.dres, y, P[lp.o:], n, d.H*d.hd, D, false)
+		matmulBackward(sc.dy, G[lp.o:], sc.dres, y, P[lp.o:], n, d.H*d.hd, D)
 		m.attentionBackward(sc.dq, sc.dk, sc.dqkv, sc.dy, att, q, k, qkv, b)
 		m.qkNormRopeBackward(sc.dqkv, G[lp.qNorm:lp.qNorm+d.hd], G[lp.kNorm:lp.kNorm+d.hd], sc.dq, sc.dk, qkv, b.pos,
 			P[lp.qNorm:lp.qNorm+d.hd], P[lp.kNorm:lp.kNorm+d.hd], rstdQ, rstdK)
-		matmulBackward(sc.dln, G[lp.qkv:], sc.dqkv, ln1, P[lp.qkv:], n, D, d.qkv, false)
+		matmulBackward(sc.dln, G[lp.qkv:], sc.dqkv, ln1, P[lp.qkv:], n, D, d.qkv)
 		rmsnormBackward(sc.dres, G[lp.ln1:], sc.dln, x, P[lp.ln1:], rstd1, n, D)
 	}
 	for t, tok := range b.tokens {

@@ -41,16 +41,10 @@ func transpose(dst, src []float32, rows, cols int) {
 	})
 }
 
-// matmulBackward computes dIn[n,i] (= or += when accumulate) dOut[n,o] · W[o,i]
-// and dW[o,i] += dOut[n,o]ᵀ · in[n,i]. dIn may be nil.
-func matmulBackward(dIn, dW, dOut, in, w []float32, n, i, o int, accumulate bool) {
-	if dIn != nil {
-		beta := float32(0)
-		if accumulate {
-			beta = 1
-		}
-		gemm.Sgemm(false, false, n, i, o, 1, dOut, o, w, i, beta, dIn, i)
-	}
+// matmulBackward computes dIn[n,i] = dOut[n,o] · W[o,i] and
+// dW[o,i] += dOut[n,o]ᵀ · in[n,i].
+func matmulBackward(dIn, dW, dOut, in, w []float32, n, i, o int) {
+	gemm.Sgemm(false, false, n, i, o, 1, dOut, o, w, i, 0, dIn, i)
 	gemm.Sgemm(true, false, o, i, n, 1, dOut, o, in, i, 1, dW, i)
 }
 
