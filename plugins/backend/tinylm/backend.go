@@ -49,11 +49,24 @@ func (b *Backend) Configure(_ context.Context, req pluginapi.ConfigureRequest) (
 	if diags.HasErrors() {
 		return pluginapi.ConfigureResponse{Diagnostics: diags}, nil
 	}
-	m, err := newModel(cfg, req.Seed)
+	if isHFFolder(cfg.Checkpoint) {
+		m, err := loadHF(cfg, req.Settings)
+		if err != nil {
+			return pluginapi.ConfigureResponse{Diagnostics: append(diags, pluginapi.Diagnostic{
+				Summary: "cannot load the Hugging Face checkpoint: " + err.Error(), Attribute: "checkpoint"})}, nil
+		}
+		b.m = m
+		b.handles = map[uint64]*acts{}
+		return pluginapi.ConfigureResponse{Diagnostics: diags}, nil
+	}
+	tok, err := newCharTokenizer(cfg.Alphabet)
 	if err != nil {
 		return pluginapi.ConfigureResponse{Diagnostics: diags.Errorf("%v", err)}, nil
 	}
-	if cfg.Checkpoint != "" {
+	m := newModel(cfg, tok, tok.vocabSize())
+	if cfg.Checkpoint == "" {
+		m.init(req.Seed)
+	} else {
 		if err := m.load(cfg.Checkpoint); err != nil {
 			return pluginapi.ConfigureResponse{Diagnostics: append(diags, pluginapi.Diagnostic{
 				Summary: "cannot load the checkpoint: " + err.Error(), Attribute: "checkpoint",
@@ -75,15 +88,11 @@ func (b *Backend) Model(context.Context) (backend.ModelInfo, error) {
 		return backend.ModelInfo{}, errNotConfigured.Err()
 	}
 	t := b.m.tok
-	special := map[string]int32{}
-	for i, name := range specialNames {
-		special[name] = t.special(i)
-	}
 	return backend.ModelInfo{
 		VocabSize: b.m.vocab, ContextLength: b.m.cfg.Context,
-		Tokenizer:  "chars",
-		Special:    special,
-		StopTokens: []int32{t.special(specialEOS)},
+		Tokenizer:  t.name(),
+		Special:    t.roles(),
+		StopTokens: t.stops(),
 		Parameters: int64(b.m.lay.size),
 		ValueHead:  b.m.cfg.ValueHead,
 	}, nil
@@ -163,7 +172,7 @@ func (b *Backend) Generate(_ context.Context, req backend.GenerateRequest) (back
 	}
 	for i, p := range req.Prompts {
 		if len(p) == 0 {
-			diags = diags.Errorf("prompt %d is empty; start it with a token such as <bos> (%d)", i, m.tok.special(specialBOS))
+			diags = diags.Errorf("prompt %d is empty; start it with a token (tinylm's character tokenizer has <bos> = %d)", i, m.tok.roles()["bos"])
 		} else if len(p) >= m.cfg.Context {
 			diags = diags.Errorf("prompt %d has %d tokens; the context holds %d, so prompts must be shorter than that", i, len(p), m.cfg.Context)
 		}
@@ -171,7 +180,10 @@ func (b *Backend) Generate(_ context.Context, req backend.GenerateRequest) (back
 			diags = diags.Errorf("%v", err)
 		}
 	}
-	stop := map[int32]bool{m.tok.special(specialEOS): true}
+	stop := map[int32]bool{}
+	for _, id := range m.tok.stops() {
+		stop[id] = true
+	}
 	if err := m.checkIDs("stop tokens", s.StopTokens); err != nil {
 		diags = diags.Errorf("%v", err)
 	}

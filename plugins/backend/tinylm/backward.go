@@ -18,6 +18,7 @@ type scratch struct {
 func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
 	d := m.dims()
 	b := &a.b
+	m.trainState()
 	n, D, P, G := b.n, d.D, m.params, m.grads
 	if b.m == 0 {
 		return

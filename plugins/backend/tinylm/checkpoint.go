@@ -97,9 +97,9 @@ func (m *model) hfConfig() hfConfig {
 		MaxPositionEmbeddings: c.Context, RMSNormEps: float64(c.NormEps), RopeTheta: c.RopeTheta,
 		TieWordEmbeddings: c.Tie, HiddenAct: "silu", InitializerRange: c.InitStd, UseCache: true,
 		MaxWindowLayers: c.Layers,
-		BOSTokenID:      m.tok.special(specialBOS), EOSTokenID: m.tok.special(specialEOS), PadTokenID: m.tok.special(specialPad),
+		BOSTokenID:      m.tok.roles()["bos"], EOSTokenID: m.tok.roles()["eos"], PadTokenID: m.tok.roles()["pad"],
 		TorchDType: "float32",
-		Tinylm:     tinylmConfig{Tokenizer: "chars", Alphabet: c.Alphabet, ValueHead: c.ValueHead},
+		Tinylm:     tinylmConfig{Tokenizer: m.tok.name(), Alphabet: c.Alphabet, ValueHead: c.ValueHead},
 	}
 }
 
@@ -115,16 +115,29 @@ func (m *model) save(dir string) error {
 	if err := writeAtomic(filepath.Join(dir, configFile), append(cfg, '\n')); err != nil {
 		return err
 	}
+	if hf, ok := m.tok.(*hfTokenizer); ok {
+		if err := hf.copyFiles(dir); err != nil {
+			return err
+		}
+	}
 	var weights, moments []safetensors.Tensor
 	for _, t := range m.lay.tensors {
 		n := t.size()
 		weights = append(weights, safetensors.Tensor{Name: t.name, Shape: t.shape, Data: m.params[t.off : t.off+n]})
-		moments = append(moments,
-			safetensors.Tensor{Name: "exp_avg." + t.name, Shape: t.shape, Data: m.m1[t.off : t.off+n]},
-			safetensors.Tensor{Name: "exp_avg_sq." + t.name, Shape: t.shape, Data: m.m2[t.off : t.off+n]})
+		if m.m1 != nil {
+			moments = append(moments,
+				safetensors.Tensor{Name: "exp_avg." + t.name, Shape: t.shape, Data: m.m1[t.off : t.off+n]},
+				safetensors.Tensor{Name: "exp_avg_sq." + t.name, Shape: t.shape, Data: m.m2[t.off : t.off+n]})
+		}
 	}
 	if err := writeSafetensors(filepath.Join(dir, weightsFile), weights, map[string]string{"format": "pt"}); err != nil {
 		return err
+	}
+	if m.m1 == nil { // never trained: no optimizer state to keep
+		if err := os.Remove(filepath.Join(dir, optimizerFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
 	}
 	return writeSafetensors(filepath.Join(dir, optimizerFile), moments, map[string]string{"step": strconv.FormatInt(m.step, 10)})
 }
@@ -153,7 +166,7 @@ func (m *model) load(dir string) error {
 			return err
 		}
 	}
-	m1, m2 := make([]float32, len(m.params)), make([]float32, len(m.params))
+	var m1, m2 []float32 // none saved: a fresh optimizer
 	var step int64
 	opt, err := safetensors.Open(filepath.Join(dir, optimizerFile))
 	switch {
@@ -162,6 +175,7 @@ func (m *model) load(dir string) error {
 		return err
 	default:
 		defer opt.Close()
+		m1, m2 = make([]float32, len(m.params)), make([]float32, len(m.params))
 		for _, t := range m.lay.tensors {
 			if err := opt.Read("exp_avg."+t.name, t.shape, m1[t.off:t.off+t.size()]); err != nil {
 				return err

@@ -9,32 +9,43 @@ import (
 // gradients and AdamW moments, each one slab laid out by lay.
 type model struct {
 	cfg      Config
-	tok      *charTokenizer
+	tok      tokenizer
 	vocab    int
 	lay      layout
 	params   []float32
-	grads    []float32 // accumulated by backward, cleared by step
-	m1, m2   []float32 // AdamW first and second moments
+	grads    []float32 // accumulated by backward, cleared by step; nil until the first backward
+	m1, m2   []float32 // AdamW first and second moments; nil until the first step or a load
 	step     int64     // AdamW steps taken
 	cos, sin []float32 // rotary tables [context, head_dim/2]
 	scratch  scratch
 	gen      genBuffers
 }
 
-func newModel(cfg Config, seed uint64) (*model, error) {
-	tok, err := newCharTokenizer(cfg.Alphabet)
-	if err != nil {
-		return nil, err
-	}
-	m := &model{cfg: cfg, tok: tok, vocab: tok.vocabSize()}
+// newModel lays out a model of vocab tokens with zero parameters; init or a
+// checkpoint fills them. Gradients and optimizer moments are allocated when
+// training first needs them, so that a model only sampled from or scored
+// (a reference policy, an evaluation of a large checkpoint) costs its
+// parameters alone.
+func newModel(cfg Config, tok tokenizer, vocab int) *model {
+	m := &model{cfg: cfg, tok: tok, vocab: vocab}
 	m.lay = newLayout(cfg, m.vocab)
 	m.params = make([]float32, m.lay.size)
-	m.grads = make([]float32, m.lay.size)
-	m.m1 = make([]float32, m.lay.size)
-	m.m2 = make([]float32, m.lay.size)
-	initParams(m.params, m.lay, cfg.InitStd, seed)
 	m.cos, m.sin = ropeTables(cfg.Context, cfg.HeadDim, cfg.RopeTheta)
-	return m, nil
+	return m
+}
+
+// init draws fresh parameters from seed.
+func (m *model) init(seed uint64) { initParams(m.params, m.lay, m.cfg.InitStd, seed) }
+
+// trainState allocates the gradients and the optimizer moments on first use.
+func (m *model) trainState() {
+	if m.grads == nil {
+		m.grads = make([]float32, m.lay.size)
+	}
+	if m.m1 == nil {
+		m.m1 = make([]float32, m.lay.size)
+		m.m2 = make([]float32, m.lay.size)
+	}
 }
 
 // adamW are the settings of one optimizer step.
@@ -69,6 +80,7 @@ func (m *model) gradNorm() float64 {
 // with parameter groups) and clears the gradients. It returns the norm
 // before clipping.
 func (m *model) applyAdamW(o adamW) (float64, error) {
+	m.trainState()
 	norm := m.gradNorm()
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
 		clear(m.grads)

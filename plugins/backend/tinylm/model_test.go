@@ -157,6 +157,7 @@ func TestAdamW(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newBackend(t, tinySettings(true, false), 1)
 			m := b.m
+			m.trainState()
 			rng := rand.New(rand.NewPCG(4, 4))
 			for i := range m.grads {
 				m.grads[i] = float32(rng.NormFloat64())

@@ -63,10 +63,12 @@ func TestLlamaCppParity(t *testing.T) {
 			cfg.Layers, cfg.Width, cfg.Heads, cfg.KVHeads, cfg.HeadDim, cfg.MLPWidth = 2, s.width, s.heads, s.kvHeads, s.headDim, s.F
 			cfg.Context, cfg.Tie, cfg.InitStd, cfg.RopeTheta = 320, s.tie, 0.3, 10000
 			cfg.Alphabet = parityAlphabet()
-			m, err := newModel(cfg, uint64(10+i))
+			tok, err := newCharTokenizer(cfg.Alphabet)
 			if err != nil {
 				t.Fatal(err)
 			}
+			m := newModel(cfg, tok, tok.vocabSize())
+			m.init(uint64(10 + i))
 			// Norm gains away from 1, so that a misplaced norm shows.
 			r := rand.New(rand.NewPCG(uint64(i), 7))
 			for _, ts := range m.lay.tensors {

@@ -6,6 +6,18 @@ import (
 	"unicode/utf8"
 )
 
+// tokenizer turns text into token ids and back: the character tokenizer of
+// the built-in tasks, or a Hugging Face tokenizer that comes with a checkpoint.
+type tokenizer interface {
+	name() string
+	vocabSize() int // ids it produces; the model's vocabulary may be larger
+	encode(text string) ([]int32, error)
+	piece(id int32) (string, error) // the text of one token
+	decode(ids []int32) (string, error)
+	roles() map[string]int32 // special tokens by role: "bos", "eos", "pad", as far as known
+	stops() []int32          // tokens that end a response
+}
+
 // charTokenizer maps each character of an alphabet to one token; the special
 // tokens <bos>, <eos> and <pad> follow the characters.
 type charTokenizer struct {
@@ -41,7 +53,19 @@ func newCharTokenizer(alphabet string) (*charTokenizer, error) {
 	return t, nil
 }
 
+func (t *charTokenizer) name() string { return "chars" }
+
 func (t *charTokenizer) vocabSize() int { return len(t.chars) + numSpecial }
+
+func (t *charTokenizer) roles() map[string]int32 {
+	r := map[string]int32{}
+	for i, name := range specialNames {
+		r[name] = t.special(i)
+	}
+	return r
+}
+
+func (t *charTokenizer) stops() []int32 { return []int32{t.special(specialEOS)} }
 
 func (t *charTokenizer) special(which int) int32 { return int32(len(t.chars) + which) }
 
