@@ -48,9 +48,14 @@ variable "k" {
   description = "samples per evaluation problem (avg@k and pass@k)"
 }
 
+variable "template" {
+  type        = string
+  default     = "paper"
+  description = "prompt template: \"paper\" (the paper's, for base models) or \"qwen-chat\" (Qwen's chat template), or template text"
+}
+
 locals {
-  # The paper's prompt (the problem in place of [question]).
-  prompt   = "User:\n{{.problem}}\nPlease reason step by step, and put your final answer within \\boxed{}.\n\nAssistant:\n"
+  prompt = var.template # "paper": the problem in place of [question] in the paper's prompt
   max_len  = 20480
   overlong = 4096
 }

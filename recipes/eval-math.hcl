@@ -28,8 +28,14 @@ variable "max_tokens" {
   default = 20480
 }
 
+variable "template" {
+  type        = string
+  default     = "paper"
+  description = "prompt template: \"paper\" (the paper's, for base models) or \"qwen-chat\" (Qwen's chat template), or template text"
+}
+
 locals {
-  prompt = "User:\n{{.problem}}\nPlease reason step by step, and put your final answer within \\boxed{}.\n\nAssistant:\n"
+  prompt = var.template
   sets = {
     aime24        = { file = "aime24/test.jsonl", count = 30 }
     aime25        = { file = "aime25/test.jsonl", count = 30 }

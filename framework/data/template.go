@@ -17,6 +17,9 @@ var templates = map[string]string{
 	"dapo": "Solve the following math problem step by step. The last line of your response should be of the form Answer: $Answer (without quotes) where $Answer is the answer to the problem.\n\n{{.problem}}\n\nRemember to put your answer on its own line after \"Answer:\".",
 	// Qwen2.5-Math's chain-of-thought instruction, without a chat wrapper.
 	"qwen-boxed": "{{.problem}}\nPlease reason step by step, and put your final answer within \\boxed{}.",
+	// Qwen's chat template (ChatML) around the same instruction, for Qwen3
+	// instruct and chat models.
+	"qwen-chat": "<|im_start|>user\n{{.problem}}\nPlease reason step by step, and put your final answer within \\boxed{}.<|im_end|>\n<|im_start|>assistant\n",
 	// The problem text alone.
 	"raw": "{{.problem}}",
 }

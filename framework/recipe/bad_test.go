@@ -130,7 +130,7 @@ func TestBadRecipes(t *testing.T) {
 		{name: "dataset file missing", train: "train { dataset = dataset.d }", ex: "dataset \"f\" {\n  files = [\"nope.jsonl\"]\n}",
 			summary: `Invalid value for "files"`, detail: `Cannot read data file "nope.jsonl"`, line: 11, col: 11},
 		{name: "prompt template", train: "train { dataset = dataset.d }", ex: "dataset \"p\" {\n  generator \"countdown\" {}\n  prompt_template = \"{{.x\"\n}",
-			summary: `Invalid value for "prompt_template"`, detail: "not a valid Go text/template", line: 12, col: 21},
+			summary: `Invalid value for "prompt_template"`, detail: "nor a valid Go text/template", line: 12, col: 21},
 		{name: "hooks file missing", ex: "hooks {\n  file = \"nope.star\"\n}",
 			summary: `Invalid value for "file"`, detail: "Cannot read the hooks file", line: 11, col: 10},
 		{name: "cycle in locals", ex: "locals {\n  a = local.b\n  b = local.a\n}",

@@ -5,8 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/template"
 
+	"github.com/forkrl/forkrl/framework/data"
 	"github.com/forkrl/forkrl/framework/hooks"
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/hashicorp/hcl/v2"
@@ -185,8 +185,8 @@ func (r *resolver) decodeDataset(b *hcl.Block) (Dataset, hcl.Diagnostics) {
 		diags = append(diags, invalid("eval_fraction", d.at("eval_fraction"), "Set eval_count or eval_fraction, not both."))
 	}
 	if ds.PromptTemplate != "" {
-		if _, err := template.New(ds.Name).Option("missingkey=error").Parse(ds.PromptTemplate); err != nil {
-			diags = append(diags, invalid("prompt_template", d.at("prompt_template"), "The prompt template is not a valid Go text/template: %v.", err))
+		if _, err := data.NewPrompt(ds.PromptTemplate); err != nil {
+			diags = append(diags, invalid("prompt_template", d.at("prompt_template"), "The prompt template is not a template name nor a valid Go text/template: %v.", err))
 		}
 	}
 	if ds.Verifier == "" && !d.has("verifier") {
