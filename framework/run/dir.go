@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/forkrl/forkrl/internal/atomicfile"
 )
 
 // File names inside a run directory.
@@ -69,7 +71,7 @@ func Create(path string, in Inputs) (*Dir, error) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return nil, err
 		}
-		if err := WriteFileAtomic(p, in.Files[name]); err != nil {
+		if err := atomicfile.WriteFile(p, in.Files[name]); err != nil {
 			return nil, err
 		}
 	}
@@ -77,7 +79,7 @@ func Create(path string, in Inputs) (*Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding the run's settings: %w", err)
 	}
-	if err := WriteFileAtomic(filepath.Join(path, SettingsFile), append(settings, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(path, SettingsFile), append(settings, '\n')); err != nil {
 		return nil, err
 	}
 	return &Dir{Path: path}, nil
@@ -142,7 +144,7 @@ func writeRecords(path string, recs []record) error {
 		b.Write(r.line)
 		b.WriteByte('\n')
 	}
-	return WriteFileAtomic(path, b.Bytes())
+	return atomicfile.WriteFile(path, b.Bytes())
 }
 
 // Metrics are the named values of one training step, e.g. "actor/pg_loss".
@@ -273,7 +275,7 @@ func (d *Dir) WriteSamples(step int, samples []Sample) error {
 			return err
 		}
 	}
-	return WriteFileAtomic(filepath.Join(d.Path, SamplesDir, stepName(step)+".jsonl"), b.Bytes())
+	return atomicfile.WriteFile(filepath.Join(d.Path, SamplesDir, stepName(step)+".jsonl"), b.Bytes())
 }
 
 // stepName is the file or directory name of a step: step-000012.

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+
+	"github.com/forkrl/forkrl/internal/atomicfile"
 )
 
 // Run states recorded in summary.json.
@@ -37,7 +39,7 @@ func (d *Dir) WriteSummary(s Summary) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(d.Path, SummaryFile), append(data, '\n'))
+	return atomicfile.WriteFile(filepath.Join(d.Path, SummaryFile), append(data, '\n'))
 }
 
 // ReadSummary reads the summary.json of the run directory at path.

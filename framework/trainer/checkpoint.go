@@ -9,6 +9,8 @@ import (
 
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
 	"github.com/forkrl/forkrl/framework/run"
+
+	"github.com/forkrl/forkrl/internal/atomicfile"
 )
 
 // State is the trainer's own part of a checkpoint (trainer.json): with the
@@ -57,7 +59,7 @@ func (t *Trainer) checkpoint(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := run.WriteFileAtomic(filepath.Join(tmp, stateFile), data); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(tmp, stateFile), data); err != nil {
 		return err
 	}
 	if err := t.dir.CommitCheckpoint(t.state.Step, tmp, keepCheckpoints); err != nil {

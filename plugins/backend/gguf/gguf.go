@@ -8,17 +8,15 @@
 package gguf
 
 import (
-	"bufio"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
+
+	"github.com/forkrl/forkrl/internal/atomicfile"
 )
 
 // Value types of GGUF metadata.
@@ -125,7 +123,7 @@ func WriteQwen3(path string, cfg Qwen3Config, tensors map[string]Tensor) error {
 	meta.f32("qwen3.attention.layer_norm_rms_epsilon", float32(cfg.RMSNormEps))
 	addVocabulary(meta, cfg.VocabSize)
 
-	return writeAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		bw := &errWriter{w: w}
 		bw.raw([]byte("GGUF"))
 		bw.le(uint32(3))
@@ -348,36 +346,4 @@ func (w *errWriter) pad() {
 	if r := w.n % alignment; r != 0 {
 		w.raw(make([]byte, alignment-r))
 	}
-}
-
-// writeAtomic writes a file through a temporary file in the same folder,
-// renamed into place only when complete.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err = write(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return errors.Join(err, os.Remove(f.Name()))
-	}
-	return nil
 }

@@ -1,14 +1,15 @@
 package tinylm
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 
+	"github.com/forkrl/forkrl/internal/atomicfile"
 	"github.com/forkrl/forkrl/plugins/backend/safetensors"
 )
 
@@ -21,35 +22,7 @@ const (
 
 // writeSafetensors writes tensors as one safetensors file, atomically.
 func writeSafetensors(path string, tensors []safetensors.Tensor, meta map[string]string) error {
-	var buf bytes.Buffer
-	if err := safetensors.Write(&buf, tensors, meta); err != nil {
-		return err
-	}
-	return writeAtomic(path, buf.Bytes())
-}
-
-// writeAtomic writes a file through a temporary file in the same directory,
-// synced, then renamed, so that a crash never leaves half a file.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, func(w io.Writer) error { return safetensors.Write(w, tensors, meta) })
 }
 
 // hfConfig is config.json in Hugging Face's Qwen3 format; Tinylm carries what
@@ -112,7 +85,7 @@ func (m *model) save(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(dir, configFile), append(cfg, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, configFile), append(cfg, '\n')); err != nil {
 		return err
 	}
 	if hf, ok := m.tok.(*hfTokenizer); ok {

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
+	"github.com/forkrl/forkrl/internal/atomicfile"
 	"github.com/forkrl/forkrl/plugins/backend/bpe"
 )
 
@@ -227,7 +228,7 @@ func (t *hfTokenizer) copyFiles(dir string) error {
 		if err != nil {
 			return err
 		}
-		if err := writeAtomic(filepath.Join(dir, name), data); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, name), data); err != nil {
 			return err
 		}
 	}

@@ -1,7 +1,7 @@
 package tinylm
 
 import (
-	"bytes"
+	"bufio"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -32,7 +32,7 @@ var hfShape = map[string]any{
 // weights in bf16 split over two shards with an index, the real Qwen3
 // tokenizer, and a generation_config.json that adds <|im_end|> as a stop
 // token. It returns the folder and the weights as written (rounded to bf16).
-func writeHFFolder(t *testing.T, config map[string]any) (string, map[string][]float32) {
+func writeHFFolder(t testing.TB, config map[string]any) (string, map[string][]float32) {
 	t.Helper()
 	dir := t.TempDir()
 	raw, _ := json.Marshal(config)
@@ -70,16 +70,19 @@ func writeHFFolder(t *testing.T, config map[string]any) (string, map[string][]fl
 		index[ts.name] = []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}[i%2]
 	}
 	for i, shard := range shards {
-		var buf bytes.Buffer
-		must(t, safetensors.Write(&buf, shard, map[string]string{"format": "pt"}))
-		must(t, os.WriteFile(filepath.Join(dir, []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}[i]), buf.Bytes(), 0o644))
+		f, err := os.Create(filepath.Join(dir, []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}[i]))
+		must(t, err)
+		w := bufio.NewWriterSize(f, 1<<20)
+		must(t, safetensors.Write(w, shard, map[string]string{"format": "pt"}))
+		must(t, w.Flush())
+		must(t, f.Close())
 	}
 	idx, _ := json.Marshal(map[string]any{"weight_map": index})
 	must(t, os.WriteFile(filepath.Join(dir, "model.safetensors.index.json"), idx, 0o644))
 	return dir, weights
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ func parityAlphabet() string {
 }
 
 // exportGGUF writes m's weights as a GGUF file for llama.cpp.
-func exportGGUF(t *testing.T, m *model) string {
+func exportGGUF(t testing.TB, m *model) string {
 	t.Helper()
 	c := m.cfg
 	cfg := gguf.Qwen3Config{

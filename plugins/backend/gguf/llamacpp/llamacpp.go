@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 )
 
@@ -56,4 +57,30 @@ func LogProbs(t testing.TB, model string, ids []int32, threads int) [][]float64 
 		t.Fatalf("llama.cpp output: %v", err)
 	}
 	return resp.Logprobs
+}
+
+// Speed is llama.cpp's throughput on a model: prompt tokens per second of a
+// prefill, and tokens per second of greedy generation.
+type Speed struct {
+	PrefillTPS float64 `json:"prefill_tps"`
+	GenTPS     float64 `json:"gen_tps"`
+}
+
+// MeasureSpeed times llama.cpp on the GGUF model at path: a prefill of
+// prompt tokens, then gen tokens of greedy generation, on threads threads.
+func MeasureSpeed(t testing.TB, model string, threads, prompt, gen int) Speed {
+	t.Helper()
+	Require(t)
+	cmd := exec.Command("node", filepath.Join(dir(), "speed.mjs"), model, strconv.Itoa(threads), strconv.Itoa(prompt), strconv.Itoa(gen))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("llama.cpp: %v\n%s", err, stderr.String())
+	}
+	var s Speed
+	if err := json.Unmarshal(out, &s); err != nil {
+		t.Fatalf("llama.cpp output %q: %v", out, err)
+	}
+	return s
 }
