@@ -14,7 +14,7 @@ variable "seed" {
 
 variable "steps" {
   type        = number
-  default     = 3000
+  default     = 1800
   description = "SFT steps of prompts_per_step traces each"
 }
 
@@ -48,11 +48,12 @@ algorithm "sft" {}
 train {
   steps               = var.steps
   prompts_per_step    = 64
-  learning_rate       = 1e-3
+  learning_rate       = 1.5e-3
   lr_schedule         = "cosine"
   warmup_steps        = 100
-  min_lr_ratio        = 0.1
+  min_lr_ratio        = 0.05
   weight_decay        = 0.01
+  checkpoint_interval = 300
   max_response_tokens = 118 # the longest completion after the shortest prompt, with <eos>
   seed                = var.seed
 }
@@ -62,6 +63,6 @@ eval {
   k                   = 2
   problems            = 512
   temperature         = 1
-  interval            = 500
+  interval            = 300
   max_response_tokens = 118
 }
