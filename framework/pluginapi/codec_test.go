@@ -81,7 +81,7 @@ func codecMessages() map[string]proto.Message {
 		"bytes just large": &pb.SelectResponse{Weights: &pb.Ragged{Values: &pb.Tensor{Dtype: pb.DType_DTYPE_FLOAT32, Shape: []int64{large}, Data: make([]byte, pluginapi.LargeMessageBytes)}, Lengths: []int64{large}},
 			Threshold: 0.5, Selected: 3, Diagnostics: []*pb.Diagnostic{{Summary: "a"}, {Summary: "b"}}},
 		"int32 ragged": &pb.GenerateResponse{Prompts: []int64{0, 0, 1}, Tokens: pluginapi.EncodeRagged([][]int32{make([]int32, large+5), {1, 2, 3}, {}}),
-			Pieces: []string{"a", "b"}, Finish: []string{"stop"}},
+			Pieces: [][]byte{[]byte("a"), {0xe2, 0x82}}, Finish: []string{"stop"}},
 		"repeated message, one large": &pb.VerifyRequest{Items: []*pb.VerifyItem{{Problem: "p"}, {Problem: big, Response: "r"}, {Reference: "3"}}},
 		"unknown fields":              withUnknown,
 		"fields around LargeBytes": &pb.SelectRequest{

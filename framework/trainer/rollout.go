@@ -53,7 +53,11 @@ func (t *Trainer) generate(ctx context.Context, problems []*Problem, n int, samp
 		g := &group{problem: p}
 		for j := range n {
 			r := gen.Responses[i*n+j]
-			g.samples = append(g.samples, &sample{problem: p, prompt: enc.IDs[i], resp: r, text: strings.Join(r.Pieces, "")})
+			// A response cut mid-character, or a model emitting stray bytes,
+			// is not valid UTF-8: the verifier sees U+FFFD there, as
+			// Hugging Face's decoding gives.
+			text := strings.ToValidUTF8(strings.Join(r.Pieces, ""), "\uFFFD")
+			g.samples = append(g.samples, &sample{problem: p, prompt: enc.IDs[i], resp: r, text: text})
 		}
 		groups[i] = g
 	}

@@ -105,7 +105,7 @@ const (
 type Response struct {
 	Prompt    int       // index of its prompt in the request
 	Tokens    []int32   // the sampled tokens
-	Pieces    []string  // the text of each token
+	Pieces    []string  // the bytes of each token (a byte-level token may hold part of a UTF-8 character; the pieces of a response joined are its text)
 	LogProbs  []float32 // the sampler's log-prob of each token
 	Entropies []float32 // the entropy of each token's distribution at the base temperature
 	Finish    string

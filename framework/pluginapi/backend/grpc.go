@@ -142,10 +142,14 @@ func generateResponseFromProto(r *pb.GenerateResponse) (GenerateResponse, error)
 		if len(logps[i]) != k || len(ents[i]) != k || off+k > len(pieces) {
 			return out, fmt.Errorf("response %d: %d tokens, %d log-probs, %d entropies, pieces left %d", i, k, len(logps[i]), len(ents[i]), len(pieces)-off)
 		}
+		text := make([]string, k)
+		for j, p := range pieces[off : off+k] {
+			text[j] = string(p)
+		}
 		out.Responses[i] = Response{
 			Prompt:    int(r.GetPrompts()[i]),
 			Tokens:    tokens[i],
-			Pieces:    pieces[off : off+k : off+k],
+			Pieces:    text,
 			LogProbs:  logps[i],
 			Entropies: ents[i],
 			Finish:    r.GetFinish()[i],
@@ -364,7 +368,9 @@ func (s *GRPCServer) Generate(ctx context.Context, p *pb.GenerateRequest) (*pb.G
 		}
 		tokens[i], logps[i], ents[i] = resp.Tokens, resp.LogProbs, resp.Entropies
 		out.Prompts = append(out.Prompts, int64(resp.Prompt))
-		out.Pieces = append(out.Pieces, resp.Pieces...)
+		for _, p := range resp.Pieces {
+			out.Pieces = append(out.Pieces, []byte(p))
+		}
 		out.Finish = append(out.Finish, resp.Finish)
 	}
 	out.Tokens = pluginapi.EncodeRagged(tokens)

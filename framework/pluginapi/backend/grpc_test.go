@@ -27,7 +27,7 @@ func recorder(got *[]any) *Mock {
 		GenerateFunc: func(_ context.Context, r GenerateRequest) (GenerateResponse, error) {
 			rec(r)
 			return GenerateResponse{Responses: []Response{
-				{Prompt: 0, Tokens: []int32{5, 2}, Pieces: []string{"x", "</s>"}, LogProbs: []float32{-0.5, -0.1}, Entropies: []float32{1.2, 0.3}, Finish: FinishStop},
+				{Prompt: 0, Tokens: []int32{5, 2}, Pieces: []string{"\xe2\x82", "\xac"}, LogProbs: []float32{-0.5, -0.1}, Entropies: []float32{1.2, 0.3}, Finish: FinishStop},
 				{Prompt: 1, Tokens: []int32{}, Pieces: []string{}, LogProbs: []float32{}, Entropies: []float32{}, Finish: FinishLength},
 			}}, nil
 		},
@@ -88,7 +88,7 @@ func TestBackendRoundTrip(t *testing.T) {
 			func() (any, error) {
 				return b.Generate(ctx, GenerateRequest{Prompts: [][]int32{{1}, {2, 3}}, N: 4, Seed: 9, Sampling: Sampling{Temperature: 1, TopP: 0.9, MaxTokens: 10, StopTokens: []int32{7}, EntropyGate: &EntropyGate{Threshold: 0.7, THigh: 1.2, TLow: 0.8}}})
 			}, GenerateResponse{Responses: []Response{
-				{Prompt: 0, Tokens: []int32{5, 2}, Pieces: []string{"x", "</s>"}, LogProbs: []float32{-0.5, -0.1}, Entropies: []float32{1.2, 0.3}, Finish: FinishStop},
+				{Prompt: 0, Tokens: []int32{5, 2}, Pieces: []string{"\xe2\x82", "\xac"}, LogProbs: []float32{-0.5, -0.1}, Entropies: []float32{1.2, 0.3}, Finish: FinishStop},
 				{Prompt: 1, Tokens: []int32{}, Pieces: []string{}, LogProbs: []float32{}, Entropies: []float32{}, Finish: FinishLength},
 			}}},
 		{"Score", ScoreRequest{Sequences: seqs, Temperature: 0.6, WithValues: true}, func() (any, error) {

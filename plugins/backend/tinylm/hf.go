@@ -37,7 +37,9 @@ func isHFFolder(dir string) bool {
 }
 
 // shapeSettings are the settings a Hugging Face config.json decides; a
-// recipe that sets one to another value is refused.
+// recipe that sets one to another value is refused. The context is the
+// recipe's when it sets one (the KV cache of generation is as long as the
+// context), else config.json's max_position_embeddings.
 var shapeSettings = []string{"layers", "width", "heads", "kv_heads", "head_dim", "mlp_width", "tie_embeddings", "rope_theta", "rms_norm_eps"}
 
 // loadHF builds a model from a Hugging Face Qwen3 folder. settings are the
@@ -85,7 +87,7 @@ func loadHF(base Config, settings pluginapi.Settings) (*model, error) {
 	if cfg.HeadDim == 0 && cfg.Heads > 0 {
 		cfg.HeadDim = cfg.Width / cfg.Heads
 	}
-	if _, set := settings["context"]; !set && hc.MaxPositionEmbeddings > 0 {
+	if !isSet(settings, "context") && hc.MaxPositionEmbeddings > 0 {
 		cfg.Context = hc.MaxPositionEmbeddings
 	}
 	if cfg.Layers <= 0 || cfg.Width <= 0 || cfg.Heads <= 0 || cfg.KVHeads <= 0 || cfg.Heads%cfg.KVHeads != 0 || cfg.HeadDim%2 != 0 || cfg.MLPWidth <= 0 || hc.VocabSize <= 0 {
@@ -98,7 +100,7 @@ func loadHF(base Config, settings pluginapi.Settings) (*model, error) {
 		"rope_theta": cfg.RopeTheta, "rms_norm_eps": hc.RMSNormEps,
 	}
 	for _, name := range shapeSettings {
-		if v, set := settings[name]; set && !sameSetting(v, got[name]) {
+		if v := settings[name]; isSet(settings, name) && !sameSetting(v, got[name]) {
 			return nil, fmt.Errorf("the recipe sets %s = %v, but %s says %v; leave it out (the checkpoint decides the shape)", name, v, path, got[name])
 		}
 	}
@@ -119,6 +121,17 @@ func loadHF(base Config, settings pluginapi.Settings) (*model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// isSet reports whether the recipe gives a setting a value other than the
+// schema's default (hosts fill the defaults in before Configure).
+func isSet(settings pluginapi.Settings, name string) bool {
+	v, ok := settings[name]
+	if !ok {
+		return false
+	}
+	a, _ := Schema().Lookup(name)
+	return !sameSetting(v, a.Default)
 }
 
 // sameSetting compares a recipe value with a config.json value.

@@ -174,7 +174,7 @@ func TestHFCheckpointErrors(t *testing.T) {
 	}{
 		{"architecture", with("model_type", "llama"), nil, nil, `model_type "llama"`},
 		{"bias", with("attention_bias", true), nil, nil, "attention_bias = true is not supported"},
-		{"recipe disagrees", hfShape, pluginapi.Settings{"layers": 4.0}, nil, "the recipe sets layers = 4, but"},
+		{"recipe disagrees", hfShape, pluginapi.Settings{"layers": 3.0}, nil, "the recipe sets layers = 3, but"},
 		{"shape", with("intermediate_size", 64), nil, nil, "tensor model.layers.0.mlp.gate_proj.weight has shape [48 32], the configuration needs [64 32]"},
 		{"missing tensor", hfShape, nil, func(dir string) {
 			raw, _ := os.ReadFile(filepath.Join(dir, "model.safetensors.index.json"))

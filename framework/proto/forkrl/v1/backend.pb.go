@@ -556,7 +556,7 @@ type GenerateResponse struct {
 	Tokens        *Ragged                `protobuf:"bytes,2,opt,name=tokens,proto3" json:"tokens,omitempty"`                     // int32
 	LogProbs      *Ragged                `protobuf:"bytes,3,opt,name=log_probs,json=logProbs,proto3" json:"log_probs,omitempty"` // float32
 	Entropies     *Ragged                `protobuf:"bytes,4,opt,name=entropies,proto3" json:"entropies,omitempty"`               // float32
-	Pieces        []string               `protobuf:"bytes,5,rep,name=pieces,proto3" json:"pieces,omitempty"`                     // the text of every token, all responses concatenated
+	Pieces        [][]byte               `protobuf:"bytes,5,rep,name=pieces,proto3" json:"pieces,omitempty"`                     // the bytes of every token, all responses concatenated (a byte-level token may hold part of a UTF-8 character, so these are bytes, not strings)
 	Finish        []string               `protobuf:"bytes,6,rep,name=finish,proto3" json:"finish,omitempty"`
 	Diagnostics   []*Diagnostic          `protobuf:"bytes,7,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -621,7 +621,7 @@ func (x *GenerateResponse) GetEntropies() *Ragged {
 	return nil
 }
 
-func (x *GenerateResponse) GetPieces() []string {
+func (x *GenerateResponse) GetPieces() [][]byte {
 	if x != nil {
 		return x.Pieces
 	}
@@ -1308,7 +1308,7 @@ const file_forkrl_v1_backend_proto_rawDesc = "" +
 	"\x06tokens\x18\x02 \x01(\v2\x11.forkrl.v1.RaggedR\x06tokens\x12.\n" +
 	"\tlog_probs\x18\x03 \x01(\v2\x11.forkrl.v1.RaggedR\blogProbs\x12/\n" +
 	"\tentropies\x18\x04 \x01(\v2\x11.forkrl.v1.RaggedR\tentropies\x12\x16\n" +
-	"\x06pieces\x18\x05 \x03(\tR\x06pieces\x12\x16\n" +
+	"\x06pieces\x18\x05 \x03(\fR\x06pieces\x12\x16\n" +
 	"\x06finish\x18\x06 \x03(\tR\x06finish\x127\n" +
 	"\vdiagnostics\x18\a \x03(\v2\x15.forkrl.v1.DiagnosticR\vdiagnostics\"\xaf\x01\n" +
 	"\fScoreRequest\x12+\n" +
