@@ -12,11 +12,10 @@ import (
 
 // genBuffers are the buffers of generation, reused across calls.
 type genBuffers struct {
-	// Transposed copies of the weight matrices, [in, out], refreshed at each
-	// generate call: products with them need no transposition while packing.
-	wT                       []float32
-	qkvT, oT, gateUpT, downT []int // offsets in wT, per layer
-	lmHeadT                  int
+	// Prefill: the prompts' layout, one layer's attention probabilities
+	// and the final hidden state of each prompt.
+	pre       batch
+	att, last []float32
 	// The KV cache: keys [layer][stream][KV·hd][context] (transposed),
 	// values [layer][stream][context][KV·hd].
 	kc, vc                   []float32
@@ -64,7 +63,7 @@ func (m *model) decodeStep(streams []int, toks []int32, pos []int32, nStreams in
 	group := d.H / d.KV
 	for l, lp := range m.lay.layers {
 		rmsnormForward(g.ln, g.rstd, g.x, P[lp.ln1:], S, D, m.cfg.NormEps)
-		matmulForwardT(g.qkv, g.ln, g.wT[g.qkvT[l]:], S, D, d.qkv)
+		matmulForward(g.qkv, g.ln, P[lp.qkv:], S, D, d.qkv)
 		m.qkNormRopeForward(g.q, g.k, g.rstdQ, g.rstdK, g.qkv, pos, P[lp.qNorm:lp.qNorm+d.hd], P[lp.kNorm:lp.kNorm+d.hd])
 		layer := l * nStreams * ctx * kvw
 		for i, s := range streams {
@@ -88,43 +87,100 @@ func (m *model) decodeStep(streams []int, toks []int32, pos []int32, nStreams in
 			softmaxRows(sc, group, n, n, func(int) int { return n })
 			gemm.SgemmSerial(false, false, group, d.hd, n, 1, sc, n, g.vc[vbase:], kvw, 0, g.y[i*d.H*d.hd+kv*group*d.hd:], d.hd)
 		})
-		matmulForwardT(g.tmp, g.y, g.wT[g.oT[l]:], S, d.H*d.hd, D)
+		matmulForward(g.tmp, g.y, P[lp.o:], S, d.H*d.hd, D)
 		axpy(g.x, 1, g.tmp)
 		rmsnormForward(g.ln, g.rstd, g.x, P[lp.ln2:], S, D, m.cfg.NormEps)
-		matmulForwardT(g.gu, g.ln, g.wT[g.gateUpT[l]:], S, D, 2*d.F)
+		matmulForward(g.gu, g.ln, P[lp.gateUp:], S, D, 2*d.F)
 		swigluForward(g.act, g.sig, g.gu, S, d.F)
-		matmulForwardT(g.tmp, g.act, g.wT[g.downT[l]:], S, d.F, D)
+		matmulForward(g.tmp, g.act, P[lp.down:], S, d.F, D)
 		axpy(g.x, 1, g.tmp)
 	}
 	rmsnormForward(g.ln, g.rstd, g.x, P[m.lay.norm:], S, D, m.cfg.NormEps)
-	matmulForwardT(g.logits, g.ln, g.wT[g.lmHeadT:], S, D, d.V)
+	matmulForward(g.logits, g.ln, P[m.lay.lmHead:], S, D, d.V)
 }
 
-// transposeWeights refreshes the transposed copies of the weight matrices.
-func (m *model) transposeWeights() {
+// prefillRows bounds the prompt tokens run through the layers at once, and
+// so the prefill's activations.
+const prefillRows = 2048
+
+// prefill runs the prompts through the model as matrix products, a group of
+// prompts at a time, with causal attention within each prompt. It writes
+// each layer's keys and values into the cache of each prompt's first stream
+// (stream p·n) and the next-token logits after each prompt's last token into
+// first (one row of vocabulary size per prompt).
+func (m *model) prefill(prompts [][]int32, n, nStreams int, first []float32) {
+	for lo := 0; lo < len(prompts); {
+		hi, rows := lo, 0
+		for hi < len(prompts) && (hi == lo || rows+len(prompts[hi]) <= prefillRows) {
+			rows += len(prompts[hi])
+			hi++
+		}
+		m.prefillGroup(prompts[lo:hi], lo, n, nStreams, first)
+		lo = hi
+	}
+}
+
+// prefillGroup is prefill for one group of prompts, the first of which is
+// prompt p0 of the request.
+func (m *model) prefillGroup(prompts [][]int32, p0, n, nStreams int, first []float32) {
 	d := m.dims()
 	g := &m.gen
-	type job struct{ src, dst, rows, cols int }
-	var jobs []job
-	size := 0
-	add := func(src, rows, cols int) int {
-		jobs = append(jobs, job{src, size, rows, cols})
-		size += rows * cols
-		return size - rows*cols
+	b := &g.pre
+	seqs := make([][2][]int32, len(prompts))
+	for p, pr := range prompts {
+		seqs[p] = [2][]int32{pr, pr[:1]} // one placeholder target: the inputs are the prompt
 	}
-	g.qkvT, g.oT, g.gateUpT, g.downT = g.qkvT[:0], g.oT[:0], g.gateUpT[:0], g.downT[:0]
-	for _, lp := range m.lay.layers {
-		g.qkvT = append(g.qkvT, add(lp.qkv, d.qkv, d.D))
-		g.oT = append(g.oT, add(lp.o, d.D, d.H*d.hd))
-		g.gateUpT = append(g.gateUpT, add(lp.gateUp, 2*d.F, d.D))
-		g.downT = append(g.downT, add(lp.down, d.D, d.F))
+	b.set(seqs, d.H)
+	N, D, P, ctx := b.n, d.D, m.params, m.cfg.Context
+	kvw := d.KV * d.hd
+	g.x = grow(g.x, N*D)
+	g.ln = grow(g.ln, N*D)
+	g.tmp = grow(g.tmp, N*D)
+	g.rstd = grow(g.rstd, N)
+	g.qkv = grow(g.qkv, N*d.qkv)
+	g.q = grow(g.q, N*d.H*d.hd)
+	g.k = grow(g.k, N*kvw)
+	g.y = grow(g.y, N*d.H*d.hd)
+	g.rstdQ = grow(g.rstdQ, N*d.H)
+	g.rstdK = grow(g.rstdK, N*d.KV)
+	g.gu = grow(g.gu, N*2*d.F)
+	g.act = grow(g.act, N*d.F)
+	g.sig = grow(g.sig, N*d.F)
+	g.att = grow(g.att, b.att)
+	g.last = grow(g.last, len(prompts)*D)
+	for t, tok := range b.tokens {
+		copy(g.x[t*D:(t+1)*D], P[m.lay.embed+int(tok)*D:])
 	}
-	g.lmHeadT = add(m.lay.lmHead, d.V, d.D)
-	g.wT = grow(g.wT, size)
-	for _, j := range jobs {
-		n := j.rows * j.cols
-		transpose(g.wT[j.dst:j.dst+n], m.params[j.src:j.src+n], j.rows, j.cols)
+	for l, lp := range m.lay.layers {
+		rmsnormForward(g.ln, g.rstd, g.x, P[lp.ln1:], N, D, m.cfg.NormEps)
+		matmulForward(g.qkv, g.ln, P[lp.qkv:], N, D, d.qkv)
+		m.qkNormRopeForward(g.q, g.k, g.rstdQ, g.rstdK, g.qkv, b.pos, P[lp.qNorm:lp.qNorm+d.hd], P[lp.kNorm:lp.kNorm+d.hd])
+		layer := l * nStreams * ctx * kvw
+		parallelFor(len(prompts), func(_, p int) {
+			base := layer + (p0+p)*n*ctx*kvw
+			for t := range b.lens[p] {
+				row := b.starts[p] + t
+				copy(g.vc[base+t*kvw:base+(t+1)*kvw], g.qkv[row*d.qkv+(d.H+d.KV)*d.hd:(row+1)*d.qkv])
+				for j, v := range g.k[row*kvw : (row+1)*kvw] {
+					g.kc[base+j*ctx+t] = v
+				}
+			}
+		})
+		m.attentionForward(g.y, g.att, g.q, g.k, g.qkv, b)
+		matmulForward(g.tmp, g.y, P[lp.o:], N, d.H*d.hd, D)
+		axpy(g.x, 1, g.tmp)
+		rmsnormForward(g.ln, g.rstd, g.x, P[lp.ln2:], N, D, m.cfg.NormEps)
+		matmulForward(g.gu, g.ln, P[lp.gateUp:], N, D, 2*d.F)
+		swigluForward(g.act, g.sig, g.gu, N, d.F)
+		matmulForward(g.tmp, g.act, P[lp.down:], N, d.F, D)
+		axpy(g.x, 1, g.tmp)
 	}
+	for p := range prompts {
+		row := b.starts[p] + b.lens[p] - 1
+		copy(g.last[p*D:(p+1)*D], g.x[row*D:(row+1)*D])
+	}
+	rmsnormForward(g.ln, g.rstd, g.last, P[m.lay.norm:], len(prompts), D, m.cfg.NormEps)
+	matmulForward(first[p0*d.V:(p0+len(prompts))*d.V], g.ln[:len(prompts)*D], P[m.lay.lmHead:], len(prompts), D, d.V)
 }
 
 // streamRNG is the random stream of one response: it depends on the request
@@ -217,7 +273,6 @@ func (m *model) generate(prompts [][]int32, n int, s backend.Sampling, seed uint
 	g := &m.gen
 	ctx, kvw := m.cfg.Context, d.KV*d.hd
 	nStreams := len(prompts) * n
-	m.transposeWeights()
 	g.kc = grow(g.kc, d.L*nStreams*ctx*kvw)
 	g.vc = grow(g.vc, d.L*nStreams*ctx*kvw)
 	streams := make([]stream, nStreams)
@@ -226,28 +281,9 @@ func (m *model) generate(prompts [][]int32, n int, s backend.Sampling, seed uint
 		streams[i].resp.Prompt = i / n
 	}
 
-	// Prefill: each prompt in the cache of its first stream, one position at a time.
+	// Prefill: each prompt in the cache of its first stream.
 	first := make([]float32, len(prompts)*d.V) // logits after each prompt's last token
-	longest := 0
-	for _, p := range prompts {
-		longest = max(longest, len(p))
-	}
-	for t := range longest {
-		g.streams, g.ids, g.pos = g.streams[:0], g.ids[:0], g.pos[:0]
-		for p, pr := range prompts {
-			if t < len(pr) {
-				g.streams = append(g.streams, p*n)
-				g.ids = append(g.ids, pr[t])
-				g.pos = append(g.pos, int32(t))
-			}
-		}
-		m.decodeStep(g.streams, g.ids, g.pos, nStreams)
-		for i, st := range g.streams {
-			if p := st / n; t == len(prompts[p])-1 {
-				copy(first[p*d.V:(p+1)*d.V], g.logits[i*d.V:(i+1)*d.V])
-			}
-		}
-	}
+	m.prefill(prompts, n, nStreams, first)
 	for p, pr := range prompts {
 		for l := range d.L {
 			src := (l*nStreams + p*n) * ctx * kvw

@@ -19,28 +19,6 @@ func matmulForward(out, in, w []float32, n, i, o int) {
 	gemm.Sgemm(false, true, n, o, i, 1, in, i, w, i, 0, out, o)
 }
 
-// matmulForwardT computes out[n,o] = in[n,i] · wT[i,o], for a weight kept
-// transposed.
-func matmulForwardT(out, in, wT []float32, n, i, o int) {
-	gemm.Sgemm(false, false, n, o, i, 1, in, i, wT, o, 0, out, o)
-}
-
-// transpose writes the transpose of the rows×cols matrix src into dst.
-func transpose(dst, src []float32, rows, cols int) {
-	const tile = 32
-	forRows((cols+tile-1)/tile, tile*rows, func(lo, hi int) {
-		for c0 := lo * tile; c0 < min(hi*tile, cols); c0 += tile {
-			for r0 := 0; r0 < rows; r0 += tile {
-				for r := r0; r < min(r0+tile, rows); r++ {
-					for c := c0; c < min(c0+tile, cols); c++ {
-						dst[c*rows+r] = src[r*cols+c]
-					}
-				}
-			}
-		}
-	})
-}
-
 // matmulBackward computes dIn[n,i] = dOut[n,o] · W[o,i] and
 // dW[o,i] += dOut[n,o]ᵀ · in[n,i].
 func matmulBackward(dIn, dW, dOut, in, w []float32, n, i, o int) {
