@@ -8,6 +8,8 @@ import (
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
+
+	"github.com/forkrl/forkrl/internal/suggest"
 )
 
 // Sample is what reward(sample) sees of one response.
@@ -164,7 +166,7 @@ func (s *Script) Schedule(ctx context.Context, step int) (map[string]float64, er
 		}
 		if !contains(ScheduleKeys, key) {
 			msg := fmt.Sprintf("schedule() returned the unknown setting %q; known settings are %v", key, ScheduleKeys)
-			if near := closest(key, ScheduleKeys); near != "" {
+			if near := suggest.Closest(key, ScheduleKeys); near != "" {
 				msg = fmt.Sprintf("schedule() returned the unknown setting %q; did you mean %q?", key, near)
 			}
 			return nil, s.returnError("schedule", "%s", msg)

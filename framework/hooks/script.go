@@ -13,6 +13,8 @@ import (
 	"go.starlark.net/lib/math"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
+
+	"github.com/forkrl/forkrl/internal/suggest"
 )
 
 // DefaultStepBudget is the number of Starlark execution steps one hook call
@@ -105,7 +107,7 @@ func Load(path string, opts Options) (*Script, error) {
 	for name, v := range globals {
 		if _, ok := v.(*starlark.Function); ok && !strings.HasPrefix(name, "_") {
 			if _, known := hookArity[name]; !known {
-				if near := closest(name, hookNames()); near != "" {
+				if near := suggest.Closest(name, hookNames()); near != "" {
 					fn := v.(*starlark.Function)
 					return nil, errorAt(fn.Position(), "", fmt.Sprintf(
 						"%s is not a hook name; did you mean %s? (prefix helper functions with _ to silence this)", name, near))
@@ -249,35 +251,4 @@ func (l *loader) load(thread *starlark.Thread, module string) (starlark.StringDi
 	}
 	l.cache[path] = e
 	return e.globals, e.err
-}
-
-// closest returns the candidate within edit distance 2 of name, if any.
-func closest(name string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := editDistance(name, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
