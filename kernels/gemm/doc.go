@@ -85,7 +85,7 @@
 // two at 256–1024, and per-CPU-second ratios of 0.97–1.01. Two-thread wall-clock ratios above 1
 // probably say that OpenBLAS's spinning threads lose more to the load than goroutines that
 // block; the per-CPU-second ratios are the steadier measure of the kernels. Two-thread figures
-// on a quiet machine could not be taken in this session: they are the ones to re-measure.
+// on a quiet machine have not been taken yet: they are the ones to re-measure.
 // OpenBLAS 0.3.21 runs m = 1 through its general kernel, hence the large ratios of the gen_
 // shapes with m = 1. The micro-kernel alone (BenchmarkKernel, operands in cache) runs at about
 // 100 GFLOP per CPU-second; the pure-Go build (-tags noasm) runs square256 at about 4.5.

@@ -222,7 +222,7 @@ func TestTracesFitMaxLen(t *testing.T) {
 // TestTraceEntropies checks the policy's per-character entropies against
 // the roles of the characters: results, verdicts, the answer and the
 // formatting are determined; choices are not. It logs the figures that
-// issue 9 asks of the base model, for a model that imitated the policy
+// the quickstart needs of the base model, for a model that imitated the policy
 // perfectly.
 func TestTraceEntropies(t *testing.T) {
 	ex, err := Traces(12, 3000, TraceOptions{})

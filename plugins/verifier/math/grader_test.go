@@ -14,7 +14,7 @@ func defaultGrader(t testing.TB) *Grader {
 	return g
 }
 
-// TestEqual covers each normalisation and equivalence rule of the issue.
+// TestEqual covers each normalisation and equivalence rule the grader implements.
 func TestEqual(t *testing.T) {
 	tests := []struct {
 		answer, reference string
