@@ -23,13 +23,7 @@ type CallError struct {
 func (e *CallError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s: %s", e.Plugin, e.Call, e.What)
-	if len(e.Stderr) > 0 {
-		b.WriteString("\nlast lines of its stderr:")
-		for _, l := range e.Stderr {
-			b.WriteString("\n  ")
-			b.WriteString(l)
-		}
-	}
+	writeStderrTail(&b, e.Stderr)
 	return b.String()
 }
 
@@ -49,18 +43,24 @@ type OpenError struct {
 func (e *OpenError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s", e.Plugin, e.What)
-	if len(e.Stderr) > 0 {
-		b.WriteString("\nlast lines of its stderr:")
-		for _, l := range e.Stderr {
-			b.WriteString("\n  ")
-			b.WriteString(l)
-		}
-	}
+	writeStderrTail(&b, e.Stderr)
 	return b.String()
 }
 
 // Unwrap returns the underlying error.
 func (e *OpenError) Unwrap() error { return e.Err }
+
+// writeStderrTail appends a plugin's last stderr lines, if any, to an error message.
+func writeStderrTail(b *strings.Builder, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString("\nlast lines of its stderr:")
+	for _, l := range lines {
+		b.WriteString("\n  ")
+		b.WriteString(l)
+	}
+}
 
 // ErrClosed is the cause of a call on a closed instance.
 var ErrClosed = errors.New("plugin instance is closed")

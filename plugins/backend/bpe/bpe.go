@@ -455,6 +455,10 @@ func (t *Tokenizer) IsSpecial(id int32) bool {
 	return false
 }
 
+// ByteRune is the printable stand-in of a byte in GPT-2's byte-level
+// alphabet, in which byte-level BPE vocabularies are written.
+func ByteRune(b byte) rune { return byteToRune[b] }
+
 // byteToRune is GPT-2's byte-level alphabet: printable bytes map to
 // themselves, the others to code points from U+0100 up.
 var byteToRune [256]rune

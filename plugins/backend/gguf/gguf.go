@@ -17,6 +17,7 @@ import (
 	"strconv"
 
 	"github.com/forkrl/forkrl/internal/atomicfile"
+	"github.com/forkrl/forkrl/plugins/backend/bpe"
 )
 
 // Value types of GGUF metadata.
@@ -215,7 +216,7 @@ func addVocabulary(m *metadata, n int) {
 	for i := range n {
 		switch {
 		case i < 256:
-			tokens[i] = string(byteLevel(byte(i)))
+			tokens[i] = string(bpe.ByteRune(byte(i)))
 			types[i] = 1 // normal
 		default:
 			tokens[i] = fmt.Sprintf("<|control_%d|>", i)
@@ -231,24 +232,6 @@ func addVocabulary(m *metadata, n int) {
 	m.u32("tokenizer.ggml.eos_token_id", uint32(n-1))
 	m.u32("tokenizer.ggml.padding_token_id", uint32(n-1))
 	m.boolean("tokenizer.ggml.add_bos_token", false)
-}
-
-// byteLevel is GPT-2's printable stand-in for a byte.
-func byteLevel(b byte) rune {
-	n := 0
-	for c := 0; c < 256; c++ {
-		printable := (c >= '!' && c <= '~') || (c >= 0xA1 && c <= 0xAC) || (c >= 0xAE && c <= 0xFF)
-		if c == int(b) {
-			if printable {
-				return rune(c)
-			}
-			return rune(256 + n)
-		}
-		if !printable {
-			n++
-		}
-	}
-	panic("unreachable")
 }
 
 // metadata accumulates encoded key-value pairs.

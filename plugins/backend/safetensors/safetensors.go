@@ -171,16 +171,6 @@ func (f *File) Read(name string, shape []int, dst []float32) error {
 	return nil
 }
 
-// Raw returns the tensor's bytes as stored (little-endian, its dtype), a view
-// into the mapped file valid until Close.
-func (f *File) Raw(name string) ([]byte, Info, bool) {
-	info, ok := f.tensors[name]
-	if !ok {
-		return nil, Info{}, false
-	}
-	return f.data[info.Offsets[0]:info.Offsets[1]], info, true
-}
-
 // F16ToF32 converts an IEEE half-precision value.
 func F16ToF32(h uint16) float32 {
 	sign := uint32(h>>15) << 31

@@ -52,10 +52,8 @@ func loadHF(base Config, settings pluginapi.Settings) (*model, error) {
 		return nil, err
 	}
 	var hc hfConfig
-	var extra struct {
-		EOS        json.RawMessage `json:"eos_token_id"`
-		HiddenAct  string          `json:"hidden_act"`
-		LayerTypes []string        `json:"layer_types"`
+	var eos struct {
+		ID json.RawMessage `json:"eos_token_id"` // one id or a list
 	}
 	err = json.Unmarshal(raw, &hc)
 	var typeErr *json.UnmarshalTypeError
@@ -63,7 +61,7 @@ func loadHF(base Config, settings pluginapi.Settings) (*model, error) {
 		err = nil // a list of ids: eos is read below, the others are optional
 	}
 	if err == nil {
-		err = json.Unmarshal(raw, &extra)
+		err = json.Unmarshal(raw, &eos)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -71,8 +69,8 @@ func loadHF(base Config, settings pluginapi.Settings) (*model, error) {
 	if hc.ModelType != "qwen3" || !slices.Contains(hc.Architectures, "Qwen3ForCausalLM") {
 		return nil, fmt.Errorf("%s: model_type %q, architectures %v: tinylm runs Qwen3 (model_type \"qwen3\", Qwen3ForCausalLM) only", path, hc.ModelType, hc.Architectures)
 	}
-	if extra.HiddenAct != "" && extra.HiddenAct != "silu" {
-		return nil, fmt.Errorf("%s: hidden_act %q is not supported (Qwen3 uses silu)", path, extra.HiddenAct)
+	if hc.HiddenAct != "" && hc.HiddenAct != "silu" {
+		return nil, fmt.Errorf("%s: hidden_act %q is not supported (Qwen3 uses silu)", path, hc.HiddenAct)
 	}
 	if hc.AttentionBias {
 		return nil, fmt.Errorf("%s: attention_bias = true is not supported (Qwen3 has none)", path)
@@ -108,7 +106,7 @@ func loadHF(base Config, settings pluginapi.Settings) (*model, error) {
 		return nil, errors.New("value_head = true is not supported with a Hugging Face checkpoint (it has no value head); use a separate critic")
 	}
 
-	tok, err := loadHFTokenizer(dir, hc, extra.EOS)
+	tok, err := loadHFTokenizer(dir, hc, eos.ID)
 	if err != nil {
 		return nil, err
 	}
