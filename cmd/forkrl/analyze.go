@@ -40,7 +40,7 @@ type analyzeReport struct {
 	Temperature float64                 `json:"temperature"`
 	Seed        uint64                  `json:"seed"`
 	Accuracy    float64                 `json:"accuracy"`           // mean reward over all samples (avg@k)
-	Failures    map[string]int          `json:"failures,omitempty"` // countdown: failed samples by kind
+	Verdicts    map[string]int          `json:"verdicts,omitempty"` // countdown: samples by countdown.CheckWork's verdict on the answer and the work
 	Entropy     analysis.EntropyFigures `json:"entropy"`
 	Roles       []analysis.GroupStat    `json:"roles,omitempty"` // countdown: average entropy by role of the character
 }
@@ -65,7 +65,8 @@ func analyzeCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "dataset it evaluates, and reports the accuracy and how the entropy of the response tokens")
 		fmt.Fprintln(stderr, "is distributed: the fraction below 0.01 and 0.1, the share of all entropy held by the top")
 		fmt.Fprintln(stderr, "20% of tokens, and the tokens with the highest and lowest average entropy. For countdown")
-		fmt.Fprintln(stderr, "it also averages by the role of each character (a choice of number or operator, a result).")
+		fmt.Fprintln(stderr, "it also averages by the role of each character (a choice of number or operator, a result) and counts")
+		fmt.Fprintln(stderr, "the samples by verdict on the answer and on the work before it (countdown.CheckWork).")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -195,14 +196,12 @@ func analyze(ctx context.Context, r *recipe.Run, dir string, nProblems, minCount
 		return err
 	}
 	if b, ok := r.Verifier(ds.Verifier); ok && b.Type == countdown.Name {
-		report.Failures = map[string]int{}
+		report.Verdicts = map[string]int{}
 		roles := make([][]string, len(gen.Responses))
 		for i, resp := range gen.Responses {
 			roles[i] = tokenRoles(resp.Pieces)
 			if numbers, target, err := countdown.ParsePrompt(items[i].Problem); err == nil {
-				if v := countdown.Check(numbers, target, items[i].Response); v.Failure != countdown.Correct {
-					report.Failures[v.Failure.String()]++
-				}
+				report.Verdicts[countdown.CheckWork(numbers, target, items[i].Response).Failure.String()]++
 			}
 		}
 		if report.Roles, err = analysis.GroupMeans(roles, entropies, 1); err != nil {
@@ -264,17 +263,17 @@ func writeAnalysis(w io.Writer, rep analyzeReport) {
 	fmt.Fprintf(w, "\n%d held-out problems of %s × %d samples at T=%g (seed %d): accuracy %.1f%%\n",
 		rep.Problems, rep.Dataset, rep.K, rep.Temperature, rep.Seed, 100*rep.Accuracy)
 	_ = rep.Entropy.WriteText(w)
-	if len(rep.Failures) > 0 {
-		kinds := make([]string, 0, len(rep.Failures))
-		for kind := range rep.Failures {
+	if len(rep.Verdicts) > 0 {
+		kinds := make([]string, 0, len(rep.Verdicts))
+		for kind := range rep.Verdicts {
 			kinds = append(kinds, kind)
 		}
 		sort.Strings(kinds)
 		counts := make([]string, len(kinds))
 		for i, kind := range kinds {
-			counts[i] = fmt.Sprintf("%s %d", kind, rep.Failures[kind])
+			counts[i] = fmt.Sprintf("%s %d", kind, rep.Verdicts[kind])
 		}
-		fmt.Fprintf(w, "failed samples: %s\n", strings.Join(counts, ", "))
+		fmt.Fprintf(w, "samples by verdict on the answer and the work before it: %s\n", strings.Join(counts, ", "))
 	}
 	if len(rep.Roles) > 0 {
 		fmt.Fprintln(w, "average entropy by role:")

@@ -52,6 +52,13 @@ func TestAnalyzeCommand(t *testing.T) {
 	if rep.Problems != 4 || rep.K != 2 || rep.Entropy.Responses != 8 || rep.Entropy.Tokens < 8 || rep.Entropy.Tokens > 8*24 || len(rep.Roles) == 0 {
 		t.Errorf("report %+v", rep)
 	}
+	verdicts := 0
+	for _, n := range rep.Verdicts {
+		verdicts += n
+	}
+	if verdicts != 8 {
+		t.Errorf("verdicts %v: want one for each of the 8 samples", rep.Verdicts)
+	}
 }
 
 func TestTokenRoles(t *testing.T) {

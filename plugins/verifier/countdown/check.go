@@ -24,6 +24,7 @@ const (
 	InexactDivision                // it divides with a remainder
 	Overflow                       // its value does not fit in 64 bits
 	WrongValue                     // it evaluates to another number than the target
+	UnsoundWork                    // the answer is right but the work before it is not (CheckWork only)
 )
 
 var failureNames = [...]string{
@@ -38,6 +39,7 @@ var failureNames = [...]string{
 	InexactDivision: "inexact division",
 	Overflow:        "overflow",
 	WrongValue:      "wrong value",
+	UnsoundWork:     "unsound work",
 }
 
 func (f Failure) String() string {

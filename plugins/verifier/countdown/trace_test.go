@@ -73,6 +73,9 @@ func TestTracesFollowTheFormat(t *testing.T) {
 		if !e.Solved && v.Failure != WrongValue {
 			t.Fatalf("trace %q gives up with %v, want a wrong value", text, v.Failure)
 		}
+		if w := CheckWork(e.Problem.Numbers, e.Problem.Target, e.Completion); w.Failure != v.Failure {
+			t.Fatalf("trace %q: CheckWork %v (%s), Check %v", text, w.Failure, w.Reason, v.Failure)
+		}
 		checkAttempts(t, e)
 		if e.Solved {
 			solved[k]++

@@ -17,8 +17,11 @@ const Version = "0.1.0"
 
 // Verifier is the countdown task's verifier plugin: reward 1 when the
 // response's final equation uses each given number exactly once and
-// evaluates to the target, 0 otherwise. It has no settings.
-type Verifier struct{}
+// evaluates to the target, 0 otherwise. With the setting check_work it also
+// requires the work before the answer to be sound (see CheckWork).
+type Verifier struct {
+	checkWork bool
+}
 
 var _ verifier.Verifier = (*Verifier)(nil)
 
@@ -34,24 +37,42 @@ func (*Verifier) Info(context.Context) (pluginapi.Info, error) {
 		Kinds:    []pluginapi.Kind{pluginapi.KindVerifier},
 		Description: "Countdown: reward 1 when the equation after \"" + AnswerMark + "\" uses each number of the prompt " +
 			"exactly once and evaluates to its target with + - * and exact /, else 0 with the reason.",
+		Settings: pluginapi.Schema{Attributes: []pluginapi.Attribute{{
+			Name: "check_work", Type: "bool", Default: false,
+			Description: "also require the work before the answer to be sound: every step's numbers at hand and its arithmetic right, " +
+				"every miss marked \"" + FailMark + "\", the last attempt ending at the target",
+		}}},
 	}, nil
 }
 
-// Configure accepts no settings.
-func (*Verifier) Configure(_ context.Context, req pluginapi.ConfigureRequest) (pluginapi.ConfigureResponse, error) {
+// Configure reads check_work; other settings are diagnostics.
+func (v *Verifier) Configure(_ context.Context, req pluginapi.ConfigureRequest) (pluginapi.ConfigureResponse, error) {
 	var d pluginapi.Diagnostics
 	names := make([]string, 0, len(req.Settings))
 	for name := range req.Settings {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	checkWork := false
 	for _, name := range names {
+		if name == "check_work" {
+			b, ok := req.Settings[name].(bool)
+			if !ok {
+				d = append(d, pluginapi.Diagnostic{Severity: pluginapi.Error, Attribute: name,
+					Summary: fmt.Sprintf("check_work must be true or false, got %v", req.Settings[name])})
+			}
+			checkWork = b
+			continue
+		}
 		d = append(d, pluginapi.Diagnostic{
 			Severity:  pluginapi.Error,
 			Summary:   fmt.Sprintf("the countdown verifier has no setting %q", name),
-			Detail:    "remove it from the verifier block",
+			Detail:    "its only setting is check_work; remove the others from the verifier block",
 			Attribute: name,
 		})
+	}
+	if !d.HasErrors() {
+		v.checkWork = checkWork
 	}
 	return pluginapi.ConfigureResponse{Diagnostics: d}, nil
 }
@@ -61,7 +82,7 @@ func (*Verifier) Configure(_ context.Context, req pluginapi.ConfigureRequest) (p
 // correct equation earns the reward, so Item.Reference is not consulted. An
 // item whose problem is not a countdown prompt gets reward 0 and an error
 // diagnostic naming it.
-func (*Verifier) Verify(_ context.Context, req verifier.VerifyRequest) (verifier.VerifyResponse, error) {
+func (v *Verifier) Verify(_ context.Context, req verifier.VerifyRequest) (verifier.VerifyResponse, error) {
 	resp := verifier.VerifyResponse{Results: make([]verifier.Result, len(req.Items))}
 	for i, it := range req.Items {
 		numbers, target, err := ParsePrompt(it.Problem)
@@ -74,8 +95,12 @@ func (*Verifier) Verify(_ context.Context, req verifier.VerifyRequest) (verifier
 			})
 			continue
 		}
-		v := Check(numbers, target, it.Response)
-		resp.Results[i] = verifier.Result{Reward: v.Reward(), Answer: v.Answer, Reason: v.Reason}
+		check := Check
+		if v.checkWork {
+			check = CheckWork
+		}
+		verdict := check(numbers, target, it.Response)
+		resp.Results[i] = verifier.Result{Reward: verdict.Reward(), Answer: verdict.Answer, Reason: verdict.Reason}
 	}
 	return resp, nil
 }

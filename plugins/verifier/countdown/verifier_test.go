@@ -55,3 +55,37 @@ func TestVerifierPlugin(t *testing.T) {
 		t.Errorf("diagnostics %+v, want one for item 2", out.Diagnostics)
 	}
 }
+
+func TestVerifierCheckWork(t *testing.T) {
+	ctx := context.Background()
+	v := NewVerifier()
+	resp, _ := v.Configure(ctx, pluginapi.ConfigureRequest{Settings: pluginapi.Settings{"check_work": "yes"}})
+	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Attribute != "check_work" {
+		t.Fatalf("Configure with check_work = \"yes\": %+v", resp.Diagnostics)
+	}
+	items := []verifier.Item{
+		{Problem: "3 7 25>29:", Response: "25+7=32 32-3=29 ans:(25+7)-3\n"},
+		{Problem: "3 7 25>29:", Response: "25+7=33 33-4=29 ans:(25+7)-3\n"}, // right answer, wrong work
+	}
+	for _, tt := range []struct {
+		checkWork bool
+		rewards   [2]float64
+	}{{false, [2]float64{1, 1}}, {true, [2]float64{1, 0}}} {
+		resp, err := v.Configure(ctx, pluginapi.ConfigureRequest{Settings: pluginapi.Settings{"check_work": tt.checkWork}})
+		if err != nil || resp.Diagnostics.HasErrors() {
+			t.Fatalf("Configure(check_work = %v): %v %v", tt.checkWork, resp.Diagnostics, err)
+		}
+		out, err := v.Verify(ctx, verifier.VerifyRequest{Items: items})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range out.Results {
+			if r.Reward != tt.rewards[i] {
+				t.Errorf("check_work = %v, item %d: reward %g (%s), want %g", tt.checkWork, i, r.Reward, r.Reason, tt.rewards[i])
+			}
+		}
+		if tt.checkWork && !strings.Contains(out.Results[1].Reason, "25+7 is 32") {
+			t.Errorf("reason %q does not name the wrong step", out.Results[1].Reason)
+		}
+	}
+}
