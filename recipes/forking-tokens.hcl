@@ -1,8 +1,10 @@
 # The paper's ablation at toy scale (Wang et al. 2025, Fig. 5 and 7): DAPO
 # from the countdown base model on all tokens, on the top-ρ highest-entropy
 # tokens for ρ in {10%, 20%, 50%, 100%}, and on the bottom 80%, three seeds
-# each. `forkrl sweep recipes/forking-tokens.hcl` runs the matrix and prints
-# the final table with mean ± standard deviation across seeds.
+# each. Top-ρ with ρ = 100% keeps every token, so it is the all-tokens arm and
+# is not trained twice. `forkrl sweep recipes/forking-tokens.hcl` runs the
+# matrix and prints the final table with mean ± standard deviation across
+# seeds.
 
 variable "arm" {
   type    = string
@@ -27,6 +29,12 @@ variable "seed" {
   default = 1
 }
 
+variable "check_work" {
+  type        = bool
+  default     = true
+  description = "reward a right answer only after sound work; false rewards the answer line alone, which RL learns to guess while its work decays"
+}
+
 locals {
   seeds = [1, 2, 3]
 }
@@ -42,7 +50,9 @@ backend "tinylm" "policy" {
   checkpoint = "checkpoints/base-countdown"
 }
 
-verifier "countdown" "reward" {}
+verifier "countdown" "reward" {
+  check_work = var.check_work
+}
 
 selector "top" "top" {
   rho   = var.rho
@@ -90,7 +100,7 @@ eval {
 }
 
 run "top" {
-  for_each = setproduct([0.1, 0.2, 0.5, 1.0], local.seeds)
+  for_each = setproduct([0.1, 0.2, 0.5], local.seeds)
   name     = "top${each.value[0] * 100}-seed${each.value[1]}"
   vars     = { arm = "top", rho = each.value[0], seed = each.value[1] }
 }

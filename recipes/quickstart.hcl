@@ -26,7 +26,13 @@ backend "tinylm" "policy" {
   checkpoint = "checkpoints/base-countdown"
 }
 
-verifier "countdown" "reward" {}
+# A right answer earns the reward only after sound work: every step's numbers
+# at hand, its arithmetic right, the last attempt ending at the target. With
+# the answer line alone rewarded, RL learns to guess the answer and lets the
+# work decay, so the forks in the work stop mattering (see the README).
+verifier "countdown" "reward" {
+  check_work = true
+}
 
 selector "top" "forks" {
   rho   = var.rho
