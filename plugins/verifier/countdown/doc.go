@@ -20,10 +20,16 @@
 //
 //	7*3=21 25+21=46 no 25+7=32 32-3=29 ans:(25+7)-3
 //
-// The verifier reads only the answer line. In a trace, the choices of
-// numbers and operators, and after each "no" the choice between another
-// attempt and the answer, are the uncertain characters; the results, the
-// verdicts and the answer follow from them.
+// The verifier reads only the answer line, unless its check_work setting
+// asks it to replay the work too (CheckWork): then a right answer earns the
+// reward only when every step takes numbers the attempt has at hand and
+// does its arithmetic right and the last attempt ends at the target. A
+// policy rewarded for the answer line alone can learn to guess it while its
+// work decays.
+//
+// In a trace, the choices of numbers and operators, and after each "no" the
+// choice between another attempt and the answer, are the uncertain
+// characters; the results, the verdicts and the answer follow from them.
 //
 // # Splits and determinism
 //
