@@ -39,19 +39,7 @@ func (m *model) decodeStep(streams []int, toks []int32, pos []int32, nStreams in
 	g := &m.gen
 	S, D, P, ctx := len(streams), d.D, m.params, m.cfg.Context
 	kvw := d.KV * d.hd
-	g.x = grow(g.x, S*D)
-	g.ln = grow(g.ln, S*D)
-	g.tmp = grow(g.tmp, S*D)
-	g.rstd = grow(g.rstd, S)
-	g.qkv = grow(g.qkv, S*d.qkv)
-	g.q = grow(g.q, S*d.H*d.hd)
-	g.k = grow(g.k, S*kvw)
-	g.y = grow(g.y, S*d.H*d.hd)
-	g.rstdQ = grow(g.rstdQ, S*d.H)
-	g.rstdK = grow(g.rstdK, S*d.KV)
-	g.gu = grow(g.gu, S*2*d.F)
-	g.act = grow(g.act, S*d.F)
-	g.sig = grow(g.sig, S*d.F)
+	g.growRows(d, S)
 	g.logits = grow(g.logits, S*d.V)
 	for len(g.p) < workers() {
 		g.p = append(g.p, make([]float32, d.H*ctx))
@@ -87,16 +75,42 @@ func (m *model) decodeStep(streams []int, toks []int32, pos []int32, nStreams in
 			softmaxRows(sc, group, n, n, func(int) int { return n })
 			gemm.SgemmSerial(false, false, group, d.hd, n, 1, sc, n, g.vc[vbase:], kvw, 0, g.y[i*d.H*d.hd+kv*group*d.hd:], d.hd)
 		})
-		matmulForward(g.tmp, g.y, P[lp.o:], S, d.H*d.hd, D)
-		axpy(g.x, 1, g.tmp)
-		rmsnormForward(g.ln, g.rstd, g.x, P[lp.ln2:], S, D, m.cfg.NormEps)
-		matmulForward(g.gu, g.ln, P[lp.gateUp:], S, D, 2*d.F)
-		swigluForward(g.act, g.sig, g.gu, S, d.F)
-		matmulForward(g.tmp, g.act, P[lp.down:], S, d.F, D)
-		axpy(g.x, 1, g.tmp)
+		m.layerTail(lp, S)
 	}
 	rmsnormForward(g.ln, g.rstd, g.x, P[m.lay.norm:], S, D, m.cfg.NormEps)
 	matmulForward(g.logits, g.ln, P[m.lay.lmHead:], S, D, d.V)
+}
+
+// growRows sizes the generation buffers that hold one row per token for
+// rows tokens.
+func (g *genBuffers) growRows(d dims, rows int) {
+	g.x = grow(g.x, rows*d.D)
+	g.ln = grow(g.ln, rows*d.D)
+	g.tmp = grow(g.tmp, rows*d.D)
+	g.rstd = grow(g.rstd, rows)
+	g.qkv = grow(g.qkv, rows*d.qkv)
+	g.q = grow(g.q, rows*d.H*d.hd)
+	g.k = grow(g.k, rows*d.KV*d.hd)
+	g.y = grow(g.y, rows*d.H*d.hd)
+	g.rstdQ = grow(g.rstdQ, rows*d.H)
+	g.rstdK = grow(g.rstdK, rows*d.KV)
+	g.gu = grow(g.gu, rows*2*d.F)
+	g.act = grow(g.act, rows*d.F)
+	g.sig = grow(g.sig, rows*d.F)
+}
+
+// layerTail finishes layer lp for rows tokens after attention has written
+// g.y: the output projection and its residual, then the second norm, the
+// SwiGLU MLP and its residual, all in g.x.
+func (m *model) layerTail(lp layerParams, rows int) {
+	d, g, P := m.dims(), &m.gen, m.params
+	matmulForward(g.tmp, g.y, P[lp.o:], rows, d.H*d.hd, d.D)
+	axpy(g.x, 1, g.tmp)
+	rmsnormForward(g.ln, g.rstd, g.x, P[lp.ln2:], rows, d.D, m.cfg.NormEps)
+	matmulForward(g.gu, g.ln, P[lp.gateUp:], rows, d.D, 2*d.F)
+	swigluForward(g.act, g.sig, g.gu, rows, d.F)
+	matmulForward(g.tmp, g.act, P[lp.down:], rows, d.F, d.D)
+	axpy(g.x, 1, g.tmp)
 }
 
 // prefillRows bounds the prompt tokens run through the layers at once, and
@@ -133,19 +147,7 @@ func (m *model) prefillGroup(prompts [][]int32, p0, n, nStreams int, first []flo
 	b.set(seqs, d.H)
 	N, D, P, ctx := b.n, d.D, m.params, m.cfg.Context
 	kvw := d.KV * d.hd
-	g.x = grow(g.x, N*D)
-	g.ln = grow(g.ln, N*D)
-	g.tmp = grow(g.tmp, N*D)
-	g.rstd = grow(g.rstd, N)
-	g.qkv = grow(g.qkv, N*d.qkv)
-	g.q = grow(g.q, N*d.H*d.hd)
-	g.k = grow(g.k, N*kvw)
-	g.y = grow(g.y, N*d.H*d.hd)
-	g.rstdQ = grow(g.rstdQ, N*d.H)
-	g.rstdK = grow(g.rstdK, N*d.KV)
-	g.gu = grow(g.gu, N*2*d.F)
-	g.act = grow(g.act, N*d.F)
-	g.sig = grow(g.sig, N*d.F)
+	g.growRows(d, N)
 	g.att = grow(g.att, b.att)
 	g.last = grow(g.last, len(prompts)*D)
 	for t, tok := range b.tokens {
@@ -167,13 +169,7 @@ func (m *model) prefillGroup(prompts [][]int32, p0, n, nStreams int, first []flo
 			}
 		})
 		m.attentionForward(g.y, g.att, g.q, g.k, g.qkv, b)
-		matmulForward(g.tmp, g.y, P[lp.o:], N, d.H*d.hd, D)
-		axpy(g.x, 1, g.tmp)
-		rmsnormForward(g.ln, g.rstd, g.x, P[lp.ln2:], N, D, m.cfg.NormEps)
-		matmulForward(g.gu, g.ln, P[lp.gateUp:], N, D, 2*d.F)
-		swigluForward(g.act, g.sig, g.gu, N, d.F)
-		matmulForward(g.tmp, g.act, P[lp.down:], N, d.F, D)
-		axpy(g.x, 1, g.tmp)
+		m.layerTail(lp, N)
 	}
 	for p := range prompts {
 		row := b.starts[p] + b.lens[p] - 1

@@ -19,14 +19,20 @@ import (
 	"github.com/forkrl/forkrl/plugins/backend/safetensors"
 )
 
-// hfShape is a small Qwen3 with the real Qwen3 vocabulary.
-var hfShape = map[string]any{
-	"architectures": []string{"Qwen3ForCausalLM"}, "model_type": "qwen3",
-	"vocab_size": 151936, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
-	"num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "max_position_embeddings": 256,
-	"rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "tie_word_embeddings": true, "hidden_act": "silu",
-	"bos_token_id": 151643, "eos_token_id": 151643, "torch_dtype": "bfloat16",
+// qwen3Config is a Hugging Face config.json of a Qwen3 model of the given
+// shape with the real Qwen3 vocabulary, tied embeddings and bf16 weights.
+func qwen3Config(hidden, intermediate, layers, heads, kvHeads, headDim, maxPositions int) map[string]any {
+	return map[string]any{
+		"architectures": []string{"Qwen3ForCausalLM"}, "model_type": "qwen3",
+		"vocab_size": 151936, "hidden_size": hidden, "intermediate_size": intermediate, "num_hidden_layers": layers,
+		"num_attention_heads": heads, "num_key_value_heads": kvHeads, "head_dim": headDim, "max_position_embeddings": maxPositions,
+		"rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "tie_word_embeddings": true, "hidden_act": "silu",
+		"bos_token_id": 151643, "eos_token_id": 151643, "torch_dtype": "bfloat16",
+	}
 }
+
+// hfShape is a small Qwen3 with the real Qwen3 vocabulary.
+var hfShape = qwen3Config(32, 48, 2, 4, 2, 16, 256)
 
 // writeHFFolder writes a Hugging Face Qwen3 folder: config.json, random
 // weights in bf16 split over two shards with an index, the real Qwen3

@@ -21,13 +21,7 @@ import (
 //
 // It writes a Hugging Face folder (bf16 weights, 1.2 GB) and a GGUF export
 // (F32, 2.4 GB) to a temporary folder and needs about 8 GB of memory.
-var qwen06B = map[string]any{
-	"architectures": []string{"Qwen3ForCausalLM"}, "model_type": "qwen3",
-	"vocab_size": 151936, "hidden_size": 1024, "intermediate_size": 3072, "num_hidden_layers": 28,
-	"num_attention_heads": 16, "num_key_value_heads": 8, "head_dim": 128, "max_position_embeddings": 512,
-	"rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "tie_word_embeddings": true, "hidden_act": "silu",
-	"bos_token_id": 151643, "eos_token_id": 151643, "torch_dtype": "bfloat16",
-}
+var qwen06B = qwen3Config(1024, 3072, 28, 16, 8, 128, 512)
 
 const (
 	speedPrompt = 128 // prompt tokens of the prefill

@@ -57,21 +57,8 @@ func moves(vals []int, maxValue int) []move {
 			}
 			a, b := vals[i], vals[j]
 			for _, op := range []byte(ops) {
-				r := 0
-				switch op {
-				case '+':
-					r = a + b
-				case '-':
-					r = a - b
-				case '*':
-					r = a * b
-				case '/':
-					if a%b != 0 {
-						continue
-					}
-					r = a / b
-				}
-				if r >= 1 && r <= maxValue {
+				r, exact := compute(a, op, b)
+				if exact && r >= 1 && r <= maxValue {
 					out = append(out, move{i: i, j: j, op: op, result: r})
 				}
 			}

@@ -59,7 +59,7 @@ func checkWork(numbers []int, target int, work string) string {
 		if pool, okB = takeOne(pool, b); !okB {
 			return fmt.Sprintf("step %q uses %d, which the attempt does not have at hand", word, b)
 		}
-		want, exact := apply2(a, op, b)
+		want, exact := compute(a, op, b)
 		if !exact {
 			return fmt.Sprintf("step %q divides with a remainder or by zero", word)
 		}
@@ -118,9 +118,9 @@ func takeOne(pool []int, n int) ([]int, bool) {
 	return pool, false
 }
 
-// apply2 computes a op b; exact is false for a division by zero or with a
-// remainder.
-func apply2(a int, op byte, b int) (v int, exact bool) {
+// compute is a op b, for op one of + - * /; exact is false for a division by
+// zero or with a remainder.
+func compute(a int, op byte, b int) (v int, exact bool) {
 	switch op {
 	case '+':
 		return a + b, true
