@@ -62,7 +62,7 @@ type tinylmConfig struct {
 }
 
 func (m *model) hfConfig() hfConfig {
-	c := m.cfg
+	c, roles := m.cfg, m.tok.roles()
 	return hfConfig{
 		Architectures: []string{"Qwen3ForCausalLM"}, ModelType: "qwen3",
 		VocabSize: m.vocab, HiddenSize: c.Width, IntermediateSize: c.MLPWidth, NumHiddenLayers: c.Layers,
@@ -70,7 +70,7 @@ func (m *model) hfConfig() hfConfig {
 		MaxPositionEmbeddings: c.Context, RMSNormEps: float64(c.NormEps), RopeTheta: c.RopeTheta,
 		TieWordEmbeddings: c.Tie, HiddenAct: "silu", InitializerRange: c.InitStd, UseCache: true,
 		MaxWindowLayers: c.Layers,
-		BOSTokenID:      m.tok.roles()["bos"], EOSTokenID: m.tok.roles()["eos"], PadTokenID: m.tok.roles()["pad"],
+		BOSTokenID:      roles["bos"], EOSTokenID: roles["eos"], PadTokenID: roles["pad"],
 		TorchDType: "float32",
 		Tinylm:     tinylmConfig{Tokenizer: m.tok.name(), Alphabet: c.Alphabet, ValueHead: c.ValueHead},
 	}
