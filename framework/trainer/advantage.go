@@ -3,6 +3,7 @@ package trainer
 import (
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/kernels/advantage"
+	"github.com/forkrl/forkrl/kernels/loss"
 )
 
 // grpoEpsilon is added to the group's standard deviation (verl's default).
@@ -11,7 +12,8 @@ const grpoEpsilon = 1e-6
 // advantages computes each sample's per-token advantage: a group baseline
 // (GRPO, Dr.GRPO, RLOO) broadcast over the response, or GAE with the
 // critic's values and whitening for PPO (which also sets the value targets).
-func (t *Trainer) advantages(groups []*group) {
+// klCoef is the step's KL coefficient, for a KL penalty in the reward.
+func (t *Trainer) advantages(groups []*group, klCoef float64) {
 	var ss []*sample
 	var sizes []int
 	for _, g := range groups {
@@ -19,7 +21,7 @@ func (t *Trainer) advantages(groups []*group) {
 		sizes = append(sizes, len(g.samples))
 	}
 	if t.alg.Advantage == recipe.AdvantageGAE {
-		t.gae(ss)
+		t.gae(ss, klCoef)
 		return
 	}
 	rewards := make([]float32, len(ss))
@@ -44,9 +46,11 @@ func (t *Trainer) advantages(groups []*group) {
 }
 
 // gae computes PPO's advantages and returns: the outcome reward on the last
-// token (minus the KL penalty on every token when it goes in the reward),
-// GAE over the old values, then whitening over the batch.
-func (t *Trainer) gae(ss []*sample) {
+// token (minus the KL penalty on every token when it goes in the reward,
+// by the recipe's kl_estimator as verl does), GAE over the old values, then
+// whitening over the batch.
+func (t *Trainer) gae(ss []*sample, klCoef float64) {
+	est, _ := loss.ParseEstimator(t.alg.KLEstimator)
 	rewards := make([][]float32, len(ss))
 	values := make([][]float32, len(ss))
 	adv := make([][]float32, len(ss))
@@ -59,7 +63,8 @@ func (t *Trainer) gae(ss []*sample) {
 		}
 		if s.refLogp != nil && t.alg.KLPenalty == recipe.KLInReward {
 			for j := range rewards[i] {
-				rewards[i][j] -= float32(t.alg.KLCoef) * (s.oldLogp[j] - s.refLogp[j])
+				kl, _ := est.Value(float64(s.oldLogp[j]), float64(s.refLogp[j]))
+				rewards[i][j] -= float32(klCoef * kl)
 			}
 		}
 		values[i] = s.oldValues

@@ -11,7 +11,8 @@ import (
 // and entropies (needed when the update is off-policy — several mini-batches
 // or epochs — or when selection uses the old policy's entropies), the
 // critic's values for GAE, and the KL reference's log-probs. When the update
-// is a single on-policy pass nothing is scored: the ratio is exactly 1.
+// is a single on-policy pass nothing is scored: the ratio is exactly 1 —
+// unless the KL penalty goes in the reward, which reads the old log-probs.
 //
 // When the rollout sampled from the policy's own distribution at the
 // training temperature (no nucleus truncation), the sampler's log-probs and
@@ -20,7 +21,8 @@ func (t *Trainer) score(ctx context.Context, s stepSettings, ss []*sample) error
 	gae := t.alg.Advantage == recipe.AdvantageGAE
 	offPolicy := (t.hp.MiniBatchSize > 0 && len(ss) > t.hp.MiniBatchSize) || max(t.alg.Epochs, 1) > 1
 	oldEntropy := t.selects() && t.alg.SelectEntropy == recipe.EntropyOld
-	needOld := offPolicy || oldEntropy
+	klInReward := t.ref != nil && t.alg.KLPenalty == recipe.KLInReward
+	needOld := offPolicy || oldEntropy || klInReward
 	if needOld && !gae && t.rolloutIsPolicy() {
 		for _, smp := range ss {
 			smp.oldLogp, smp.oldEntropy = smp.resp.LogProbs, smp.resp.Entropies

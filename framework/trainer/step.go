@@ -64,7 +64,7 @@ func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
 		}
 		m["timing_s/old_log_prob"] = time.Since(clock).Seconds()
 		if t.alg.Preset != recipe.PresetSFT {
-			t.advantages(groups)
+			t.advantages(groups, s.klCoef)
 		}
 		clock = time.Now()
 		tokensBefore := t.state.TokensTrained

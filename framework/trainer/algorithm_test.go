@@ -1,0 +1,86 @@
+package trainer
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/forkrl/forkrl/framework/pluginapi/backend"
+	"github.com/forkrl/forkrl/framework/pluginapi/selector"
+	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
+	"github.com/forkrl/forkrl/framework/recipe"
+	"github.com/forkrl/forkrl/framework/run"
+)
+
+// runToy trains cfg on the toy task with a policy, a critic and a reference
+// backend, and returns the run's metrics lines.
+func runToy(t *testing.T, cfg *recipe.Run) []run.Metrics {
+	t.Helper()
+	d, err := run.Create(filepath.Join(t.TempDir(), "r"), run.Inputs{Settings: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := New(context.Background(), cfg, Options{
+		Plugins: Plugins{
+			Backends:  map[string]backend.Backend{"policy": newToyModel(), "critic": newToyModel(), "reference": newToyModel()},
+			Verifiers: map[string]verifier.Verifier{"letters": toyVerifier{}},
+			Selectors: map[string]selector.Selector{"top": &toySelector{rho: 0.2}},
+		},
+		Datasets: toyDatasets(), Dir: d,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lines, err := run.ReadMetrics(d.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// TestPPOCriticKLInRewardOnePass trains PPO with a separate critic and the
+// KL penalty in the reward in one on-policy pass (the ppo preset's epochs 1
+// and one mini-batch): the KL in the reward needs the old log-probs, which
+// only the scoring pass gives.
+func TestPPOCriticKLInRewardOnePass(t *testing.T) {
+	cfg := toyRun()
+	cfg.Train.Steps = 2
+	cfg.Train.MiniBatchSize = cfg.Train.PromptsPerStep * cfg.Train.ResponsesPerPrompt
+	cfg.Eval.Datasets = nil
+	cfg.Algorithm.Preset, cfg.Algorithm.Critic, cfg.Algorithm.Selector, cfg.Selectors = recipe.PresetPPO, "critic", "", nil
+	cfg.Algorithm.Advantage, cfg.Algorithm.Gamma, cfg.Algorithm.Lambda = recipe.AdvantageGAE, 1, 0.95
+	cfg.Algorithm.ValueCoef, cfg.Algorithm.DynamicSampling = 0.5, false
+	cfg.Algorithm.KLEstimator, cfg.Algorithm.KLCoef, cfg.Algorithm.KLPenalty = recipe.KLK1, 0.1, recipe.KLInReward
+	lines := runToy(t, cfg)
+	if v := lines[len(lines)-1]["critic/vf_loss"]; len(lines) != 2 || v == 0 || math.IsNaN(v) {
+		t.Errorf("%d metrics lines, critic/vf_loss %v", len(lines), v)
+	}
+}
+
+// TestKLInRewardUsesEstimator checks that the KL penalty in PPO's token
+// rewards is the recipe's kl_estimator (verl's kl_penalty), at the step's
+// coefficient: with γ = λ = 1 and zero values, the first token's return is
+// the outcome reward minus the coefficient times the sum of the estimates.
+func TestKLInRewardUsesEstimator(t *testing.T) {
+	old := []float32{-0.5, -1, -2}
+	ref := []float32{-1.5, -0.25, -2}
+	for _, tc := range []struct {
+		estimator string
+		kl        float64 // Σ over the tokens, d = ref − old
+	}{
+		{recipe.KLK1, 1 - 0.75 + 0},                                         // −d
+		{recipe.KLK2, 0.5 + 0.75*0.75/2 + 0},                                // d²/2
+		{recipe.KLK3, math.Exp(-1) + 1 - 1 + math.Exp(0.75) - 0.75 - 1 + 0}, // e^d − d − 1
+	} {
+		tr := &Trainer{alg: recipe.Algorithm{KLEstimator: tc.estimator, KLCoef: 0.5, KLPenalty: recipe.KLInReward, Gamma: 1, Lambda: 1}}
+		s := &sample{resp: backend.Response{Tokens: []int32{1, 2, 0}}, reward: 1, oldLogp: old, refLogp: ref, oldValues: make([]float32, 3)}
+		tr.gae([]*sample{s}, 0.25) // the step's coefficient, not the recipe's 0.5
+		if want := 1 - 0.25*tc.kl; math.Abs(float64(s.returns[0])-want) > 1e-6 {
+			t.Errorf("%s: return of the first token %.6f, want %.6f", tc.estimator, s.returns[0], want)
+		}
+	}
+}
