@@ -89,6 +89,8 @@ func TestBadRecipes(t *testing.T) {
 			summary: `Invalid value for "responses_per_prompt"`, detail: "must be 1", line: 10, col: 26},
 		{name: "top_p zero", train: "train { top_p = 0 }",
 			summary: `Invalid value for "top_p"`, detail: "greater than 0", line: 9, col: 17},
+		{name: "greedy training", train: "train { temperature = 0 }",
+			summary: `Invalid value for "temperature"`, detail: "for evaluation only", line: 9, col: 23},
 		{name: "min_lr_ratio with a constant schedule", train: "train { min_lr_ratio = 0.1 }",
 			summary: "min_lr_ratio has no effect here", line: 9, col: 9},
 		{name: "missing train block", train: "-",

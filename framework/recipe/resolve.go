@@ -433,7 +433,7 @@ func trainSpecs(r *resolver, t *Train) []spec {
 		integer("responses_per_prompt", &t.ResponsesPerPrompt, atLeast(1)),
 		integer("mini_batch_size", &t.MiniBatchSize, atLeast(1)),
 		integer("micro_batch_size", &t.MicroBatchSize, atLeast(1)),
-		num("temperature", &t.Temperature, atLeast(0)),
+		num("temperature", &t.Temperature, trainingTemperature),
 		num("top_p", &t.TopP, above(0), atMost(1)),
 		integer("max_response_tokens", &t.MaxResponseTokens, atLeast(1)),
 		num("learning_rate", &t.LearningRate, above(0)),
@@ -448,6 +448,16 @@ func trainSpecs(r *resolver, t *Train) []spec {
 		unsigned("seed", &t.Seed),
 		integer("checkpoint_interval", &t.CheckpointInterval, atLeast(0)),
 	}
+}
+
+// trainingTemperature refuses greedy sampling for training: it has no
+// sampling distribution, so its log-probs (0) would be taken for the old
+// policy's. Evaluation may sample greedily.
+func trainingTemperature(x float64) string {
+	if x <= 0 {
+		return "greater than 0 (temperature 0 samples greedily, for evaluation only: its log-probs are 0, not the policy's, and would be trained on as the old policy's)"
+	}
+	return ""
 }
 
 // evalSpecs are the attributes of the eval block, decoded into e.

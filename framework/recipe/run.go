@@ -343,7 +343,7 @@ type Train struct {
 	MicroBatchSize int `json:"micro_batch_size"`
 
 	// Sampling of the rollouts.
-	Temperature       float64 `json:"temperature"`         // ≥ 0; 0: greedy
+	Temperature       float64 `json:"temperature"`         // > 0 (greedy sampling is for evaluation only)
 	TopP              float64 `json:"top_p"`               // in (0,1]; 1: no truncation
 	MaxResponseTokens int     `json:"max_response_tokens"` // ≥ 1
 
@@ -372,7 +372,7 @@ type Eval struct {
 	K int `json:"k"`
 	// Problems caps the number of eval problems per dataset; 0: the whole eval split.
 	Problems int `json:"problems"`
-	// Sampling of the evaluation responses.
+	// Sampling of the evaluation responses; Temperature 0 samples greedily.
 	Temperature       float64 `json:"temperature"`
 	TopP              float64 `json:"top_p"`
 	MaxResponseTokens int     `json:"max_response_tokens"`

@@ -3,9 +3,12 @@ package trainer
 import (
 	"context"
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/forkrl/forkrl/framework/hooks"
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
@@ -82,5 +85,30 @@ func TestKLInRewardUsesEstimator(t *testing.T) {
 		if want := 1 - 0.25*tc.kl; math.Abs(float64(s.returns[0])-want) > 1e-6 {
 			t.Errorf("%s: return of the first token %.6f, want %.6f", tc.estimator, s.returns[0], want)
 		}
+	}
+}
+
+// loadHooks writes a hooks file with the given source and loads it.
+func loadHooks(t *testing.T, src string) *hooks.Script {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "hooks.star")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script, err := hooks.Load(path, hooks.Options{Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return script
+}
+
+// TestScheduleRefusesGreedyTraining checks that a schedule hook cannot
+// make training sample greedily (temperature 0), which the recipe refuses too.
+func TestScheduleRefusesGreedyTraining(t *testing.T) {
+	tr := toyTrainer(t, toyRun(), filepath.Join(t.TempDir(), "r"), newToyModel(), false)
+	tr.hooks = loadHooks(t, "def schedule(step):\n    return {\"temperature\": 0.0 if step == 2 else 1.0}\n")
+	sum, err := tr.Run(context.Background())
+	if err == nil || sum.Status != run.StatusFailed || sum.Step != 1 || !strings.Contains(err.Error(), "step 2") || !strings.Contains(err.Error(), "temperature 0") {
+		t.Errorf("status %q after step %d, error %v; want a failure at step 2 naming temperature 0", sum.Status, sum.Step, err)
 	}
 }

@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"context"
+	"fmt"
 	"math"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
@@ -38,6 +39,9 @@ func (t *Trainer) schedule(ctx context.Context, step int) (stepSettings, error) 
 		case "lr":
 			s.lr = v
 		case "temperature":
+			if !(v > 0) {
+				return s, fmt.Errorf("the schedule hook (%s) set temperature %v for step %d: training samples at a temperature greater than 0 (greedy sampling has log-probs of 0, not the policy's)", t.hooks.Path(), v, step)
+			}
 			s.temperature = v
 		case "clip_low":
 			s.clipLow = v
