@@ -157,21 +157,30 @@ func (s *Selector) KthLargest(x []float32, k int) (v float32, above int) {
 }
 
 // Quantile returns the linearly interpolated q-quantile of x (torch.quantile's
-// default): with x sorted ascending and p = q·(len(x)−1), it is
-// x[⌊p⌋] + (x[⌊p⌋+1] − x[⌊p⌋])·(p − ⌊p⌋), computed in O(len(x)) without sorting.
-// q is clamped to [0, 1]; x must be non-empty and free of NaNs.
-func (s *Selector) Quantile(x []float32, q float64) float64 {
+// default), computed as torch.quantile computes it for float32 values: with x
+// sorted ascending, q rounded to float32, the position p = q·(len(x)−1) and the
+// weight w = p − ⌊p⌋ in float32, and x[⌊p⌋] lerped towards x[⌈p⌉] by w in
+// float32 with torch's lerp (a + w·(b − a) for w < 0.5, else b − (b − a)·(1 − w)).
+// So a position that float64 arithmetic puts a rounding error past a data point
+// (q = 1 − 0.7 = 0.30000000000000004 over 21 values: p = 6.000000000000001)
+// falls on it, as in torch: p = 6 and the quantile is x[6] exactly. Where an
+// infinite end makes torch's lerp NaN, the quantile is that end (−∞ first).
+// It runs in O(len(x)) without sorting. q is clamped to [0, 1]; x must be
+// non-empty and free of NaNs.
+func (s *Selector) Quantile(x []float32, q float64) float32 {
 	if len(x) == 0 {
 		panic("selection: quantile of nothing")
 	}
 	q = min(max(q, 0), 1)
-	pos := q * float64(len(x)-1)
+	// Explicit float32 conversions round each operation, as torch does: no
+	// fused multiply-add.
+	pos := float32(float32(q) * float32(len(x)-1))
 	lo := int(pos)
-	frac := pos - float64(lo)
+	w := float32(pos - float32(lo))
 	kv, below, equal := s.rank(x, lo)
-	vlo := float64(value(kv))
-	if frac == 0 || below+equal > lo+1 {
-		return vlo // the next rank holds the same value
+	a := value(kv)
+	if w == 0 || below+equal > lo+1 {
+		return a // on a data point, or the next rank holds the same value
 	}
 	// The next rank is the smallest key above kv; rank left both ranks among
 	// its candidates.
@@ -181,9 +190,18 @@ func (s *Selector) Quantile(x []float32, q float64) float64 {
 			next = min(next, c)
 		}
 	}
-	vhi := float64(value(next))
-	if q := vlo + (vhi-vlo)*frac; q == q {
-		return q
+	b := value(next)
+	var v float32
+	if w < 0.5 {
+		v = a + float32(w*float32(b-a))
+	} else {
+		v = b - float32(float32(b-a)*float32(1-w))
 	}
-	return vlo // −∞ interpolated towards a larger value: keep the lower end
+	if v != v { // an infinite end
+		if math.IsInf(float64(a), -1) {
+			return a
+		}
+		return b
+	}
+	return v
 }

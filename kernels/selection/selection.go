@@ -6,12 +6,14 @@
 //
 //   - TopK keeps exactly k = max(1, ⌈ρ·n⌉) of the n valid tokens, computed as
 //     max(1, int(n·ρ + 0.9999)) like the paper's released code (the 0.9999
-//     absorbs floating-point noise such as 10·0.3 = 3.0000000000000004). Ties
+//     absorbs floating-point noise such as 100·0.07 = 7.000000000000001). Ties
 //     at the cut are broken deterministically: higher entropy first, then the
 //     earlier sequence, then the earlier position.
 //   - Quantile keeps every valid token whose entropy is ≥ the linearly
 //     interpolated (1−ρ)-quantile of the valid entropies, like TRL's
-//     get_high_entropy_mask and torch.quantile; ties at the cut are all kept.
+//     get_high_entropy_mask and torch.quantile, in their float32 arithmetic
+//     (see Selector.Quantile), so that a quantile whose position falls on a
+//     data point keeps the same tokens as TRL; ties at the cut are all kept.
 //
 // Bottom-ρ is defined as the valid tokens that top-(1−ρ) leaves out, so top-ρ
 // and bottom-(1−ρ) always partition the valid tokens exactly, under both rules.
@@ -209,13 +211,9 @@ func (s *Selector) topCut(rho float64, rule Rule) cut {
 		v, above := s.KthLargest(s.vals, k)
 		return cut{v: v, ties: k - above, threshold: float64(v)}
 	case Quantile:
-		thr := s.Quantile(s.vals, 1-rho)
-		// float64(e) ≥ thr ⟺ e ≥ the smallest float32 not below thr.
-		v := float32(thr)
-		if float64(v) < thr {
-			v = math.Nextafter32(v, float32(math.Inf(1)))
-		}
-		return cut{v: v, ties: len(s.vals), threshold: thr}
+		// TRL compares the entropies with the quantile in float32, as here.
+		v := s.Quantile(s.vals, 1-rho)
+		return cut{v: v, ties: len(s.vals), threshold: float64(v)}
 	}
 	panic("selection: unknown rule")
 }

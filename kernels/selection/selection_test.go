@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -67,7 +69,8 @@ func TestTopKCountFacts(t *testing.T) {
 		want int
 	}{
 		{10, 0.2, 2}, {4096, 0.2, 820}, {16, 0.1, 2}, {16, 0, 1}, {16, 1, 16},
-		{10, 0.3, 3}, // 10·0.3 = 3.0000000000000004 in float64: still 3
+		{10, 0.3, 3},
+		{100, 0.07, 7}, {100, 0.55, 55}, // 100·0.07 = 7.000000000000001 and 100·0.55 = 55.00000000000001 in float64: still 7 and 55
 		{0, 0.2, 0}, {1, 0.2, 1}, {7, 1.5, 7},
 	}
 	for _, tt := range tests {
@@ -322,13 +325,7 @@ func TestQuantileAndKthLargestAgainstSort(t *testing.T) {
 			t.Fatalf("KthLargest(k=%d) = %g, %d; want %g, %d", k, v, above, sorted[n-k], wantAbove)
 		}
 		q := rng.Float64()
-		pos := q * float64(n-1)
-		lo := int(pos)
-		want := float64(sorted[lo])
-		if lo+1 < n {
-			want += (float64(sorted[lo+1]) - want) * (pos - float64(lo))
-		}
-		if got := s.Quantile(x, q); math.Abs(got-want) > 1e-12*math.Max(1, math.Abs(want)) {
+		if got, want := s.Quantile(x, q), sortedQuantile(sorted, q); got != want {
 			t.Fatalf("Quantile(%g) = %g, want %g", q, got, want)
 		}
 	}
@@ -371,15 +368,94 @@ func TestLargeInputs(t *testing.T) {
 			}
 		}
 		for _, q := range []float64{0, 0.2, 0.8, 0.123456, 1} {
-			pos := q * float64(n-1)
-			lo := int(pos)
-			want := float64(sorted[lo])
-			if lo+1 < n {
-				want += (float64(sorted[lo+1]) - want) * (pos - float64(lo))
-			}
-			if got := s.Quantile(x, q); math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+			if got, want := s.Quantile(x, q), sortedQuantile(sorted, q); got != want {
 				t.Errorf("%s: Quantile(%g) = %g, want %g", name, q, got, want)
 			}
+		}
+	}
+}
+
+// sortedQuantile is torch.quantile's arithmetic on sorted float32 values
+// (aten's quantile: ranks = q·last_index, weights = ranks − floor, lerp),
+// by sorting: the reference of Quantile's selection without sorting.
+func sortedQuantile(sorted []float32, q float64) float32 {
+	pos := float32(float32(q) * float32(len(sorted)-1))
+	lo := int(pos)
+	hi := int(math.Ceil(float64(pos)))
+	w := float32(pos - float32(lo))
+	a, b := sorted[lo], sorted[hi]
+	if w < 0.5 {
+		return a + float32(w*float32(b-a))
+	}
+	return b - float32(float32(b-a)*float32(1-w))
+}
+
+// TestQuantileMatchesTorch compares Quantile with torch.quantile (PyTorch
+// 1.13, float32) on values sqrt((7919·j mod n) + 1)·0.37, j < n, at
+// q = 1 − ρ as TRL's get_high_entropy_mask takes it. The table holds the bits
+// of torch's results, from
+//
+//	x = torch.tensor([math.sqrt((j*7919)%n+1)*0.37 for j in range(n)], dtype=torch.float32)
+//	torch.quantile(x, 1-rho)
+//
+// Many of these positions fall on a data point, some only up to float64's
+// rounding (n = 21, ρ = 0.7: 20·0.30000000000000004).
+func TestQuantileMatchesTorch(t *testing.T) {
+	rhos := []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9}
+	torch := map[int]string{
+		2:    "3f0207e8 3efc3704 3ef45e38 3eec856c 3ee4aca0 3edcd3d4 3ed4fb08 3ecd223c 3ec54970",
+		3:    "3f1e09eb 3f180484 3f11ff1c 3f0bf9b5 3f05f44e 3efc3704 3eec856c 3edcd3d4 3ecd223c",
+		5:    "3f4adb31 3f41e97e 3f385d2d 3f2e3640 3f240f52 3f180484 3f0bf9b5 3efc3704 3edcd3d4",
+		10:   "3f8ed93a 3f879457 3f7fcbe6 3f6f739e 3f5de874 3f4adb31 3f35d372 3f1e09eb 3f0207e8",
+		11:   "3f95c3f6 3f8e147b 3f85f44e 3f7a9b06 3f680403 3f53cce4 3f3d70a4 3f240f52 3f05f44e",
+		20:   "3fc97b68 3fbe9b27 3fb3121e 3fa6bd4e 3f996ba0 3f8ad469 3f750752 3f4f540a 3f210c9e",
+		21:   "3fce6ffd 3fc34531 3fb76cab 3faac248 3f9d134a 3f8e147b 3f7a9b06 3f53cce4 3f240f52",
+		41:   "40100a31 40080800 3fff0a9a 3feccccd 3fd907e2 3fc34531 3faac248 3f8e147b 3f53cce4",
+		101:  "4061e48f 40551eb8 404787fe 4038f25c 40291be9 4017a040 4003d83c 3fd907e2 3f9d134a",
+		1001: "4131b2da 41278c29 411cbd85 4111216e 410481ee 40ed1887 40cd6a94 40a7dc69 406dfb26",
+	}
+	var s Selector
+	for n, row := range torch {
+		x := make([]float32, n)
+		for j := range x {
+			x[j] = float32(math.Sqrt(float64((j*7919)%n+1)) * 0.37)
+		}
+		for i, hex := range strings.Fields(row) {
+			bits, err := strconv.ParseUint(hex, 16, 32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := math.Float32frombits(uint32(bits))
+			if got := s.Quantile(x, 1-rhos[i]); got != want {
+				t.Errorf("n=%d ρ=%g: Quantile = %.9g (%08x), torch.quantile %.9g (%s)", n, rhos[i], got, math.Float32bits(got), want, hex)
+			}
+		}
+	}
+}
+
+// TestQuantilePositionOnDataPoint checks the quantile rule where the
+// position of the (1−ρ)-quantile falls on a data point, or within rounding
+// of one, on values 10⁻⁴·2^((37j) mod n) (far apart, so float64 arithmetic
+// puts the interpolated quantile past the data point whenever the position
+// is past it). The counts are torch's: (torch.tensor(e) >= torch.quantile(
+// torch.tensor(e), 1-rho)).sum(). With n = 21 and ρ = 0.7 float64 puts the
+// position at 20·0.30000000000000004 = 6.000000000000001 and would leave
+// the 7th smallest value out; torch's float32 puts it at 6 and keeps it. With
+// n = 101 and ρ = 0.7 torch's float32 position is 30.000002, past the data
+// point, and torch leaves it out.
+func TestQuantilePositionOnDataPoint(t *testing.T) {
+	for _, tc := range []struct {
+		n, selected int
+		rho         float64
+	}{{21, 15, 0.7}, {11, 8, 0.7}, {6, 4, 0.6}, {11, 10, 0.9}, {51, 16, 0.3}, {101, 70, 0.7}, {5, 2, 0.25}, {41, 13, 0.3}, {31, 28, 0.9}} {
+		e := make([]float32, tc.n)
+		for j := range e {
+			e[j] = float32(1e-4 * math.Pow(2, float64((j*37)%tc.n)))
+		}
+		w := newWeights([][]float32{e})
+		res := Select(w, [][]float32{e}, nil, Options{Mode: Top, Rule: Quantile, Rho: tc.rho})
+		if res.Selected != tc.selected || count(w) != tc.selected {
+			t.Errorf("n=%d ρ=%g: %d selected (threshold %.9g), torch selects %d", tc.n, tc.rho, res.Selected, res.Threshold, tc.selected)
 		}
 	}
 }
@@ -390,11 +466,13 @@ func TestQuantileInfinities(t *testing.T) {
 	tests := []struct {
 		x    []float32
 		q    float64
-		want float64
+		want float32
 	}{
-		{[]float32{-inf, 1}, 0.5, math.Inf(-1)},
-		{[]float32{1, inf}, 0.5, math.Inf(1)},
-		{[]float32{inf, inf}, 0.5, math.Inf(1)},
+		{[]float32{-inf, 1}, 0.5, -inf},
+		{[]float32{1, inf}, 0.5, inf},
+		{[]float32{inf, inf}, 0.5, inf},
+		{[]float32{-inf, inf}, 0.5, -inf},
+		{[]float32{1, inf}, 0.25, inf},
 	}
 	for _, tt := range tests {
 		if got := s.Quantile(tt.x, tt.q); got != tt.want {
