@@ -81,7 +81,8 @@ type Sampling struct {
 }
 
 // EntropyGate samples a token at THigh when the entropy of its distribution at
-// the base temperature exceeds Threshold, and at TLow otherwise.
+// temperature 1 exceeds Threshold, and at TLow otherwise (the paper's eq. 5
+// reads the entropy at T = 1, whatever the base temperature).
 type EntropyGate struct {
 	Threshold   float32
 	THigh, TLow float32

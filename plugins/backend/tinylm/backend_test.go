@@ -314,3 +314,44 @@ func TestTokenizer(t *testing.T) {
 		t.Errorf("model info: %+v", info)
 	}
 }
+
+// TestEntropyGateReadsTemperatureOne checks that the entropy gate reads the
+// entropy at T = 1 (the paper's eq. 5), not at the base temperature: at base
+// temperature 0.5, with T_high = 0 (greedy, log-prob 0) and T_low = 1, a token
+// whose entropy is above the threshold at T = 1 but not at T = 0.5 is greedy.
+func TestEntropyGateReadsTemperatureOne(t *testing.T) {
+	b := newBackend(t, smallSettings(), 1)
+	randomise(b.m, 1)
+	ctx := context.Background()
+	prompts := [][]int32{{1, 2, 3}, {4, 5}}
+	const threshold = 1.0
+	resps := generate(t, b, backend.GenerateRequest{Prompts: prompts, N: 4, Seed: 3, Sampling: backend.Sampling{Temperature: 0.5, MaxTokens: 16,
+		EntropyGate: &backend.EntropyGate{Threshold: threshold, THigh: 0, TLow: 1}}})
+	seqs := make([]backend.Sequence, len(resps))
+	for i, r := range resps {
+		seqs[i] = backend.Sequence{Prompt: prompts[r.Prompt], Response: r.Tokens}
+	}
+	at1, err := b.Score(ctx, backend.ScoreRequest{Sequences: seqs, Temperature: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	between, greedy := 0, 0
+	for i, r := range resps {
+		for j, h1 := range at1.Entropies[i] {
+			high := h1 > threshold
+			if high != (r.LogProbs[j] == 0) {
+				t.Errorf("response %d token %d: entropy %.3f at T = 1 (%.3f at T = 0.5), log-prob %g: the gate decided on another entropy", i, j, h1, r.Entropies[j], r.LogProbs[j])
+			}
+			if high && r.Entropies[j] <= threshold {
+				between++
+			}
+			if high {
+				greedy++
+			}
+		}
+	}
+	if between == 0 || greedy == 0 {
+		t.Fatalf("no token has its entropy above the threshold at T = 1 and not at T = 0.5 (%d above at T = 1): the test says nothing", greedy)
+	}
+	t.Logf("%d tokens above the threshold at T = 1, %d of them not at T = 0.5", greedy, between)
+}

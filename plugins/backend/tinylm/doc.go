@@ -33,9 +33,10 @@
 // The tokenizer maps each character of the alphabet that the task chooses to
 // one token, followed by <bos>, <eos> and <pad>; <eos> stops generation and
 // special tokens have no text. Prompts may not be empty (start them with
-// <bos> when there is no text). The entropy gate compares the entropy at the
-// base temperature (Sampling.Temperature, or 1 when greedy) with its
-// threshold; a temperature of 0 samples greedily with a log-prob of 0.
+// <bos> when there is no text). The entropy gate compares the entropy at
+// T = 1 with its threshold, as the paper's gate does (the entropies a
+// response reports are at the base temperature, Sampling.Temperature, or 1
+// when greedy); a temperature of 0 samples greedily with a log-prob of 0.
 //
 // # Speed
 //

@@ -188,7 +188,8 @@ func streamRNG(seed uint64, prompt, sample int) *rand.Rand {
 // sampleToken draws a token from one row of logits under the sampling
 // settings. It returns the token, the sampler's log-prob of it (after
 // temperature, entropy gate and top-p) and the entropy of the distribution
-// at the base temperature (1 when greedy).
+// at the base temperature (1 when greedy). The entropy gate reads the
+// entropy at T = 1, as the paper's gate does.
 func (m *model) sampleToken(row []float32, s backend.Sampling, rng *rand.Rand) (int32, float32, float32) {
 	g := &m.gen
 	g.probs = grow(g.probs, len(row))
@@ -197,10 +198,15 @@ func (m *model) sampleToken(row []float32, s backend.Sampling, rng *rand.Rand) (
 		base = 1
 	}
 	ent := logits.Softmax(g.probs, row, base)
+	probsAt := base // the temperature g.probs holds
 	T := s.Temperature
 	if s.EntropyGate != nil {
+		gate := ent
+		if base != 1 {
+			gate, probsAt = logits.Softmax(g.probs, row, 1), 1
+		}
 		T = s.EntropyGate.TLow
-		if ent > s.EntropyGate.Threshold {
+		if gate > s.EntropyGate.Threshold {
 			T = s.EntropyGate.THigh
 		}
 	}
@@ -213,7 +219,7 @@ func (m *model) sampleToken(row []float32, s backend.Sampling, rng *rand.Rand) (
 		}
 		return int32(best), 0, ent
 	}
-	if T != base {
+	if T != probsAt {
 		logits.Softmax(g.probs, row, T)
 	}
 	if cap(g.order) < len(row) {

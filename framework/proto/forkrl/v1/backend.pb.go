@@ -344,7 +344,7 @@ func (x *DecodeResponse) GetDiagnostics() []*Diagnostic {
 	return nil
 }
 
-// EntropyGate samples at t_high where the entropy exceeds threshold, at t_low otherwise.
+// EntropyGate samples at t_high where the entropy at temperature 1 exceeds threshold, at t_low otherwise.
 type EntropyGate struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Threshold     float32                `protobuf:"fixed32,1,opt,name=threshold,proto3" json:"threshold,omitempty"`
