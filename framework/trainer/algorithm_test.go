@@ -17,8 +17,8 @@ import (
 )
 
 // runToy trains cfg on the toy task with a policy, a critic and a reference
-// backend, and returns the run's metrics lines.
-func runToy(t *testing.T, cfg *recipe.Run) []run.Metrics {
+// backend, and the hooks script if not nil, and returns the run's metrics lines.
+func runToy(t *testing.T, cfg *recipe.Run, script *hooks.Script) []run.Metrics {
 	t.Helper()
 	d, err := run.Create(filepath.Join(t.TempDir(), "r"), run.Inputs{Settings: cfg})
 	if err != nil {
@@ -30,7 +30,7 @@ func runToy(t *testing.T, cfg *recipe.Run) []run.Metrics {
 			Verifiers: map[string]verifier.Verifier{"letters": toyVerifier{}},
 			Selectors: map[string]selector.Selector{"top": &toySelector{rho: 0.2}},
 		},
-		Datasets: toyDatasets(), Dir: d,
+		Datasets: toyDatasets(), Dir: d, Hooks: script,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +58,7 @@ func TestPPOCriticKLInRewardOnePass(t *testing.T) {
 	cfg.Algorithm.Advantage, cfg.Algorithm.Gamma, cfg.Algorithm.Lambda = recipe.AdvantageGAE, 1, 0.95
 	cfg.Algorithm.ValueCoef, cfg.Algorithm.DynamicSampling = 0.5, false
 	cfg.Algorithm.KLEstimator, cfg.Algorithm.KLCoef, cfg.Algorithm.KLPenalty = recipe.KLK1, 0.1, recipe.KLInReward
-	lines := runToy(t, cfg)
+	lines := runToy(t, cfg, nil)
 	if v := lines[len(lines)-1]["critic/vf_loss"]; len(lines) != 2 || v == 0 || math.IsNaN(v) {
 		t.Errorf("%d metrics lines, critic/vf_loss %v", len(lines), v)
 	}
@@ -110,5 +110,25 @@ func TestScheduleRefusesGreedyTraining(t *testing.T) {
 	sum, err := tr.Run(context.Background())
 	if err == nil || sum.Status != run.StatusFailed || sum.Step != 1 || !strings.Contains(err.Error(), "step 2") || !strings.Contains(err.Error(), "temperature 0") {
 		t.Errorf("status %q after step %d, error %v; want a failure at step 2 naming temperature 0", sum.Status, sum.Step, err)
+	}
+}
+
+// TestSelectHookWithoutSelector trains with a select hook and no selector
+// block: the hook's weights are trained on (per mini-batch, on the current
+// policy's entropies), not every token.
+func TestSelectHookWithoutSelector(t *testing.T) {
+	cfg := toyRun()
+	cfg.Algorithm.Selector, cfg.Algorithm.SelectScope, cfg.Algorithm.SelectEntropy, cfg.Selectors = "", "", "", nil
+	cfg.Train.Steps, cfg.Eval.Datasets = 2, nil
+	script := loadHooks(t, `
+def select(batch):
+    return ge(batch.entropies, quantile(batch.entropies, 0.5, mask = batch.valid)) * batch.valid
+`)
+	lines := runToy(t, cfg, script)
+	for i, m := range lines {
+		// The toy's entropies take few values: ties at the median keep more than half.
+		if f, ok := m["select/fraction"]; !ok || f < 0.4 || f > 0.9 {
+			t.Errorf("step %d: select/fraction %v (present: %v), want the hook's selection: the upper half and its ties", i+1, f, ok)
+		}
 	}
 }

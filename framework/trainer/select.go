@@ -9,7 +9,9 @@ import (
 )
 
 // selects reports whether the run weighs tokens (a selector plugin or a
-// select hook); without, every response token has weight 1.
+// select hook); without, every response token has weight 1. A select hook
+// takes the scope and entropy source of the selector block when there is
+// one, else selects per mini-batch on the current policy's entropies.
 func (t *Trainer) selects() bool {
 	return t.selector != nil || t.hooks.Has("select")
 }

@@ -87,6 +87,12 @@ func New(ctx context.Context, cfg *recipe.Run, opts Options) (*Trainer, error) {
 			return nil, fmt.Errorf("the KL term needs a reference backend %q, which was not opened", label)
 		}
 	}
+	if t.alg.Selector == "" && t.hooks.Has("select") {
+		// A select hook without a selector block: the built-in selectors'
+		// defaults, each mini-batch on the current policy's entropies. A
+		// selector block's scope and entropy settings apply to the hook.
+		t.alg.SelectScope, t.alg.SelectEntropy = recipe.ScopeMini, recipe.EntropyCurrent
+	}
 	if t.alg.Selector != "" {
 		if t.selector, ok = opts.Plugins.Selectors[t.alg.Selector]; !ok {
 			return nil, fmt.Errorf("the algorithm's selector %q is not an opened selector", t.alg.Selector)
