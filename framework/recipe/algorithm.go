@@ -17,23 +17,24 @@ import (
 // cliprange_value 0.5, clip_ratio_c 3) and cleanrl's vf_coef 0.5 for ppo.
 func presetAlgorithm(name string) Algorithm {
 	a := Algorithm{
-		Preset:                    name,
-		Advantage:                 AdvantageGRPO,
-		ClipLow:                   0.2,
-		ClipHigh:                  0.2,
-		DualClip:                  3,
-		LossAgg:                   AggTokenMean,
-		LossDenominator:           DenominatorAll,
-		KLEstimator:               KLNone,
-		KLCoef:                    0.001,
-		KLPenalty:                 KLInLoss,
-		DynamicSamplingMaxRetries: 10,
-		OverlongPenalty:           1,
-		Gamma:                     1,
-		Lambda:                    1,
-		ValueCoef:                 0.5,
-		ValueClip:                 0.5,
-		Epochs:                    1,
+		Preset:                     name,
+		Advantage:                  AdvantageGRPO,
+		ClipLow:                    0.2,
+		ClipHigh:                   0.2,
+		DualClip:                   3,
+		LossAgg:                    AggTokenMean,
+		LossDenominator:            DenominatorAll,
+		KLEstimator:                KLNone,
+		KLCoef:                     0.001,
+		KLPenalty:                  KLInLoss,
+		DynamicSamplingMaxRetries:  10,
+		DynamicSamplingOnExhausted: ExhaustedTrain,
+		OverlongPenalty:            1,
+		Gamma:                      1,
+		Lambda:                     1,
+		ValueCoef:                  0.5,
+		ValueClip:                  0.5,
+		Epochs:                     1,
 	}
 	switch name {
 	case PresetDAPO:
@@ -60,32 +61,33 @@ var presets = []string{PresetDAPO, PresetGRPO, PresetPPO, PresetSFT}
 // attribute that would have no effect is an error, so that no setting is
 // silently ignored.
 var applicability = map[string]func(a *Algorithm) string{
-	"advantage":                    notSFT,
-	"clip_low":                     notSFT,
-	"clip_high":                    notSFT,
-	"dual_clip":                    notSFT,
-	"kl_estimator":                 notSFT,
-	"entropy_coef":                 notSFT,
-	"dynamic_sampling":             notSFT,
-	"overlong":                     notSFT,
-	"epochs":                       func(*Algorithm) string { return "" },
-	"loss_agg":                     func(*Algorithm) string { return "" },
-	"loss_denominator":             func(*Algorithm) string { return "" },
-	"policy":                       func(*Algorithm) string { return "" },
-	"selector":                     func(*Algorithm) string { return "" },
-	"kl_coef":                      needsKL,
-	"kl_penalty":                   needsKL,
-	"reference":                    needsKL,
-	"dynamic_sampling_max_retries": func(a *Algorithm) string { return needsFlag(a, a.DynamicSampling, "dynamic_sampling") },
-	"overlong_length":              func(a *Algorithm) string { return needsFlag(a, a.Overlong, "overlong") },
-	"overlong_buffer":              func(a *Algorithm) string { return needsFlag(a, a.Overlong, "overlong") },
-	"overlong_penalty":             func(a *Algorithm) string { return needsFlag(a, a.Overlong, "overlong") },
-	"gamma":                        needsGAE,
-	"lambda":                       needsGAE,
-	"value_coef":                   needsGAE,
-	"value_clip":                   needsGAE,
-	"critic_warmup_steps":          needsGAE,
-	"critic":                       needsGAE,
+	"advantage":                     notSFT,
+	"clip_low":                      notSFT,
+	"clip_high":                     notSFT,
+	"dual_clip":                     notSFT,
+	"kl_estimator":                  notSFT,
+	"entropy_coef":                  notSFT,
+	"dynamic_sampling":              notSFT,
+	"overlong":                      notSFT,
+	"epochs":                        func(*Algorithm) string { return "" },
+	"loss_agg":                      func(*Algorithm) string { return "" },
+	"loss_denominator":              func(*Algorithm) string { return "" },
+	"policy":                        func(*Algorithm) string { return "" },
+	"selector":                      func(*Algorithm) string { return "" },
+	"kl_coef":                       needsKL,
+	"kl_penalty":                    needsKL,
+	"reference":                     needsKL,
+	"dynamic_sampling_max_retries":  func(a *Algorithm) string { return needsFlag(a, a.DynamicSampling, "dynamic_sampling") },
+	"dynamic_sampling_on_exhausted": func(a *Algorithm) string { return needsFlag(a, a.DynamicSampling, "dynamic_sampling") },
+	"overlong_length":               func(a *Algorithm) string { return needsFlag(a, a.Overlong, "overlong") },
+	"overlong_buffer":               func(a *Algorithm) string { return needsFlag(a, a.Overlong, "overlong") },
+	"overlong_penalty":              func(a *Algorithm) string { return needsFlag(a, a.Overlong, "overlong") },
+	"gamma":                         needsGAE,
+	"lambda":                        needsGAE,
+	"value_coef":                    needsGAE,
+	"value_clip":                    needsGAE,
+	"critic_warmup_steps":           needsGAE,
+	"critic":                        needsGAE,
 }
 
 func notSFT(a *Algorithm) string {
@@ -199,7 +201,7 @@ func (a *Algorithm) normalize() {
 		a.KLCoef, a.KLPenalty, a.Reference = 0, "", ""
 	}
 	if !a.DynamicSampling {
-		a.DynamicSamplingMaxRetries = 0
+		a.DynamicSamplingMaxRetries, a.DynamicSamplingOnExhausted = 0, ""
 	}
 	if !a.Overlong {
 		a.OverlongLength, a.OverlongBuffer, a.OverlongPenalty = 0, 0, 0
@@ -228,6 +230,7 @@ func algorithmSpecs(r *resolver, a *Algorithm) []spec {
 		num("entropy_coef", &a.EntropyCoef, atLeast(0)),
 		boolean("dynamic_sampling", &a.DynamicSampling),
 		integer("dynamic_sampling_max_retries", &a.DynamicSamplingMaxRetries, atLeast(0)),
+		str("dynamic_sampling_on_exhausted", &a.DynamicSamplingOnExhausted, ExhaustedTrain, ExhaustedError, ExhaustedSkip),
 		boolean("overlong", &a.Overlong),
 		integer("overlong_length", &a.OverlongLength, atLeast(1)),
 		integer("overlong_buffer", &a.OverlongBuffer, atLeast(1)),

@@ -61,7 +61,7 @@ func TestPresets(t *testing.T) {
 	want := map[string]Algorithm{
 		PresetDAPO: {Preset: "dapo", Policy: "policy", Advantage: "grpo", ClipLow: 0.2, ClipHigh: 0.28, DualClip: 10,
 			LossAgg: "token-mean", LossDenominator: "all", KLEstimator: "none",
-			DynamicSampling: true, DynamicSamplingMaxRetries: 10,
+			DynamicSampling: true, DynamicSamplingMaxRetries: 10, DynamicSamplingOnExhausted: "train",
 			Overlong: true, OverlongLength: 256, OverlongBuffer: 51, OverlongPenalty: 1, Epochs: 1},
 		PresetGRPO: {Preset: "grpo", Policy: "policy", Advantage: "grpo", ClipLow: 0.2, ClipHigh: 0.2, DualClip: 3,
 			LossAgg: "seq-mean-token-mean", LossDenominator: "all", KLEstimator: "k3", KLCoef: 0.001, KLPenalty: "loss", Epochs: 1},

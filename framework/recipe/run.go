@@ -219,6 +219,14 @@ const (
 	KLInReward = "reward" // subtracted from the token rewards (classic PPO)
 )
 
+// What a step does when dynamic sampling's retries run out before its batch
+// is full.
+const (
+	ExhaustedTrain = "train" // train on the partial batch (and say so)
+	ExhaustedError = "error" // stop the run with an error, as DAPO does
+	ExhaustedSkip  = "skip"  // train nothing this step
+)
+
 // Selector scopes: which tokens one Select call sees.
 const (
 	ScopeMicro = "micro" // one micro-batch (the paper's released code)
@@ -289,8 +297,12 @@ type Algorithm struct {
 	// DynamicSampling drops groups whose rewards are all equal and samples
 	// more prompts until the step's batch is full, at most
 	// DynamicSamplingMaxRetries extra generation rounds per step.
-	DynamicSampling           bool `json:"dynamic_sampling"`
-	DynamicSamplingMaxRetries int  `json:"dynamic_sampling_max_retries"`
+	// DynamicSamplingOnExhausted says what a step does when the retries run
+	// out before the batch is full: ExhaustedTrain, ExhaustedError or
+	// ExhaustedSkip (empty without dynamic sampling).
+	DynamicSampling            bool   `json:"dynamic_sampling"`
+	DynamicSamplingMaxRetries  int    `json:"dynamic_sampling_max_retries"`
+	DynamicSamplingOnExhausted string `json:"dynamic_sampling_on_exhausted,omitempty"`
 
 	// Overlong enables DAPO's soft overlong punishment: a response longer
 	// than OverlongLength−OverlongBuffer tokens loses

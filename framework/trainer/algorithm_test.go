@@ -132,3 +132,72 @@ def select(batch):
 		}
 	}
 }
+
+// TestDynamicSamplingExhausted runs dynamic sampling on a task where few
+// groups have rewards that differ (only the prompts "a" can be answered), so
+// that its retries run out before the batch is full, under each
+// dynamic_sampling_on_exhausted.
+func TestDynamicSamplingExhausted(t *testing.T) {
+	ds := toyDatasets()
+	for i := range ds[0].Train {
+		if ds[0].Train[i].Prompt != "a" {
+			ds[0].Train[i].Answer = "z" // never written: all-wrong groups
+		}
+	}
+	for _, mode := range []string{recipe.ExhaustedTrain, recipe.ExhaustedSkip, recipe.ExhaustedError} {
+		t.Run(mode, func(t *testing.T) {
+			cfg := toyRun()
+			cfg.Train.Steps, cfg.Eval.Datasets = 2, nil
+			cfg.Algorithm.DynamicSamplingOnExhausted = mode
+			d, err := run.Create(filepath.Join(t.TempDir(), "r"), run.Inputs{Settings: cfg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			model := newToyModel()
+			tr, err := newToyTrainerWith(cfg, d, model, ds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var progress []string
+			tr.progress = func(p run.Progress) { progress = append(progress, p.String()) }
+			sum, err := tr.Run(context.Background())
+			if mode == recipe.ExhaustedError {
+				if err == nil || sum.Status != run.StatusFailed || !strings.Contains(err.Error(), "step 1: dynamic sampling kept") || !strings.Contains(err.Error(), `dynamic_sampling_on_exhausted = "error"`) {
+					t.Errorf("status %q, error %v; want the run to fail at step 1 naming the setting", sum.Status, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines, err := run.ReadMetrics(d.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, m := range lines {
+				if m["dynamic_sampling/partial"] != 1 || m["dynamic_sampling/groups_kept"] >= 4 || m["dynamic_sampling/rounds"] != 3 {
+					t.Errorf("step %d: partial %v, groups kept %v, rounds %v; want a partial batch after 3 rounds", i+1, m["dynamic_sampling/partial"], m["dynamic_sampling/groups_kept"], m["dynamic_sampling/rounds"])
+				}
+				if !strings.Contains(progress[i], "dynamic sampling kept") {
+					t.Errorf("step %d: the progress line %q does not warn", i+1, progress[i])
+				}
+			}
+			skipped := mode == recipe.ExhaustedSkip
+			if trained := model.calls["Backward"] > 0; trained == skipped || (sum.TokensTrained == 0) != skipped || (lines[0]["dynamic_sampling/skipped"] == 1) != skipped {
+				t.Errorf("%d Backward calls, %d tokens trained, skipped %v", model.calls["Backward"], sum.TokensTrained, lines[0]["dynamic_sampling/skipped"])
+			}
+		})
+	}
+}
+
+// TestDynamicSamplingFullBatchNotPartial checks that a step whose batch
+// filled logs dynamic_sampling/partial 0 and no warning.
+func TestDynamicSamplingFullBatchNotPartial(t *testing.T) {
+	cfg := toyRun()
+	cfg.Train.Steps, cfg.Eval.Datasets = 1, nil
+	cfg.Algorithm.DynamicSamplingMaxRetries = 50
+	lines := runToy(t, cfg, nil)
+	if m := lines[0]; m["dynamic_sampling/partial"] != 0 || m["dynamic_sampling/groups_kept"] != 4 {
+		t.Errorf("partial %v, groups kept %v; want a full batch of 4", m["dynamic_sampling/partial"], m["dynamic_sampling/groups_kept"])
+	}
+}

@@ -29,6 +29,7 @@ func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
 		// Rollout → verify → filter, sampling more prompts until the batch
 		// is full or dynamic sampling runs out of retries.
 		var generated []*sample
+		rounds := 0
 		for round := 0; len(groups) < t.hp.PromptsPerStep; round++ {
 			if round > 0 && (!t.alg.DynamicSampling || round > t.alg.DynamicSamplingMaxRetries) {
 				break
@@ -50,10 +51,16 @@ func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
 			}
 			generated = append(generated, drawn...)
 			groups = append(groups, kept...)
-			m["dynamic_sampling/rounds"] = float64(round + 1)
+			rounds = round + 1
+			m["dynamic_sampling/rounds"] = float64(rounds)
 		}
 		groups = groups[:min(len(groups), t.hp.PromptsPerStep)]
 		logRollouts(m, generated, len(groups), t.hp.ResponsesPerPrompt)
+		if t.alg.DynamicSampling {
+			if groups, err = t.onExhausted(m, groups, rounds); err != nil {
+				return nil, err
+			}
+		}
 	}
 	m["timing_s/gen"] = time.Since(clock).Seconds()
 	ss := samplesOf(groups)
@@ -82,6 +89,28 @@ func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// onExhausted applies dynamic_sampling_on_exhausted when the generation
+// rounds ran out before the batch was full, and logs dynamic_sampling/partial
+// (1 for a partial batch, else 0; groups_kept is the prompts kept) and
+// dynamic_sampling/skipped (1 when the step trains nothing for it). It
+// returns the groups to train on.
+func (t *Trainer) onExhausted(m run.Metrics, groups []*group, rounds int) ([]*group, error) {
+	m["dynamic_sampling/partial"], m["dynamic_sampling/skipped"] = 0, 0
+	if len(groups) >= t.hp.PromptsPerStep {
+		return groups, nil
+	}
+	m["dynamic_sampling/partial"] = 1
+	switch t.alg.DynamicSamplingOnExhausted {
+	case recipe.ExhaustedError:
+		return nil, fmt.Errorf("dynamic sampling kept %d of the %d prompts of the batch after %d generation rounds (dynamic_sampling_max_retries = %d): too few groups have rewards that differ; dynamic_sampling_on_exhausted = %q stops the run (%q trains on the partial batch, %q skips the step)",
+			len(groups), t.hp.PromptsPerStep, rounds, t.alg.DynamicSamplingMaxRetries, recipe.ExhaustedError, recipe.ExhaustedTrain, recipe.ExhaustedSkip)
+	case recipe.ExhaustedSkip:
+		m["dynamic_sampling/skipped"] = 1
+		return nil, nil
+	}
+	return groups, nil
 }
 
 // objective is what the step's loss is made of, from the algorithm's

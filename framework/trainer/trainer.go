@@ -270,12 +270,19 @@ func (t *Trainer) report(step int, m run.Metrics) {
 	if done > 0 {
 		left = time.Duration(elapsed / float64(done) * float64(t.hp.Steps-step) * float64(time.Second))
 	}
-	t.progress(run.Progress{
+	p := run.Progress{
 		Step: step, Steps: t.hp.Steps,
 		Reward: m["rollout/score/mean"], Accuracy: m["rollout/accuracy"], Entropy: m["actor/entropy"],
 		Supervised: t.alg.Preset == recipe.PresetSFT, Loss: m["sft/loss"],
 		TokensPerSec: m["perf/throughput"], Left: left,
-	})
+	}
+	switch {
+	case m["dynamic_sampling/skipped"] == 1:
+		p.Warning = fmt.Sprintf("dynamic sampling kept %.0f/%d prompts: step skipped", m["dynamic_sampling/groups_kept"], t.hp.PromptsPerStep)
+	case m["dynamic_sampling/partial"] == 1:
+		p.Warning = fmt.Sprintf("partial batch: dynamic sampling kept %.0f/%d prompts", m["dynamic_sampling/groups_kept"], t.hp.PromptsPerStep)
+	}
+	t.progress(p)
 }
 
 // summary is the run's summary as of now.
