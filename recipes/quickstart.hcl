@@ -1,8 +1,8 @@
 # forkrl's quickstart: DAPO on the top-20% highest-entropy tokens of each
-# step, from the committed countdown base model (recipes/base-countdown.hcl),
-# on a laptop's CPU in about ten minutes. Held-out accuracy (512 problems,
-# 2 samples each at T = 1) is measured at the start, every 10 steps and at
-# the end.
+# mini-batch (128 responses, two per step), from the committed countdown base
+# model (recipes/base-countdown.hcl), on a laptop's CPU in about ten minutes.
+# Held-out accuracy (512 problems, 2 samples each at T = 1) is measured at
+# the start, every 10 steps and at the end.
 
 variable "seed" {
   type    = number
@@ -12,7 +12,7 @@ variable "seed" {
 variable "rho" {
   type        = number
   default     = 0.2
-  description = "fraction of the step's response tokens trained on, highest entropy first"
+  description = "fraction of each mini-batch's response tokens trained on, highest entropy first"
 }
 
 backend "tinylm" "policy" {
