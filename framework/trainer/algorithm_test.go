@@ -201,3 +201,19 @@ func TestDynamicSamplingFullBatchNotPartial(t *testing.T) {
 		t.Errorf("partial %v, groups kept %v; want a full batch of 4", m["dynamic_sampling/partial"], m["dynamic_sampling/groups_kept"])
 	}
 }
+
+// TestGradClipped checks actor/grad_clipped: the fraction of optimizer steps
+// whose gradient norm max_grad_norm clipped.
+func TestGradClipped(t *testing.T) {
+	for _, tc := range []struct {
+		maxNorm float64
+		want    float64
+	}{{1e-9, 1}, {1e9, 0}, {0, 0}} {
+		cfg := toyRun()
+		cfg.Train.Steps, cfg.Eval.Datasets, cfg.Train.MaxGradNorm = 1, nil, tc.maxNorm
+		m := runToy(t, cfg, nil)[0]
+		if got, ok := m["actor/grad_clipped"]; !ok || got != tc.want || m["actor/grad_norm"] == 0 {
+			t.Errorf("max_grad_norm %g: actor/grad_clipped %v (present: %v), grad norm %v; want %v", tc.maxNorm, got, ok, m["actor/grad_norm"], tc.want)
+		}
+	}
+}

@@ -169,11 +169,11 @@ func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objec
 		}
 	}
 	if obj.value != nil && t.critic != nil {
-		if err := t.stepModel(ctx, t.critic, t.alg.Critic, s, "critic/grad_norm", acc); err != nil {
+		if err := t.stepModel(ctx, t.critic, t.alg.Critic, s, "critic", acc); err != nil {
 			return err
 		}
 	}
-	return t.stepModel(ctx, t.policy, t.alg.Policy, s, "actor/grad_norm", acc)
+	return t.stepModel(ctx, t.policy, t.alg.Policy, s, "actor", acc)
 }
 
 // forward runs the policy's Forward on the samples of a micro-batch.
@@ -214,8 +214,12 @@ func (t *Trainer) lossBatch(micro []*sample, f backend.ForwardResponse, w [][]fl
 	return b
 }
 
-// stepModel applies a model's accumulated gradients and logs their norm.
-func (t *Trainer) stepModel(ctx context.Context, b backend.Backend, label string, s stepSettings, metric string, acc means) error {
+// stepModel applies a model's accumulated gradients and logs, under the
+// metric prefix, their norm before clipping (grad_norm) and the fraction of
+// optimizer steps in which max_grad_norm clipped it (grad_clipped): with the
+// "all" denominator a top-ρ arm's gradients are about ρ times smaller, so
+// clipping may act on some arms and not on others.
+func (t *Trainer) stepModel(ctx context.Context, b backend.Backend, label string, s stepSettings, prefix string, acc means) error {
 	resp, err := b.Step(ctx, backend.StepRequest{
 		LearningRate: s.lr, Beta1: t.hp.Beta1, Beta2: t.hp.Beta2, Epsilon: t.hp.Epsilon,
 		WeightDecay: t.hp.WeightDecay, MaxGradNorm: t.hp.MaxGradNorm,
@@ -226,7 +230,12 @@ func (t *Trainer) stepModel(ctx context.Context, b backend.Backend, label string
 	if err := diagErr(backendName(label), resp.Diagnostics); err != nil {
 		return err
 	}
-	acc.add(metric, resp.GradNorm, 1)
+	acc.add(prefix+"/grad_norm", resp.GradNorm, 1)
+	clipped := 0.0
+	if t.hp.MaxGradNorm > 0 && resp.GradNorm > t.hp.MaxGradNorm {
+		clipped = 1
+	}
+	acc.add(prefix+"/grad_clipped", clipped, 1)
 	return nil
 }
 

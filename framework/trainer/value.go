@@ -71,5 +71,5 @@ func (t *Trainer) updateCritic(ctx context.Context, s stepSettings, v loss.Value
 			return err
 		}
 	}
-	return t.stepModel(ctx, t.critic, t.alg.Critic, s, "critic/grad_norm", acc)
+	return t.stepModel(ctx, t.critic, t.alg.Critic, s, "critic", acc)
 }
