@@ -10,6 +10,28 @@
 # of 32 prompts (= 512 responses, 16 updates per step), learning rate 1e-6,
 # temperature 1, ρ = 0.2.
 #
+# Which token-mean: the paper's eq. 6 and its released code differ, and
+# `--var objective=...` picks one:
+#   - "code" (the default): the released code (verl's dp_actor with the
+#     entropy mask), which made the paper's numbers. Each micro-batch selects
+#     its own top-ρ tokens and averages its loss over its selected tokens only
+#     (loss_denominator = "selected", selector scope "micro"); micro-batches
+#     average over the mini-batch. Its micro-batch is one data-parallel rank's
+#     share of a mini-batch: in the released Qwen3-14B script, 512 responses
+#     over 16 ranks (16 nodes × 8 GPUs, sequence parallel 8) = 32 responses,
+#     the micro_batch_size below. verl packs a rank's sequences into
+#     micro-batches of at most 22,528 × 8 tokens (use_dynamic_bsz), so while
+#     prompt and response average under 5,632 tokens a rank has one
+#     micro-batch of 32 and this is the code exactly; longer sequences split
+#     a rank's share further by tokens, which forkrl's micro-batches, counted
+#     in responses, do not follow.
+#   - "eq6": the paper's eq. 6: the top-ρ tokens of the whole mini-batch,
+#     the loss averaged over all its response tokens (loss_denominator = "all",
+#     scope "mini"), as TRL does. Top-ρ gradients are then about ρ times
+#     smaller than the all-tokens arm's, so max_grad_norm (1) may clip one
+#     arm and not the other: compare actor/grad_clipped across arms.
+# With arm = "all" the two objectives are the same (every token is selected).
+#
 # The backend: the paper trains Qwen3-8B/14B/32B base models, which need a
 # real-model backend plugin (a Python process speaking forkrl's backend
 # protocol). Until that plugin exists, the block below is the built-in tinylm
@@ -34,6 +56,16 @@ variable "arm" {
   validation {
     condition     = contains(["top", "all"], var.arm)
     error_message = "arm must be top or all."
+  }
+}
+
+variable "objective" {
+  type        = string
+  default     = "code"
+  description = "code: the paper's released code (selected-token mean per micro-batch); eq6: the paper's eq. 6 (all-token mean, mini-batch selection)"
+  validation {
+    condition     = contains(["code", "eq6"], var.objective)
+    error_message = "objective must be code or eq6."
   }
 }
 
@@ -69,7 +101,7 @@ verifier "math" "boxed" {
 
 selector "top" "top" {
   rho   = var.rho
-  scope = "mini"
+  scope = var.objective == "code" ? "micro" : "mini"
 }
 
 selector "all" "all" {}
@@ -132,6 +164,7 @@ algorithm "dapo" {
   overlong_length  = local.max_len
   overlong_buffer  = local.overlong
   loss_agg         = "token-mean"
+  loss_denominator = var.objective == "code" ? "selected" : "all"
 }
 
 train {
@@ -140,6 +173,7 @@ train {
   prompts_per_step     = 512
   responses_per_prompt = 16
   mini_batch_size      = 512 # responses: 32 prompts × 16
+  micro_batch_size     = 32  # a data-parallel rank's share of a mini-batch in the paper's runs (see above)
   learning_rate        = 1e-6
   temperature          = 1
   max_response_tokens  = local.max_len
