@@ -74,10 +74,10 @@ variable "steps" {
   default = 1000
 }
 
-variable "k" {
+variable "n" {
   type        = number
   default     = 16
-  description = "samples per evaluation problem (avg@k and pass@k)"
+  description = "samples per evaluation problem: avg@n, and pass@k for k = 1 and n"
 }
 
 variable "template" {
@@ -181,7 +181,8 @@ train {
 
 eval {
   datasets            = [dataset.aime24, dataset.aime25, dataset.amc23, dataset.math500, dataset.minerva_math, dataset.olympiadbench]
-  k                   = var.k
+  n                   = var.n
+  k                   = [1, var.n]
   temperature         = 1
   max_response_tokens = local.max_len
   interval            = 50

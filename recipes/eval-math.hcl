@@ -1,7 +1,8 @@
 # Evaluation on the paper's six benchmarks (AIME'24, AIME'25, AMC'23,
-# MATH500, Minerva Math, OlympiadBench): k samples per problem at
-# temperature 1, avg@k and pass@k per set, scored by the built-in math
-# verifier (last \boxed{} answer, equivalence to the reference).
+# MATH500, Minerva Math, OlympiadBench): n samples per problem at
+# temperature 1, avg@n (the paper reports avg@32 on AIME: --var n=32) and the
+# unbiased pass@1 and pass@n per set, scored by the built-in math verifier
+# (last \boxed{} answer, equivalence to the reference).
 #
 # forkrl evaluates at the start of a run, before any update, and at its end.
 # This recipe's numbers are those of the first evaluation (step 0): the
@@ -13,13 +14,13 @@
 # validates; evaluating a real model needs the real-model backend plugin
 # (see recipes/dapo-math.hcl).
 
-variable "k" {
+variable "n" {
   type        = number
   default     = 16
-  description = "samples per problem (avg@k and pass@k)"
+  description = "samples per problem: avg@n, and pass@k for k = 1 and n"
   validation {
-    condition     = var.k >= 1
-    error_message = "k must be at least 1."
+    condition     = var.n >= 1
+    error_message = "n must be at least 1."
   }
 }
 
@@ -115,7 +116,8 @@ train {
 
 eval {
   datasets            = [dataset.aime24, dataset.aime25, dataset.amc23, dataset.math500, dataset.minerva_math, dataset.olympiadbench]
-  k                   = var.k
+  n                   = var.n
+  k                   = [1, var.n]
   temperature         = 1
   top_p               = 1
   max_response_tokens = var.max_tokens

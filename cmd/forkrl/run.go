@@ -386,8 +386,12 @@ func printSummary(w io.Writer, dir string, sum run.Summary) {
 	sort.Strings(names)
 	for _, n := range names {
 		a, b := sum.InitialEval[n], sum.FinalEval[n]
-		fmt.Fprintf(w, "  %s: avg@%d %.1f%% -> %.1f%% (%+.1f points), pass@%d %.1f%% -> %.1f%%, mean length %.1f -> %.1f, best avg@%d %.1f%% at step %d\n",
-			n, b.K, 100*a.AvgAtK, 100*b.AvgAtK, 100*(b.AvgAtK-a.AvgAtK), b.K, 100*a.PassAtK, 100*b.PassAtK,
-			a.MeanLength, b.MeanLength, b.K, 100*sum.BestEval[n].AvgAtK, sum.BestEvalStep)
+		pass := ""
+		for _, k := range b.Ks() {
+			pass += fmt.Sprintf(", pass@%d %.1f%% -> %.1f%%", k, 100*a.PassAtK[k], 100*b.PassAtK[k])
+		}
+		fmt.Fprintf(w, "  %s: avg@%d %.1f%% -> %.1f%% (%+.1f points)%s, mean length %.1f -> %.1f, best avg@%d %.1f%% at step %d\n",
+			n, b.N, 100*a.AvgAtN, 100*b.AvgAtN, 100*(b.AvgAtN-a.AvgAtN), pass,
+			a.MeanLength, b.MeanLength, b.N, 100*sum.BestEval[n].AvgAtN, sum.BestEvalStep)
 	}
 }

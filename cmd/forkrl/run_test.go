@@ -39,7 +39,7 @@ func TestRunCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Status != run.StatusFinished || sum.InitialEval["countdown"].K != 2 || sum.FinalEval["countdown"].MeanLength == 0 {
+	if sum.Status != run.StatusFinished || sum.InitialEval["countdown"].N != 2 || sum.FinalEval["countdown"].MeanLength == 0 {
 		t.Errorf("summary %+v", sum)
 	}
 }

@@ -123,9 +123,9 @@ func printSweep(w io.Writer, rec *recipe.Recipe, results []run.Summary, failed [
 	if len(rec.Runs) > 0 && len(rec.Runs[0].Eval.Datasets) > 0 {
 		dataset = rec.Runs[0].Eval.Datasets[0]
 	}
-	fmt.Fprintf(w, "\nfinal results on %q (avg@k: mean accuracy of k samples per held-out problem)\n\n", dataset)
+	fmt.Fprintf(w, "\nfinal results on %q (avg@n: mean accuracy of n samples per held-out problem; pass@k for the largest k evaluated)\n\n", dataset)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tstatus\tsteps\tinitial avg@k\tfinal avg@k\tgain\tbest avg@k\tfinal pass@k\t")
+	fmt.Fprintln(tw, "run\tstatus\tsteps\tinitial avg@n\tfinal avg@n\tgain\tbest avg@n\tfinal pass@k\t")
 	for i := range rec.Runs {
 		s := results[i]
 		status := s.Status
@@ -134,7 +134,7 @@ func printSweep(w io.Writer, rec *recipe.Recipe, results []run.Summary, failed [
 		}
 		a, b := s.InitialEval[dataset], s.FinalEval[dataset]
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", rec.Runs[i].Name, status, s.Step,
-			pct(a.AvgAtK), pct(b.AvgAtK), points(b.AvgAtK-a.AvgAtK), pct(s.BestEval[dataset].AvgAtK), pct(b.PassAtK))
+			pct(a.AvgAtN), pct(b.AvgAtN), points(b.AvgAtN-a.AvgAtN), pct(s.BestEval[dataset].AvgAtN), pct(largestPass(b)))
 	}
 	tw.Flush()
 
@@ -144,7 +144,7 @@ func printSweep(w io.Writer, rec *recipe.Recipe, results []run.Summary, failed [
 	}
 	fmt.Fprintf(w, "\nacross seeds (mean ± standard deviation)\n\n")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "runs\tseeds\tfinal avg@k\tgain\tbest avg@k\tfinal pass@k\t")
+	fmt.Fprintln(tw, "runs\tseeds\tfinal avg@n\tgain\tbest avg@n\tfinal pass@k\t")
 	for _, key := range order {
 		idx := groups[key]
 		var final, gain, best, pass []float64
@@ -154,13 +154,22 @@ func printSweep(w io.Writer, rec *recipe.Recipe, results []run.Summary, failed [
 				continue
 			}
 			a, b := s.InitialEval[dataset], s.FinalEval[dataset]
-			final, gain = append(final, 100*b.AvgAtK), append(gain, 100*(b.AvgAtK-a.AvgAtK))
-			best, pass = append(best, 100*s.BestEval[dataset].AvgAtK), append(pass, 100*b.PassAtK)
+			final, gain = append(final, 100*b.AvgAtN), append(gain, 100*(b.AvgAtN-a.AvgAtN))
+			best, pass = append(best, 100*s.BestEval[dataset].AvgAtN), append(pass, 100*largestPass(b))
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", groupLabel(rec, idx), len(final),
 			meanStd(final, ""), meanStd(gain, "+"), meanStd(best, ""), meanStd(pass, ""))
 	}
 	tw.Flush()
+}
+
+// largestPass is a result's pass@k for the largest k evaluated.
+func largestPass(r run.EvalResult) float64 {
+	ks := r.Ks()
+	if len(ks) == 0 {
+		return 0
+	}
+	return r.PassAtK[ks[len(ks)-1]]
 }
 
 // seedGroups groups the runs whose resolved settings are equal but for

@@ -62,11 +62,11 @@ func TestExampleEarlyStop(t *testing.T) {
 	var printed []string
 	s := loadExample(t, "early_stop.star", Options{Print: func(pos, msg string) { printed = append(printed, msg) }})
 	ctx := context.Background()
-	o, err := s.OnEval(ctx, 10, map[string]map[string]float64{"countdown": {"avg_at_k": 0.4}})
+	o, err := s.OnEval(ctx, 10, map[string]map[string]float64{"countdown": {"avg_at_n": 0.4}})
 	if err != nil || o.Stop {
 		t.Fatalf("OnEval below target = %+v, %v", o, err)
 	}
-	o, err = s.OnEval(ctx, 20, map[string]map[string]float64{"countdown": {"avg_at_k": 0.65}})
+	o, err = s.OnEval(ctx, 20, map[string]map[string]float64{"countdown": {"avg_at_n": 0.65}})
 	if err != nil || !o.Stop || len(printed) != 1 {
 		t.Fatalf("OnEval at target = %+v, %v (printed %q)", o, err, printed)
 	}

@@ -235,7 +235,7 @@ func (s *Script) OnStep(ctx context.Context, step int, metrics map[string]float6
 }
 
 // OnEval calls on_eval with the evaluation's results: per dataset, its
-// figures (avg_at_k, pass_at_k, mean_length, ...).
+// figures (n, avg_at_n, pass_at_K for each k evaluated, mean_length, ...).
 func (s *Script) OnEval(ctx context.Context, step int, results map[string]map[string]float64) (Outcome, error) {
 	if !s.Has("on_eval") {
 		return Outcome{}, nil

@@ -3,6 +3,7 @@ package recipe
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -339,6 +340,41 @@ func strList(name string, dst *[]string) spec {
 			out = append(out, e.AsString())
 		}
 		*dst = out
+		return nil
+	}}
+}
+
+// integers decodes a whole number or a list of them into a sorted list
+// without repeats.
+func integers(name string, dst *[]int, checks ...check) spec {
+	return spec{name, func(v cty.Value, attr *hcl.Attribute) hcl.Diagnostics {
+		if v.Type() == cty.Number {
+			v = cty.TupleVal([]cty.Value{v})
+		}
+		l, err := convert.Convert(v, cty.List(cty.Number))
+		if err != nil {
+			return typeError(attr, err)
+		}
+		var out []int
+		for it := l.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if e.IsNull() {
+				return hcl.Diagnostics{invalid(name, attr.Expr.Range().Ptr(), "%s must not contain null.", name)}
+			}
+			f, _ := e.AsBigFloat().Float64()
+			if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+				return hcl.Diagnostics{invalid(name, attr.Expr.Range().Ptr(), "%s must hold whole numbers; got %s.", name, fmtNum(f))}
+			}
+			if diags := runChecks(attr, f, checks); diags.HasErrors() {
+				return diags
+			}
+			out = append(out, int(f))
+		}
+		if len(out) == 0 {
+			return hcl.Diagnostics{invalid(name, attr.Expr.Range().Ptr(), "%s must hold at least one number.", name)}
+		}
+		slices.Sort(out)
+		*dst = slices.Compact(out)
 		return nil
 	}}
 }

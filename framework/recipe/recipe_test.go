@@ -137,7 +137,7 @@ func TestGoodRecipes(t *testing.T) {
 		if all.Algorithm.Selector != "all" || all.Seed != 2 {
 			t.Errorf("all-seed2: selector %q seed %d", all.Algorithm.Selector, all.Seed)
 		}
-		if e := r.Eval; !reflect.DeepEqual(e, Eval{Datasets: []string{"countdown"}, K: 2, Temperature: 1, TopP: 1, MaxResponseTokens: 100, Interval: 10}) {
+		if e := r.Eval; !reflect.DeepEqual(e, Eval{Datasets: []string{"countdown"}, N: 2, K: []int{2}, Temperature: 1, TopP: 1, MaxResponseTokens: 100, Interval: 10}) {
 			t.Errorf("eval %+v", e)
 		}
 	})

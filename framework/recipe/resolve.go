@@ -261,13 +261,22 @@ func (r *resolver) decodeTrain(b *hcl.Block, t *Train) (decoded, hcl.Diagnostics
 
 func (r *resolver) decodeEval(b *hcl.Block, run *Run) (decoded, hcl.Diagnostics) {
 	e := &run.Eval
-	*e = Eval{K: 1, Temperature: run.Train.Temperature, TopP: run.Train.TopP, MaxResponseTokens: run.Train.MaxResponseTokens}
+	*e = Eval{N: 1, K: []int{1}, Temperature: run.Train.Temperature, TopP: run.Train.TopP, MaxResponseTokens: run.Train.MaxResponseTokens}
 	specs := evalSpecs(e)
 	if b == nil {
 		e.Datasets = []string{run.Train.Dataset}
 		return decoded{content: &hcl.BodyContent{Attributes: hcl.Attributes{}}, def: r.single["train"].DefRange}, nil
 	}
 	d, diags := decodeBody("eval", b.Body, b.DefRange, r.ctx, specs)
+	switch {
+	case !d.has("n") && d.has("k"):
+		e.N = e.K[len(e.K)-1] // k alone: as many samples as the largest k
+	case d.has("n") && !d.has("k"):
+		e.K = []int{e.N}
+	}
+	if k := e.K[len(e.K)-1]; k > e.N && !diags.HasErrors() {
+		diags = append(diags, invalid("k", d.at("k"), "pass@%d needs at least %d samples per problem, and n is %d; raise n or lower k.", k, k, e.N))
+	}
 	if !d.has("datasets") {
 		e.Datasets = []string{run.Train.Dataset}
 	}
@@ -276,12 +285,16 @@ func (r *resolver) decodeEval(b *hcl.Block, run *Run) (decoded, hcl.Diagnostics)
 			diags = append(diags, diag)
 		}
 	}
-	if e.K > 1 && e.Temperature == 0 {
+	if e.N > 1 && e.Temperature == 0 {
+		subject := d.at("n")
+		if !d.has("n") {
+			subject = d.at("k")
+		}
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagWarning,
-			Summary:  "k samples at temperature 0",
-			Detail:   fmt.Sprintf("Greedy decoding draws the same response %d times, so pass@%d equals avg@%d.", e.K, e.K, e.K),
-			Subject:  d.at("k"),
+			Summary:  "n samples at temperature 0",
+			Detail:   fmt.Sprintf("Greedy decoding draws the same response %d times, so every pass@k equals avg@%d.", e.N, e.N),
+			Subject:  subject,
 		})
 	}
 	return d, diags
@@ -464,7 +477,8 @@ func trainingTemperature(x float64) string {
 func evalSpecs(e *Eval) []spec {
 	return []spec{
 		strList("datasets", &e.Datasets),
-		integer("k", &e.K, atLeast(1)),
+		integer("n", &e.N, atLeast(1)),
+		integers("k", &e.K, atLeast(1)),
 		integer("problems", &e.Problems, atLeast(0)),
 		num("temperature", &e.Temperature, atLeast(0)),
 		num("top_p", &e.TopP, above(0), atMost(1)),

@@ -380,8 +380,12 @@ type Train struct {
 type Eval struct {
 	// Datasets are the names of the datasets whose eval splits are evaluated.
 	Datasets []string `json:"datasets"`
-	// K is the number of samples per problem; avg@K and unbiased pass@K are reported.
-	K int `json:"k"`
+	// N is the number of samples per problem; avg@N, their mean accuracy,
+	// is reported.
+	N int `json:"n"`
+	// K are the k of the unbiased pass@k reported (from the N samples),
+	// ascending, each at most N.
+	K []int `json:"k"`
 	// Problems caps the number of eval problems per dataset; 0: the whole eval split.
 	Problems int `json:"problems"`
 	// Sampling of the evaluation responses; Temperature 0 samples greedily.

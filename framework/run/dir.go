@@ -221,11 +221,23 @@ func ReadMetrics(path string) ([]Metrics, error) {
 
 // EvalResult is the evaluation of one dataset. Other tools read these names.
 type EvalResult struct {
-	K           int     `json:"k"`
-	AvgAtK      float64 `json:"avg_at_k"`
-	PassAtK     float64 `json:"pass_at_k"`
-	MeanLength  float64 `json:"mean_length"`
-	MeanEntropy float64 `json:"mean_entropy"`
+	N      int     `json:"n"`        // samples per problem
+	AvgAtN float64 `json:"avg_at_n"` // mean accuracy of the N samples of every problem
+	// PassAtK is the unbiased estimate of pass@k (Chen et al. 2021) from the
+	// N samples, for each k evaluated (k ≤ N).
+	PassAtK     map[int]float64 `json:"pass_at_k"`
+	MeanLength  float64         `json:"mean_length"`
+	MeanEntropy float64         `json:"mean_entropy"`
+}
+
+// Ks returns the k of PassAtK, ascending.
+func (r EvalResult) Ks() []int {
+	ks := make([]int, 0, len(r.PassAtK))
+	for k := range r.PassAtK {
+		ks = append(ks, k)
+	}
+	sort.Ints(ks)
+	return ks
 }
 
 // Evaluation maps a dataset name to its result.

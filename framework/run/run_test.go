@@ -57,7 +57,7 @@ func TestLogsRewindAndReopen(t *testing.T) {
 			t.Fatal(err)
 		}
 		if step%2 == 0 {
-			if err := d.AppendEval(step, Evaluation{"z": {K: 2}, "a": {K: 2, AvgAtK: 0.5}}); err != nil {
+			if err := d.AppendEval(step, Evaluation{"z": {N: 2}, "a": {N: 2, AvgAtN: 0.5}}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -138,18 +138,18 @@ func TestSummaryRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Summary{Name: "r", Status: StatusFinished, InitialEval: Evaluation{"countdown": {K: 2, AvgAtK: 0.25, PassAtK: 0.4}}}
+	s := Summary{Name: "r", Status: StatusFinished, InitialEval: Evaluation{"countdown": {N: 8, AvgAtN: 0.25, PassAtK: map[int]float64{1: 0.25, 8: 0.4}}}}
 	if err := d.WriteSummary(s); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(filepath.Join(dir, SummaryFile))
-	for _, name := range []string{`"initial_eval"`, `"final_eval"`, `"best_eval"`, `"avg_at_k": 0.25`, `"pass_at_k": 0.4`, `"mean_length"`, `"mean_entropy"`, `"k": 2`} {
+	for _, name := range []string{`"initial_eval"`, `"final_eval"`, `"best_eval"`, `"avg_at_n": 0.25`, `"pass_at_k": {`, `"8": 0.4`, `"mean_length"`, `"mean_entropy"`, `"n": 8`} {
 		if !strings.Contains(string(data), name) {
 			t.Errorf("summary.json lacks %s:\n%s", name, data)
 		}
 	}
 	got, err := ReadSummary(dir)
-	if err != nil || got.InitialEval["countdown"].PassAtK != 0.4 {
+	if err != nil || got.InitialEval["countdown"].PassAtK[8] != 0.4 {
 		t.Errorf("ReadSummary = %+v, %v", got, err)
 	}
 }

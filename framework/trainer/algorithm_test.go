@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -215,5 +216,48 @@ func TestGradClipped(t *testing.T) {
 		if got, ok := m["actor/grad_clipped"]; !ok || got != tc.want || m["actor/grad_norm"] == 0 {
 			t.Errorf("max_grad_norm %g: actor/grad_clipped %v (present: %v), grad norm %v; want %v", tc.maxNorm, got, ok, m["actor/grad_norm"], tc.want)
 		}
+	}
+}
+
+// TestEvalNSamplesPassAtK evaluates with n = 8 samples per problem and
+// pass@k for k = 1, 4, 8: the unbiased pass@1 is avg@n, pass@k grows with
+// k, and pass@8 is the fraction of problems with a right sample.
+func TestEvalNSamplesPassAtK(t *testing.T) {
+	cfg := toyRun()
+	cfg.Train.Steps, cfg.Eval.N, cfg.Eval.K, cfg.Eval.Interval = 1, 8, []int{1, 4, 8}, 0
+	d, err := run.Create(filepath.Join(t.TempDir(), "r"), run.Inputs{Settings: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := newToyModel()
+	tr, err := newToyTrainerWith(cfg, d, model, toyDatasets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := tr.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := sum.InitialEval["letters"]
+	if r.N != 8 || !reflect.DeepEqual(r.Ks(), []int{1, 4, 8}) {
+		t.Fatalf("initial evaluation %+v; want n = 8 and pass@1, 4, 8", r)
+	}
+	p1, p4, p8 := r.PassAtK[1], r.PassAtK[4], r.PassAtK[8]
+	if math.Abs(p1-r.AvgAtN) > 1e-12 || !(p1 <= p4 && p4 <= p8) || p8 == 0 || p8 > 1 || p1 == p8 {
+		t.Errorf("avg@8 %v, pass@1 %v, pass@4 %v, pass@8 %v; want pass@1 = avg@8 ≤ pass@4 ≤ pass@8, not all equal", r.AvgAtN, p1, p4, p8)
+	}
+	// pass@8 from 8 samples is the fraction of problems with a right one:
+	// a multiple of 1/4 over the toy's 4 held-out problems.
+	if q := p8 * 4; math.Abs(q-math.Round(q)) > 1e-12 {
+		t.Errorf("pass@8 = %v is not a fraction of the 4 problems", p8)
+	}
+}
+
+// TestEvalRefusesKBeyondN checks that the trainer refuses pass@k with k > n.
+func TestEvalRefusesKBeyondN(t *testing.T) {
+	cfg := toyRun()
+	cfg.Eval.N, cfg.Eval.K = 2, []int{4}
+	if _, err := newToyTrainer(cfg, filepath.Join(t.TempDir(), "r"), newToyModel(), false); err == nil || !strings.Contains(err.Error(), "pass@4") {
+		t.Errorf("error %v; want pass@4 refused with n = 2", err)
 	}
 }

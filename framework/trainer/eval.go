@@ -14,10 +14,11 @@ import (
 // evalChunk is the number of problems sent to one Generate call during evaluation.
 const evalChunk = 64
 
-// evaluate samples k responses to each held-out problem of every eval
-// dataset and reports avg@k (mean accuracy over all samples), unbiased
-// pass@k, the mean response length and the mean per-token entropy. It logs
-// the results, keeps the best, and calls the on_eval hook.
+// evaluate samples n responses to each held-out problem of every eval
+// dataset and reports avg@n (mean accuracy over all samples), the unbiased
+// pass@k from them for each k the recipe asks, the mean response length and
+// the mean per-token entropy. It logs the results, keeps the best (by avg@n),
+// and calls the on_eval hook.
 func (t *Trainer) evaluate(ctx context.Context, step int) (run.Evaluation, error) {
 	begin := time.Now()
 	ev := run.Evaluation{}
@@ -32,15 +33,18 @@ func (t *Trainer) evaluate(ctx context.Context, step int) (run.Evaluation, error
 		return nil, err
 	}
 	t.state.LastEval, t.state.LastEvalStep = ev, step
-	if t.state.BestEval == nil || meanAvgAtK(ev) > meanAvgAtK(t.state.BestEval) {
+	if t.state.BestEval == nil || meanAvgAtN(ev) > meanAvgAtN(t.state.BestEval) {
 		t.state.BestEval, t.state.BestEvalStep = ev, step
 	}
 	results := map[string]map[string]float64{}
 	for name, r := range ev {
 		results[name] = map[string]float64{
-			"k": float64(r.K), "avg_at_k": r.AvgAtK, "pass_at_k": r.PassAtK,
+			"n": float64(r.N), "avg_at_n": r.AvgAtN,
 			"mean_length": r.MeanLength, "mean_entropy": r.MeanEntropy,
 			"timing_s": time.Since(begin).Seconds(),
+		}
+		for k, p := range r.PassAtK {
+			results[name][fmt.Sprintf("pass_at_%d", k)] = p
 		}
 	}
 	out, err := t.hooks.OnEval(ctx, step, results)
@@ -55,7 +59,7 @@ func (t *Trainer) evaluate(ctx context.Context, step int) (run.Evaluation, error
 
 // evaluateDataset evaluates one dataset.
 func (t *Trainer) evaluateDataset(ctx context.Context, step int, ds *Dataset) (run.EvalResult, error) {
-	k := max(t.cfg.Eval.K, 1)
+	n := max(t.cfg.Eval.N, 1)
 	problems := ds.Eval
 	if n := t.cfg.Eval.Problems; n > 0 && n < len(problems) {
 		problems = problems[:n]
@@ -65,16 +69,17 @@ func (t *Trainer) evaluateDataset(ctx context.Context, step int, ds *Dataset) (r
 		maxTokens = t.hp.MaxResponseTokens
 	}
 	sampling := backend.Sampling{Temperature: float32(t.cfg.Eval.Temperature), TopP: float32(t.cfg.Eval.TopP), MaxTokens: maxTokens}
-	res := run.EvalResult{K: k}
+	res := run.EvalResult{N: n, PassAtK: map[int]float64{}}
 	var tokens, correct int
-	var entropy, pass float64
+	var entropy float64
+	pass := make([]float64, len(t.cfg.Eval.K))
 	for start := 0; start < len(problems); start += evalChunk {
 		chunk := make([]*Problem, 0, evalChunk)
 		for i := start; i < min(start+evalChunk, len(problems)); i++ {
 			chunk = append(chunk, &problems[i])
 		}
 		seed := run.StreamSeed(t.cfg.Seed, "eval", ds.Name, step, start)
-		groups, err := t.generate(ctx, chunk, k, sampling, seed)
+		groups, err := t.generate(ctx, chunk, n, sampling, seed)
 		if err != nil {
 			return res, err
 		}
@@ -97,13 +102,17 @@ func (t *Trainer) evaluateDataset(ctx context.Context, step int, ds *Dataset) (r
 				}
 			}
 			correct += c
-			pass += estimate.PassAtK(k, c, k)
+			for i, k := range t.cfg.Eval.K {
+				pass[i] += estimate.PassAtK(n, c, k)
+			}
 		}
 	}
-	if n := len(problems); n > 0 {
-		res.AvgAtK = float64(correct) / float64(n*k)
-		res.PassAtK = pass / float64(n)
-		res.MeanLength = float64(tokens) / float64(n*k)
+	if p := len(problems); p > 0 {
+		res.AvgAtN = float64(correct) / float64(p*n)
+		for i, k := range t.cfg.Eval.K {
+			res.PassAtK[k] = pass[i] / float64(p)
+		}
+		res.MeanLength = float64(tokens) / float64(p*n)
 	}
 	if tokens > 0 {
 		res.MeanEntropy = entropy / float64(tokens)
@@ -111,8 +120,8 @@ func (t *Trainer) evaluateDataset(ctx context.Context, step int, ds *Dataset) (r
 	return res, nil
 }
 
-// meanAvgAtK is the mean avg@k over an evaluation's datasets: what "best" means.
-func meanAvgAtK(ev run.Evaluation) float64 {
+// meanAvgAtN is the mean avg@n over an evaluation's datasets: what "best" means.
+func meanAvgAtN(ev run.Evaluation) float64 {
 	if len(ev) == 0 {
 		return 0
 	}
@@ -123,7 +132,7 @@ func meanAvgAtK(ev run.Evaluation) float64 {
 	sort.Strings(names)
 	var sum float64
 	for _, name := range names {
-		sum += ev[name].AvgAtK
+		sum += ev[name].AvgAtN
 	}
 	return sum / float64(len(ev))
 }

@@ -18,7 +18,7 @@ func TestSFTLearnsReferenceResponses(t *testing.T) {
 	cfg.Algorithm = recipe.Algorithm{Preset: recipe.PresetSFT, Policy: "policy", Advantage: recipe.AdvantageNone, LossAgg: recipe.AggTokenMean, Epochs: 1}
 	cfg.Train.Steps, cfg.Train.LearningRate = 30, 0.1
 	cfg.Train.MiniBatchSize = 4
-	cfg.Eval.K, cfg.Eval.Interval = 8, 0
+	cfg.Eval.N, cfg.Eval.K, cfg.Eval.Interval = 8, []int{8}, 0
 	dir := filepath.Join(t.TempDir(), "sft")
 	d, err := run.Create(dir, run.Inputs{Settings: cfg})
 	if err != nil {
@@ -49,7 +49,7 @@ func TestSFTLearnsReferenceResponses(t *testing.T) {
 	if !(last < first/2) {
 		t.Errorf("sft/loss went from %.3f to %.3f; want it at least halved", first, last)
 	}
-	before, after := sum.InitialEval["letters"].AvgAtK, sum.FinalEval["letters"].AvgAtK
+	before, after := sum.InitialEval["letters"].AvgAtN, sum.FinalEval["letters"].AvgAtN
 	if !(after > before+0.2) {
 		t.Errorf("avg@k went from %.2f to %.2f; want a gain above 0.2", before, after)
 	}

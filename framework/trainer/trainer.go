@@ -123,6 +123,11 @@ func New(ctx context.Context, cfg *recipe.Run, opts Options) (*Trainer, error) {
 	if len(t.evals) != len(cfg.Eval.Datasets) {
 		return nil, fmt.Errorf("eval datasets %v were not all loaded", cfg.Eval.Datasets)
 	}
+	for _, k := range cfg.Eval.K {
+		if k < 1 || k > max(cfg.Eval.N, 1) {
+			return nil, fmt.Errorf("eval: pass@%d needs 1 ≤ k ≤ n, and n is %d", k, cfg.Eval.N)
+		}
+	}
 	var trainSpec *recipe.Dataset
 	if trainSpec, ok = cfg.Dataset(t.hp.Dataset); !ok {
 		return nil, fmt.Errorf("the train dataset %q is not declared", t.hp.Dataset)

@@ -37,7 +37,7 @@ func toyRun() *recipe.Run {
 			LearningRate: 0.05, LRSchedule: recipe.ScheduleConstant, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8,
 			Seed: 7, CheckpointInterval: 2,
 		},
-		Eval:   recipe.Eval{Datasets: []string{"letters"}, K: 2, Temperature: 1, TopP: 1, MaxResponseTokens: 6, Interval: 3},
+		Eval:   recipe.Eval{Datasets: []string{"letters"}, N: 2, K: []int{2}, Temperature: 1, TopP: 1, MaxResponseTokens: 6, Interval: 3},
 		Output: recipe.Output{RolloutSamples: 3},
 	}
 }
@@ -129,7 +129,7 @@ func TestRunWritesRunDirectory(t *testing.T) {
 		t.Errorf("summary = %+v", sum)
 	}
 	for _, ev := range []run.Evaluation{sum.InitialEval, sum.FinalEval, sum.BestEval} {
-		if r, ok := ev["letters"]; !ok || r.K != 2 || r.MeanLength == 0 {
+		if r, ok := ev["letters"]; !ok || r.N != 2 || r.MeanLength == 0 {
 			t.Errorf("evaluation %+v lacks the letters dataset", ev)
 		}
 	}
