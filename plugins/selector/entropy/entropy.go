@@ -8,8 +8,8 @@
 //
 //   - rho: the fraction of valid tokens kept, in [0, 1] (default 0.2; not for all);
 //   - rule: "topk" (exactly max(1, ⌈ρn⌉) tokens, deterministic tie-break) or
-//     "quantile" (every token at or above the interpolated (1−ρ)-quantile)
-//     (default "topk"; not for all);
+//     "quantile" (every token at or above the interpolated (1−ρ)-quantile, in
+//     torch.quantile's float32 arithmetic, as TRL) (default "topk"; not for all);
 //   - scope: "micro", "mini" or "step", the batch over which ρ is taken
 //     (default "mini"). The host reads it and hands Select that batch; the
 //     selector ranks whatever batch it gets.
