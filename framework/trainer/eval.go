@@ -61,8 +61,8 @@ func (t *Trainer) evaluate(ctx context.Context, step int) (run.Evaluation, error
 func (t *Trainer) evaluateDataset(ctx context.Context, step int, ds *Dataset) (run.EvalResult, error) {
 	n := max(t.cfg.Eval.N, 1)
 	problems := ds.Eval
-	if n := t.cfg.Eval.Problems; n > 0 && n < len(problems) {
-		problems = problems[:n]
+	if limit := t.cfg.Eval.Problems; limit > 0 && limit < len(problems) {
+		problems = problems[:limit]
 	}
 	maxTokens := t.cfg.Eval.MaxResponseTokens
 	if maxTokens == 0 {
