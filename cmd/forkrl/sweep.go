@@ -120,15 +120,10 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		todo = append(todo, i)
 	}
-	var done bool
 	if f.executor == "local" {
 		sweepLocal(ctx, rec, todo, outcomes, dir, f, stderr)
-		done = true
-	} else {
-		done = sweepSlurm(ctx, rec, path, todo, outcomes, dir, f, stderr)
-	}
-	if !done {
-		return 1
+	} else if code, done := sweepSlurm(ctx, rec, path, todo, outcomes, dir, f, stderr); !done {
+		return code
 	}
 	if code := printReport(stdout, stderr, sweep.NewReport(rec.Runs, outcomes, pairs), f.json); code != 0 {
 		return code
@@ -221,20 +216,21 @@ var slurmCommander sweep.Commander = sweep.Exec
 
 // sweepSlurm submits the runs todo as one job array, or, when the sweep's
 // last job is still in the queue, joins it; then waits for it (unless
-// detached) and fills in the outcomes. It returns false when the table
-// should not be printed (detached, or stopped while waiting).
-func sweepSlurm(ctx context.Context, rec *recipe.Recipe, path string, todo []int, outcomes []sweep.Outcome, dir *sweep.Dir, f sweepFlags, stderr io.Writer) bool {
+// detached) and fills in the outcomes. done is false when there is no table
+// to print (detached, a failure to talk to Slurm, or stopped while
+// waiting); code is then the exit status.
+func sweepSlurm(ctx context.Context, rec *recipe.Recipe, path string, todo []int, outcomes []sweep.Outcome, dir *sweep.Dir, f sweepFlags, stderr io.Writer) (code int, done bool) {
 	slurm := &sweep.Slurm{Run: slurmCommander, Partition: f.partition, MaxParallel: f.maxParallel, SbatchArgs: f.sbatchArgs}
 	job, err := dir.ReadJob()
 	if err != nil {
 		fmt.Fprintf(stderr, "forkrl sweep: %v\n", err)
-		return false
+		return 1, false
 	}
 	var queued []sweep.Task
 	if job != nil {
 		if queued, err = slurm.Queue(ctx, job.ID); err != nil {
 			fmt.Fprintf(stderr, "forkrl sweep: asking Slurm about job %s of this sweep: %v\n", job.ID, err)
-			return false
+			return 1, false
 		}
 	}
 	switch {
@@ -242,7 +238,7 @@ func sweepSlurm(ctx context.Context, rec *recipe.Recipe, path string, todo []int
 		fmt.Fprintf(stderr, "job %s of this sweep is still in the queue (%d of its %d tasks): following it\n", job.ID, len(queued), len(job.Runs))
 	case len(todo) == 0:
 		fillOutcomes(rec, outcomes, f.out)
-		return true
+		return 0, true
 	default:
 		names := make([]string, len(todo))
 		for k, i := range todo {
@@ -250,14 +246,14 @@ func sweepSlurm(ctx context.Context, rec *recipe.Recipe, path string, todo []int
 		}
 		if job, err = submit(ctx, slurm, dir, path, names, f); err != nil {
 			fmt.Fprintf(stderr, "forkrl sweep: submitting %d runs to Slurm: %v\n", len(names), err)
-			return false
+			return 1, false
 		}
 		fmt.Fprintf(stderr, "submitted job %s: %d runs as array tasks 0-%d (their names by index in %s)\n",
 			job.ID, len(names), len(names)-1, filepath.Join(dir.Path, sweep.TasksFile))
 	}
 	if f.detach {
 		fmt.Fprintf(stderr, "detached: see where the runs are with forkrl sweep status %s; run this sweep again to wait for the job and print the results\n", path)
-		return false
+		return 0, false
 	}
 	err = slurm.Wait(ctx, job.ID, f.poll, func(t sweep.Task) {
 		name := "?"
@@ -272,7 +268,7 @@ func sweepSlurm(ctx context.Context, rec *recipe.Recipe, path string, todo []int
 		} else {
 			fmt.Fprintf(stderr, "forkrl sweep: following job %s: %v\n", job.ID, err)
 		}
-		return false
+		return 1, false
 	}
 	fillOutcomes(rec, outcomes, f.out)
 	ended, err := slurm.Ended(ctx, job.ID)
@@ -307,7 +303,7 @@ func sweepSlurm(ctx context.Context, rec *recipe.Recipe, path string, todo []int
 			fmt.Fprintf(stderr, "%s: %v\n", name, outcomes[i].Err)
 		}
 	}
-	return true
+	return 0, true
 }
 
 // submit writes the task script and the index → run file, and submits the

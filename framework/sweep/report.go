@@ -29,25 +29,26 @@ type Report struct {
 	Comparisons []Paired    `json:"comparisons"`
 }
 
-// RunResult is one run's line of a Report.
+// RunResult is one run's line of a Report. An evaluation the run did not
+// reach (it failed first) is nil.
 type RunResult struct {
-	Name    string  `json:"name"`
-	Arm     string  `json:"arm"`
-	Seed    uint64  `json:"seed"`
-	Status  string  `json:"status"`
-	Error   string  `json:"error,omitempty"`
-	Step    int     `json:"step"`
-	Initial float64 `json:"initial_avg_at_k"`
-	Final   float64 `json:"final_avg_at_k"`
-	Gain    float64 `json:"gain"` // Final − Initial
-	Best    float64 `json:"best_avg_at_k"`
-	Pass    float64 `json:"final_pass_at_k"`
+	Name    string   `json:"name"`
+	Arm     string   `json:"arm"`
+	Seed    uint64   `json:"seed"`
+	Status  string   `json:"status"`
+	Error   string   `json:"error,omitempty"`
+	Step    int      `json:"step"`
+	Initial *float64 `json:"initial_avg_at_k"`
+	Final   *float64 `json:"final_avg_at_k"`
+	Gain    *float64 `json:"gain"` // Final − Initial
+	Best    *float64 `json:"best_avg_at_k"`
+	Pass    *float64 `json:"final_pass_at_k"`
 }
 
 // ok reports whether the run counts in its arm's statistics: it ended by
 // itself (all steps, or a hook's early stop) without an error.
 func (r RunResult) ok() bool {
-	return r.Error == "" && (r.Status == run.StatusFinished || r.Status == run.StatusStopped)
+	return r.Error == "" && r.Gain != nil && (r.Status == run.StatusFinished || r.Status == run.StatusStopped)
 }
 
 // ArmResult is an arm across the seeds of its runs that ended well.
@@ -117,10 +118,17 @@ func NewReport(runs []recipe.Run, outcomes []Outcome, pairs [][2]string) Report 
 	}
 	for i := range runs {
 		s, d := outcomes[i].Summary, rep.Dataset
-		r := RunResult{Name: runs[i].Name, Arm: armOf[i], Seed: runs[i].Seed, Status: s.Status, Step: s.Step,
-			Initial: 100 * s.InitialEval[d].AvgAtK, Final: 100 * s.FinalEval[d].AvgAtK,
-			Best: 100 * s.BestEval[d].AvgAtK, Pass: 100 * s.FinalEval[d].PassAtK}
-		r.Gain = r.Final - r.Initial
+		r := RunResult{Name: runs[i].Name, Arm: armOf[i], Seed: runs[i].Seed, Status: s.Status, Step: s.Step}
+		if e, ok := s.InitialEval[d]; ok && e.K > 0 {
+			r.Initial = percent(e.AvgAtK)
+		}
+		if e, ok := s.FinalEval[d]; ok && e.K > 0 {
+			r.Final, r.Pass, r.Best = percent(e.AvgAtK), percent(e.PassAtK), percent(s.BestEval[d].AvgAtK)
+			if r.Initial != nil {
+				gain := *r.Final - *r.Initial
+				r.Gain = &gain
+			}
+		}
 		if err := outcomes[i].Err; err != nil {
 			r.Status, r.Error = run.StatusFailed, err.Error()
 		} else if r.Status == "" {
@@ -139,8 +147,8 @@ func NewReport(runs []recipe.Run, outcomes []Outcome, pairs [][2]string) Report 
 			if !r.ok() {
 				continue
 			}
-			final, gain, pass = append(final, r.Final), append(gain, r.Gain), append(pass, r.Pass)
-			gains[a.Name][r.Seed] = r.Gain
+			final, gain, pass = append(final, *r.Final), append(gain, *r.Gain), append(pass, *r.Pass)
+			gains[a.Name][r.Seed] = *r.Gain
 		}
 		ar.Final, ar.Gain, ar.Pass = Summarize(final), Summarize(gain), Summarize(pass)
 		rep.Arms = append(rep.Arms, ar)
@@ -159,11 +167,8 @@ func (rep Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\tstatus\tstep\tstart\tfinal\tgain\tbest\tpass@k\t")
 	for _, r := range rep.Runs {
-		if r.Status == "not run" || (r.Error != "" && r.Step == 0) {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t-\t-\t-\t-\t-\t\n", r.Name, r.Status, r.Step)
-			continue
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.1f\t%+.1f\t%.1f\t%.1f\t\n", r.Name, r.Status, r.Step, r.Initial, r.Final, r.Gain, r.Best, r.Pass)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", r.Name, r.Status, r.Step,
+			cell(r.Initial, "%.1f"), cell(r.Final, "%.1f"), cell(r.Gain, "%+.1f"), cell(r.Best, "%.1f"), cell(r.Pass, "%.1f"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -220,6 +225,20 @@ func seedCount(ps []Paired) string {
 		return fmt.Sprintf("%d seeds", hi)
 	}
 	return fmt.Sprintf("%d–%d seeds", lo, hi)
+}
+
+// percent is a fraction in percent.
+func percent(x float64) *float64 {
+	p := 100 * x
+	return &p
+}
+
+// cell formats a figure of the run table, "-" when there is none.
+func cell(x *float64, format string) string {
+	if x == nil {
+		return "-"
+	}
+	return fmt.Sprintf(format, *x)
 }
 
 func meanSD(s Summary, signed bool) string {
