@@ -161,8 +161,29 @@ func NewReport(runs []recipe.Run, outcomes []Outcome, pairs [][2]string) Report 
 
 // WriteText prints the report as three tables that fit in 80 columns for
 // run names like the recipes' (top20-seed1): the runs, the arms across
-// seeds, and the paired comparisons.
+// seeds (when an arm has several), and the paired comparisons.
 func (rep Report) WriteText(w io.Writer) error {
+	if err := rep.WriteRuns(w); err != nil {
+		return err
+	}
+	if len(rep.Arms) == len(rep.Runs) {
+		return nil // no arm has more than one seed
+	}
+	if err := rep.WriteArms(w); err != nil {
+		return err
+	}
+	if len(rep.Comparisons) == 0 {
+		if len(rep.Arms) > 2 {
+			_, err := fmt.Fprintf(w, "\n(name pairs of arms to compare in the recipe's sweep block, or compare every\narm with one: --against ARM)\n")
+			return err
+		}
+		return nil
+	}
+	return rep.WriteComparisons(w)
+}
+
+// WriteRuns prints one line per run, and the error of each failed run.
+func (rep Report) WriteRuns(w io.Writer) error {
 	fmt.Fprintf(w, "\nfinal results on %q: avg@%d, the mean accuracy of %d samples per held-out\nproblem (%%); gain: final − start, in points\n\n", rep.Dataset, rep.K, rep.K)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\tstatus\tstep\tstart\tfinal\tgain\tbest\tpass@k\t")
@@ -175,31 +196,30 @@ func (rep Report) WriteText(w io.Writer) error {
 	}
 	for _, r := range rep.Runs {
 		if r.Error != "" {
-			fmt.Fprintf(w, "%s failed: %s\n", r.Name, r.Error)
+			if _, err := fmt.Fprintf(w, "%s failed: %s\n", r.Name, r.Error); err != nil {
+				return err
+			}
 		}
 	}
-	if len(rep.Arms) == len(rep.Runs) {
-		return nil // no arm has more than one seed
-	}
+	return nil
+}
+
+// WriteArms prints each arm across the seeds of its runs that ended well.
+func (rep Report) WriteArms(w io.Writer) error {
 	fmt.Fprintf(w, "\narms across seeds: mean ± sd, and the 95%% t interval of the mean gain\n\n")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "arm\tseeds\tfinal\tgain\tgain 95%\tpass@k\t")
 	for _, a := range rep.Arms {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", a.Name, a.Gain.N, meanSD(a.Final, false), meanSD(a.Gain, true),
 			interval(a.Gain.CI), mean(a.Pass))
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if len(rep.Comparisons) == 0 && len(rep.Arms) > 2 {
-		_, err := fmt.Fprintf(w, "\n(name pairs of arms to compare in the recipe's sweep block, or compare every\narm with one: --against ARM)\n")
-		return err
-	}
-	if len(rep.Comparisons) == 0 {
-		return nil
-	}
+	return tw.Flush()
+}
+
+// WriteComparisons prints the paired comparisons of arms.
+func (rep Report) WriteComparisons(w io.Writer) error {
 	fmt.Fprintf(w, "\npaired by seed: gain of A − gain of B, with 95%% intervals (%s)\n\n", seedCount(rep.Comparisons))
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "A − B\tmean\tpaired t\tbootstrap\tverdict")
 	for _, p := range rep.Comparisons {
 		m := "-"
