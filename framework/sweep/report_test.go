@@ -91,7 +91,7 @@ func TestReportWithAFailedRun(t *testing.T) {
 	}
 	text := b.String()
 	for _, want := range []string{
-		"bottom80-seed2    failed    40    3.6      -     -     -       -",
+		"bottom80-seed2    failed    40    3.6      -      -     -       -",
 		"bottom80-seed2 failed: forkrl run exited with status 1 in task 7_4",
 		"bottom80      2   2.0 ± 0.9   -1.6 ± 1.1",
 		"top20 − bottom80  +16.6  [-62.9, +96.0]  [+10.3, +22.8]  within noise at 2 seeds",
