@@ -170,3 +170,58 @@ func readFile(path string) string {
 	data, _ := os.ReadFile(path)
 	return string(data)
 }
+
+// TestSweepLocalFailingRun: on this machine too, a failed run shows as
+// failed and the other's results still print; sweep status says so.
+func TestSweepLocalFailingRun(t *testing.T) {
+	out := t.TempDir()
+	recipePath := filepath.Join("testdata", "sweep", "fail.hcl")
+	code, stdout, stderr := sweepOutput("--out", out, recipePath)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"ok  finished     2", "broken    failed     1", "broken failed: step 1: testdata/sweep/fail.star:2:9: hook on_step: fail: this run fails on purpose"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the table lacks %q:\n%s", want, stdout)
+		}
+	}
+	var status bytes.Buffer
+	if code := sweepStatusCommand([]string{"--out", out, recipePath}, &status, &status); code != 0 {
+		t.Fatalf("sweep status: exit %d\n%s", code, status.String())
+	}
+	for _, want := range []string{"ok      finished  2/2", "broken  failed    1/2", "ok: ok  step 2/2"} {
+		if !strings.Contains(status.String(), want) {
+			t.Errorf("sweep status lacks %q:\n%s", want, status.String())
+		}
+	}
+}
+
+// TestSweepWithoutSlurm: where Slurm's tools are not installed, the sweep
+// says which command it could not run.
+func TestSweepWithoutSlurm(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	code, _, stderr := sweepOutput("--executor", "slurm", "--out", t.TempDir(), filepath.Join("testdata", "sweep", "arms.hcl"))
+	if code != 1 || !strings.Contains(stderr, "submitting 4 runs to Slurm: sbatch --parsable --array=0-3") || !strings.Contains(stderr, "sbatch is not installed here (not found in PATH)") {
+		t.Errorf("exit %d, want 1 and a message naming sbatch:\n%s", code, stderr)
+	}
+}
+
+// TestSweepComparesNamedArms: arms the recipe's sweep block or --against
+// names must exist; an unknown one is reported at its place in the recipe.
+func TestSweepComparesNamedArms(t *testing.T) {
+	dir := t.TempDir()
+	src := readFile(filepath.Join("testdata", "sweep", "arms.hcl"))
+	bad := strings.Replace(src, `compare = [["top20", "all"]]`, `compare = [["top20", "al"]]`, 1)
+	path := filepath.Join(dir, "bad.hcl")
+	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := sweepOutput("--out", dir, path)
+	if code != 2 || !strings.Contains(stderr, path+`:74:13: the recipe has no arm "al"; its arms: top20, all`) {
+		t.Errorf("exit %d, want 2 and the place of the unknown arm:\n%s", code, stderr)
+	}
+	code, _, stderr = sweepOutput("--out", dir, "--against", "top10", filepath.Join("testdata", "sweep", "arms.hcl"))
+	if code != 2 || !strings.Contains(stderr, `forkrl sweep: the recipe has no arm "top10"`) {
+		t.Errorf("--against top10: exit %d\n%s", code, stderr)
+	}
+}
