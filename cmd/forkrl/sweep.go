@@ -380,11 +380,7 @@ func sweepStatusCommand(args []string, stdout, stderr io.Writer) int {
 	if rec == nil {
 		return code
 	}
-	dir, err := sweep.OpenDir(sweepDir(rec, f.out))
-	if err != nil {
-		fmt.Fprintf(stderr, "forkrl sweep status: %v\n", err)
-		return 1
-	}
+	dir := &sweep.Dir{Path: sweepDir(rec, f.out)} // read only: not created
 	job, err := dir.ReadJob()
 	if err != nil {
 		fmt.Fprintf(stderr, "forkrl sweep status: %v\n", err)
