@@ -324,6 +324,9 @@ func submit(ctx context.Context, slurm *sweep.Slurm, dir *sweep.Dir, path string
 	for _, v := range f.vars {
 		flags = append(flags, "--var", v)
 	}
+	if f.detach && strings.Contains(exe, "go-build") {
+		return nil, fmt.Errorf("the tasks run this forkrl binary (%s), which go run deletes when it exits: build forkrl (go build ./cmd/forkrl) to submit a sweep with --detach", exe)
+	}
 	script := dir.Script(sweep.TaskCommand{Forkrl: exe, WorkDir: wd, Recipe: path, Flags: flags})
 	if err := dir.Prepare(names, script); err != nil {
 		return nil, err
