@@ -211,16 +211,13 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// slurmCommander runs Slurm's command-line tools.
-var slurmCommander sweep.Commander = sweep.Exec
-
 // sweepSlurm submits the runs todo as one job array, or, when the sweep's
 // last job is still in the queue, joins it; then waits for it (unless
 // detached) and fills in the outcomes. done is false when there is no table
 // to print (detached, a failure to talk to Slurm, or stopped while
 // waiting); code is then the exit status.
 func sweepSlurm(ctx context.Context, rec *recipe.Recipe, path string, todo []int, outcomes []sweep.Outcome, dir *sweep.Dir, f sweepFlags, stderr io.Writer) (code int, done bool) {
-	slurm := &sweep.Slurm{Run: slurmCommander, Partition: f.partition, MaxParallel: f.maxParallel, SbatchArgs: f.sbatchArgs}
+	slurm := &sweep.Slurm{Run: sweep.Exec, Partition: f.partition, MaxParallel: f.maxParallel, SbatchArgs: f.sbatchArgs}
 	job, err := dir.ReadJob()
 	if err != nil {
 		fmt.Fprintf(stderr, "forkrl sweep: %v\n", err)
@@ -244,7 +241,7 @@ func sweepSlurm(ctx context.Context, rec *recipe.Recipe, path string, todo []int
 		for k, i := range todo {
 			names[k] = rec.Runs[i].Name
 		}
-		if job, err = submit(ctx, slurm, dir, path, names, f); err != nil {
+		if job, err = submit(ctx, slurm, dir, path, names, f, stderr); err != nil {
 			fmt.Fprintf(stderr, "forkrl sweep: submitting %d runs to Slurm: %v\n", len(names), err)
 			return 1, false
 		}
@@ -279,12 +276,15 @@ func sweepSlurm(ctx context.Context, rec *recipe.Recipe, path string, todo []int
 	for _, t := range ended {
 		state[t.Index] = t.State
 	}
+	index := map[string]int{}
+	for i := range rec.Runs {
+		index[rec.Runs[i].Name] = i
+	}
 	for idx, name := range job.Runs {
-		r, ok := rec.Run(name)
+		i, ok := index[name]
 		if !ok {
-			continue
+			continue // the recipe changed since the job was submitted
 		}
-		i := indexOf(rec, r)
 		task := fmt.Sprintf("%s_%d", job.ID, idx)
 		res, found, err := dir.Result(name)
 		switch {
@@ -308,7 +308,7 @@ func sweepSlurm(ctx context.Context, rec *recipe.Recipe, path string, todo []int
 
 // submit writes the task script and the index → run file, and submits the
 // runs as one job array.
-func submit(ctx context.Context, slurm *sweep.Slurm, dir *sweep.Dir, path string, names []string, f sweepFlags) (*sweep.Job, error) {
+func submit(ctx context.Context, slurm *sweep.Slurm, dir *sweep.Dir, path string, names []string, f sweepFlags, stderr io.Writer) (*sweep.Job, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -325,7 +325,7 @@ func submit(ctx context.Context, slurm *sweep.Slurm, dir *sweep.Dir, path string
 		flags = append(flags, "--var", v)
 	}
 	if f.detach && strings.Contains(exe, "go-build") {
-		return nil, fmt.Errorf("the tasks run this forkrl binary (%s), which go run deletes when it exits: build forkrl (go build ./cmd/forkrl) to submit a sweep with --detach", exe)
+		fmt.Fprintf(stderr, "warning: the tasks run this forkrl binary (%s); if go run built it, it is deleted when this command exits: build forkrl (go build ./cmd/forkrl) to submit a sweep with --detach\n", exe)
 	}
 	script := dir.Script(sweep.TaskCommand{Forkrl: exe, WorkDir: wd, Recipe: path, Flags: flags})
 	if err := dir.Prepare(names, script); err != nil {
@@ -350,15 +350,6 @@ func fillOutcomes(rec *recipe.Recipe, outcomes []sweep.Outcome, out string) {
 			}
 		}
 	}
-}
-
-func indexOf(rec *recipe.Recipe, r *recipe.Run) int {
-	for i := range rec.Runs {
-		if &rec.Runs[i] == r {
-			return i
-		}
-	}
-	return -1
 }
 
 // sweepStatusCommand prints where each run of a recipe's matrix is.
@@ -391,7 +382,7 @@ func sweepStatusCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	queued := map[string]sweep.Task{}
 	if job != nil {
-		slurm := &sweep.Slurm{Run: slurmCommander}
+		slurm := &sweep.Slurm{Run: sweep.Exec}
 		tasks, err := slurm.Queue(context.Background(), job.ID)
 		if err != nil {
 			fmt.Fprintf(stderr, "forkrl sweep status: cannot ask Slurm about job %s: %v\n", job.ID, err)
