@@ -67,6 +67,10 @@ func TestSweepOnSlurm(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+		var status bytes.Buffer
+		if code := sweepStatusCommand([]string{"--out", out, recipePath}, &status, &status); code != 0 || !strings.Contains(status.String(), victim+"    running") || !strings.Contains(status.String(), task) {
+			t.Errorf("sweep status while %s trains: exit %d, want it running as task %s:\n%s", victim, code, task, status.String())
+		}
 		cluster.Run(t, "scancel", task)
 
 		// The same command, not detached, follows the job to its end.
@@ -74,13 +78,16 @@ func TestSweepOnSlurm(t *testing.T) {
 		if code != 1 || !strings.Contains(stderr, "still in the queue") {
 			t.Fatalf("following the job: exit %d, want 1\n%s\n%s", code, stdout, stderr)
 		}
+		if !strings.Contains(stderr, ": running (task "+job.ID+"_") {
+			t.Errorf("the sweep did not report the states of the tasks it follows:\n%s", stderr)
+		}
 		for _, want := range []string{"all-seed2    failed", "top20-seed1  finished", "top20-seed2  finished", "all-seed1  finished",
-			"all-seed2 failed: task " + task + " ended"} {
+			"all-seed2 failed: task " + task + " ended as CANCELLED without a result"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("the table lacks %q:\n%s", want, stdout)
 			}
 		}
-		var status bytes.Buffer
+		status.Reset()
 		if code := sweepStatusCommand([]string{"--out", out, recipePath}, &status, &status); code != 0 || !strings.Contains(status.String(), task) {
 			t.Errorf("sweep status: exit %d, lacks task %s:\n%s", code, task, status.String())
 		}
