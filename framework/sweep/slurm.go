@@ -220,23 +220,32 @@ func (s *Slurm) Cancel(ctx context.Context, id string) error {
 }
 
 // Wait asks squeue every interval for the tasks of job until none is left
-// in the queue, calling changed with each task whose state is new. It
+// in the queue, calling changed with each task whose state is new. A
+// failing squeue is asked again, up to waitRetries times in a row. It
 // returns early with ctx's error.
 func (s *Slurm) Wait(ctx context.Context, job string, every time.Duration, changed func(Task)) error {
 	seen := map[int]string{}
+	failures := 0
 	for {
 		tasks, err := s.Queue(ctx, job)
-		if err != nil {
-			return err
-		}
-		for _, t := range tasks {
-			if seen[t.Index] != t.State {
-				seen[t.Index] = t.State
-				changed(t)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
+			if failures++; failures > waitRetries {
+				return err
 			}
-		}
-		if len(tasks) == 0 {
-			return nil
+		default:
+			failures = 0
+			for _, t := range tasks {
+				if seen[t.Index] != t.State {
+					seen[t.Index] = t.State
+					changed(t)
+				}
+			}
+			if len(tasks) == 0 {
+				return nil
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -245,3 +254,7 @@ func (s *Slurm) Wait(ctx context.Context, job string, every time.Duration, chang
 		}
 	}
 }
+
+// waitRetries is how many failures of squeue in a row Wait rides out (a
+// controller that restarts, a timeout under load).
+const waitRetries = 5

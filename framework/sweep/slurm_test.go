@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The outputs below are what Slurm 22.05 printed on the single-node cluster
@@ -162,5 +163,36 @@ func TestTaskScript(t *testing.T) {
 	cmd.Env = append(os.Environ(), "SLURM_ARRAY_TASK_ID=5", "SLURM_ARRAY_JOB_ID=12")
 	if out, _ := cmd.CombinedOutput(); !strings.Contains(string(out), "no run at index 5") {
 		t.Errorf("index 5: %s", out)
+	}
+}
+
+// TestWaitRidesOutFailures: Wait reports each task's new state, asks again
+// after a failing squeue, and returns when the job has left the queue.
+func TestWaitRidesOutFailures(t *testing.T) {
+	answers := []struct {
+		out string
+		err error
+	}{
+		{"3_0|PENDING|Priority\n3_1|PENDING|Priority\n", nil},
+		{"", errors.New("squeue: error: Socket timed out on send/recv operation")},
+		{"3_0|RUNNING|None\n3_1|PENDING|Priority\n", nil},
+		{"3_1|RUNNING|None\n", nil},
+		{"", nil},
+	}
+	calls := 0
+	s := &Slurm{Run: func(context.Context, string, ...string) ([]byte, error) {
+		a := answers[calls]
+		calls++
+		return []byte(a.out), a.err
+	}}
+	var seen []string
+	err := s.Wait(context.Background(), "3", time.Millisecond, func(t Task) { seen = append(seen, t.ID()+" "+t.State) })
+	want := []string{"3_0 PENDING", "3_1 PENDING", "3_0 RUNNING", "3_1 RUNNING"}
+	if err != nil || calls != len(answers) || !slices.Equal(seen, want) {
+		t.Errorf("Wait: %v after %d calls, saw %v; want %v", err, calls, seen, want)
+	}
+	fail := &Slurm{Run: func(context.Context, string, ...string) ([]byte, error) { return nil, errors.New("down") }}
+	if err := fail.Wait(context.Background(), "3", time.Millisecond, func(Task) {}); err == nil || err.Error() != "down" {
+		t.Errorf("Wait on a squeue that keeps failing: %v", err)
 	}
 }
