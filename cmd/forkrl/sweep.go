@@ -392,6 +392,8 @@ func sweepStatusCommand(args []string, stdout, stderr io.Writer) int {
 				queued[job.Runs[t.Index]] = t
 			}
 		}
+		fmt.Fprintf(stdout, "Slurm job %s, submitted %s: %d tasks, %d of them in the queue\n\n",
+			job.ID, job.Submitted.Format("2006-01-02 15:04 MST"), len(job.Runs), len(tasks))
 	}
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "run\tstate\tstep\ttask")

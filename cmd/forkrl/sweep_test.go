@@ -88,8 +88,9 @@ func TestSweepOnSlurm(t *testing.T) {
 			}
 		}
 		status.Reset()
-		if code := sweepStatusCommand([]string{"--out", out, recipePath}, &status, &status); code != 0 || !strings.Contains(status.String(), task) {
-			t.Errorf("sweep status: exit %d, lacks task %s:\n%s", code, task, status.String())
+		if code := sweepStatusCommand([]string{"--out", out, recipePath}, &status, &status); code != 0 || !strings.Contains(status.String(), task) ||
+			!strings.Contains(status.String(), "Slurm job "+job.ID+", submitted ") || !strings.Contains(status.String(), ": 4 tasks, 0 of them in the queue") {
+			t.Errorf("sweep status: exit %d, lacks job %s or task %s:\n%s", code, job.ID, task, status.String())
 		}
 		stopped, err := run.ReadSummary(filepath.Join(out, victim))
 		if err != nil || stopped.Status == run.StatusFinished || stopped.Step < 2 {
