@@ -43,7 +43,7 @@ func TestSweepOnSlurm(t *testing.T) {
 	dir := &sweep.Dir{Path: filepath.Join(out, "sweep-arms")}
 
 	t.Run("matrix, one task cancelled and finished from its checkpoint", func(t *testing.T) {
-		code, _, stderr := sweepOutput(args("--detach")...)
+		code, _, stderr := sweepOutput(args("--detach", "--max-parallel", "4", "--sbatch-arg", "--time=10")...)
 		if code != 0 || !strings.Contains(stderr, "detached") {
 			t.Fatalf("detached sweep: exit %d\n%s", code, stderr)
 		}
