@@ -297,7 +297,12 @@ func sweepSlurm(ctx context.Context, rec *recipe.Recipe, path string, todo []int
 			}
 			outcomes[i].Err = fmt.Errorf("task %s ended %s (killed before its run ended?); its output: %s", task, how, dir.LogPath(name))
 		case res.Code != 0:
-			outcomes[i].Err = fmt.Errorf("forkrl run exited with status %d in task %s; its output: %s", res.Code, res.Task, dir.LogPath(name))
+			said := sweep.LastLine(dir.LogPath(name), "forkrl run: ")
+			if said == "" {
+				said = sweep.LastLine(dir.LogPath(name), "")
+			}
+			outcomes[i].Err = fmt.Errorf("forkrl run exited with status %d in task %s, saying %q; its output: %s",
+				res.Code, res.Task, said, dir.LogPath(name))
 		}
 		if outcomes[i].Err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", name, outcomes[i].Err)
@@ -432,9 +437,9 @@ type status struct {
 // runState reads where a run is from its run directory, its result and log
 // in the sweep directory, and the tasks of the sweep's job still queued.
 func runState(r *recipe.Run, path string, dir *sweep.Dir, job *sweep.Job, queued map[string]sweep.Task) status {
-	st := status{state: "pending", task: "-", last: sweep.LastLine(dir.LogPath(r.Name))}
+	st := status{state: "pending", task: "-", last: sweep.LastLine(dir.LogPath(r.Name), "")}
 	if st.last == "" {
-		st.last = sweep.LastLine(filepath.Join(path, run.LogFile))
+		st.last = sweep.LastLine(filepath.Join(path, run.LogFile), "")
 	}
 	if job != nil && job.Task(r.Name) != "" {
 		st.task = job.Task(r.Name)

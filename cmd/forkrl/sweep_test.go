@@ -136,7 +136,8 @@ func TestSweepOnSlurm(t *testing.T) {
 		if code != 1 {
 			t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
 		}
-		for _, want := range []string{"ok  finished", "broken    failed", "broken failed: forkrl run exited with status 1 in task"} {
+		for _, want := range []string{"ok  finished", "broken    failed", "broken failed: forkrl run exited with status 1 in task", `saying "forkrl run: broken: step 1: testdata/sweep/fail.star:2:9: hook on_step: fail: this run fails on purpose"`,
+			"broken    failed     1    0.0      -     -     -       -"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("the table lacks %q:\n%s", want, stdout)
 			}
@@ -188,7 +189,7 @@ func TestSweepLocalFailingRun(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"ok  finished     2", "broken    failed     1", "broken failed: step 1: testdata/sweep/fail.star:2:9: hook on_step: fail: this run fails on purpose"} {
+	for _, want := range []string{"ok  finished     2", "broken    failed     1    0.0      -     -     -       -", "broken failed: step 1: testdata/sweep/fail.star:2:9: hook on_step: fail: this run fails on purpose"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("the table lacks %q:\n%s", want, stdout)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -140,9 +141,10 @@ func (d *Dir) resultPath(name string) string { return filepath.Join(d.Path, Resu
 // LogPath is the file that holds the output of the named run's training.
 func (d *Dir) LogPath(name string) string { return filepath.Join(d.Path, LogsDir, name+".log") }
 
-// LastLine returns the last non-empty line of the file at path, "" when
-// there is none. It reads at most the file's last 64 KiB.
-func LastLine(path string) string {
+// LastLine returns the last non-empty line of the file at path that starts
+// with prefix (any line for ""), "" when there is none. It reads at most the
+// file's last 64 KiB.
+func LastLine(path, prefix string) string {
 	f, err := os.Open(path)
 	if err != nil {
 		return ""
@@ -155,13 +157,18 @@ func LastLine(path string) string {
 		}
 	}
 	buf := make([]byte, tail)
-	n, _ := f.Read(buf)
-	lines := bytes.Split(bytes.TrimRight(buf[:n], "\r\n\t "), []byte("\n"))
-	last := lines[len(lines)-1]
-	if i := bytes.LastIndexByte(last, '\r'); i >= 0 {
-		last = last[i+1:]
+	n, _ := io.ReadFull(f, buf)
+	lines := bytes.Split(buf[:n], []byte("\n"))
+	for i := len(lines) - 1; i >= 0; i-- {
+		line := lines[i]
+		if j := bytes.LastIndexByte(line, '\r'); j >= 0 {
+			line = line[j+1:]
+		}
+		if s := strings.TrimSpace(string(line)); s != "" && strings.HasPrefix(s, prefix) {
+			return s
+		}
 	}
-	return strings.TrimSpace(string(last))
+	return ""
 }
 
 // TaskCommand is what each array task runs: forkrl run on one run of the

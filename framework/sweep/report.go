@@ -29,8 +29,8 @@ type Report struct {
 	Comparisons []Paired    `json:"comparisons"`
 }
 
-// RunResult is one run's line of a Report. An evaluation the run did not
-// reach (it failed first) is nil.
+// RunResult is one run's line of a Report. The final figures of a run that
+// has not ended by itself (failed, interrupted, not run) are nil.
 type RunResult struct {
 	Name    string   `json:"name"`
 	Arm     string   `json:"arm"`
@@ -46,10 +46,9 @@ type RunResult struct {
 }
 
 // ok reports whether the run counts in its arm's statistics: it ended by
-// itself (all steps, or a hook's early stop) without an error.
-func (r RunResult) ok() bool {
-	return r.Error == "" && r.Gain != nil && (r.Status == run.StatusFinished || r.Status == run.StatusStopped)
-}
+// itself (all steps, or a hook's early stop), evaluated at the start and the
+// end.
+func (r RunResult) ok() bool { return r.Gain != nil }
 
 // ArmResult is an arm across the seeds of its runs that ended well.
 type ArmResult struct {
@@ -122,7 +121,8 @@ func NewReport(runs []recipe.Run, outcomes []Outcome, pairs [][2]string) Report 
 		if e, ok := s.InitialEval[d]; ok && e.K > 0 {
 			r.Initial = percent(e.AvgAtK)
 		}
-		if e, ok := s.FinalEval[d]; ok && e.K > 0 {
+		ended := outcomes[i].Err == nil && (s.Status == run.StatusFinished || s.Status == run.StatusStopped)
+		if e, ok := s.FinalEval[d]; ok && e.K > 0 && ended {
 			r.Final, r.Pass, r.Best = percent(e.AvgAtK), percent(e.PassAtK), percent(s.BestEval[d].AvgAtK)
 			if r.Initial != nil {
 				gain := *r.Final - *r.Initial

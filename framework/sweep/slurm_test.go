@@ -145,7 +145,7 @@ func TestTaskScript(t *testing.T) {
 	if err != nil || !ok || res != (Result{Code: 3, Task: "12_1"}) {
 		t.Errorf("result %+v %v %v, want {3 12_1}", res, ok, err)
 	}
-	if got, want := LastLine(d.LogPath("b-seed1")), "run --run b-seed1 --resume --var note=it's my recipe.hcl"; got != want {
+	if got, want := LastLine(d.LogPath("b-seed1"), ""), "run --run b-seed1 --resume --var note=it's my recipe.hcl"; got != want {
 		t.Errorf("forkrl got %q, want %q", got, want)
 	}
 	if _, ok, _ := d.Result("a-seed1"); ok {
@@ -194,5 +194,21 @@ func TestWaitRidesOutFailures(t *testing.T) {
 	fail := &Slurm{Run: func(context.Context, string, ...string) ([]byte, error) { return nil, errors.New("down") }}
 	if err := fail.Wait(context.Background(), "3", time.Millisecond, func(Task) {}); err == nil || err.Error() != "down" {
 		t.Errorf("Wait on a squeue that keeps failing: %v", err)
+	}
+}
+
+func TestLastLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	text := "resuming x\nforkrl run: x: step 3: boom\nTraceback\r  at y\ncontinue it with: forkrl run x --resume\n\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for prefix, want := range map[string]string{"": "continue it with: forkrl run x --resume", "forkrl run: ": "forkrl run: x: step 3: boom", "nothing": ""} {
+		if got := LastLine(path, prefix); got != want {
+			t.Errorf("LastLine(%q) = %q, want %q", prefix, got, want)
+		}
+	}
+	if got := LastLine(filepath.Join(t.TempDir(), "none"), ""); got != "" {
+		t.Errorf("a missing file: %q", got)
 	}
 }
