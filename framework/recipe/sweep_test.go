@@ -36,6 +36,7 @@ func TestBadSweepBlocks(t *testing.T) {
 		{"unknown attribute", "sweep {\n  compar = []\n}", `Did you mean "compare"?`, 11, 3},
 		{"a variable", "sweep {\n  compare = [[var.x, \"b\"]]\n}", "Variables may not be used here.", 11, 15},
 		{"two blocks", "sweep {}\nsweep {}", "at most one sweep block", 11, 1},
+		{"compare in eval", "eval {\n  compare = []\n}", `"compare" is a setting of the sweep block, not of eval.`, 11, 3},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
