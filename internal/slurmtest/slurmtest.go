@@ -189,12 +189,19 @@ func (c *Cluster) daemon(name string, args ...string) error {
 // stop cancels every job left on the cluster, then stops the daemons it
 // started, newest first.
 func (c *Cluster) stop(t *testing.T) {
+	// The test's SLURM_CONF is restored before this cleanup runs: name
+	// the configuration explicitly.
+	tool := func(name string, args ...string) *exec.Cmd {
+		cmd := exec.Command(name, args...)
+		cmd.Env = append(os.Environ(), "SLURM_CONF="+c.Conf)
+		return cmd
+	}
 	if len(c.procs) == 3 {
-		if out, err := exec.Command("squeue", "--noheader", "--format=%A").Output(); err == nil {
+		if out, err := tool("squeue", "--noheader", "--format=%A").Output(); err == nil {
 			if ids := strings.Fields(string(out)); len(ids) > 0 {
-				_ = exec.Command("scancel", ids...).Run()
+				_ = tool("scancel", ids...).Run()
 				_ = waitFor(15*time.Second, func() bool {
-					out, err := exec.Command("squeue", "--noheader").Output()
+					out, err := tool("squeue", "--noheader").Output()
 					return err != nil || len(bytes.TrimSpace(out)) == 0
 				})
 			}
