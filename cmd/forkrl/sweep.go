@@ -86,6 +86,11 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkrl sweep: --executor is local or slurm, not %q\n", f.executor)
 		return 2
 	}
+	if name := otherExecutorFlag(fs, f.executor); name != "" {
+		other := map[string]string{"local": "slurm", "slurm": "local"}[f.executor]
+		fmt.Fprintf(stderr, "forkrl sweep: --%s is a flag of --executor %s, and this sweep's executor is %s\n", name, other, f.executor)
+		return 2
+	}
 	rec, code := loadRecipe(path, f.vars, stderr)
 	if rec == nil {
 		return code
@@ -137,6 +142,19 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// otherExecutorFlag names a flag that was set but belongs to the executor
+// not chosen, "" when there is none.
+func otherExecutorFlag(fs *flag.FlagSet, executor string) string {
+	slurmOnly := map[string]bool{"partition": true, "max-parallel": true, "sbatch-arg": true, "detach": true, "poll": true}
+	var found string
+	fs.Visit(func(fl *flag.Flag) {
+		if found == "" && (slurmOnly[fl.Name] && executor == "local" || fl.Name == "parallel" && executor == "slurm") {
+			found = fl.Name
+		}
+	})
+	return found
 }
 
 // sweepDir is the sweep directory of a recipe: sweep-NAME beside the run

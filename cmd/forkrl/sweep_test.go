@@ -215,6 +215,18 @@ func TestSweepWithoutSlurm(t *testing.T) {
 	}
 }
 
+func TestSweepRefusesTheOtherExecutorsFlags(t *testing.T) {
+	recipePath := filepath.Join("testdata", "sweep", "arms.hcl")
+	code, _, stderr := sweepOutput("--partition", "gpu", recipePath)
+	if code != 2 || !strings.Contains(stderr, "--partition is a flag of --executor slurm, and this sweep's executor is local") {
+		t.Errorf("--partition on this machine: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = sweepOutput("--executor", "slurm", "--parallel", "2", recipePath)
+	if code != 2 || !strings.Contains(stderr, "--parallel is a flag of --executor local, and this sweep's executor is slurm") {
+		t.Errorf("--parallel on Slurm: exit %d\n%s", code, stderr)
+	}
+}
+
 // TestSweepComparesNamedArms: arms the recipe's sweep block or --against
 // names must exist; an unknown one is reported at its place in the recipe.
 func TestSweepComparesNamedArms(t *testing.T) {
