@@ -4,7 +4,7 @@
 # each. Top-ρ with ρ = 100% keeps every token, so it is the all-tokens arm and
 # is not trained twice. `forkrl sweep recipes/forking-tokens.hcl` runs the
 # matrix and prints the final table with mean ± standard deviation across
-# seeds.
+# seeds, and the arms the sweep block names compared paired by seed.
 
 variable "arm" {
   type    = string
@@ -97,6 +97,13 @@ eval {
   problems    = 512
   temperature = 1
   interval    = 20
+}
+
+sweep {
+  compare = [
+    ["top10", "all"], ["top20", "all"], ["top50", "all"],
+    ["top20", "bottom80"], ["top10", "bottom80"], ["top50", "bottom80"],
+  ]
 }
 
 run "top" {

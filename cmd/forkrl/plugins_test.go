@@ -14,9 +14,10 @@ import (
 )
 
 // The test binary stands in for the forkrl binary when the host re-executes
-// itself to serve a built-in (`forkrl plugin serve KIND NAME`).
+// itself to serve a built-in (`forkrl plugin serve KIND NAME`), and in the
+// tasks of a sweep on Slurm (under actAsForkrl=1).
 func TestMain(m *testing.M) {
-	if len(os.Args) > 2 && os.Args[1] == "plugin" && os.Args[2] == "serve" {
+	if len(os.Args) > 2 && os.Args[1] == "plugin" && os.Args[2] == "serve" || os.Getenv(actAsForkrl) == "1" {
 		os.Exit(dispatch(os.Args[1:]))
 	}
 	os.Exit(m.Run())

@@ -15,6 +15,8 @@ type Recipe struct {
 	// a run block's for_each (maps in key order, lists in element order),
 	// in the order of the blocks; a recipe without run blocks has one run.
 	Runs []Run
+	// Sweep is the sweep block: the arms forkrl sweep compares.
+	Sweep Sweep
 	// Files holds the parsed source files, for rendering diagnostics.
 	Files map[string]*hcl.File
 }

@@ -394,7 +394,7 @@ func labelsOf(obj cty.Value) []string {
 // built-in selectors' setting, is there too: a misplaced rho once trained a
 // published run on all tokens.
 var attributeHomes = sync.OnceValue(func() map[string][]string {
-	homes := map[string][]string{"rho": {"selector"}, "scope": {"selector"}, "entropy": {"selector"}}
+	homes := map[string][]string{"rho": {"selector"}, "scope": {"selector"}, "entropy": {"selector"}, "compare": {"sweep"}}
 	add := func(block string, specs []spec) {
 		for _, s := range specs {
 			homes[s.name] = append(homes[s.name], block)

@@ -56,6 +56,7 @@ var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "eval"},
 	{Type: "hooks"},
 	{Type: "output"},
+	{Type: "sweep"},
 	{Type: "run", LabelNames: []string{"name"}},
 }}
 
@@ -90,6 +91,9 @@ func (l *loader) load(body hcl.Body, rec *Recipe) hcl.Diagnostics {
 	for _, v := range l.vars {
 		rec.Variables = append(rec.Variables, v.Variable)
 	}
+	sweep, d := decodeSweep(l.single["sweep"])
+	rec.Sweep = sweep
+	diags = append(diags, d...)
 	cmdline, d := l.commandLineVars()
 	diags = append(diags, d...)
 	specs, d := l.expand(cmdline)

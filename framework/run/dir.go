@@ -240,6 +240,16 @@ func (r EvalResult) Ks() []int {
 	return ks
 }
 
+// LargestPass returns the largest k evaluated and its pass@k; 0, 0 when
+// none was.
+func (r EvalResult) LargestPass() (k int, pass float64) {
+	if ks := r.Ks(); len(ks) > 0 {
+		k = ks[len(ks)-1]
+		return k, r.PassAtK[k]
+	}
+	return 0, 0
+}
+
 // Evaluation maps a dataset name to its result.
 type Evaluation map[string]EvalResult
 
