@@ -114,7 +114,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkrl run: %v\n", err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	defer plugin.CloseAll()
 	dir := runDir(r, f.out)
@@ -128,15 +128,45 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "%s %s into %s: %d steps, evaluations %s\n", verb, r.Name, dir, r.Train.Steps, evals)
 	sum, err := trainRun(ctx, r, dir, *resume, stderr)
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintf(stderr, "forkrl run: %s: interrupted %s\n", r.Name, resumePoint(dir, sum.Step))
+		fmt.Fprintf(stderr, "continue it with: forkrl run %s --resume\n", resumeArgs(path, r.Name, rec, f))
+		return exitInterrupted
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "forkrl run: %s: %v\n", r.Name, err)
-		if ctx.Err() != nil || sum.Step > 0 {
+		if sum.Step > 0 {
 			fmt.Fprintf(stderr, "continue it with: forkrl run %s --resume\n", resumeArgs(path, r.Name, rec, f))
 		}
 		return 1
 	}
 	printSummary(stdout, dir, sum)
 	return 0
+}
+
+// exitInterrupted is the exit status after Ctrl-C or SIGTERM: 128 + SIGINT,
+// as shells report a command ended by Ctrl-C.
+const exitInterrupted = 130
+
+// interruptible returns a context cancelled by the first Ctrl-C or SIGTERM,
+// which lets the run stop cleanly; a second one ends the process at once.
+func interruptible() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // restore the default action for the next signal
+	}()
+	return ctx, stop
+}
+
+// resumePoint says where an interrupted run stands: its last completed step
+// and the step its newest checkpoint will resume from.
+func resumePoint(dir string, step int) string {
+	d := &run.Dir{Path: dir}
+	if cp, _, ok, err := d.LatestCheckpoint(); err == nil && ok {
+		return fmt.Sprintf("after step %d; its checkpoint of step %d is in %s", step, cp, filepath.Join(dir, run.CheckpointsDir))
+	}
+	return fmt.Sprintf("after step %d, before its first checkpoint: resuming starts it over", step)
 }
 
 // loadRecipe loads a recipe with the plugins' schemas and prints its

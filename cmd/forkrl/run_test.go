@@ -2,8 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/forkrl/forkrl/framework/run"
@@ -63,5 +68,63 @@ func TestSweepCommand(t *testing.T) {
 	}
 	if n := strings.Count(stderr.String(), "finished already, skipped"); n != 2 {
 		t.Errorf("second sweep skipped %d runs, want 2:\n%s", n, stderr.String())
+	}
+}
+
+// interruptAt sends this process SIGINT, as Ctrl-C does, once the text
+// written to it contains want.
+type interruptAt struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	sent bool
+}
+
+func (w *interruptAt) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if !w.sent && strings.Contains(w.buf.String(), w.want) {
+		w.sent = true
+		_ = syscall.Kill(os.Getpid(), syscall.SIGINT)
+	}
+	return len(p), nil
+}
+
+// longTiny writes the tiny recipe with more steps into a folder of its own.
+func longTiny(t *testing.T, steps int) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("testdata", "run", "tiny.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	longer := strings.Replace(string(src), "steps                = 2", fmt.Sprintf("steps                = %d", steps), 1)
+	path := filepath.Join(t.TempDir(), "tiny.hcl")
+	if err := os.WriteFile(path, []byte(longer), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCtrlCStopsCleanly(t *testing.T) {
+	// Keep the test process alive whatever the timing of the signal.
+	c := make(chan os.Signal, 4)
+	signal.Notify(c, os.Interrupt)
+	defer signal.Stop(c)
+	out := t.TempDir()
+	stderr := &interruptAt{want: "step  2/20"}
+	var stdout bytes.Buffer
+	code := runCommand([]string{"--out", out, "--run", "tiny-seed1", longTiny(t, 20)}, &stdout, stderr)
+	msg := stderr.buf.String()
+	if code != 130 || !strings.Contains(msg, "tiny-seed1: interrupted after step ") || !strings.Contains(msg, "its checkpoint of step ") ||
+		!strings.Contains(msg, "--resume") || strings.Contains(msg, "context canceled") {
+		t.Fatalf("exit %d, want 130 with where to resume\n%s", code, msg)
+	}
+	sum, err := run.ReadSummary(filepath.Join(out, "tiny-seed1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Status != run.StatusInterrupted || sum.Step == 0 || sum.Step == 20 {
+		t.Errorf("summary: %s after step %d, want interrupted mid-run", sum.Status, sum.Step)
 	}
 }

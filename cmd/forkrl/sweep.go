@@ -1,17 +1,14 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"text/tabwriter"
 
 	"github.com/forkrl/forkrl/framework/plugin"
@@ -55,7 +52,7 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	if rec == nil {
 		return code
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	defer plugin.CloseAll()
 
@@ -93,13 +90,14 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	wg.Wait()
 	printSweep(stdout, rec, results, failed)
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "forkrl sweep: interrupted; continue it with: forkrl sweep %s\n", resumeArgs(path, "", &recipe.Recipe{}, f))
+		return exitInterrupted
+	}
 	for _, err := range failed {
 		if err != nil {
 			return 1
 		}
-	}
-	if ctx.Err() != nil {
-		return 1
 	}
 	return 0
 }

@@ -191,6 +191,9 @@ func (t *Trainer) runSteps(ctx context.Context) error {
 		}
 	}
 	for t.state.Step < t.hp.Steps && !t.state.Stopped {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		step := t.state.Step + 1
 		begin := time.Now()
 		tokens := t.state.TokensTrained
