@@ -233,9 +233,14 @@ func runDir(r *recipe.Run, out string) string {
 	return filepath.Join(out, r.Name)
 }
 
-// trainRun opens the run directory, the plugins, the datasets and the hooks
+// trainRun locks and opens the run directory, the plugins, the datasets and the hooks
 // of a run, and trains it. The progress line goes to progress.
 func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume bool, progress io.Writer) (run.Summary, error) {
+	release, err := run.Lock(dirPath)
+	if err != nil {
+		return run.Summary{}, err
+	}
+	defer release()
 	dir, err := openRunDir(r, dirPath, resume)
 	if err != nil {
 		return run.Summary{}, err

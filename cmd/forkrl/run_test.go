@@ -128,3 +128,17 @@ func TestCtrlCStopsCleanly(t *testing.T) {
 		t.Errorf("summary: %s after step %d, want interrupted mid-run", sum.Status, sum.Step)
 	}
 }
+
+func TestSecondProcessOnARunIsRefused(t *testing.T) {
+	out := t.TempDir()
+	release, err := run.Lock(filepath.Join(out, "tiny-seed1")) // as a first forkrl run would
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	var stdout, stderr bytes.Buffer
+	code := runCommand([]string{"--out", out, "--run", "tiny-seed1", "--resume", filepath.Join("testdata", "run", "tiny.hcl")}, &stdout, &stderr)
+	if want := fmt.Sprintf("in use by another forkrl process (pid %d)", os.Getpid()); code != 1 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("exit %d, want 1 and %q\n%s", code, want, stderr.String())
+	}
+}

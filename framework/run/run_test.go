@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -165,4 +166,22 @@ func TestProgressLine(t *testing.T) {
 	if got := p.String(); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
+}
+
+func TestLockRefusesASecondHolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r")
+	release, err := Lock(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Lock(path)
+	if want := "in use by another forkrl process (pid " + strconv.Itoa(os.Getpid()) + ")"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("second lock: %v, want %q", err, want)
+	}
+	release()
+	release, err = Lock(path)
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	release()
 }
