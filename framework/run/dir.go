@@ -23,6 +23,7 @@ const (
 	EvalFile       = "eval.jsonl"
 	SummaryFile    = "summary.json"
 	LogFile        = "log.txt"
+	DataFile       = "data.sha256"
 	SamplesDir     = "samples"
 	CheckpointsDir = "checkpoints"
 )
@@ -41,10 +42,13 @@ type record struct {
 }
 
 // Inputs are what makes a run reproducible: the files it was started from
-// (the recipe and hooks, by their names inside the run directory) and its
-// fully resolved settings.
+// (the recipe and hooks, by their names inside the run directory), the
+// fingerprints of its data files and its fully resolved settings.
 type Inputs struct {
-	Files    map[string][]byte
+	Files map[string][]byte
+	// Data maps each data file of the run to its hex sha256 (written as
+	// data.sha256); nil: the run reads no data file.
+	Data     map[string]string
 	Settings any // written as settings.json
 }
 
@@ -61,19 +65,8 @@ func Create(path string, in Inputs) (*Dir, error) {
 	if err := os.MkdirAll(filepath.Join(path, SamplesDir), 0o755); err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(in.Files))
-	for name := range in.Files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		p := filepath.Join(path, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return nil, err
-		}
-		if err := atomicfile.WriteFile(p, in.Files[name]); err != nil {
-			return nil, err
-		}
+	if err := writeInputFiles(path, in); err != nil {
+		return nil, err
 	}
 	settings, err := json.MarshalIndent(in.Settings, "", "  ")
 	if err != nil {
