@@ -251,6 +251,7 @@ func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume, allowC
 	if err != nil {
 		return run.Summary{}, err
 	}
+	dir.Warn = func(msg string) { fmt.Fprintf(progress, "%s: %s\n", r.Name, msg) }
 	plugins, closePlugins, err := openPlugins(ctx, r, dir.Path, progress)
 	defer closePlugins()
 	if err != nil {
