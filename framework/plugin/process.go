@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -107,7 +108,12 @@ func (in *Instance) startExternal() error {
 	}
 	in.SHA256 = hex.EncodeToString(sum)
 	secure := &goplugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
-	return in.start(exec.Command(in.Spec.Source, in.Spec.Args...), secure)
+	// Source is a path, never a name to look up on PATH: "sel" is ./sel.
+	path, err := filepath.Abs(in.Spec.Source)
+	if err != nil {
+		return &OpenError{Plugin: in.Spec.String(), What: "cannot resolve the plugin executable's path: " + err.Error(), Err: err}
+	}
+	return in.start(exec.Command(path, in.Spec.Args...), secure)
 }
 
 // FileSHA256 returns the hex sha256 of a file.

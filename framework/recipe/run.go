@@ -123,6 +123,9 @@ type PluginBlock struct {
 	// EvalContext is the context the body's expressions are evaluated in
 	// (variables, locals and functions of this run).
 	EvalContext *hcl.EvalContext `json:"-"`
+	// Dir is the recipe's folder, against which relative values of settings
+	// of type "path" are resolved.
+	Dir string `json:"-"`
 	// DefRange is the range of the block's header, TypeRange that of its first label.
 	DefRange  hcl.Range `json:"-"`
 	TypeRange hcl.Range `json:"-"`
@@ -391,8 +394,9 @@ type Hooks struct {
 
 // Output is the resolved output block.
 type Output struct {
-	// Dir is the folder that holds run directories (Dir/NAME), resolved
-	// against the current directory of the forkrl process, not the recipe's.
+	// Dir is the folder that holds run directories (Dir/NAME): as written in
+	// the recipe, resolved against the recipe's folder; by default "runs" in
+	// the current directory of the forkrl process.
 	Dir string `json:"dir"`
 	// RolloutSamples is the number of rollouts per step written with their
 	// per-token entropies for later analysis.
