@@ -366,7 +366,7 @@ func openPlugins(ctx context.Context, r *recipe.Run, dir string, log io.Writer) 
 	ps, err := openEach(r, ps, func(b *recipe.PluginBlock, label string) (*plugin.Instance, error) {
 		in, err := plugin.Open(ctx, plugin.Spec{
 			Kind: b.Kind, Name: b.Type, Label: label, Source: b.Source, SHA256: b.SHA256,
-			Isolation: plugin.Isolation(b.Isolation), Log: log,
+			Isolation: plugin.Isolation(b.Isolation), CallTimeout: b.CallTimeout(), Log: log,
 		})
 		if err != nil {
 			return nil, err

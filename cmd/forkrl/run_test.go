@@ -219,3 +219,17 @@ func TestRunInputsFingerprintData(t *testing.T) {
 		t.Errorf("changes after editing the data file: %q, %v", changes, err)
 	}
 }
+
+func TestPluginTimeoutSetting(t *testing.T) {
+	recipePath := longTiny(t, 2)
+	src, _ := os.ReadFile(recipePath)
+	slow := strings.Replace(string(src), "verifier \"countdown\" \"reward\" {\n", "verifier \"countdown\" \"reward\" {\n  timeout = \"1ns\"\n", 1)
+	if err := os.WriteFile(recipePath, []byte(slow), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := runCommand([]string{"--out", t.TempDir(), "--run", "tiny-seed1", recipePath}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), `verifier plugin "reward"`) || !strings.Contains(stderr.String(), "did not answer within 1ns") {
+		t.Errorf("exit %d, want 1 with the verifier's call timed out after 1ns\n%s", code, stderr.String())
+	}
+}

@@ -29,7 +29,7 @@ func (in *Instance) explain(parent, cctx context.Context, name string, err error
 		e.What = "cancelled by the host: " + parent.Err().Error()
 		e.Err = parent.Err()
 	case errors.Is(cctx.Err(), context.DeadlineExceeded):
-		e.What = fmt.Sprintf("the plugin did not answer within %s, so forkrl stopped it (if the call is legitimately this slow, raise the plugin's timeout)", in.Spec.CallTimeout)
+		e.What = fmt.Sprintf("the plugin did not answer within %s, so forkrl stopped it (if the call is legitimately this slow, raise the timeout setting of its recipe block, e.g. timeout = \"30m\")", in.Spec.CallTimeout)
 		e.Err = context.DeadlineExceeded
 		in.stop("it hung in " + name)
 	case in.client == nil:

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Every path written in a recipe names the same file whatever the
@@ -59,4 +60,20 @@ func sameFile(t *testing.T, a, b string) bool {
 		t.Fatal(err)
 	}
 	return os.SameFile(sa, sb)
+}
+
+func TestPluginTimeout(t *testing.T) {
+	src := badRecipe(`selector "top" "forks" { timeout = "30m" }`, "", "", "")
+	rec, diags := Parse("t.hcl", []byte(src), Options{Schemas: testSchemas})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	sel, _ := rec.Runs[0].Selector("forks")
+	be, _ := rec.Runs[0].Backend("policy")
+	if sel.CallTimeout() != 30*time.Minute || be.CallTimeout() != 0 {
+		t.Errorf("timeouts %v and %v, want 30m and none", sel.CallTimeout(), be.CallTimeout())
+	}
+	if _, ok := sel.Settings["timeout"]; ok {
+		t.Error("the host's timeout reached the plugin's settings")
+	}
 }

@@ -37,14 +37,14 @@ func (s Schemas) Schema(b *PluginBlock) (pluginapi.Schema, error) {
 // itself. A plugin may not declare them, except a selector's scope: the host
 // reads it and passes its value to the plugin in Settings.
 var hostAttributes = map[pluginapi.Kind][]string{
-	pluginapi.KindBackend:  {"source", "sha256", "isolation"},
-	pluginapi.KindVerifier: {"source", "sha256", "isolation"},
-	pluginapi.KindSelector: {"source", "sha256", "isolation", "scope", "entropy"},
+	pluginapi.KindBackend:  {"source", "sha256", "isolation", "timeout"},
+	pluginapi.KindVerifier: {"source", "sha256", "isolation", "timeout"},
+	pluginapi.KindSelector: {"source", "sha256", "isolation", "timeout", "scope", "entropy"},
 	KindGenerator:          nil,
 }
 
 // decodePluginBlock reads the host attributes of a plugin block (source,
-// sha256, isolation; scope and entropy for selectors) and, when schemas is
+// sha256, isolation, timeout; scope and entropy for selectors) and, when schemas is
 // not nil, decodes its settings against the plugin's schema.
 func decodePluginBlock(b *PluginBlock, dir string, schemas SchemaSource) hcl.Diagnostics {
 	b.Dir = dir
@@ -55,6 +55,7 @@ func decodePluginBlock(b *PluginBlock, dir string, schemas SchemaSource) hcl.Dia
 			str("source", &b.Source),
 			str("sha256", &b.SHA256),
 			str("isolation", &b.Isolation, IsolationProcess, IsolationInProcess),
+			duration("timeout", &b.Timeout),
 		}
 	}
 	if b.Kind == pluginapi.KindSelector {

@@ -2,6 +2,7 @@ package recipe
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/hashicorp/hcl/v2"
@@ -102,6 +103,9 @@ type PluginBlock struct {
 	SHA256 string `json:"sha256,omitempty"`
 	// Isolation is IsolationProcess or IsolationInProcess (not for generators).
 	Isolation string `json:"isolation,omitempty"`
+	// Timeout bounds each call to the plugin, as a duration ("30m"); empty:
+	// the host's default (10 minutes). See CallTimeout.
+	Timeout string `json:"timeout,omitempty"`
 	// Scope and Entropy are a selector's host settings: which tokens one
 	// Select call sees (ScopeMicro, ScopeMini or ScopeStep) and where their
 	// entropies come from (EntropyCurrent or EntropyOld). The algorithm copies
@@ -129,6 +133,13 @@ type PluginBlock struct {
 	// DefRange is the range of the block's header, TypeRange that of its first label.
 	DefRange  hcl.Range `json:"-"`
 	TypeRange hcl.Range `json:"-"`
+}
+
+// CallTimeout is the bound on each call to the plugin that the block's
+// timeout sets; zero: none set.
+func (b *PluginBlock) CallTimeout() time.Duration {
+	d, _ := time.ParseDuration(b.Timeout) // checked when the recipe was loaded
+	return d
 }
 
 // Dataset is a named source of problems: JSONL or parquet files, or a
