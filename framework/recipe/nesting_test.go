@@ -43,3 +43,12 @@ func TestDeepNestingIsRefusedBeforeParsing(t *testing.T) {
 		})
 	}
 }
+
+func TestDeepVarIsRefused(t *testing.T) {
+	src := badRecipe("", "", "", "variable \"x\" {\n  default = []\n}\nlocals {\n  y = var.x\n}")
+	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
+	_, diags := Parse("deep.hcl", []byte(src), Options{Schemas: testSchemas, Vars: []string{"x=" + deep}})
+	if !diags.HasErrors() || diags[0].Summary != "Recipe nested too deeply" || diags[0].Subject == nil || diags[0].Subject.Filename != "--var x" {
+		t.Fatalf("diagnostics %v, want the nesting error on --var x", diags)
+	}
+}
