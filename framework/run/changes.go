@@ -36,11 +36,11 @@ func (d *Dir) Changes(in Inputs) ([]string, error) {
 			out = append(out, fmt.Sprintf("%s: its content changed", name))
 		}
 	}
-	if in.Data != nil {
-		old, err := d.dataSums()
-		if err != nil {
-			return nil, err
-		}
+	old, err := d.dataSums()
+	if err != nil {
+		return nil, err
+	}
+	if in.Data != nil && old != nil { // a run started before data.sha256 existed recorded none
 		for _, f := range sortedKeys(old, in.Data) {
 			if old[f] != in.Data[f] {
 				out = append(out, fmt.Sprintf("data file %s: sha256 %s -> %s", f, sumText(old[f]), sumText(in.Data[f])))
@@ -179,12 +179,12 @@ func writeInputFiles(path string, in Inputs) error {
 	return atomicfile.WriteFile(filepath.Join(path, DataFile), b.Bytes())
 }
 
-// dataSums reads the data fingerprints of the run (none when the run
-// recorded none).
+// dataSums reads the data fingerprints of the run; nil when it recorded
+// none.
 func (d *Dir) dataSums() (map[string]string, error) {
 	data, err := os.ReadFile(filepath.Join(d.Path, DataFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]string{}, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
