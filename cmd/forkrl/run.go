@@ -168,8 +168,7 @@ func interruptible() (context.Context, context.CancelFunc) {
 // resumePoint says where an interrupted run stands: its last completed step
 // and the step its newest checkpoint will resume from.
 func resumePoint(dir string, step int) string {
-	d := &run.Dir{Path: dir}
-	if cp, _, ok, err := d.LatestCheckpoint(); err == nil && ok {
+	if cp, ok := run.NewestCheckpointStep(dir); ok {
 		return fmt.Sprintf("after step %d; its checkpoint of step %d is in %s", step, cp, filepath.Join(dir, run.CheckpointsDir))
 	}
 	return fmt.Sprintf("after step %d, before its first checkpoint: resuming starts it over", step)

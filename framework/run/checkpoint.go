@@ -181,6 +181,17 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// NewestCheckpointStep returns the step of the newest complete checkpoint
+// in the run directory at path, as it is on disk: without verifying it
+// (LatestCheckpoint does) and without touching anything.
+func NewestCheckpointStep(path string) (int, bool) {
+	steps, err := (&Dir{Path: path}).checkpointSteps()
+	if err != nil || len(steps) == 0 {
+		return 0, false
+	}
+	return steps[len(steps)-1], true
+}
+
 // checkpointSteps lists the steps of the complete checkpoints, oldest first.
 func (d *Dir) checkpointSteps() ([]int, error) {
 	entries, err := os.ReadDir(filepath.Join(d.Path, CheckpointsDir))
