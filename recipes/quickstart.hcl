@@ -23,7 +23,7 @@ backend "tinylm" "policy" {
   mlp_width  = 384
   context    = 128
   alphabet   = "\n ()*+-/0123456789:=>anos"
-  checkpoint = "checkpoints/base-countdown"
+  checkpoint = "../checkpoints/base-countdown"
 }
 
 # A right answer earns the reward only after sound work: every step's numbers

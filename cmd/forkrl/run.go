@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strings"
 	"syscall"
@@ -91,18 +90,25 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	f.register(fs)
 	name := fs.String("run", "", "the run of the recipe to train, when it has several (see forkrl validate)")
 	resume := fs.Bool("resume", false, "continue the run from its last checkpoint")
+	allowChanges := fs.Bool("allow-changes", false, "with --resume: continue although the recipe, hooks, data or settings changed, recording the changes in the run's settings.json and log.txt")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkrl run [--run NAME] [--out DIR] [--var NAME=VALUE ...] [--resume] RECIPE")
+		fmt.Fprintln(stderr, "usage: forkrl run [--run NAME] [--out DIR] [--var NAME=VALUE ...] [--resume [--allow-changes]] RECIPE")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Trains one run of a recipe into DIR/NAME: the recipe, hooks and resolved settings,")
 		fmt.Fprintln(stderr, "metrics.jsonl (one line per step), eval.jsonl, rollout samples, checkpoints and")
 		fmt.Fprintln(stderr, "summary.json. A progress line is printed after each step. --resume continues a")
-		fmt.Fprintln(stderr, "stopped or killed run from its last checkpoint with the same random streams.")
+		fmt.Fprintln(stderr, "stopped or killed run from its last checkpoint with the same random streams; it")
+		fmt.Fprintln(stderr, "refuses a recipe, hooks file, data file or setting that changed since, unless")
+		fmt.Fprintln(stderr, "--allow-changes is given.")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
 	path, ok := parseInterleaved(fs, args)
 	if !ok {
+		return 2
+	}
+	if *allowChanges && !*resume {
+		fmt.Fprintln(stderr, "forkrl run: --allow-changes goes with --resume")
 		return 2
 	}
 	rec, code := loadRecipe(path, f.vars, stderr)
@@ -114,7 +120,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkrl run: %v\n", err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	defer plugin.CloseAll()
 	dir := runDir(r, f.out)
@@ -127,16 +133,45 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		evals = fmt.Sprintf("at the start, every %d steps and at the end", r.Eval.Interval)
 	}
 	fmt.Fprintf(stderr, "%s %s into %s: %d steps, evaluations %s\n", verb, r.Name, dir, r.Train.Steps, evals)
-	sum, err := trainRun(ctx, r, dir, *resume, stderr)
+	sum, err := trainRun(ctx, r, dir, *resume, *allowChanges, stderr)
+	if err != nil && ctx.Err() != nil {
+		fmt.Fprintf(stderr, "forkrl run: %s: interrupted %s\n", r.Name, resumePoint(dir, sum.Step))
+		fmt.Fprintf(stderr, "continue it with: forkrl run %s --resume\n", resumeArgs(path, r.Name, rec, f))
+		return exitInterrupted
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "forkrl run: %s: %v\n", r.Name, err)
-		if ctx.Err() != nil || sum.Step > 0 {
+		if sum.Step > 0 {
 			fmt.Fprintf(stderr, "continue it with: forkrl run %s --resume\n", resumeArgs(path, r.Name, rec, f))
 		}
 		return 1
 	}
 	printSummary(stdout, dir, sum)
 	return 0
+}
+
+// exitInterrupted is the exit status after Ctrl-C or SIGTERM: 128 + SIGINT,
+// as shells report a command ended by Ctrl-C.
+const exitInterrupted = 130
+
+// interruptible returns a context cancelled by the first Ctrl-C or SIGTERM,
+// which lets the run stop cleanly; a second one ends the process at once.
+func interruptible() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // restore the default action for the next signal
+	}()
+	return ctx, stop
+}
+
+// resumePoint says where an interrupted run stands: its last completed step
+// and the step its newest checkpoint will resume from.
+func resumePoint(dir string, step int) string {
+	if cp, ok := run.NewestCheckpointStep(dir); ok {
+		return fmt.Sprintf("after step %d; its checkpoint of step %d is in %s", step, cp, filepath.Join(dir, run.CheckpointsDir))
+	}
+	return fmt.Sprintf("after step %d, before its first checkpoint: resuming starts it over", step)
 }
 
 // loadRecipe loads a recipe with the plugins' schemas and prints its
@@ -203,13 +238,19 @@ func runDir(r *recipe.Run, out string) string {
 	return filepath.Join(out, r.Name)
 }
 
-// trainRun opens the run directory, the plugins, the datasets and the hooks
+// trainRun locks and opens the run directory, the plugins, the datasets and the hooks
 // of a run, and trains it. The progress line goes to progress.
-func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume bool, progress io.Writer) (run.Summary, error) {
-	dir, err := openRunDir(r, dirPath, resume)
+func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume, allowChanges bool, progress io.Writer) (run.Summary, error) {
+	release, err := run.Lock(dirPath)
 	if err != nil {
 		return run.Summary{}, err
 	}
+	defer release()
+	dir, err := openRunDir(r, dirPath, resume, allowChanges)
+	if err != nil {
+		return run.Summary{}, err
+	}
+	dir.Warn = func(msg string) { fmt.Fprintf(progress, "%s: %s\n", r.Name, msg) }
 	plugins, closePlugins, err := openPlugins(ctx, r, dir.Path, progress)
 	defer closePlugins()
 	if err != nil {
@@ -239,45 +280,70 @@ func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume bool, p
 	return tr.Run(ctx)
 }
 
-// openRunDir creates the run directory with the recipe, hooks and resolved
-// settings, or, to resume, opens it and checks that the settings are unchanged.
-func openRunDir(r *recipe.Run, path string, resume bool) (*run.Dir, error) {
-	settings, err := r.JSON()
+// openRunDir creates the run directory with the run's inputs (recipe, hooks,
+// data fingerprints and resolved settings), or, to resume, opens it and
+// refuses inputs that changed since, naming each change, unless
+// allowChanges, which records them in the run directory.
+func openRunDir(r *recipe.Run, path string, resume, allowChanges bool) (*run.Dir, error) {
+	in, err := runInputs(r)
 	if err != nil {
 		return nil, err
 	}
-	if resume && run.Exists(path) {
-		dir, err := run.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		old, err := dir.Settings()
-		if err != nil {
-			return nil, err
-		}
-		if !sameJSON(old, settings) {
-			return nil, fmt.Errorf("the recipe's settings changed since %s was started (compare its %s with forkrl validate -resolved); start a new run instead of resuming", path, run.SettingsFile)
-		}
-		return dir, nil
+	if !resume || !run.Exists(path) {
+		return run.Create(path, in)
 	}
-	files := map[string][]byte{}
-	src, err := os.ReadFile(r.Recipe)
+	dir, err := run.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	files["recipe.hcl"] = src
-	if r.Hooks != nil {
-		if files["hooks.star"], err = os.ReadFile(r.Hooks.File); err != nil {
-			return nil, err
-		}
+	changes, err := dir.Changes(in)
+	if err != nil || len(changes) == 0 {
+		return dir, err
 	}
-	return run.Create(path, run.Inputs{Files: files, Settings: json.RawMessage(settings)})
+	if !allowChanges {
+		return nil, fmt.Errorf("the run's inputs changed since %s was started:\n  %s\nstart a new run, or resume with these changes with --resume --allow-changes (they are then recorded in its %s and %s)",
+			path, strings.Join(changes, "\n  "), run.SettingsFile, run.LogFile)
+	}
+	return dir, dir.AcceptChanges(in, changes)
 }
 
-// sameJSON reports whether two JSON documents hold the same values.
-func sameJSON(a, b []byte) bool {
-	var x, y any
-	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
+// Names of a run's input files inside its run directory.
+const (
+	recipeCopy = "recipe.hcl"
+	hooksCopy  = "hooks.star"
+)
+
+// runInputs are the inputs that make a run what it is: the recipe and hooks
+// files as they are now, the sha256 of its data files, and its resolved
+// settings.
+func runInputs(r *recipe.Run) (run.Inputs, error) {
+	settings, err := r.JSON()
+	if err != nil {
+		return run.Inputs{}, err
+	}
+	files := map[string][]byte{}
+	if files[recipeCopy], err = os.ReadFile(r.Recipe); err != nil {
+		return run.Inputs{}, err
+	}
+	if r.Hooks != nil {
+		if files[hooksCopy], err = os.ReadFile(r.Hooks.File); err != nil {
+			return run.Inputs{}, err
+		}
+	}
+	var data map[string]string
+	for _, ds := range r.Datasets {
+		for _, f := range ds.Files {
+			sum, err := plugin.FileSHA256(f)
+			if err != nil {
+				return run.Inputs{}, fmt.Errorf("dataset %q: %w", ds.Name, err)
+			}
+			if data == nil {
+				data = map[string]string{}
+			}
+			data[f] = sum
+		}
+	}
+	return run.Inputs{Files: files, Data: data, Settings: json.RawMessage(settings)}, nil
 }
 
 // openPlugins opens and configures every plugin block of a run, plus a
@@ -299,7 +365,7 @@ func openPlugins(ctx context.Context, r *recipe.Run, dir string, log io.Writer) 
 	ps, err := openEach(r, ps, func(b *recipe.PluginBlock, label string) (*plugin.Instance, error) {
 		in, err := plugin.Open(ctx, plugin.Spec{
 			Kind: b.Kind, Name: b.Type, Label: label, Source: b.Source, SHA256: b.SHA256,
-			Isolation: plugin.Isolation(b.Isolation), Log: log,
+			Isolation: plugin.Isolation(b.Isolation), CallTimeout: b.CallTimeout(), Log: log,
 		})
 		if err != nil {
 			return nil, err

@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -110,7 +108,7 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkrl sweep: %v\n", err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	defer plugin.CloseAll()
 
@@ -133,13 +131,14 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	if code := printReport(stdout, stderr, sweep.NewReport(rec.Runs, outcomes, pairs), f.json); code != 0 {
 		return code
 	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "forkrl sweep: interrupted; continue it with: forkrl sweep %s\n", resumeArgs(path, "", &recipe.Recipe{}, f.runFlags))
+		return exitInterrupted
+	}
 	for _, o := range outcomes {
 		if o.Err != nil {
 			return 1
 		}
-	}
-	if ctx.Err() != nil {
-		return 1
 	}
 	return 0
 }
@@ -205,7 +204,7 @@ func sweepLocal(ctx context.Context, rec *recipe.Recipe, todo []int, outcomes []
 				progress = io.MultiWriter(progress, log)
 			}
 			path := runDir(r, f.out)
-			sum, err := trainRun(ctx, r, path, run.Exists(path), progress)
+			sum, err := trainRun(ctx, r, path, run.Exists(path), false, progress)
 			outcomes[i] = sweep.Outcome{Summary: sum, Err: err}
 			if err != nil {
 				mu.Lock()

@@ -238,7 +238,7 @@ func TestSweepComparesNamedArms(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr := sweepOutput("--out", dir, path)
-	if code != 2 || !strings.Contains(stderr, path+`:74:13: the recipe has no arm "al"; its arms: top20, all`) {
+	if code != 2 || !strings.Contains(stderr, path+`:77:13: the recipe has no arm "al"; its arms: top20, all`) {
 		t.Errorf("exit %d, want 2 and the place of the unknown arm:\n%s", code, stderr)
 	}
 	code, _, stderr = sweepOutput("--out", dir, "--against", "top10", filepath.Join("testdata", "sweep", "arms.hcl"))

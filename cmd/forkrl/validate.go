@@ -48,15 +48,17 @@ func validate(args []string, stdout, stderr io.Writer) int {
 	var vars varFlags
 	asJSON := fs.Bool("json", false, "print the result and diagnostics as JSON on stdout")
 	resolved := fs.Bool("resolved", false, "also print the fully resolved settings of every run")
-	configure := fs.Bool("configure", true, "configure each built-in plugin in-process with its settings, to catch what only the plugin can check (a checkpoint that does not load)")
+	configure := fs.Bool("configure", true, "configure each built-in plugin in-process with its settings, to catch what only the plugin can check (a checkpoint that does not load), and read the data as a run would (malformed lines, characters the model cannot write)")
 	fs.Var(&vars, "var", "set a variable: --var NAME=VALUE (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: forkrl validate [-json] [-resolved] [-configure=false] [--var NAME=VALUE ...] RECIPE")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Checks a recipe without running it: its schema, every value and range,")
 		fmt.Fprintln(stderr, "plugin settings against the schemas the plugins declare, the run matrix,")
-		fmt.Fprintln(stderr, "the hooks file, and what the built-in plugins say when configured with")
-		fmt.Fprintln(stderr, "their settings. Exit status 0: valid; 1: errors; 2: bad usage.")
+		fmt.Fprintln(stderr, "the hooks file, what the built-in plugins say when configured with their")
+		fmt.Fprintln(stderr, "settings, and the data: every line read as a run reads it, every prompt and")
+		fmt.Fprintln(stderr, "answer encoded by the policy's tokenizer. Exit status 0: valid; 1: errors;")
+		fmt.Fprintln(stderr, "2: bad usage.")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -84,6 +86,9 @@ func validate(args []string, stdout, stderr io.Writer) int {
 	}
 	if !diags.HasErrors() && *configure {
 		diags = append(diags, recipe.ConfigureBuiltins(context.Background(), rec.Runs)...)
+		if !diags.HasErrors() {
+			diags = append(diags, checkData(context.Background(), rec)...)
+		}
 	}
 	valid := !diags.HasErrors()
 	if *asJSON {

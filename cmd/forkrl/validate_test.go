@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -142,5 +143,62 @@ func TestShippedRecipes(t *testing.T) {
 		if rc := validate([]string{"-configure=false", p}, &out, &errb); rc != 0 {
 			t.Errorf("forkrl validate %s: exit status %d\n%s", p, rc, errb.String())
 		}
+	}
+}
+
+func TestValidateChecksTheData(t *testing.T) {
+	recipeText := `
+backend "tinylm" "policy" {
+  layers    = 1
+  width     = 16
+  heads     = 2
+  kv_heads  = 1
+  mlp_width = 32
+  context   = 64
+  alphabet  = "\n 0123456789+="
+  isolation = "inproc"
+}
+
+verifier "countdown" "reward" {}
+
+selector "all" "all" {}
+
+dataset "sums" {
+  files      = ["sums.jsonl"]
+  eval_count = 1
+}
+
+algorithm "grpo" {}
+
+train {
+  steps = 1
+}
+`
+	cases := []struct {
+		name, data string
+		rc         int
+		want       string
+	}{
+		{"good data", "{\"problem\": \"1+1=\", \"answer\": \"2\"}\n{\"problem\": \"2+2=\", \"answer\": \"4\"}\n", 0, "is valid"},
+		{"a malformed line", "{\"problem\": \"1+1=\", \"answer\": \"2\"}\n{\"problem\": \"2+2=\", \"answer\": 4\n", 1, "sums.jsonl:2: not a JSON object"},
+		{"a character the model cannot write", "{\"problem\": \"1+1=\", \"answer\": \"2\"}\n{\"problem\": \"2×2=\", \"answer\": \"4\"}\n", 1,
+			"cannot encode 1 of the 2 prompts of dataset \"sums\"; the first, of problem \"1\": character '×' (U+00D7) at byte 1 is not in the tokenizer's alphabet"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "sums.hcl")
+			if err := os.WriteFile(path, []byte(recipeText), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "sums.jsonl"), []byte(c.data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			rc := validate([]string{path}, &stdout, &stderr)
+			if rc != c.rc || !strings.Contains(stdout.String()+stderr.String(), c.want) {
+				t.Errorf("exit %d, want %d and %q\nstdout: %s\nstderr: %s", rc, c.rc, c.want, stdout.String(), stderr.String())
+			}
+		})
 	}
 }

@@ -12,8 +12,12 @@
 //	on_eval(results)   -> None | "stop" | dict of metrics
 //
 // A script is loaded once per run and its globals are frozen. Each call runs
-// on a fresh thread with a step budget and is cancelled with its context, so
-// a script can neither hang a run nor carry state from one call to the next.
+// on a fresh thread with a step budget and a memory budget (the heap it may
+// grow by, DefaultMemoryBudget, read every millisecond; builtins such as
+// zeros refuse a larger allocation outright) and is cancelled with its
+// context, so a script can neither hang a run, nor exhaust the machine's
+// memory, nor carry state from one call to the next. print() output is cut
+// at MaxPrintPerCall bytes a call and MaxPrintPerRun in all.
 // Scripts are deterministic: there is no clock, and the predeclared rand
 // module is seeded from the run seed, the hook's name, the step and the
 // call's index within the step.
@@ -24,7 +28,7 @@
 // never loops over a million floats in Starlark.
 //
 // Every error (syntax, a runtime error, a wrong return type, an exceeded
-// step budget, a hook with the wrong number of parameters) is an *Error with
+// step or memory budget, a hook with the wrong number of parameters) is an *Error with
 // the script's file:line:col and backtrace; Diagnostic renders it the way
 // recipe diagnostics are rendered.
 package hooks

@@ -42,8 +42,12 @@ type Options struct {
 	StepBudget uint64
 	// Seed is the run seed; the rand module of each call derives from it.
 	Seed uint64
+	// MemoryBudget caps how much one call may grow the heap by, in bytes;
+	// 0 means DefaultMemoryBudget.
+	MemoryBudget uint64
 	// Print receives the output of print() with the caller's position
-	// ("file:line:col"); nil discards it.
+	// ("file:line:col"), at most MaxPrintPerCall bytes a call and
+	// MaxPrintPerRun in all; nil discards it.
 	Print func(pos, msg string)
 }
 
@@ -55,8 +59,9 @@ type Script struct {
 	globals starlark.StringDict
 	hooks   map[string]*starlark.Function
 
-	mu    sync.Mutex
-	calls map[callKey]uint64 // calls so far per (hook, step), for the rand streams
+	mu      sync.Mutex
+	calls   map[callKey]uint64 // calls so far per (hook, step), for the rand streams
+	printed int                // bytes of print() output so far
 }
 
 type callKey struct {
@@ -70,6 +75,9 @@ func Load(path string, opts Options) (*Script, error) {
 	if opts.StepBudget == 0 {
 		opts.StepBudget = DefaultStepBudget
 	}
+	if opts.MemoryBudget == 0 {
+		opts.MemoryBudget = DefaultMemoryBudget
+	}
 	if opts.Root == "" {
 		opts.Root = filepath.Dir(path)
 	}
@@ -81,7 +89,9 @@ func Load(path string, opts Options) (*Script, error) {
 	l := &loader{root: opts.Root, cache: map[string]*loadEntry{}, script: s}
 	thread := s.newThread(context.Background(), "load", 0)
 	thread.Load = l.load
+	stop := watch(context.Background(), thread, opts.MemoryBudget)
 	globals, err := starlark.ExecFileOptions(fileOptions, thread, path, src, predeclared())
+	stop()
 	if err != nil {
 		return nil, asError(err, "")
 	}
@@ -154,16 +164,12 @@ func predeclared() starlark.StringDict {
 	return env
 }
 
-// newThread makes the thread of one call: its step budget, its print, its
-// rand module and its cancellation by ctx.
+// newThread makes the thread of one call: its step budget, its bounded
+// print and its rand module.
 func (s *Script) newThread(ctx context.Context, hook string, step int) *starlark.Thread {
 	thread := &starlark.Thread{Name: "hook " + hook}
 	thread.SetMaxExecutionSteps(s.opts.StepBudget)
-	thread.Print = func(th *starlark.Thread, msg string) {
-		if s.opts.Print != nil {
-			s.opts.Print(th.CallFrame(1).Pos.String(), msg)
-		}
-	}
+	thread.Print = s.printer()
 	s.mu.Lock()
 	k := callKey{hook, step}
 	n := s.calls[k]
@@ -180,16 +186,9 @@ func (s *Script) call(ctx context.Context, hook string, step int, arg starlark.V
 	thread.Load = func(*starlark.Thread, string) (starlark.StringDict, error) {
 		return nil, errors.New("load() is allowed only at the top level of a hooks file")
 	}
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		select {
-		case <-ctx.Done():
-			thread.Cancel("the run was cancelled")
-		case <-done:
-		}
-	}()
+	stop := watch(ctx, thread, s.opts.MemoryBudget)
 	v, err := starlark.Call(thread, fn, starlark.Tuple{arg}, nil)
+	stop()
 	if err != nil {
 		e := asError(err, hook)
 		if e.Line == 0 {

@@ -126,11 +126,11 @@ func b2f(b bool) float64 {
 func vectorBuiltins() starlark.StringDict {
 	return starlark.StringDict{
 		"vector": starlark.NewBuiltin("vector", builtinVector),
-		"zeros": starlark.NewBuiltin("zeros", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-			return fillBuiltin(b, args, kw, 0)
+		"zeros": starlark.NewBuiltin("zeros", func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+			return fillBuiltin(th, b, args, kw, 0)
 		}),
-		"ones": starlark.NewBuiltin("ones", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
-			return fillBuiltin(b, args, kw, 1)
+		"ones": starlark.NewBuiltin("ones", func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+			return fillBuiltin(th, b, args, kw, 1)
 		}),
 		"mean":     starlark.NewBuiltin("mean", builtinMean),
 		"total":    starlark.NewBuiltin("total", builtinTotal),
@@ -208,13 +208,16 @@ func builtinVector(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	return newVector(append([]float64(nil), v.data...)), nil
 }
 
-func fillBuiltin(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, x float64) (starlark.Value, error) {
+func fillBuiltin(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, x float64) (starlark.Value, error) {
 	var n int
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &n); err != nil {
 		return nil, err
 	}
 	if n < 0 || n > 1<<28 {
 		return nil, fmt.Errorf("%s: length %d out of range", b.Name(), n)
+	}
+	if err := checkAlloc(th, fmt.Sprintf("%s(%d)", b.Name(), n), 8*uint64(n)); err != nil {
+		return nil, err
 	}
 	out := make([]float64, n)
 	for i := range out {
@@ -353,7 +356,7 @@ func builtinTopK(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 
 // builtinScatter makes a vector of n elements holding value at the given
 // indices and 0 elsewhere: scatter(n, indices, value=1.0).
-func builtinScatter(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func builtinScatter(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var n int
 	var indices starlark.Iterable
 	value := 1.0
@@ -362,6 +365,9 @@ func builtinScatter(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	}
 	if n < 0 || n > 1<<28 {
 		return nil, fmt.Errorf("scatter: length %d out of range", n)
+	}
+	if err := checkAlloc(th, fmt.Sprintf("scatter(%d, ...)", n), 8*uint64(n)); err != nil {
+		return nil, err
 	}
 	out := make([]float64, n)
 	it := indices.Iterate()

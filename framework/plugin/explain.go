@@ -28,8 +28,8 @@ func (in *Instance) explain(parent, cctx context.Context, name string, err error
 	case parent.Err() != nil:
 		e.What = "cancelled by the host: " + parent.Err().Error()
 		e.Err = parent.Err()
-	case errors.Is(cctx.Err(), context.DeadlineExceeded):
-		e.What = fmt.Sprintf("the plugin did not answer within %s, so forkrl stopped it (if the call is legitimately this slow, raise the plugin's timeout)", in.Spec.CallTimeout)
+	case errors.Is(cctx.Err(), context.DeadlineExceeded) || pastDeadline(cctx):
+		e.What = fmt.Sprintf("the plugin did not answer within %s, so forkrl stopped it (if the call is legitimately this slow, raise the timeout setting of its recipe block, e.g. timeout = \"30m\")", in.Spec.CallTimeout)
 		e.Err = context.DeadlineExceeded
 		in.stop("it hung in " + name)
 	case in.client == nil:
@@ -65,3 +65,11 @@ func (in *Instance) stop(reason string) {
 
 // waitExited waits up to d for the plugin process to be gone and reaped.
 func (in *Instance) waitExited(d time.Duration) bool { return waitReaped(in.client, d) }
+
+// pastDeadline reports whether ctx's deadline has passed, even if its timer
+// has not fired yet: on a loaded machine the plugin, which gets the same
+// deadline, can end the call first.
+func pastDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -107,6 +108,20 @@ func misbehave(mode string) int {
 		return 1
 	case "good":
 		Serve(Set{Selector: echoSelector("external-echo")})
+	case "child-holds-pipes":
+		// A plugin that starts a long-running child on its own stdout and
+		// stderr, and writes the child's pid to the file os.Args[3].
+		child := exec.Command("sleep", "60")
+		child.Stdout, child.Stderr = os.Stdout, os.Stderr
+		if err := child.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		if err := os.WriteFile(os.Args[3], []byte(fmt.Sprint(child.Process.Pid)), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		Serve(Set{Selector: echoSelector("parent")})
 	}
 	return 0
 }

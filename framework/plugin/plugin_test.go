@@ -319,3 +319,17 @@ func TestPluginProcessDoesNotRecurse(t *testing.T) {
 		t.Errorf("Open in a plugin process: %v, want a refusal naming ServeIfAsked", err)
 	}
 }
+
+// A relative source names a file, not a command to look up on PATH: a
+// recipe in the current directory that says source = "./sel" gets "sel".
+func TestRelativeSourceIsAPath(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Symlink(os.Args[0], filepath.Join(dir, "sel")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	in := openT(t, Spec{Kind: pluginapi.KindSelector, Source: "sel", Args: []string{"plugin-test", "good"}, SHA256: selfSHA256()})
+	if in.PID() <= 0 {
+		t.Errorf("PID = %d", in.PID())
+	}
+}

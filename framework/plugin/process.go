@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -107,7 +108,12 @@ func (in *Instance) startExternal() error {
 	}
 	in.SHA256 = hex.EncodeToString(sum)
 	secure := &goplugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
-	return in.start(exec.Command(in.Spec.Source, in.Spec.Args...), secure)
+	// Source is a path, never a name to look up on PATH: "sel" is ./sel.
+	path, err := filepath.Abs(in.Spec.Source)
+	if err != nil {
+		return &OpenError{Plugin: in.Spec.String(), What: "cannot resolve the plugin executable's path: " + err.Error(), Err: err}
+	}
+	return in.start(exec.Command(path, in.Spec.Args...), secure)
 }
 
 // FileSHA256 returns the hex sha256 of a file.
@@ -160,6 +166,7 @@ func checkExternal(spec Spec) ([]byte, error) {
 // dispenses the kind.
 func (in *Instance) start(cmd *exec.Cmd, secure *goplugin.SecureConfig) error {
 	setDeathSignal(cmd)
+	setOwnGroup(cmd)
 	// The plugin's socket goes in a directory of its own, removed on Close
 	// even when the plugin crashed and could not remove it.
 	dir, err := os.MkdirTemp("", "forkrl-plugin-")
@@ -195,9 +202,27 @@ func (in *Instance) start(cmd *exec.Cmd, secure *goplugin.SecureConfig) error {
 	return nil
 }
 
-// kill stops the plugin process and removes its socket directory.
+// killGrace is how long kill lets go-plugin stop a plugin (it waits up to 2
+// seconds for a graceful exit) before it ends the plugin's process group.
+const killGrace = 3 * time.Second
+
+// kill stops the plugin process and every process it started (its process
+// group), and removes its socket directory. go-plugin waits for the
+// plugin's stdout and stderr to close, which a child of the plugin can hold
+// open after the plugin has gone: ending the group closes them.
 func (in *Instance) kill() {
-	in.client.Kill()
+	pid := in.PID()
+	done := make(chan struct{})
+	go func() {
+		in.client.Kill()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(killGrace):
+	}
+	killGroup(pid)
+	<-done
 	_ = os.RemoveAll(in.socketDir)
 }
 
@@ -231,7 +256,8 @@ func (in *Instance) startError(err error) error {
 	default:
 		e.What = "cannot start the plugin: " + msg
 	}
-	in.kill() // returns once its stderr has been read to the end
+	killGroup(in.PID()) // it failed: no graceful exit to wait for
+	in.kill()           // returns once its stderr has been read to the end
 	e.Stderr = in.log.lastLines()
 	return e
 }

@@ -54,7 +54,7 @@ type Schema struct {
 // Attribute is one setting of a plugin's recipe block.
 type Attribute struct {
 	Name        string
-	Type        string // "number", "string", "bool", "list(number)", "list(string)"
+	Type        string // "number", "string", "path", "bool", "list(number)", "list(string)"; a "path" is a string the host resolves against the recipe's folder
 	Description string
 	Required    bool
 	Default     any      // JSON-compatible value used when the attribute is absent; nil: none

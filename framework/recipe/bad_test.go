@@ -49,6 +49,8 @@ func TestBadRecipes(t *testing.T) {
 		summary, detail     string // substrings
 		line, col           int    // 0: no source position
 	}{
+		{name: "timeout not a duration", sel: `selector "top" "forks" { timeout = "soon" }`,
+			summary: `Invalid value for "timeout"`, detail: `timeout must be a positive duration such as "90s"`, line: 3, col: 36},
 		{name: "clip_low negative", alg: "algorithm \"dapo\" {\n  clip_low = -0.1\n}",
 			summary: `Invalid value for "clip_low"`, detail: "clip_low must be at least 0; got -0.1.", line: 9, col: 14},
 		{name: "attribute typo", alg: "algorithm \"dapo\" {\n  clip_hihg = 0.3\n}",

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -294,6 +295,22 @@ func str(name string, dst *string, enum ...string) spec {
 		s := v.AsString()
 		if diags := checkEnum(name, s, enum, attr.Expr.Range().Ptr()); diags.HasErrors() {
 			return diags
+		}
+		*dst = s
+		return nil
+	}}
+}
+
+// duration decodes a positive duration written as a string: "90s", "30m", "2h".
+func duration(name string, dst *string) spec {
+	return spec{name, func(v cty.Value, attr *hcl.Attribute) hcl.Diagnostics {
+		v, err := convert.Convert(v, cty.String)
+		if err != nil {
+			return typeError(attr, err)
+		}
+		s := v.AsString()
+		if d, err := time.ParseDuration(s); err != nil || d <= 0 {
+			return hcl.Diagnostics{invalid(name, attr.Expr.Range().Ptr(), "%s must be a positive duration such as \"90s\", \"30m\" or \"2h\"; got %q.", name, s)}
 		}
 		*dst = s
 		return nil

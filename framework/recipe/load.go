@@ -34,6 +34,9 @@ func Load(filename string, opts Options) (*Recipe, hcl.Diagnostics) {
 // diagnostics and its folder is the one relative paths are resolved against.
 func Parse(filename string, src []byte, opts Options) (*Recipe, hcl.Diagnostics) {
 	p := hclparse.NewParser()
+	if diags := checkNesting(filename, src); diags.HasErrors() {
+		return &Recipe{Filename: filename, Files: map[string]*hcl.File{filename: {Bytes: src}}}, diags
+	}
 	file, diags := p.ParseHCL(src, filename)
 	rec := &Recipe{Filename: filename, Files: p.Files()}
 	if diags.HasErrors() {

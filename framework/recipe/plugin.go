@@ -37,16 +37,17 @@ func (s Schemas) Schema(b *PluginBlock) (pluginapi.Schema, error) {
 // itself. A plugin may not declare them, except a selector's scope: the host
 // reads it and passes its value to the plugin in Settings.
 var hostAttributes = map[pluginapi.Kind][]string{
-	pluginapi.KindBackend:  {"source", "sha256", "isolation"},
-	pluginapi.KindVerifier: {"source", "sha256", "isolation"},
-	pluginapi.KindSelector: {"source", "sha256", "isolation", "scope", "entropy"},
+	pluginapi.KindBackend:  {"source", "sha256", "isolation", "timeout"},
+	pluginapi.KindVerifier: {"source", "sha256", "isolation", "timeout"},
+	pluginapi.KindSelector: {"source", "sha256", "isolation", "timeout", "scope", "entropy"},
 	KindGenerator:          nil,
 }
 
 // decodePluginBlock reads the host attributes of a plugin block (source,
-// sha256, isolation; scope and entropy for selectors) and, when schemas is
+// sha256, isolation, timeout; scope and entropy for selectors) and, when schemas is
 // not nil, decodes its settings against the plugin's schema.
 func decodePluginBlock(b *PluginBlock, dir string, schemas SchemaSource) hcl.Diagnostics {
+	b.Dir = dir
 	var specs []spec
 	if b.Kind != KindGenerator {
 		b.Isolation = IsolationProcess
@@ -54,6 +55,7 @@ func decodePluginBlock(b *PluginBlock, dir string, schemas SchemaSource) hcl.Dia
 			str("source", &b.Source),
 			str("sha256", &b.SHA256),
 			str("isolation", &b.Isolation, IsolationProcess, IsolationInProcess),
+			duration("timeout", &b.Timeout),
 		}
 	}
 	if b.Kind == pluginapi.KindSelector {
@@ -216,7 +218,7 @@ func DecodeSettings(b *PluginBlock, schema pluginapi.Schema) hcl.Diagnostics {
 			}
 			continue
 		}
-		x, d := decodeSetting(a, v, attr)
+		x, d := decodeSetting(a, v, attr, b.Dir)
 		diags = append(diags, d...)
 		if !d.HasErrors() {
 			settings[a.Name] = x
@@ -232,7 +234,7 @@ func settingType(t string) (cty.Type, error) {
 	switch t {
 	case "number":
 		return cty.Number, nil
-	case "string":
+	case "string", "path":
 		return cty.String, nil
 	case "bool":
 		return cty.Bool, nil
@@ -241,10 +243,12 @@ func settingType(t string) (cty.Type, error) {
 	case "list(string)":
 		return cty.List(cty.String), nil
 	}
-	return cty.NilType, fmt.Errorf("unknown type %q (want number, string, bool, list(number) or list(string))", t)
+	return cty.NilType, fmt.Errorf("unknown type %q (want number, string, path, bool, list(number) or list(string))", t)
 }
 
-func decodeSetting(a pluginapi.Attribute, v cty.Value, attr *hcl.Attribute) (any, hcl.Diagnostics) {
+// decodeSetting decodes one setting's value; a relative "path" is resolved
+// against dir, the recipe's folder.
+func decodeSetting(a pluginapi.Attribute, v cty.Value, attr *hcl.Attribute, dir string) (any, hcl.Diagnostics) {
 	ty, _ := settingType(a.Type)
 	v, err := convert.Convert(v, ty)
 	if err != nil {
@@ -289,6 +293,9 @@ func decodeSetting(a pluginapi.Attribute, v cty.Value, attr *hcl.Attribute) (any
 	x, err := toJSONValue(v)
 	if err != nil {
 		return nil, typeError(attr, err)
+	}
+	if p, ok := x.(string); ok && a.Type == "path" && p != "" && !filepath.IsAbs(p) {
+		x = filepath.Join(dir, p)
 	}
 	return x, nil
 }

@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ func ptr(x float64) *float64 { return &x }
 var testSchemas = Schemas{
 	pluginapi.KindBackend: {
 		"tinylm": {Attributes: []pluginapi.Attribute{
-			{Name: "checkpoint", Type: "string"},
+			{Name: "checkpoint", Type: "path"},
 			{Name: "layers", Type: "number", Default: 4.0, Min: ptr(1)},
 		}},
 	},
@@ -117,7 +118,7 @@ func TestGoodRecipes(t *testing.T) {
 			t.Errorf("top selector settings %v; want %v (the host's scope passed on)", top.Settings, want)
 		}
 		be, _ := r.Backend("policy")
-		if want := (pluginapi.Settings{"checkpoint": "base", "layers": 4.0}); !reflect.DeepEqual(be.Settings, want) {
+		if want := (pluginapi.Settings{"checkpoint": filepath.Join("testdata", "base"), "layers": 4.0}); !reflect.DeepEqual(be.Settings, want) {
 			t.Errorf("backend settings %v; want %v", be.Settings, want)
 		}
 		ds := r.Datasets[0]
@@ -159,7 +160,7 @@ func TestGoodRecipes(t *testing.T) {
 		if tr.MiniBatchSize != 8 || tr.MicroBatchSize != 8 || tr.LRSchedule != "cosine" || tr.MinLRRatio != 0.1 || tr.LearningRate != 1e-6 {
 			t.Errorf("train %+v", tr)
 		}
-		if r.Output != (Output{Dir: "out", RolloutSamples: 0}) {
+		if r.Output != (Output{Dir: filepath.Join("testdata", "out"), RolloutSamples: 0}) {
 			t.Errorf("output %+v", r.Output)
 		}
 		if v, _ := r.Verifier("grader"); v.Settings["tolerance"] != 1e-6 {

@@ -332,6 +332,8 @@ func (r *resolver) decodeOutput(b *hcl.Block) (Output, hcl.Diagnostics) {
 	d, diags := decodeBody("output", b.Body, b.DefRange, r.ctx, outputSpecs(&o))
 	if o.Dir == "" {
 		diags = append(diags, invalid("dir", d.at("dir"), "dir must not be empty."))
+	} else if !filepath.IsAbs(o.Dir) {
+		o.Dir = filepath.Join(r.dir, o.Dir)
 	}
 	return o, diags
 }

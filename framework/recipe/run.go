@@ -2,6 +2,7 @@ package recipe
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/hashicorp/hcl/v2"
@@ -102,6 +103,9 @@ type PluginBlock struct {
 	SHA256 string `json:"sha256,omitempty"`
 	// Isolation is IsolationProcess or IsolationInProcess (not for generators).
 	Isolation string `json:"isolation,omitempty"`
+	// Timeout bounds each call to the plugin, as a duration ("30m"); empty:
+	// the host's default (10 minutes). See CallTimeout.
+	Timeout string `json:"timeout,omitempty"`
 	// Scope and Entropy are a selector's host settings: which tokens one
 	// Select call sees (ScopeMicro, ScopeMini or ScopeStep) and where their
 	// entropies come from (EntropyCurrent or EntropyOld). The algorithm copies
@@ -123,9 +127,19 @@ type PluginBlock struct {
 	// EvalContext is the context the body's expressions are evaluated in
 	// (variables, locals and functions of this run).
 	EvalContext *hcl.EvalContext `json:"-"`
+	// Dir is the recipe's folder, against which relative values of settings
+	// of type "path" are resolved.
+	Dir string `json:"-"`
 	// DefRange is the range of the block's header, TypeRange that of its first label.
 	DefRange  hcl.Range `json:"-"`
 	TypeRange hcl.Range `json:"-"`
+}
+
+// CallTimeout is the bound on each call to the plugin that the block's
+// timeout sets; zero: none set.
+func (b *PluginBlock) CallTimeout() time.Duration {
+	d, _ := time.ParseDuration(b.Timeout) // checked when the recipe was loaded
+	return d
 }
 
 // Dataset is a named source of problems: JSONL or parquet files, or a
@@ -407,8 +421,9 @@ type Hooks struct {
 
 // Output is the resolved output block.
 type Output struct {
-	// Dir is the folder that holds run directories (Dir/NAME), resolved
-	// against the current directory of the forkrl process, not the recipe's.
+	// Dir is the folder that holds run directories (Dir/NAME): as written in
+	// the recipe, resolved against the recipe's folder; by default "runs" in
+	// the current directory of the forkrl process.
 	Dir string `json:"dir"`
 	// RolloutSamples is the number of rollouts per step written with their
 	// per-token entropies for later analysis.

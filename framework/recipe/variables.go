@@ -130,6 +130,10 @@ func (l *loader) commandLineVars() (map[string]valueAt, hcl.Diagnostics) {
 			out[name] = valueAt{cty.StringVal(raw), nil}
 			continue
 		}
+		if d := checkNesting("--var "+name, []byte(raw)); d.HasErrors() {
+			diags = append(diags, d...)
+			continue
+		}
 		expr, d := hclsyntax.ParseExpression([]byte(raw), "--var "+name, hcl.InitialPos)
 		if !d.HasErrors() {
 			var v cty.Value

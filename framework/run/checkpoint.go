@@ -1,13 +1,18 @@
 package run
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/forkrl/forkrl/internal/atomicfile"
 )
 
 // tmpPrefix marks a checkpoint directory that is still being written.
@@ -35,6 +40,9 @@ func (d *Dir) CommitCheckpoint(step int, tmp string, keep int) error {
 	if err := os.RemoveAll(final); err != nil {
 		return err
 	}
+	if err := writeManifest(tmp); err != nil {
+		return fmt.Errorf("checkpoint of step %d: %w", step, err)
+	}
 	if err := syncDir(tmp); err != nil {
 		return err
 	}
@@ -57,9 +65,12 @@ func (d *Dir) CommitCheckpoint(step int, tmp string, keep int) error {
 	return nil
 }
 
-// LatestCheckpoint returns the step and directory of the newest complete
+// LatestCheckpoint returns the step and directory of the newest intact
 // checkpoint; ok is false when there is none. Directories left half-written
-// by a killed run are removed.
+// by a killed run are removed. A checkpoint whose files do not match its
+// manifest is set aside (renamed damaged-step-NNNNNN), with a message in
+// log.txt and to Warn, and the one before it is used; when every checkpoint
+// is damaged, LatestCheckpoint fails naming the damaged file.
 func (d *Dir) LatestCheckpoint() (step int, path string, ok bool, err error) {
 	entries, err := os.ReadDir(filepath.Join(d.Path, CheckpointsDir))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -76,8 +87,109 @@ func (d *Dir) LatestCheckpoint() (step int, path string, ok bool, err error) {
 	if err != nil || len(steps) == 0 {
 		return 0, "", false, err
 	}
-	step = steps[len(steps)-1]
-	return step, filepath.Join(d.Path, CheckpointsDir, stepName(step)), true, nil
+	var damaged []error
+	for i := len(steps) - 1; i >= 0; i-- {
+		path := filepath.Join(d.Path, CheckpointsDir, stepName(steps[i]))
+		verr := VerifyCheckpoint(path)
+		if verr == nil {
+			for j, derr := range damaged {
+				bad := steps[len(steps)-1-j]
+				aside := filepath.Join(d.Path, CheckpointsDir, damagedPrefix+stepName(bad))
+				if err := os.Rename(filepath.Join(d.Path, CheckpointsDir, stepName(bad)), aside); err != nil {
+					return 0, "", false, err
+				}
+				d.warnf("%v; it is set aside as %s, and the run resumes from the checkpoint of step %d", derr, aside, steps[i])
+			}
+			return steps[i], path, true, nil
+		}
+		damaged = append(damaged, verr)
+	}
+	return 0, "", false, fmt.Errorf("no intact checkpoint to resume from: %w; start a new run", errors.Join(damaged...))
+}
+
+// damagedPrefix marks a checkpoint directory set aside as damaged.
+const damagedPrefix = "damaged-"
+
+// ManifestFile lists the sha256 of every other file of a checkpoint, in
+// sha256sum's format ("HASH  PATH", paths relative to the checkpoint), so
+// that `sha256sum -c manifest.sha256` run inside it checks it too.
+const ManifestFile = "manifest.sha256"
+
+// writeManifest writes the manifest of the checkpoint in dir.
+func writeManifest(dir string) error {
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil || rel == ManifestFile {
+			return err
+		}
+		sum, err := fileSHA256(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s  %s\n", sum, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(dir, ManifestFile), []byte(b.String()))
+}
+
+// VerifyCheckpoint checks every file of the checkpoint in dir against its
+// manifest: present, and with the sha256 written when it was saved. A
+// checkpoint without a manifest (saved by an older forkrl) is taken as it is.
+func VerifyCheckpoint(dir string) error {
+	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("checkpoint %s is damaged: %w", dir, err)
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		want, rel, ok := strings.Cut(line, "  ")
+		if !ok {
+			return fmt.Errorf("checkpoint %s is damaged: %s:%d is not a line \"SHA256  FILE\"", dir, ManifestFile, i+1)
+		}
+		file := filepath.Join(dir, filepath.FromSlash(rel))
+		have, err := fileSHA256(file)
+		if err != nil {
+			return fmt.Errorf("checkpoint %s is damaged: %w", dir, err)
+		}
+		if have != want {
+			return fmt.Errorf("checkpoint %s is damaged: %s has sha256 %s, its manifest says %s", dir, file, have, want)
+		}
+	}
+	return nil
+}
+
+// fileSHA256 returns the hex sha256 of a file.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// NewestCheckpointStep returns the step of the newest complete checkpoint
+// in the run directory at path, as it is on disk: without verifying it
+// (LatestCheckpoint does) and without touching anything.
+func NewestCheckpointStep(path string) (int, bool) {
+	steps, err := (&Dir{Path: path}).checkpointSteps()
+	if err != nil || len(steps) == 0 {
+		return 0, false
+	}
+	return steps[len(steps)-1], true
 }
 
 // checkpointSteps lists the steps of the complete checkpoints, oldest first.

@@ -23,13 +23,18 @@ const (
 	EvalFile       = "eval.jsonl"
 	SummaryFile    = "summary.json"
 	LogFile        = "log.txt"
+	DataFile       = "data.sha256"
 	SamplesDir     = "samples"
 	CheckpointsDir = "checkpoints"
 )
 
 // Dir is an open run directory. Its methods are not safe for concurrent use.
 type Dir struct {
-	Path    string
+	Path string
+	// Warn receives the messages about damage found and worked around (a
+	// damaged checkpoint set aside), which also go to log.txt; nil: log.txt
+	// only.
+	Warn    func(msg string)
 	metrics []record // the lines of metrics.jsonl, in step order
 	evals   []record // the lines of eval.jsonl, in step order
 }
@@ -41,10 +46,13 @@ type record struct {
 }
 
 // Inputs are what makes a run reproducible: the files it was started from
-// (the recipe and hooks, by their names inside the run directory) and its
-// fully resolved settings.
+// (the recipe and hooks, by their names inside the run directory), the
+// fingerprints of its data files and its fully resolved settings.
 type Inputs struct {
-	Files    map[string][]byte
+	Files map[string][]byte
+	// Data maps each data file of the run to its hex sha256 (written as
+	// data.sha256); nil: the run reads no data file.
+	Data     map[string]string
 	Settings any // written as settings.json
 }
 
@@ -61,19 +69,8 @@ func Create(path string, in Inputs) (*Dir, error) {
 	if err := os.MkdirAll(filepath.Join(path, SamplesDir), 0o755); err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(in.Files))
-	for name := range in.Files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		p := filepath.Join(path, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return nil, err
-		}
-		if err := atomicfile.WriteFile(p, in.Files[name]); err != nil {
-			return nil, err
-		}
+	if err := writeInputFiles(path, in); err != nil {
+		return nil, err
 	}
 	settings, err := json.MarshalIndent(in.Settings, "", "  ")
 	if err != nil {
@@ -97,12 +94,19 @@ func Open(path string) (*Dir, error) {
 		return nil, fmt.Errorf("%s is not a run directory (it has no %s)", path, SettingsFile)
 	}
 	d := &Dir{Path: path}
-	var err error
-	if d.metrics, err = readRecords(filepath.Join(path, MetricsFile)); err != nil {
-		return nil, err
-	}
-	if d.evals, err = readRecords(filepath.Join(path, EvalFile)); err != nil {
-		return nil, err
+	for _, log := range []struct {
+		name string
+		recs *[]record
+	}{{MetricsFile, &d.metrics}, {EvalFile, &d.evals}} {
+		recs, torn, err := readRecords(filepath.Join(path, log.name))
+		if err != nil {
+			return nil, err
+		}
+		*log.recs = recs
+		if torn {
+			// A resumed run rewinds the logs to its checkpoint anyway.
+			_ = d.Logf("%s: its last line was torn and is left out", log.name)
+		}
 	}
 	return d, nil
 }
@@ -112,17 +116,19 @@ func (d *Dir) Settings() ([]byte, error) {
 	return os.ReadFile(filepath.Join(d.Path, SettingsFile))
 }
 
-// readRecords reads a JSONL log whose lines carry a "step".
-func readRecords(path string) ([]record, error) {
+// readRecords reads a JSONL log whose lines carry a "step". A last line
+// that is not one (torn by a crash of the disk or of a copy) is left out,
+// and torn says so; any other bad line is an error.
+func readRecords(path string) (recs []record, torn bool, err error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	var recs []record
-	for i, line := range bytes.Split(data, []byte("\n")) {
+	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
+	for i, line := range lines {
 		if len(line) == 0 {
 			continue
 		}
@@ -130,11 +136,14 @@ func readRecords(path string) ([]record, error) {
 			Step *int `json:"step"`
 		}
 		if err := json.Unmarshal(line, &head); err != nil || head.Step == nil {
-			return nil, fmt.Errorf("%s:%d: not a log line with a step", path, i+1)
+			if i == len(lines)-1 {
+				return recs, true, nil
+			}
+			return nil, false, fmt.Errorf("%s:%d: not a log line with a step", path, i+1)
 		}
 		recs = append(recs, record{step: *head.Step, line: line})
 	}
-	return recs, nil
+	return recs, false, nil
 }
 
 // writeRecords rewrites a JSONL log whole (atomically).
@@ -206,7 +215,7 @@ func (d *Dir) AppendMetrics(step int, m Metrics) error {
 // ReadMetrics returns the metrics lines of a run directory in step order;
 // the "step" of each line is in its "step" entry.
 func ReadMetrics(path string) ([]Metrics, error) {
-	recs, err := readRecords(filepath.Join(path, MetricsFile))
+	recs, _, err := readRecords(filepath.Join(path, MetricsFile))
 	if err != nil {
 		return nil, err
 	}
@@ -363,6 +372,15 @@ func (d *Dir) Logf(format string, args ...any) error {
 		return err
 	}
 	return f.Close()
+}
+
+// warnf writes a message about damage worked around to log.txt and Warn.
+func (d *Dir) warnf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	_ = d.Logf("%s", msg)
+	if d.Warn != nil {
+		d.Warn(msg)
+	}
 }
 
 func formatFloat(v float64) string {

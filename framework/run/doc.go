@@ -12,6 +12,7 @@
 //	checkpoints/step-NNNNNN/   the trainer's state and each model's checkpoint
 //	summary.json            wall time, tokens trained, initial/final/best evaluation
 //	log.txt                 messages of the run (hook prints, warnings)
+//	.lock                   held by the process training the run, with its pid
 //
 // Every file is written whole to a temporary name and renamed into place, and
 // a checkpoint directory is renamed into place only once complete, so after a

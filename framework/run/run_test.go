@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +165,125 @@ func TestProgressLine(t *testing.T) {
 	want = "step  12/100  loss 1.2346  entropy 0.213  1.2k tok/s  3m12s left"
 	if got := p.String(); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+func TestLockRefusesASecondHolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r")
+	release, err := Lock(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Lock(path)
+	if want := "in use by another forkrl process (pid " + strconv.Itoa(os.Getpid()) + ")"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("second lock: %v, want %q", err, want)
+	}
+	release()
+	release, err = Lock(path)
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	release()
+}
+
+// flipByte flips the bits of one byte in the middle of a file, as a bad
+// disk or copy would.
+func flipByte(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDamagedCheckpointFallsBack(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "r")
+	d, err := Create(dir, Inputs{Settings: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	d.Warn = func(msg string) { warnings = append(warnings, msg) }
+	for _, step := range []int{2, 4} {
+		tmp, err := d.BeginCheckpoint(step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(tmp, "policy"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, "policy", "weights"), []byte("weights of step "+strconv.Itoa(step)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.CommitCheckpoint(step, tmp, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newest := filepath.Join(dir, CheckpointsDir, "step-000004")
+	if err := VerifyCheckpoint(newest); err != nil {
+		t.Fatalf("an intact checkpoint: %v", err)
+	}
+	damagedFile := filepath.Join(newest, "policy", "weights")
+	flipByte(t, damagedFile)
+	step, path, ok, err := d.LatestCheckpoint()
+	if err != nil || !ok || step != 2 {
+		t.Fatalf("LatestCheckpoint = step %d, %v, %v; want step 2", step, ok, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(path, "policy", "weights")); string(b) != "weights of step 2" {
+		t.Errorf("checkpoint content %q", b)
+	}
+	aside := filepath.Join(dir, CheckpointsDir, "damaged-step-000004")
+	if len(warnings) != 1 || !strings.Contains(warnings[0], damagedFile+" has sha256 ") || !strings.Contains(warnings[0], "set aside as "+aside) ||
+		!strings.Contains(warnings[0], "resumes from the checkpoint of step 2") {
+		t.Errorf("warnings %q", warnings)
+	}
+	if logText, _ := os.ReadFile(filepath.Join(dir, LogFile)); !strings.Contains(string(logText), "set aside as") {
+		t.Errorf("log.txt: %q", logText)
+	}
+	// With every checkpoint damaged there is nothing to resume from.
+	flipByte(t, filepath.Join(path, "policy", "weights"))
+	if _, _, _, err := d.LatestCheckpoint(); err == nil || !strings.Contains(err.Error(), "no intact checkpoint") || !strings.Contains(err.Error(), filepath.Join(path, "policy", "weights")) {
+		t.Errorf("all damaged: %v", err)
+	}
+}
+
+func TestTornLastLogLineDoesNotBlockResume(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "r")
+	d, err := Create(dir, Inputs{Settings: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step := 1; step <= 3; step++ {
+		if err := d.AppendMetrics(step, Metrics{"x": float64(step)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.OpenFile(filepath.Join(dir, MetricsFile), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"step":4,"x":`)
+	f.Close()
+	d, err = Open(dir)
+	if err != nil {
+		t.Fatalf("Open with a torn last line: %v", err)
+	}
+	if err := d.Rewind(2); err != nil {
+		t.Fatal(err)
+	}
+	lines, err := ReadMetrics(dir)
+	if err != nil || len(lines) != 2 || lines[1]["step"] != 2 {
+		t.Errorf("metrics after rewinding to step 2: %v, %v", lines, err)
+	}
+	// A bad line elsewhere is still an error.
+	if err := os.WriteFile(filepath.Join(dir, MetricsFile), []byte("{\"step\":1}\nnot json\n{\"step\":2}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "metrics.jsonl:2:") {
+		t.Errorf("a bad middle line: %v", err)
 	}
 }

@@ -175,3 +175,33 @@ func TestPluginCrashLeavesRunResumable(t *testing.T) {
 }
 
 var _ selector.Selector = (*toySelector)(nil)
+
+func TestResumeFallsBackFromADamagedCheckpoint(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "toy")
+	if _, err := toyTrainer(t, toyRun(), dir, newToyModel(), false).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantMetrics, wantSummary := finalState(t, dir)
+	weights := filepath.Join(dir, run.CheckpointsDir, "step-000006", policyDir, "toy.json")
+	b, err := os.ReadFile(weights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x01
+	if err := os.WriteFile(weights, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr := toyTrainer(t, toyRun(), dir, newToyModel(), true)
+	var warnings []string
+	tr.dir.Warn = func(msg string) { warnings = append(warnings, msg) }
+	if _, err := tr.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], weights) || !strings.Contains(warnings[0], "resumes from the checkpoint of step 4") {
+		t.Errorf("warnings %q, want one naming %s", warnings, weights)
+	}
+	gotMetrics, gotSummary := finalState(t, dir)
+	if !reflect.DeepEqual(gotMetrics, wantMetrics) || !reflect.DeepEqual(gotSummary, wantSummary) {
+		t.Errorf("resumed from step 4:\n got %v\n     %+v\nwant %v\n     %+v", gotMetrics, gotSummary, wantMetrics, wantSummary)
+	}
+}

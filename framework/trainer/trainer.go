@@ -202,9 +202,16 @@ func (t *Trainer) runSteps(ctx context.Context) error {
 		}
 	}
 	for t.state.Step < t.hp.Steps && !t.state.Stopped {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		step := t.state.Step + 1
 		begin := time.Now()
+		tokens := t.state.TokensTrained
 		m, err := t.step(ctx, step)
+		if err == nil {
+			err = checkStep(m, t.state.TokensTrained-tokens, t.criticWarmup(step))
+		}
 		if err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
 		}

@@ -53,7 +53,7 @@ func Schema() pluginapi.Schema {
 		{Name: "value_head", Type: "bool", Description: "add a linear value head on the final hidden state (PPO)", Default: false},
 		{Name: "tokenizer", Type: "string", Description: "the tokenizer: one token per character of the alphabet, plus <bos>, <eos> and <pad>", Default: "chars", Enum: []string{"chars"}},
 		{Name: "alphabet", Type: "string", Description: "the characters of the tokenizer, each once; the task chooses them", Default: DefaultAlphabet},
-		{Name: "checkpoint", Type: "string", Description: "a checkpoint directory (written by Save) to load at start; its shapes must match these settings", Default: ""},
+		{Name: "checkpoint", Type: "path", Description: "a checkpoint directory (written by Save, or a Hugging Face Qwen3 folder) to load at start, relative to the recipe's folder; its shapes must match these settings", Default: ""},
 	}}
 }
 

@@ -42,6 +42,9 @@ dataset "countdown" {
 
 algorithm "dapo" {
   selector = "forks"
+  # The random model earns no reward, so dynamic sampling would drop every
+  # group and the step would train nothing (which fails a run).
+  dynamic_sampling = false
 }
 
 train {

@@ -52,6 +52,9 @@ dataset "countdown" {
 
 algorithm "dapo" {
   selector = var.arm
+  # The random model earns no reward, so dynamic sampling would drop every
+  # group and the step would train nothing (which fails a run).
+  dynamic_sampling = false
 }
 
 train {

@@ -30,7 +30,11 @@ dataset "countdown" {
   eval_count = 8
 }
 
-algorithm "dapo" {}
+algorithm "dapo" {
+  # The random model earns no reward, so dynamic sampling would drop every
+  # group and the step would train nothing (which fails a run).
+  dynamic_sampling = false
+}
 
 train {
   steps                = 2

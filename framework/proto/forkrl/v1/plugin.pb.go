@@ -492,7 +492,8 @@ func (x *Schema) GetAttributes() []*Attribute {
 type Attribute struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// "number", "string", "bool", "list(number)", "list(string)"
+	// "number", "string", "path", "bool", "list(number)", "list(string)"; a
+	// "path" is a string the host resolves against the recipe's folder.
 	Type        string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	Required    bool   `protobuf:"varint,4,opt,name=required,proto3" json:"required,omitempty"`

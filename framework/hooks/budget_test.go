@@ -1,0 +1,69 @@
+package hooks
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMemoryBudget(t *testing.T) {
+	// Doubling a 1 KiB string 20 times asks for 1 GiB (and 2 GiB allocated
+	// in all); the budget is 8 MiB. The heap is read every millisecond, so
+	// the call ends a few doublings past its budget, far from the end.
+	s := mustLoadOpts(t, `
+def on_step(metrics):
+    s = "x" * 1024
+    for i in range(20):
+        s = s + s
+    return {"length": len(s)}
+
+def reward(sample):
+    v = zeros(100000000)
+    return 0.0
+`, Options{MemoryBudget: 8 << 20})
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	begin := time.Now()
+	_, err := s.OnStep(context.Background(), 1, nil)
+	t.Logf("stopped after %v", time.Since(begin))
+	wantErr(t, err, "hooks.star:5:", "hook on_step:", "more than its memory budget of 8.0 MiB")
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 256<<20 {
+		t.Errorf("the call allocated %d MiB before it was stopped", grown>>20)
+	}
+	_, err = s.Reward(context.Background(), 1, Sample{})
+	wantErr(t, err, "hooks.star:9:", "zeros(100000000) would need 762.9 MiB, more than the hook's memory budget of 8.0 MiB")
+}
+
+func TestPrintIsBounded(t *testing.T) {
+	var printed []string
+	s := mustLoadOpts(t, `
+def on_step(metrics):
+    for i in range(2000):
+        print("x" * 100)
+`, Options{Print: func(_, msg string) { printed = append(printed, msg) }})
+	total := func() int {
+		n := 0
+		for _, m := range printed {
+			n += len(m)
+		}
+		return n
+	}
+	if _, err := s.OnStep(context.Background(), 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := total(); n > MaxPrintPerCall+200 || !strings.Contains(printed[len(printed)-1], "this hook call printed more than 64.0 KiB") {
+		t.Fatalf("one call printed %d bytes, last line %q", n, printed[len(printed)-1])
+	}
+	for step := 2; step <= 80; step++ {
+		if _, err := s.OnStep(context.Background(), step, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := total(); n > MaxPrintPerRun+200 || !strings.Contains(printed[len(printed)-1], "printed more than 4.0 MiB in this run") {
+		t.Fatalf("80 calls printed %d bytes, last line %q", n, printed[len(printed)-1])
+	}
+}

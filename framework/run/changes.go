@@ -1,0 +1,233 @@
+package run
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/forkrl/forkrl/internal/atomicfile"
+)
+
+// changesKey is the entry of settings.json that lists the changes a run
+// was resumed with (forkrl run --resume --allow-changes).
+const changesKey = "resumed_with_changes"
+
+// Changes lists how in differs from the inputs the run was started (or last
+// resumed) with: each file of in.Files whose content differs from the run's
+// copy, each data file whose sha256 differs, and each setting whose value differs, by its path in settings.json
+// ("train.max_response_tokens: 24 -> 20"). None: the run may resume as is.
+func (d *Dir) Changes(in Inputs) ([]string, error) {
+	var out []string
+	for _, name := range sortedNames(in.Files) {
+		old, err := os.ReadFile(filepath.Join(d.Path, name))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			out = append(out, fmt.Sprintf("%s: not in the run directory, which was started without it", name))
+		case err != nil:
+			return nil, err
+		case !bytes.Equal(old, in.Files[name]):
+			out = append(out, fmt.Sprintf("%s: its content changed", name))
+		}
+	}
+	old, err := d.dataSums()
+	if err != nil {
+		return nil, err
+	}
+	if in.Data != nil && old != nil { // a run started before data.sha256 existed recorded none
+		for _, f := range sortedKeys(old, in.Data) {
+			if old[f] != in.Data[f] {
+				out = append(out, fmt.Sprintf("data file %s: sha256 %s -> %s", f, sumText(old[f]), sumText(in.Data[f])))
+			}
+		}
+	}
+	oldRaw, err := d.Settings()
+	if err != nil {
+		return nil, err
+	}
+	newRaw, err := json.Marshal(in.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the run's settings: %w", err)
+	}
+	var oldSet, newSet map[string]any
+	if err := json.Unmarshal(oldRaw, &oldSet); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(d.Path, SettingsFile), err)
+	}
+	if err := json.Unmarshal(newRaw, &newSet); err != nil {
+		return nil, err
+	}
+	delete(oldSet, changesKey)
+	diffJSON("", oldSet, newSet, func(path string, a, b any) {
+		out = append(out, fmt.Sprintf("setting %s: %s -> %s", path, jsonText(a), jsonText(b)))
+	})
+	return out, nil
+}
+
+// AcceptChanges lets a run continue with changed inputs: it writes the new
+// files and settings into the run directory, lists the changes in
+// settings.json (under "resumed_with_changes", after those of earlier
+// resumes) and in log.txt.
+func (d *Dir) AcceptChanges(in Inputs, changes []string) error {
+	oldRaw, err := d.Settings()
+	if err != nil {
+		return err
+	}
+	var old map[string]json.RawMessage
+	if err := json.Unmarshal(oldRaw, &old); err != nil {
+		return err
+	}
+	var history [][]string
+	if h, ok := old[changesKey]; ok {
+		if err := json.Unmarshal(h, &history); err != nil {
+			return fmt.Errorf("%s: %s: %w", filepath.Join(d.Path, SettingsFile), changesKey, err)
+		}
+	}
+	newRaw, err := json.Marshal(in.Settings)
+	if err != nil {
+		return err
+	}
+	var settings map[string]json.RawMessage
+	if err := json.Unmarshal(newRaw, &settings); err != nil {
+		return err
+	}
+	settings[changesKey], _ = json.Marshal(append(history, changes))
+	if err := writeInputFiles(d.Path, in); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(settings, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(d.Path, SettingsFile), append(data, '\n')); err != nil {
+		return err
+	}
+	return d.Logf("resumed with changes (--allow-changes):\n  %s", strings.Join(changes, "\n  "))
+}
+
+// diffJSON calls differ for each path at which two decoded JSON values
+// differ, in sorted order: objects are compared key by key, anything else
+// as a whole.
+func diffJSON(path string, a, b any, differ func(path string, a, b any)) {
+	ma, aok := a.(map[string]any)
+	mb, bok := b.(map[string]any)
+	if !aok || !bok {
+		if !reflect.DeepEqual(a, b) {
+			differ(path, a, b)
+		}
+		return
+	}
+	keys := map[string]bool{}
+	for k := range ma {
+		keys[k] = true
+	}
+	for k := range mb {
+		keys[k] = true
+	}
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		p := k
+		if path != "" {
+			p = path + "." + k
+		}
+		diffJSON(p, ma[k], mb[k], differ)
+	}
+}
+
+// jsonText writes a decoded JSON value for a message; absent is "(none)".
+func jsonText(v any) string {
+	if v == nil {
+		return "(none)"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	if len(b) > 80 {
+		return string(b[:77]) + "..."
+	}
+	return string(b)
+}
+
+// writeInputFiles writes the input files and data fingerprints of a run.
+func writeInputFiles(path string, in Inputs) error {
+	for _, name := range sortedNames(in.Files) {
+		p := filepath.Join(path, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := atomicfile.WriteFile(p, in.Files[name]); err != nil {
+			return err
+		}
+	}
+	if in.Data == nil {
+		return nil
+	}
+	var b bytes.Buffer
+	for _, f := range sortedKeys(in.Data) {
+		fmt.Fprintf(&b, "%s  %s\n", in.Data[f], f)
+	}
+	return atomicfile.WriteFile(filepath.Join(path, DataFile), b.Bytes())
+}
+
+// dataSums reads the data fingerprints of the run; nil when it recorded
+// none.
+func (d *Dir) dataSums() (map[string]string, error) {
+	data, err := os.ReadFile(filepath.Join(d.Path, DataFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	sums := map[string]string{}
+	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		sum, file, ok := strings.Cut(line, "  ")
+		if !ok {
+			return nil, fmt.Errorf("%s:%d: not a line \"SHA256  FILE\"", filepath.Join(d.Path, DataFile), i+1)
+		}
+		sums[file] = sum
+	}
+	return sums, nil
+}
+
+func sumText(sum string) string {
+	if sum == "" {
+		return "(none)"
+	}
+	return sum[:min(len(sum), 12)]
+}
+
+func sortedNames(files map[string][]byte) []string {
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// sortedKeys returns the keys of the maps, each once, in order.
+func sortedKeys(ms ...map[string]string) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, m := range ms {
+		for k := range m {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package run
+
+import "os"
+
+// lockFile does nothing where advisory file locks are not available: two
+// processes on one run directory are then not stopped.
+func lockFile(*os.File) error { return nil }
