@@ -193,8 +193,32 @@ func (g *Grader) Equal(answer, reference string) (r Result) {
 		return Result{Reason: fmt.Sprintf("reference is %d bytes long, over the bound of %d", len(reference), g.opts.MaxAnswerLen)}
 	}
 	ca, cr := clean(answer), clean(reference)
+	if r = g.equalClean(ca, cr, answer, reference); r.Correct {
+		return r
+	}
+	for _, a := range readings(ca) {
+		for _, b := range readings(cr) {
+			if (a != ca || b != cr) && g.equalClean(a, b, answer, reference).Correct {
+				return Result{Correct: true}
+			}
+		}
+	}
+	return r
+}
+
+// equalClean compares a cleaned answer with a cleaned reference; answer and
+// reference are the texts as given, for the reason.
+func (g *Grader) equalClean(ca, cr, answer, reference string) (r Result) {
 	if ca == cr || canonicalText(ca) == canonicalText(cr) {
 		return Result{Correct: true}
+	}
+	if ta, ok := clockTime(ca); ok {
+		if tr, ok := clockTime(cr); ok {
+			if sameTime(ta, tr) {
+				return Result{Correct: true}
+			}
+			return Result{Reason: "answer " + quote(answer) + " is not the time of the reference " + quote(reference)}
+		}
 	}
 	pa, okA := parse(ca)
 	pr, okR := parse(cr)

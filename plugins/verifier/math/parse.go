@@ -115,22 +115,34 @@ func (p *parser) enter() {
 
 func (p *parser) leave() { p.depth-- }
 
-// top reads the whole answer: answers separated by ";" hold tuples of
-// answers separated by ",", "and" or "or".
+// top reads the whole answer: answers separated by ";", "and" or "or" hold
+// tuples of answers separated by ",". When those tuples differ in length the
+// words only close a list: "3, 5, and 8" is the list 3, 5, 8 (DAPO's grader
+// reads "\text{and}" as a comma; math-verify joins such a list).
 func (p *parser) top() *node {
-	var groups []*node
+	var lists [][]*node
 	for {
-		items := p.list(func() bool { return p.topSep() || p.peek().kind == tEOF })
-		if len(items) == 1 {
-			groups = append(groups, items[0])
-		} else {
-			groups = append(groups, &node{kind: nSeq, open: "", kids: items})
-		}
+		lists = append(lists, p.list(func() bool { return p.topSep() || p.peek().kind == tEOF }))
 		if p.topSep() {
 			p.next()
 			continue
 		}
 		break
+	}
+	if len(lists) > 1 && !sameLengths(lists) {
+		var all []*node
+		for _, l := range lists {
+			all = append(all, l...)
+		}
+		lists = [][]*node{all}
+	}
+	groups := make([]*node, 0, len(lists))
+	for _, items := range lists {
+		if len(items) == 1 {
+			groups = append(groups, items[0])
+		} else {
+			groups = append(groups, &node{kind: nSeq, open: "", kids: items})
+		}
 	}
 	if len(groups) == 1 {
 		return groups[0]
@@ -141,6 +153,15 @@ func (p *parser) top() *node {
 		}
 	}
 	return &node{kind: nSeq, kids: groups}
+}
+
+func sameLengths(lists [][]*node) bool {
+	for _, l := range lists {
+		if len(l) != len(lists[0]) {
+			return false
+		}
+	}
+	return true
 }
 
 // topSep reports whether the next token separates whole answers: ";",
@@ -174,13 +195,18 @@ func (p *parser) list(stop func() bool) []*node {
 var relOps = map[string]bool{"=": true, "<": true, ">": true, "<=": true, ">=": true, "!=": true, "in": true, "~": true, "->": true}
 
 // relation reads a chain a = b = c, a < x <= b, x \in [0, 1]. What follows
-// \approx is dropped: the answer is what comes before it.
+// \approx is dropped: the answer is what comes before it, unless that is
+// only the name of the answer ("x \approx 4" is 4, as math-verify reads it).
 func (p *parser) relation() *node {
 	first := p.union()
 	n := first
 	for p.peek().kind == tOp && relOps[p.peek().s] {
 		op := p.next().s
 		rhs := p.union()
+		if op == "~" && n == first && namedSide(n) && !isConst(n) {
+			n, first = rhs, rhs
+			continue
+		}
 		if op == "~" || op == "->" {
 			continue
 		}
