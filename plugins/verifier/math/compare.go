@@ -110,6 +110,9 @@ func (c *comparer) answerForm(n, other *node) *node {
 	if namedSide(n.kids[0]) || constantChain(n) || n.rels[0] == "in" {
 		return n.kids[len(n.kids)-1]
 	}
+	if len(n.kids) == 2 && namedSide(n.kids[1]) && isConst(n.kids[0]) {
+		return n.kids[0] // 4 = x
+	}
 	return n
 }
 
@@ -530,6 +533,9 @@ func intervalOf(n *node, c *comparer) *node {
 	if len(n.kids) != 2 || n.rels[0] == "=" || n.rels[0] == "in" {
 		return nil
 	}
+	if iv := absInterval(n, c); iv != nil {
+		return iv
+	}
 	vars := map[string]bool{}
 	variables(n.kids[0], vars)
 	variables(n.kids[1], vars)
@@ -560,6 +566,46 @@ func intervalOf(n *node, c *comparer) *node {
 	default:
 		return interval(root, closed, posInf, false)
 	}
+}
+
+// flipped turns a relation around: a < b is b > a.
+var flipped = map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "!=": "!="}
+
+// absInterval turns an inequality between the absolute value of a linear
+// expression and a constant into intervals: |x - 2| < 1 is (1, 3), |x| >= 3
+// is (-∞, -3] ∪ [3, ∞) (math-verify compares such a relation with the set it
+// describes when its allow_set_relation_comp is on). It returns nil for any
+// other relation.
+func absInterval(n *node, c *comparer) *node {
+	l, r, op := n.kids[0], n.kids[1], n.rels[0]
+	if r.kind == nFunc && r.name == "abs" {
+		l, r, op = r, l, flipped[op]
+	}
+	if l.kind != nFunc || l.name != "abs" || !isConst(r) || op == "!=" || op == "" {
+		return nil
+	}
+	u := l.kids[0]
+	rel := func(op string, rhs *node) *node {
+		return intervalOf(&node{kind: nRel, rels: []string{op}, kids: []*node{u, rhs}}, c)
+	}
+	a, b := rel(op, r), rel(flipped[op], &node{kind: nNeg, kids: []*node{r}})
+	if a == nil || b == nil {
+		return nil
+	}
+	if op == ">" || op == ">=" {
+		return &node{kind: nUnion, kids: []*node{b, a}} // u > c or u < -c
+	}
+	// u < c and u > -c: the half-line up to +∞ gives the lower end.
+	if toNegInf(a) {
+		a, b = b, a
+	}
+	return &node{kind: nSeq, open: a.open, close: b.close, kids: []*node{a.kids[0], b.kids[1]}}
+}
+
+// toNegInf reports whether an interval starts at -∞.
+func toNegInf(iv *node) bool {
+	k := iv.kids[0]
+	return k.kind == nNeg && k.kids[0].kind == nSym && k.kids[0].name == "infty"
 }
 
 func isConst(n *node) bool {

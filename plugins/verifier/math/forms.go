@@ -75,3 +75,35 @@ func sameTime(a, b []int) bool {
 	}
 	return false
 }
+
+// unitSymbols are the unit symbols whose difference makes two answers
+// differ: 5 m is not 5 cm. Other words after a value ("apples", "units",
+// "centimeters") are dropped without a check, since one unit has many names.
+var unitSymbols = map[string]bool{
+	"mm": true, "cm": true, "m": true, "km": true, "in": true, "ft": true, "yd": true, "mi": true,
+	"mg": true, "g": true, "kg": true, "lb": true, "oz": true,
+	"ms": true, "s": true, "min": true, "h": true, "hr": true,
+	"ml": true, "l": true,
+}
+
+// unitsConflict reports whether both answers give units, each a known
+// symbol, and the units differ. A value without a unit equals the value
+// with one: the reference often leaves the unit out (the Hendrycks grader
+// and math-verify drop units; forkrl drops them too, except that two
+// different unit symbols are two different answers).
+func unitsConflict(a, b []string) bool {
+	if len(a) == 0 || len(b) == 0 || len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !unitSymbols[a[i]] || !unitSymbols[b[i]] {
+			return false
+		}
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return true
+		}
+	}
+	return false
+}

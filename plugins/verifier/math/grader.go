@@ -220,10 +220,13 @@ func (g *Grader) equalClean(ca, cr, answer, reference string) (r Result) {
 			return Result{Reason: "answer " + quote(answer) + " is not the time of the reference " + quote(reference)}
 		}
 	}
-	pa, okA := parse(ca)
-	pr, okR := parse(cr)
+	pa, ua, okA := parseWithUnits(ca)
+	pr, ur, okR := parseWithUnits(cr)
 	if !okA || !okR {
 		return Result{Reason: "answer " + quote(answer) + " does not match the reference " + quote(reference) + " as text, and is not mathematics the grader can compare"}
+	}
+	if unitsConflict(ua, ur) {
+		return Result{Reason: "answer " + quote(answer) + " is in other units than the reference " + quote(reference)}
 	}
 	c := &comparer{relTol: g.opts.RelTol, points: g.opts.Points, seed: g.opts.Seed, budget: g.opts.Budget, absTol: 1e-12}
 	defer func() {

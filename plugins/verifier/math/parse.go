@@ -46,6 +46,7 @@ type parser struct {
 	toks  []token
 	pos   int
 	depth int
+	units []string // the units dropped after values
 }
 
 // parseFailure aborts a parse; parse recovers it.
@@ -57,9 +58,16 @@ const maxDepth = 120
 // parse reads a cleaned answer. It reports false when the answer is not
 // mathematics the grader understands.
 func parse(s string) (n *node, ok bool) {
+	n, _, ok = parseWithUnits(s)
+	return n, ok
+}
+
+// parseWithUnits is parse that also returns the units dropped after values
+// ("cm" of 5\text{ cm}), in order.
+func parseWithUnits(s string) (n *node, units []string, ok bool) {
 	toks, ok := tokenize(s)
 	if !ok || len(toks) == 0 {
-		return nil, false
+		return nil, nil, false
 	}
 	p := &parser{toks: toks}
 	defer func() {
@@ -67,14 +75,14 @@ func parse(s string) (n *node, ok bool) {
 			if _, is := r.(parseFailure); !is {
 				panic(r)
 			}
-			n, ok = nil, false
+			n, units, ok = nil, nil, false
 		}
 	}()
 	n = p.top()
 	if p.pos != len(p.toks) {
-		return nil, false
+		return nil, nil, false
 	}
-	return n, true
+	return n, p.units, true
 }
 
 func (p *parser) fail() { panic(parseFailure{}) }
@@ -301,7 +309,7 @@ func (p *parser) product() *node {
 				n = &node{kind: nDiv, kids: []*node{n, rhs}}
 			}
 		case t.kind == tWord && t.s != "...":
-			p.next() // a unit
+			p.units = append(p.units, p.next().s) // a unit
 			if p.is(tOp, "^") {
 				p.next()
 				p.argument()
