@@ -82,6 +82,23 @@ func (c *comparer) equal(a, b *node) bool {
 	return c.scalar(a, b)
 }
 
+// formsOfOne reports whether an answer that is a bare list gives one answer
+// in several forms, each equal to a reference that is not a list:
+// "\boxed{15\frac{39}{40}}, or \boxed{\frac{639}{40}}" against 639/40. Only
+// the answer side is read so: a reference that lists a value twice has two
+// answers.
+func (c *comparer) formsOfOne(a, ref *node) bool {
+	if a.kind != nSeq || a.open != "" || len(a.kids) < 2 || ref.kind == nSeq {
+		return false
+	}
+	for _, k := range a.kids {
+		if !c.equal(k, ref) {
+			return false
+		}
+	}
+	return true
+}
+
 // radians converts an angle in degrees: 90° against π/2.
 func radians(n *node) *node {
 	return &node{kind: nMul, kids: []*node{n, {kind: nSym, name: "pi"}, {kind: nDiv, kids: []*node{number("1"), number("180")}}}}

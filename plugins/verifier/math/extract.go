@@ -24,6 +24,30 @@ func LastBoxed(text string) (string, bool) {
 	return "", false
 }
 
+// boxListRE matches what may stand between the boxes of one answer in a
+// response graded by its boxes: punctuation, "and", "or", labels ("x =",
+// "(b)"), math delimiters and spacing, but no other words, so that a box
+// followed by a second thought ("\boxed{2}. Wait, ... \boxed{3}") is read
+// by its last box alone.
+var boxListRE = regexp.MustCompile(`^(?:[\s,;$]|\\[()\[\]]|\\quad|\\qquad|\\text\{\s*(?:and|or|,)?\s*\}|and|or|\\,|\\ |\([a-z]\)|[A-Za-z](?:_\{?\w+\}?)?\s*=)*$`)
+
+// LastBoxes returns the answer of a response graded by its boxes: the last
+// \boxed{} (or \fbox{}), joined with the boxes before it that only
+// punctuation, "and", "or" or labels separate from it ("$x = \boxed{2}$ or
+// $x = \boxed{3}$" is "2, 3"). The paper's grader and the Hendrycks grader
+// take the last box; math-verify joins the boxes of a list, as here.
+func LastBoxes(text string) (string, bool) {
+	last, ok := LastBoxed(text)
+	if !ok || strings.Count(text, `\boxed`)+strings.Count(text, `\fbox`) < 2 {
+		return last, ok
+	}
+	bx := boxes(text)
+	if len(bx) < 2 || bx[len(bx)-1].content != last {
+		return last, ok
+	}
+	return joinSpans(text, bx, boxListRE), true
+}
+
 // lastBox returns where the last \boxed or \fbox of s starts, or -1.
 // strings.LastIndex stops at the first match from the end, which is near
 // the end of a response; \fbox, rare, is then only looked for after it.
@@ -105,7 +129,7 @@ func AnswerLine(text string) (string, bool) {
 
 // numberRE matches a number in free text: a sign, thousands separators, a
 // decimal part, a fraction.
-var numberRE = regexp.MustCompile(`-?\\frac\{\d+\}\{\d+\}|-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|-?\.\d+`)
+var numberRE = regexp.MustCompile(`-?\\[dt]?frac\{\d+\}\{\d+\}|-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|-?\.\d+`)
 
 // LastNumber returns the last number of a text.
 func LastNumber(text string) (string, bool) {
@@ -121,7 +145,7 @@ func LastNumber(text string) (string, bool) {
 var mathRE = regexp.MustCompile(`(?s:\$\$((?:[^$\\]|\\.)+?)\$\$)|\$((?:[^$\n\\]|\\[^\n])+?)\$|(?s:\\\[(.+?)\\\])|\\\(([^\n]+?)\\\)`)
 
 // finalAnswerRE matches the phrases that announce an answer in free text.
-var finalAnswerRE = regexp.MustCompile(`(?i)(?:final answer is|final answer:|the answer is|answer is|answer:|answer should be)`)
+var finalAnswerRE = regexp.MustCompile(`(?i)(?:####|final answer is|final answer:|the answer is|answer is|answer:|answer should be)`)
 
 // Extract finds the answer of a free-text response the way public
 // free-form graders do: the answer after the last "final answer is" or the

@@ -127,7 +127,7 @@ func (g *Grader) extract(response string) (string, bool) {
 		var ok bool
 		switch e {
 		case ExtractBoxed:
-			a, ok = LastBoxed(response)
+			a, ok = LastBoxes(response)
 		case ExtractAnswerLine:
 			a, ok = AnswerLine(response)
 		case ExtractLastNumber:
@@ -147,8 +147,12 @@ func (g *Grader) extract(response string) (string, bool) {
 // firstParsable returns the first candidate that reads as mathematics, or
 // the first candidate when none does.
 func (g *Grader) firstParsable(c []string) string {
+	return firstParsable(c, g.opts.MaxAnswerLen)
+}
+
+func firstParsable(c []string, maxLen int) string {
 	for _, s := range c {
-		if len(s) <= g.opts.MaxAnswerLen {
+		if len(s) <= maxLen {
 			if _, ok := parse(clean(s)); ok {
 				return s
 			}
@@ -174,13 +178,31 @@ func (g *Grader) GradeExtracted(pred, gold string) Result {
 	return r
 }
 
-// Reference returns the answer of a reference as the grader reads it: the
-// content of its last box when it has one, else the reference itself.
+// Reference returns the answer of a reference as the grader reads it: its
+// boxed answer when it has one (LastBoxes); the final answer of a whole
+// solution without a box (a reference of several lines, or one that
+// announces its answer: "... so the answer is $5$.", "#### 72"), read as
+// free text (Extract); else the reference itself. math-verify extracts the
+// gold answer as it extracts the prediction; the Hendrycks grader and the
+// paper's grader take the last box of the solution.
 func Reference(ref string) string {
-	if b, ok := LastBoxed(ref); ok {
+	if b, ok := LastBoxes(ref); ok {
 		return b
 	}
-	return strings.TrimSpace(ref)
+	ref = strings.TrimSpace(ref)
+	if isSolution(ref) {
+		if c := Extract(ref); len(c) > 0 {
+			return firstParsable(c, DefaultOptions().MaxAnswerLen)
+		}
+	}
+	return ref
+}
+
+// isSolution reports whether a reference without a box is a whole solution
+// rather than an answer: it has several lines or announces its answer, and
+// is not itself one piece of mathematics.
+func isSolution(ref string) bool {
+	return (strings.Contains(ref, "\n") || finalAnswerRE.MatchString(ref)) && !looksLikeMath(ref)
 }
 
 // Equal compares a bare answer with a bare reference answer.
@@ -237,7 +259,7 @@ func (g *Grader) equalClean(ca, cr, answer, reference string) (r Result) {
 			r = Result{Reason: "comparing " + quote(answer) + " with the reference took more than the work budget"}
 		}
 	}()
-	if c.equal(pa, pr) {
+	if c.equal(pa, pr) || c.formsOfOne(pa, pr) {
 		return Result{Correct: true}
 	}
 	return Result{Reason: "answer " + quote(answer) + " is not equivalent to the reference " + quote(reference)}
