@@ -3,12 +3,31 @@ package math
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
+
+// scanWindow is how much of the end of a text the extractors read. The
+// final answer ends a response; reading a bounded window keeps a megabyte of
+// text within the time bound.
+const scanWindow = 16 << 10
+
+// tail returns the last scanWindow bytes of a text, from a character start.
+func tail(text string) string {
+	if len(text) <= scanWindow {
+		return text
+	}
+	i := len(text) - scanWindow
+	for i < len(text) && !utf8.RuneStart(text[i]) {
+		i++
+	}
+	return text[i:]
+}
 
 // LastBoxed returns the content of the last \boxed{...} or \fbox{...} of a
 // text, with nested braces, and \boxed 5 (an argument without braces, up to
 // the next space or dollar sign).
 func LastBoxed(text string) (string, bool) {
+	text = tail(text)
 	// Search from the end: a box whose argument is missing ("\boxed" at
 	// the very end) does not hide an earlier one.
 	for end := len(text); end > 0; {
@@ -16,8 +35,12 @@ func LastBoxed(text string) (string, bool) {
 		if start < 0 {
 			return "", false
 		}
-		if b := boxes(text[start:]); len(b) > 0 && b[0].start == 0 {
-			return b[0].content, true
+		n := len(`\boxed`)
+		if strings.HasPrefix(text[start:], `\fbox`) {
+			n = len(`\fbox`)
+		}
+		if b, _, ok := boxAt(text, start, n); ok {
+			return b.content, true
 		}
 		end = start
 	}
@@ -37,6 +60,7 @@ var boxListRE = regexp.MustCompile(`^(?:[\s,;$]|\\[()\[\]]|\\quad|\\qquad|\\text
 // $x = \boxed{3}$" is "2, 3"). The paper's grader and the Hendrycks grader
 // take the last box; math-verify joins the boxes of a list, as here.
 func LastBoxes(text string) (string, bool) {
+	text = tail(text)
 	last, ok := LastBoxed(text)
 	if !ok || strings.Count(text, `\boxed`)+strings.Count(text, `\fbox`) < 2 {
 		return last, ok
@@ -90,28 +114,35 @@ func boxes(text string) []span {
 		if start < 0 {
 			break
 		}
-		p := start + n
-		for p < len(text) && text[p] == ' ' {
-			p++
+		b, next, ok := boxAt(text, start, n)
+		if ok {
+			out = append(out, b)
 		}
-		switch {
-		case p < len(text) && text[p] == '{':
-			content, end := bracedArg(text, p)
-			out = append(out, span{content, start, end})
-			i = end
-		case p > start+n && p < len(text):
-			// \boxed 5: up to the next space, dollar sign or line end.
-			e := p
-			for e < len(text) && !strings.ContainsRune(" $\n", rune(text[e])) {
-				e++
-			}
-			out = append(out, span{text[p:e], start, e})
-			i = e
-		default:
-			i = p
-		}
+		i = next
 	}
 	return out
+}
+
+// boxAt reads the box whose command (n bytes: \boxed or \fbox) starts at
+// start: its argument in braces, or \boxed 5 up to the next space, dollar
+// sign or line end. It returns where reading may go on.
+func boxAt(text string, start, n int) (b span, next int, ok bool) {
+	p := start + n
+	for p < len(text) && text[p] == ' ' {
+		p++
+	}
+	switch {
+	case p < len(text) && text[p] == '{':
+		content, end := bracedArg(text, p)
+		return span{content, start, end}, end, true
+	case p > start+n && p < len(text):
+		e := p
+		for e < len(text) && !strings.ContainsRune(" $\n", rune(text[e])) {
+			e++
+		}
+		return span{text[p:e], start, e}, e, true
+	}
+	return span{}, p, false
 }
 
 // answerLineRE matches DAPO's answer line.
@@ -120,6 +151,7 @@ var answerLineRE = regexp.MustCompile(`(?i)Answer\s*:\s*([^\n]+)`)
 // AnswerLine returns the content of the last "Answer: ..." line of a
 // response, as DAPO's grader reads it.
 func AnswerLine(text string) (string, bool) {
+	text = tail(text)
 	m := answerLineRE.FindAllStringSubmatch(text, -1)
 	if len(m) == 0 {
 		return "", false
@@ -133,6 +165,7 @@ var numberRE = regexp.MustCompile(`-?\\[dt]?frac\{\d+\}\{\d+\}|-?(?:\d{1,3}(?:,\
 
 // LastNumber returns the last number of a text.
 func LastNumber(text string) (string, bool) {
+	text = tail(text)
 	m := numberRE.FindAllString(text, -1)
 	if len(m) == 0 {
 		return "", false
@@ -154,6 +187,7 @@ var finalAnswerRE = regexp.MustCompile(`(?i)(?:####|final answer is|final answer
 // joined only by "and", commas or spaces form one answer ("\boxed{1},
 // \boxed{2}" is "1, 2"). The candidates are returned best first.
 func Extract(text string) []string {
+	text = tail(text)
 	var cands []string
 	if t := strings.TrimSpace(text); looksLikeMath(t) {
 		cands = append(cands, t)
