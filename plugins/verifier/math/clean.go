@@ -79,7 +79,8 @@ var systemEnvs = []string{"cases", "aligned", "gathered", "align*", "align"}
 
 // flattenSystems writes a system as the list of its rows: "\begin{cases} x
 // = 1 \\ y = 2 \end{cases}" is "x = 1, y = 2", compared as the tuple it names
-// (math-verify reads a system's rows as a set of equations).
+// (math-verify's reading of assignments: its tests match "(p,q)=(3,2)" with
+// "(3,2)"; the Hendrycks grader compares the text).
 func flattenSystems(s string) string {
 	if !strings.Contains(s, `\begin{`) {
 		return s

@@ -590,9 +590,9 @@ var flipped = map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "!="
 
 // absInterval turns an inequality between the absolute value of a linear
 // expression and a constant into intervals: |x - 2| < 1 is (1, 3), |x| >= 3
-// is (-∞, -3] ∪ [3, ∞) (math-verify compares such a relation with the set it
-// describes when its allow_set_relation_comp is on). It returns nil for any
-// other relation.
+// is (-∞, -3] ∪ [3, ∞) (math-verify turns a relation into the set it
+// describes, sympy's as_set, to compare it with a set). It returns nil for
+// any other relation.
 func absInterval(n *node, c *comparer) *node {
 	l, r, op := n.kids[0], n.kids[1], n.rels[0]
 	if r.kind == nFunc && r.name == "abs" {

@@ -204,7 +204,8 @@ var relOps = map[string]bool{"=": true, "<": true, ">": true, "<=": true, ">=": 
 
 // relation reads a chain a = b = c, a < x <= b, x \in [0, 1]. What follows
 // \approx is dropped: the answer is what comes before it, unless that is
-// only the name of the answer ("x \approx 4" is 4, as math-verify reads it).
+// only the name of the answer: "x \approx 4" is 4, as "x = 4" is (the value
+// of an assignment, as math-verify and the Hendrycks grader read "x = 4").
 func (p *parser) relation() *node {
 	first := p.union()
 	n := first
