@@ -160,8 +160,9 @@ func AnswerLine(text string) (string, bool) {
 }
 
 // numberRE matches a number in free text: a sign, thousands separators, a
-// decimal part, a fraction.
-var numberRE = regexp.MustCompile(`-?\\[dt]?frac\{\d+\}\{\d+\}|-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|-?\.\d+`)
+// decimal part after a point or a comma ("2,74", math-verify's decimal
+// comma; see readings), a fraction.
+var numberRE = regexp.MustCompile(`-?\\[dt]?frac\{\d+\}\{\d+\}|-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.,]\d+)?(?:/\d+)?|-?\.\d+`)
 
 // LastNumber returns the last number of a text.
 func LastNumber(text string) (string, bool) {

@@ -135,6 +135,8 @@ func TestResponseForms(t *testing.T) {
 		{[]string{ExtractBoxed, ExtractLastNumber}, `There are 12 apples and 30 pears, 42 in all.`, `42`, true},
 		{[]string{ExtractBoxed, ExtractLastNumber}, `So $x = -\dfrac{3}{4}$.`, `-0.75`, true},
 		{[]string{ExtractBoxed, ExtractLastNumber}, `There are 42 fruits; 12 are apples.`, `42`, false},
+		{[]string{ExtractLastNumber}, `Le total est de 2,74 €.`, `2.74`, true},
+		{[]string{ExtractLastNumber}, `We count 7,500 pears.`, `7.5`, false},
 		{nil, `There are 12 apples and 30 pears, 42 in all.`, `42`, false}, // the default reads boxes only
 	}
 	for _, tt := range tests {
