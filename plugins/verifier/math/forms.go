@@ -21,8 +21,9 @@ func readings(s string) []string {
 	return []string{s}
 }
 
-// clockRE matches a time of day: 19:45, 19:45:00, 7:45 PM, 7:45 \text{ p.m.}
-var clockRE = regexp.MustCompile(`^(\d{1,2}):([0-5]\d)(?::([0-5]\d))?([^:]*)$`)
+// clockRE matches a time of day: 19:45, 19:45:00, 7:45 PM, 7:45 \text{ p.m.},
+// 8 a.m.
+var clockRE = regexp.MustCompile(`^(\d{1,2})(?::([0-5]\d)(?::([0-5]\d))?)?([^:]*)$`)
 
 // meridiemCleaner strips the spelling around "am" and "pm".
 var meridiemCleaner = strings.NewReplacer(`\text`, "", `\mathrm`, "", "{", "", "}", "", " ", "", ".", "")
@@ -44,6 +45,9 @@ func clockTime(s string) ([]int, bool) {
 	t := h*3600 + mm*60 + sec
 	switch suffix := strings.ToLower(meridiemCleaner.Replace(m[4])); suffix {
 	case "":
+		if m[2] == "" {
+			return nil, false // a number, not a time: "8" (8 a.m. is a time)
+		}
 		switch {
 		case h > 23:
 			return nil, false

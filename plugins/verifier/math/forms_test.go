@@ -43,11 +43,15 @@ func TestAnswerForms(t *testing.T) {
 			{`12:30 a.m.`, `0:30`, true},
 			{`3:4`, `\frac34`, true},
 			{`3:4`, `6:8`, true},
+			{`8 \text{ AM}`, `8:00 a.m.`, true},
+			{`8 \text{ PM}`, `8:00`, true},
 			{`19:45`, `7:45 AM`, false},
 			{`19:45:30`, `19:45`, false},
 			{`12:30 p.m.`, `0:30`, false},
 			{`7:15`, `7:45`, false},
 			{`3:4`, `4:3`, false},
+			{`8`, `8:00 AM`, false},
+			{`8 \text{ PM}`, `8:00 AM`, false},
 		}},
 		{"lists, sets of tuples and lists with words", []struct {
 			answer, reference string
@@ -76,12 +80,15 @@ func TestAnswerForms(t *testing.T) {
 			{`3 > |2 - x|`, `(-1, 5)`, true},
 			{`\begin{cases} x = 1 \\ y = 2 \end{cases}`, `(1,2)`, true},
 			{`\begin{aligned} y &= 2 \\ x &= 1 \end{aligned}`, `x = 1, y = 2`, true},
+			{`\{x \mid x > 2\}`, `(2, \infty)`, true},
+			{`x \ge 2`, `\{x : x \geq 2\}`, true},
 			{`x \approx 4`, `5`, false},
 			{`\pi \approx 3.14`, `3.14`, false}, // the answer is π; what follows \approx is dropped
 			{`1 < x < 3`, `x \in (1, 3]`, false},
 			{`|x-2| > 1`, `(1, 3)`, false},
 			{`|x| < 3`, `[-3,3]`, false},
 			{`\begin{cases} x = 1 \\ y = 2 \end{cases}`, `(2,1)`, false},
+			{`\{x : x > 2\}`, `[2, \infty)`, false},
 		}},
 		{"units, text after a number and percentages", []struct {
 			answer, reference string

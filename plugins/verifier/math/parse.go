@@ -503,6 +503,10 @@ func (p *parser) group(open string) *node {
 			return &node{kind: nFunc, name: "abs", kids: []*node{inner}}
 		}
 		return &node{kind: nFunc, name: strings.TrimPrefix(open, "l"), kids: []*node{inner}}
+	case `\{`:
+		if cond := p.setBuilder(); cond != nil {
+			return cond
+		}
 	}
 	items := p.list(func() bool { return p.peek().kind == tClose || p.peek().kind == tEOF })
 	cl := p.next()
@@ -530,6 +534,24 @@ func (p *parser) group(open string) *node {
 		return items[0]
 	}
 	return &node{kind: nSeq, open: open, close: cl.s, kids: items}
+}
+
+// setBuilder reads the rest of a set written by a condition, \{x \mid x > 2\}
+// or \{x : x > 2\}, after its opening brace: the set is its condition, which
+// is compared as the intervals it describes (math-verify turns a condition
+// into its set, sympy's as_set). It returns nil, reading nothing, when the
+// set is not of that form.
+func (p *parser) setBuilder() *node {
+	if p.pos+1 >= len(p.toks) || p.toks[p.pos].kind != tSym {
+		return nil
+	}
+	if sep := p.toks[p.pos+1]; !(sep.kind == tOpen && sep.s == "|" || sep.kind == tOp && sep.s == ":") {
+		return nil
+	}
+	p.pos += 2
+	cond := p.relation()
+	p.expect(tClose, `\}`)
+	return cond
 }
 
 // command reads a LaTeX command and its arguments.
