@@ -2,6 +2,7 @@ package math
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -27,24 +28,33 @@ func tail(text string) string {
 // text, with nested braces, and \boxed 5 (an argument without braces, up to
 // the next space or dollar sign).
 func LastBoxed(text string) (string, bool) {
-	text = tail(text)
-	// Search from the end: a box whose argument is missing ("\boxed" at
-	// the very end) does not hide an earlier one.
-	for end := len(text); end > 0; {
+	b, ok := lastBoxBefore(tail(text), -1)
+	return b.content, ok
+}
+
+// lastBoxBefore returns the last box of a text whose command starts before
+// limit (-1: anywhere). A box whose argument is missing ("\boxed" at the
+// very end) does not hide an earlier one.
+func lastBoxBefore(text string, limit int) (span, bool) {
+	end := len(text)
+	if limit >= 0 {
+		end = min(limit, len(text))
+	}
+	for end > 0 {
 		start := lastBox(text[:end])
 		if start < 0 {
-			return "", false
+			return span{}, false
 		}
 		n := len(`\boxed`)
 		if strings.HasPrefix(text[start:], `\fbox`) {
 			n = len(`\fbox`)
 		}
 		if b, _, ok := boxAt(text, start, n); ok {
-			return b.content, true
+			return b, true
 		}
 		end = start
 	}
-	return "", false
+	return span{}, false
 }
 
 // boxListRE matches what may stand between the boxes of one answer in a
@@ -61,15 +71,35 @@ var boxListRE = regexp.MustCompile(`^(?:[\s,;$]|\\[()\[\]]|\\quad|\\qquad|\\text
 // take the last box; math-verify joins the boxes of a list, as here.
 func LastBoxes(text string) (string, bool) {
 	text = tail(text)
-	last, ok := LastBoxed(text)
-	if !ok || strings.Count(text, `\boxed`)+strings.Count(text, `\fbox`) < 2 {
-		return last, ok
+	last, ok := lastBoxBefore(text, -1)
+	if !ok {
+		return "", false
 	}
-	bx := boxes(text)
-	if len(bx) < 2 || bx[len(bx)-1].content != last {
-		return last, ok
+	parts := []string{last.content}
+	for at := last; ; {
+		// The box before ends with a brace at most 40 bytes before this
+		// one, and only connectors stand between: look there first, so
+		// that a response with one box is not searched again.
+		k := strings.LastIndexByte(text[max(0, at.start-41):at.start], '}')
+		if k < 0 {
+			break
+		}
+		k += max(0, at.start-41)
+		if !boxListRE.MatchString(text[k+1 : at.start]) {
+			break
+		}
+		b, ok := lastBoxBefore(text, k)
+		if !ok || b.end != k+1 {
+			break // no box ends there: the brace closes something else
+		}
+		parts = append(parts, b.content)
+		at = b
 	}
-	return joinSpans(text, bx, boxListRE), true
+	if len(parts) == 1 {
+		return last.content, true
+	}
+	slices.Reverse(parts)
+	return strings.Join(parts, ", "), true
 }
 
 // lastBox returns where the last \boxed or \fbox of s starts, or -1.
@@ -167,11 +197,29 @@ var numberRE = regexp.MustCompile(`-?\\[dt]?frac\{\d+\}\{\d+\}|-?(?:\d{1,3}(?:,\
 // LastNumber returns the last number of a text.
 func LastNumber(text string) (string, bool) {
 	text = tail(text)
-	m := numberRE.FindAllString(text, -1)
-	if len(m) == 0 {
+	m := lastNumber(text)
+	if m == nil {
 		return "", false
 	}
-	return m[len(m)-1], true
+	return text[m[0]:m[1]], true
+}
+
+// lastNumber returns where the last number of a text starts and ends, or
+// nil. It matches numberRE near the last digit only: a number ends at most
+// two bytes after its last digit (the brace of \frac{1}{2}) and is read from
+// up to 200 bytes before it.
+func lastNumber(text string) []int {
+	d := strings.LastIndexAny(text, "0123456789")
+	if d < 0 {
+		return nil
+	}
+	from := max(0, d-200)
+	m := numberRE.FindAllStringIndex(text[from:min(len(text), d+2)], -1)
+	if len(m) == 0 {
+		return nil
+	}
+	last := m[len(m)-1]
+	return []int{from + last[0], from + last[1]}
 }
 
 // mathRE matches the math of a text: $$...$$, $...$, \[...\], \(...\).
@@ -180,6 +228,12 @@ var mathRE = regexp.MustCompile(`(?s:\$\$((?:[^$\\]|\\.)+?)\$\$)|\$((?:[^$\n\\]|
 
 // finalAnswerRE matches the phrases that announce an answer in free text.
 var finalAnswerRE = regexp.MustCompile(`(?i)(?:####|final answer is|final answer:|the answer is|answer is|answer:|answer should be)`)
+
+// announcesAnswer reports whether a text has a phrase of finalAnswerRE. The
+// substrings every phrase holds are looked for first: most texts have none.
+func announcesAnswer(s string) bool {
+	return (strings.Contains(s, "nswer") || strings.Contains(s, "NSWER") || strings.Contains(s, "####")) && finalAnswerRE.MatchString(s)
+}
 
 // Extract finds the answer of a free-text response the way public
 // free-form graders do: the answer after the last "final answer is" or the
@@ -194,7 +248,10 @@ func Extract(text string) []string {
 		cands = append(cands, t)
 	}
 	bx := boxes(text)
-	fa := finalAnswerRE.FindAllStringIndex(text, -1)
+	var fa [][]int
+	if announcesAnswer(text) {
+		fa = finalAnswerRE.FindAllStringIndex(text, -1)
+	}
 	boxedEnd := -1
 	if len(bx) > 0 {
 		boxedEnd = bx[len(bx)-1].start
@@ -209,16 +266,16 @@ func Extract(text string) []string {
 	}
 	ms := mathSpans(text)
 	// The last math and the last number: whichever comes later first.
-	num := numberRE.FindAllStringIndex(text, -1)
-	numAfterMath := len(num) > 0 && (len(ms) == 0 || num[len(num)-1][0] >= ms[len(ms)-1].end)
+	num := lastNumber(text)
+	numAfterMath := num != nil && (len(ms) == 0 || num[0] >= ms[len(ms)-1].end)
 	if numAfterMath {
-		cands = append(cands, text[num[len(num)-1][0]:num[len(num)-1][1]])
+		cands = append(cands, text[num[0]:num[1]])
 	}
 	if len(ms) > 0 {
 		cands = append(cands, joinSpans(text, ms, mathConnectorRE))
 	}
-	if len(num) > 0 && !numAfterMath {
-		cands = append(cands, text[num[len(num)-1][0]:num[len(num)-1][1]])
+	if num != nil && !numAfterMath {
+		cands = append(cands, text[num[0]:num[1]])
 	}
 	return cands
 }
@@ -251,6 +308,9 @@ func looksLikeMath(t string) bool {
 
 // mathSpans finds the math pieces of a text, in order.
 func mathSpans(text string) []span {
+	if !strings.Contains(text, "$") && !strings.Contains(text, `\[`) && !strings.Contains(text, `\(`) {
+		return nil
+	}
 	var ms []span
 	for _, m := range mathRE.FindAllStringSubmatchIndex(text, -1) {
 		for g := 2; g < len(m); g += 2 {

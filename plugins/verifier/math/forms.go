@@ -15,7 +15,7 @@ var decimalCommaRE = regexp.MustCompile(`^-?\d+,\d+$`)
 // 3, 5 or the number 3.5; it equals either (math-verify reads a decimal
 // comma; the Hendrycks grader compares "3,5" as the text of a list).
 func readings(s string) []string {
-	if decimalCommaRE.MatchString(s) {
+	if strings.IndexByte(s, ',') >= 0 && decimalCommaRE.MatchString(s) {
 		return []string{s, strings.Replace(s, ",", ".", 1)}
 	}
 	return []string{s}
@@ -35,6 +35,9 @@ var meridiemCleaner = strings.NewReplacer(`\text`, "", `\mathrm`, "", "{", "", "
 // none of math-verify, the Hendrycks grader or the paper's grader reads
 // times, and each compares them as text).
 func clockTime(s string) ([]int, bool) {
+	if s == "" || !isDigit(s[0]) || !strings.ContainsAny(s, ":mM") {
+		return nil, false // most answers: no regular expression needed
+	}
 	m := clockRE.FindStringSubmatch(s)
 	if m == nil {
 		return nil, false

@@ -202,7 +202,7 @@ func Reference(ref string) string {
 // rather than an answer: it has several lines or announces its answer, and
 // is not itself one piece of mathematics.
 func isSolution(ref string) bool {
-	return (strings.Contains(ref, "\n") || finalAnswerRE.MatchString(tail(ref))) && !looksLikeMath(ref)
+	return (strings.Contains(ref, "\n") || announcesAnswer(tail(ref))) && !looksLikeMath(ref)
 }
 
 // Equal compares a bare answer with a bare reference answer.
