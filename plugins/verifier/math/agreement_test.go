@@ -183,7 +183,7 @@ func clip(s string) string {
 // TestHeldOut measures agreement on the held-out cases of the same sources
 // (testdata/heldout/SOURCE.md). They are not tuned on, so there is no list of
 // known disagreements: the test logs every miss and fails only when the
-// agreement falls below what the grader reached when the set was added.
+// agreement falls below what the grader has reached.
 func TestHeldOut(t *testing.T) {
 	t.Run("equivalence", func(t *testing.T) {
 		cases := readJSONL[equivalenceCase](t, filepath.Join("testdata", "heldout", "equivalence.jsonl"))
@@ -216,10 +216,11 @@ func TestHeldOut(t *testing.T) {
 	}
 }
 
-// The held-out agreement the grader reached when the sets were added, in
-// percent: a regression guard, not a goal.
+// The held-out agreement the grader has reached, in percent (136/148 of
+// the equivalence cases; 336/336 and 59/60 of the graded outputs): a
+// regression guard, not a goal.
 const (
-	heldOutEquivalenceFloor = 87.8
+	heldOutEquivalenceFloor = 91.8
 	heldOutGradedFloor      = 98.3
 )
 
