@@ -292,6 +292,12 @@ func looksLikeMath(t string) bool {
 			return false
 		}
 	}
+	return mathOnly(t)
+}
+
+// mathOnly reports whether a text is mathematics without words: it parses,
+// and no token is a word or stray punctuation.
+func mathOnly(t string) bool {
 	c := clean(t)
 	toks, ok := tokenize(c)
 	if !ok {

@@ -139,6 +139,8 @@ func TestResponseForms(t *testing.T) {
 		{nil, `The answer is \boxed{5}.`, `We add 2 and 3. So the final answer is $5$.`, true},
 		{nil, `The answer is \boxed{6}.`, `We add 2 and 3. So the final answer is $5$.`, false},
 		{nil, `\boxed{\text{Evelyn}}`, `\text{Evelyn}`, true},
+		{nil, `\boxed{\begin{pmatrix} 1 \\ 2 \end{pmatrix}}`, "\\begin{pmatrix}\n1 \\\\\n2\n\\end{pmatrix}", true},
+		{nil, `\boxed{2}`, "\\begin{pmatrix}\n1 \\\\\n2\n\\end{pmatrix}", false},
 		{[]string{ExtractBoxed, ExtractLastNumber}, `There are 12 apples and 30 pears, 42 in all.`, `42`, true},
 		{[]string{ExtractBoxed, ExtractLastNumber}, `So $x = -\dfrac{3}{4}$.`, `-0.75`, true},
 		{[]string{ExtractBoxed, ExtractLastNumber}, `There are 42 fruits; 12 are apples.`, `42`, false},

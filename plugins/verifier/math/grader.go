@@ -200,9 +200,13 @@ func Reference(ref string) string {
 
 // isSolution reports whether a reference without a box is a whole solution
 // rather than an answer: it has several lines or announces its answer, and
-// is not itself one piece of mathematics.
+// does not read as mathematics (a matrix written over several lines is an
+// answer).
 func isSolution(ref string) bool {
-	return (strings.Contains(ref, "\n") || announcesAnswer(tail(ref))) && !looksLikeMath(ref)
+	if !strings.Contains(ref, "\n") && !announcesAnswer(tail(ref)) {
+		return false
+	}
+	return len(ref) > DefaultOptions().MaxAnswerLen || !mathOnly(ref)
 }
 
 // Equal compares a bare answer with a bare reference answer.
