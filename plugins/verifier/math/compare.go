@@ -319,6 +319,9 @@ func (c *comparer) equalSeq(a, b *node) bool {
 	if named {
 		return c.sameList(ak, bk) // matched name by name
 	}
+	if a.open == ":" || b.open == ":" {
+		return a.open == b.open && c.proportionalParts(ak, bk)
+	}
 	setA := a.open == "" || a.open == `\{`
 	setB := b.open == "" || b.open == `\{`
 	switch {
@@ -333,6 +336,21 @@ func (c *comparer) equalSeq(a, b *node) bool {
 		return false
 	}
 	return c.sameList(ak, bk)
+}
+
+// proportionalParts reports whether two ratios of several parts are equal
+// up to a factor: 1:2:3 is 2:4:6, as a:b is the number a/b (the convention
+// of a ratio; math-verify and the Hendrycks grader compare a ratio's text).
+func (c *comparer) proportionalParts(a, b []*node) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 1; i < len(a); i++ {
+		if !c.scalar(&node{kind: nMul, kids: []*node{a[i], b[0]}}, &node{kind: nMul, kids: []*node{b[i], a[0]}}) {
+			return false
+		}
+	}
+	return true
 }
 
 // assignments strips the names off "x = 1, y = 2" style elements. When both

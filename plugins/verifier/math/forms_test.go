@@ -44,6 +44,8 @@ func TestAnswerForms(t *testing.T) {
 			{`3:4`, `\frac34`, true},
 			{`3:4`, `6:8`, true},
 			{`8 \text{ AM}`, `8:00 a.m.`, true},
+			{`1:2:3`, `2:4:6`, true},
+			{`2 : 3 : 4`, `\frac12 : \frac34 : 1`, true},
 			{`8 \text{ PM}`, `8:00`, true},
 			{`19:45`, `7:45 AM`, false},
 			{`19:45:30`, `19:45`, false},
@@ -51,6 +53,8 @@ func TestAnswerForms(t *testing.T) {
 			{`7:15`, `7:45`, false},
 			{`3:4`, `4:3`, false},
 			{`8`, `8:00 AM`, false},
+			{`1:2:3`, `1:3:2`, false},
+			{`1:2:3`, `1:2`, false},
 			{`8 \text{ PM}`, `8:00 AM`, false},
 		}},
 		{"lists, sets of tuples and lists with words", []struct {

@@ -304,10 +304,16 @@ func (p *parser) product() *node {
 		case t.kind == tOp && (t.s == "*" || t.s == "/" || t.s == ":"):
 			p.next()
 			rhs := p.power()
-			if t.s == "*" {
+			switch {
+			case t.s == "*":
 				n = mul(n, rhs)
-			} else {
-				n = &node{kind: nDiv, kids: []*node{n, rhs}}
+			case t.s == ":" && n.kind == nSeq && n.open == ":":
+				n.kids = append(n.kids, rhs)
+			case t.s == ":" && n.kind == nDiv && n.name == ":":
+				// a:b:c is a ratio of three parts, compared up to a factor
+				n = &node{kind: nSeq, open: ":", close: ":", kids: []*node{n.kids[0], n.kids[1], rhs}}
+			default:
+				n = &node{kind: nDiv, name: t.s, kids: []*node{n, rhs}} // a:b is a/b
 			}
 		case t.kind == tWord && t.s != "...":
 			p.units = append(p.units, p.next().s) // a unit
