@@ -33,7 +33,8 @@
 //   - Times of day: none of the three reads them (each compares text);
 //     forkrl compares "19:45", "19:45:00" and "7:45 PM" as times (ISO 8601 and
 //     the 12-hour clock), a time without a.m./p.m. matching either half of
-//     the day, and reads any other "a:b" as the ratio a/b.
+//     the day, and reads any other "a:b" as the ratio a/b and "a:b:c" as a
+//     ratio equal to any other with proportional parts.
 //   - Relations: "x = 4", "4 = x" and "x \approx 4" are 4 (math-verify takes
 //     the value of an assignment; the Hendrycks grader drops a short left
 //     side of "="); an inequality of one variable, an absolute-value
