@@ -43,3 +43,23 @@ func BenchmarkEqualExpressions(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(pairs))/b.Elapsed().Seconds(), "answers/s")
 }
+
+// BenchmarkGradeEquivalenceCases grades every case of data/equivalence as
+// the agreement test does (free text on both sides for most) and reports
+// answers per second on one goroutine.
+func BenchmarkGradeEquivalenceCases(b *testing.B) {
+	cases := readJSONL[equivalenceCase](b, filepath.Join(dataDir, "equivalence", "cases.jsonl"))
+	graders := make([]*Grader, len(cases))
+	for i, c := range cases {
+		graders[i] = graderFor(b, c)
+	}
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		for k, c := range cases {
+			verdict(graders[k], c)
+			n++
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "answers/s")
+}

@@ -82,6 +82,23 @@ func (c *comparer) equal(a, b *node) bool {
 	return c.scalar(a, b)
 }
 
+// formsOfOne reports whether an answer that is a bare list gives one answer
+// in several forms, each equal to a reference that is not a list:
+// "\boxed{15\frac{39}{40}}, or \boxed{\frac{639}{40}}" against 639/40. Only
+// the answer side is read so: a reference that lists a value twice has two
+// answers.
+func (c *comparer) formsOfOne(a, ref *node) bool {
+	if a.kind != nSeq || a.open != "" || len(a.kids) < 2 || ref.kind == nSeq {
+		return false
+	}
+	for _, k := range a.kids {
+		if !c.equal(k, ref) {
+			return false
+		}
+	}
+	return true
+}
+
 // radians converts an angle in degrees: 90° against π/2.
 func radians(n *node) *node {
 	return &node{kind: nMul, kids: []*node{n, {kind: nSym, name: "pi"}, {kind: nDiv, kids: []*node{number("1"), number("180")}}}}
@@ -109,6 +126,9 @@ func (c *comparer) answerForm(n, other *node) *node {
 	}
 	if namedSide(n.kids[0]) || constantChain(n) || n.rels[0] == "in" {
 		return n.kids[len(n.kids)-1]
+	}
+	if len(n.kids) == 2 && namedSide(n.kids[1]) && isConst(n.kids[0]) {
+		return n.kids[0] // 4 = x
 	}
 	return n
 }
@@ -299,6 +319,9 @@ func (c *comparer) equalSeq(a, b *node) bool {
 	if named {
 		return c.sameList(ak, bk) // matched name by name
 	}
+	if a.open == ":" || b.open == ":" {
+		return a.open == b.open && c.proportionalParts(ak, bk)
+	}
 	setA := a.open == "" || a.open == `\{`
 	setB := b.open == "" || b.open == `\{`
 	switch {
@@ -313,6 +336,21 @@ func (c *comparer) equalSeq(a, b *node) bool {
 		return false
 	}
 	return c.sameList(ak, bk)
+}
+
+// proportionalParts reports whether two ratios of several parts are equal
+// up to a factor: 1:2:3 is 2:4:6, as a:b is the number a/b (the convention
+// of a ratio; math-verify and the Hendrycks grader compare a ratio's text).
+func (c *comparer) proportionalParts(a, b []*node) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 1; i < len(a); i++ {
+		if !c.scalar(&node{kind: nMul, kids: []*node{a[i], b[0]}}, &node{kind: nMul, kids: []*node{b[i], a[0]}}) {
+			return false
+		}
+	}
+	return true
 }
 
 // assignments strips the names off "x = 1, y = 2" style elements. When both
@@ -530,6 +568,9 @@ func intervalOf(n *node, c *comparer) *node {
 	if len(n.kids) != 2 || n.rels[0] == "=" || n.rels[0] == "in" {
 		return nil
 	}
+	if iv := absInterval(n, c); iv != nil {
+		return iv
+	}
 	vars := map[string]bool{}
 	variables(n.kids[0], vars)
 	variables(n.kids[1], vars)
@@ -560,6 +601,46 @@ func intervalOf(n *node, c *comparer) *node {
 	default:
 		return interval(root, closed, posInf, false)
 	}
+}
+
+// flipped turns a relation around: a < b is b > a.
+var flipped = map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "!=": "!="}
+
+// absInterval turns an inequality between the absolute value of a linear
+// expression and a constant into intervals: |x - 2| < 1 is (1, 3), |x| >= 3
+// is (-∞, -3] ∪ [3, ∞) (math-verify turns a relation into the set it
+// describes, sympy's as_set, to compare it with a set). It returns nil for
+// any other relation.
+func absInterval(n *node, c *comparer) *node {
+	l, r, op := n.kids[0], n.kids[1], n.rels[0]
+	if r.kind == nFunc && r.name == "abs" {
+		l, r, op = r, l, flipped[op]
+	}
+	if l.kind != nFunc || l.name != "abs" || !isConst(r) || op == "!=" || op == "" {
+		return nil
+	}
+	u := l.kids[0]
+	rel := func(op string, rhs *node) *node {
+		return intervalOf(&node{kind: nRel, rels: []string{op}, kids: []*node{u, rhs}}, c)
+	}
+	a, b := rel(op, r), rel(flipped[op], &node{kind: nNeg, kids: []*node{r}})
+	if a == nil || b == nil {
+		return nil
+	}
+	if op == ">" || op == ">=" {
+		return &node{kind: nUnion, kids: []*node{b, a}} // u > c or u < -c
+	}
+	// u < c and u > -c: the half-line up to +∞ gives the lower end.
+	if toNegInf(a) {
+		a, b = b, a
+	}
+	return &node{kind: nSeq, open: a.open, close: b.close, kids: []*node{a.kids[0], b.kids[1]}}
+}
+
+// toNegInf reports whether an interval starts at -∞.
+func toNegInf(iv *node) bool {
+	k := iv.kids[0]
+	return k.kind == nNeg && k.kids[0].kind == nSym && k.kids[0].name == "infty"
 }
 
 func isConst(n *node) bool {

@@ -2,26 +2,104 @@ package math
 
 import (
 	"regexp"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
+
+// scanWindow is how much of the end of a text the extractors read. The
+// final answer ends a response; reading a bounded window keeps a megabyte of
+// text within the time bound.
+const scanWindow = 16 << 10
+
+// tail returns the last scanWindow bytes of a text, from a character start.
+func tail(text string) string {
+	if len(text) <= scanWindow {
+		return text
+	}
+	i := len(text) - scanWindow
+	for i < len(text) && !utf8.RuneStart(text[i]) {
+		i++
+	}
+	return text[i:]
+}
 
 // LastBoxed returns the content of the last \boxed{...} or \fbox{...} of a
 // text, with nested braces, and \boxed 5 (an argument without braces, up to
 // the next space or dollar sign).
 func LastBoxed(text string) (string, bool) {
-	// Search from the end: a box whose argument is missing ("\boxed" at
-	// the very end) does not hide an earlier one.
-	for end := len(text); end > 0; {
+	b, ok := lastBoxBefore(tail(text), -1)
+	return b.content, ok
+}
+
+// lastBoxBefore returns the last box of a text whose command starts before
+// limit (-1: anywhere). A box whose argument is missing ("\boxed" at the
+// very end) does not hide an earlier one.
+func lastBoxBefore(text string, limit int) (span, bool) {
+	end := len(text)
+	if limit >= 0 {
+		end = min(limit, len(text))
+	}
+	for end > 0 {
 		start := lastBox(text[:end])
 		if start < 0 {
-			return "", false
+			return span{}, false
 		}
-		if b := boxes(text[start:]); len(b) > 0 && b[0].start == 0 {
-			return b[0].content, true
+		n := len(`\boxed`)
+		if strings.HasPrefix(text[start:], `\fbox`) {
+			n = len(`\fbox`)
+		}
+		if b, _, ok := boxAt(text, start, n); ok {
+			return b, true
 		}
 		end = start
 	}
-	return "", false
+	return span{}, false
+}
+
+// boxListRE matches what may stand between the boxes of one answer in a
+// response graded by its boxes: punctuation, "and", "or", labels ("x =",
+// "(b)"), math delimiters and spacing, but no other words, so that a box
+// followed by a second thought ("\boxed{2}. Wait, ... \boxed{3}") is read
+// by its last box alone.
+var boxListRE = regexp.MustCompile(`^(?:[\s,;$]|\\[()\[\]]|\\quad|\\qquad|\\text\{\s*(?:and|or|,)?\s*\}|and|or|\\,|\\ |\([a-z]\)|[A-Za-z](?:_\{?\w+\}?)?\s*=)*$`)
+
+// LastBoxes returns the answer of a response graded by its boxes: the last
+// \boxed{} (or \fbox{}), joined with the boxes before it that only
+// punctuation, "and", "or" or labels separate from it ("$x = \boxed{2}$ or
+// $x = \boxed{3}$" is "2, 3"). The paper's grader and the Hendrycks grader
+// take the last box; math-verify joins the boxes of a list, as here.
+func LastBoxes(text string) (string, bool) {
+	text = tail(text)
+	last, ok := lastBoxBefore(text, -1)
+	if !ok {
+		return "", false
+	}
+	parts := []string{last.content}
+	for at := last; ; {
+		// The box before ends with a brace at most 40 bytes before this
+		// one, and only connectors stand between: look there first, so
+		// that a response with one box is not searched again.
+		k := strings.LastIndexByte(text[max(0, at.start-41):at.start], '}')
+		if k < 0 {
+			break
+		}
+		k += max(0, at.start-41)
+		if !boxListRE.MatchString(text[k+1 : at.start]) {
+			break
+		}
+		b, ok := lastBoxBefore(text, k)
+		if !ok || b.end != k+1 {
+			break // no box ends there: the brace closes something else
+		}
+		parts = append(parts, b.content)
+		at = b
+	}
+	if len(parts) == 1 {
+		return last.content, true
+	}
+	slices.Reverse(parts)
+	return strings.Join(parts, ", "), true
 }
 
 // lastBox returns where the last \boxed or \fbox of s starts, or -1.
@@ -66,28 +144,35 @@ func boxes(text string) []span {
 		if start < 0 {
 			break
 		}
-		p := start + n
-		for p < len(text) && text[p] == ' ' {
-			p++
+		b, next, ok := boxAt(text, start, n)
+		if ok {
+			out = append(out, b)
 		}
-		switch {
-		case p < len(text) && text[p] == '{':
-			content, end := bracedArg(text, p)
-			out = append(out, span{content, start, end})
-			i = end
-		case p > start+n && p < len(text):
-			// \boxed 5: up to the next space, dollar sign or line end.
-			e := p
-			for e < len(text) && !strings.ContainsRune(" $\n", rune(text[e])) {
-				e++
-			}
-			out = append(out, span{text[p:e], start, e})
-			i = e
-		default:
-			i = p
-		}
+		i = next
 	}
 	return out
+}
+
+// boxAt reads the box whose command (n bytes: \boxed or \fbox) starts at
+// start: its argument in braces, or \boxed 5 up to the next space, dollar
+// sign or line end. It returns where reading may go on.
+func boxAt(text string, start, n int) (b span, next int, ok bool) {
+	p := start + n
+	for p < len(text) && text[p] == ' ' {
+		p++
+	}
+	switch {
+	case p < len(text) && text[p] == '{':
+		content, end := bracedArg(text, p)
+		return span{content, start, end}, end, true
+	case p > start+n && p < len(text):
+		e := p
+		for e < len(text) && !strings.ContainsRune(" $\n", rune(text[e])) {
+			e++
+		}
+		return span{text[p:e], start, e}, e, true
+	}
+	return span{}, p, false
 }
 
 // answerLineRE matches DAPO's answer line.
@@ -96,6 +181,7 @@ var answerLineRE = regexp.MustCompile(`(?i)Answer\s*:\s*([^\n]+)`)
 // AnswerLine returns the content of the last "Answer: ..." line of a
 // response, as DAPO's grader reads it.
 func AnswerLine(text string) (string, bool) {
+	text = tail(text)
 	m := answerLineRE.FindAllStringSubmatch(text, -1)
 	if len(m) == 0 {
 		return "", false
@@ -104,16 +190,36 @@ func AnswerLine(text string) (string, bool) {
 }
 
 // numberRE matches a number in free text: a sign, thousands separators, a
-// decimal part, a fraction.
-var numberRE = regexp.MustCompile(`-?\\frac\{\d+\}\{\d+\}|-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?|-?\.\d+`)
+// decimal part after a point or a comma ("2,74", math-verify's decimal
+// comma; see readings), a fraction.
+var numberRE = regexp.MustCompile(`-?\\[dt]?frac\{\d+\}\{\d+\}|-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.,]\d+)?(?:/\d+)?|-?\.\d+`)
 
 // LastNumber returns the last number of a text.
 func LastNumber(text string) (string, bool) {
-	m := numberRE.FindAllString(text, -1)
-	if len(m) == 0 {
+	text = tail(text)
+	m := lastNumber(text)
+	if m == nil {
 		return "", false
 	}
-	return m[len(m)-1], true
+	return text[m[0]:m[1]], true
+}
+
+// lastNumber returns where the last number of a text starts and ends, or
+// nil. It matches numberRE near the last digit only: a number ends at most
+// two bytes after its last digit (the brace of \frac{1}{2}) and is read from
+// up to 200 bytes before it.
+func lastNumber(text string) []int {
+	d := strings.LastIndexAny(text, "0123456789")
+	if d < 0 {
+		return nil
+	}
+	from := max(0, d-200)
+	m := numberRE.FindAllStringIndex(text[from:min(len(text), d+2)], -1)
+	if len(m) == 0 {
+		return nil
+	}
+	last := m[len(m)-1]
+	return []int{from + last[0], from + last[1]}
 }
 
 // mathRE matches the math of a text: $$...$$, $...$, \[...\], \(...\).
@@ -121,7 +227,13 @@ func LastNumber(text string) (string, bool) {
 var mathRE = regexp.MustCompile(`(?s:\$\$((?:[^$\\]|\\.)+?)\$\$)|\$((?:[^$\n\\]|\\[^\n])+?)\$|(?s:\\\[(.+?)\\\])|\\\(([^\n]+?)\\\)`)
 
 // finalAnswerRE matches the phrases that announce an answer in free text.
-var finalAnswerRE = regexp.MustCompile(`(?i)(?:final answer is|final answer:|the answer is|answer is|answer:|answer should be)`)
+var finalAnswerRE = regexp.MustCompile(`(?i)(?:####|final answer is|final answer:|the answer is|answer is|answer:|answer should be)`)
+
+// announcesAnswer reports whether a text has a phrase of finalAnswerRE. The
+// substrings every phrase holds are looked for first: most texts have none.
+func announcesAnswer(s string) bool {
+	return (strings.Contains(s, "nswer") || strings.Contains(s, "NSWER") || strings.Contains(s, "####")) && finalAnswerRE.MatchString(s)
+}
 
 // Extract finds the answer of a free-text response the way public
 // free-form graders do: the answer after the last "final answer is" or the
@@ -130,12 +242,16 @@ var finalAnswerRE = regexp.MustCompile(`(?i)(?:final answer is|final answer:|the
 // joined only by "and", commas or spaces form one answer ("\boxed{1},
 // \boxed{2}" is "1, 2"). The candidates are returned best first.
 func Extract(text string) []string {
+	text = tail(text)
 	var cands []string
 	if t := strings.TrimSpace(text); looksLikeMath(t) {
 		cands = append(cands, t)
 	}
 	bx := boxes(text)
-	fa := finalAnswerRE.FindAllStringIndex(text, -1)
+	var fa [][]int
+	if announcesAnswer(text) {
+		fa = finalAnswerRE.FindAllStringIndex(text, -1)
+	}
 	boxedEnd := -1
 	if len(bx) > 0 {
 		boxedEnd = bx[len(bx)-1].start
@@ -150,16 +266,16 @@ func Extract(text string) []string {
 	}
 	ms := mathSpans(text)
 	// The last math and the last number: whichever comes later first.
-	num := numberRE.FindAllStringIndex(text, -1)
-	numAfterMath := len(num) > 0 && (len(ms) == 0 || num[len(num)-1][0] >= ms[len(ms)-1].end)
+	num := lastNumber(text)
+	numAfterMath := num != nil && (len(ms) == 0 || num[0] >= ms[len(ms)-1].end)
 	if numAfterMath {
-		cands = append(cands, text[num[len(num)-1][0]:num[len(num)-1][1]])
+		cands = append(cands, text[num[0]:num[1]])
 	}
 	if len(ms) > 0 {
 		cands = append(cands, joinSpans(text, ms, mathConnectorRE))
 	}
-	if len(num) > 0 && !numAfterMath {
-		cands = append(cands, text[num[len(num)-1][0]:num[len(num)-1][1]])
+	if num != nil && !numAfterMath {
+		cands = append(cands, text[num[0]:num[1]])
 	}
 	return cands
 }
@@ -176,6 +292,12 @@ func looksLikeMath(t string) bool {
 			return false
 		}
 	}
+	return mathOnly(t)
+}
+
+// mathOnly reports whether a text is mathematics without words: it parses,
+// and no token is a word or stray punctuation.
+func mathOnly(t string) bool {
 	c := clean(t)
 	toks, ok := tokenize(c)
 	if !ok {
@@ -192,6 +314,9 @@ func looksLikeMath(t string) bool {
 
 // mathSpans finds the math pieces of a text, in order.
 func mathSpans(text string) []span {
+	if !strings.Contains(text, "$") && !strings.Contains(text, `\[`) && !strings.Contains(text, `\(`) {
+		return nil
+	}
 	var ms []span
 	for _, m := range mathRE.FindAllStringSubmatchIndex(text, -1) {
 		for g := 2; g < len(m); g += 2 {

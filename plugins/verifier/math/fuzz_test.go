@@ -16,6 +16,10 @@ var fuzzSeeds = []string{
 	`\sin^2(x)+\cos^2 x`, `204_5`, `\left( \frac{4}{3}, -\frac{1}{3} \right)`, `25\%`, `\$1,000.99`,
 	`a_{37} = 19, a_3 = 2`, `-793 < a < 10`, `\boxed{\boxed{\boxed{}}}`, `\frac{`, `}{`, `\sqrt[3]{-8}`,
 	`3.0 \times 10^8`, `4.5e33`, `1e999`, `0^{-1}`, `\log_2 0`, `(((((`, `|x|||`, `\text{\text{\text{a}}}`,
+	`3,5`, `0,111`, `12{,}345`, `19:45:00`, `7:45 \text{ p.m.}`, `3:4`, `3, 5, and 8`, `p=5, q=2 \text{ and } p=7, q=2`,
+	`x \approx 4`, `|x-2| > 1`, `3 > |2 - x|`, `\begin{cases} x = 1 \\ y = 2 \end{cases}`, `\begin{aligned} y &= 2 \end{aligned}`,
+	`5\text{ m}`, `5\mathrm{cm}`, `\boxed{2} or \boxed{3}`, `\boxed{15\frac{39}{40}},$ or $\boxed{\frac{639}{40}}`,
+	"She sold 48+24 = 72 clips.\n#### 72", `\boxed\boxed\boxed`, `10^10^10`, `||||x|||| < 1`,
 }
 
 // within runs f and fails the test, with its input, when f takes longer

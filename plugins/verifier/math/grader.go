@@ -127,7 +127,7 @@ func (g *Grader) extract(response string) (string, bool) {
 		var ok bool
 		switch e {
 		case ExtractBoxed:
-			a, ok = LastBoxed(response)
+			a, ok = LastBoxes(response)
 		case ExtractAnswerLine:
 			a, ok = AnswerLine(response)
 		case ExtractLastNumber:
@@ -147,8 +147,12 @@ func (g *Grader) extract(response string) (string, bool) {
 // firstParsable returns the first candidate that reads as mathematics, or
 // the first candidate when none does.
 func (g *Grader) firstParsable(c []string) string {
+	return firstParsable(c, g.opts.MaxAnswerLen)
+}
+
+func firstParsable(c []string, maxLen int) string {
 	for _, s := range c {
-		if len(s) <= g.opts.MaxAnswerLen {
+		if len(s) <= maxLen {
 			if _, ok := parse(clean(s)); ok {
 				return s
 			}
@@ -174,13 +178,35 @@ func (g *Grader) GradeExtracted(pred, gold string) Result {
 	return r
 }
 
-// Reference returns the answer of a reference as the grader reads it: the
-// content of its last box when it has one, else the reference itself.
+// Reference returns the answer of a reference as the grader reads it: its
+// boxed answer when it has one (LastBoxes); the final answer of a whole
+// solution without a box (a reference of several lines, or one that
+// announces its answer: "... so the answer is $5$.", "#### 72"), read as
+// free text (Extract); else the reference itself. math-verify extracts the
+// gold answer as it extracts the prediction; the Hendrycks grader and the
+// paper's grader take the last box of the solution.
 func Reference(ref string) string {
-	if b, ok := LastBoxed(ref); ok {
+	if b, ok := LastBoxes(ref); ok {
 		return b
 	}
-	return strings.TrimSpace(ref)
+	ref = strings.TrimSpace(ref)
+	if isSolution(ref) {
+		if c := Extract(ref); len(c) > 0 {
+			return firstParsable(c, DefaultOptions().MaxAnswerLen)
+		}
+	}
+	return ref
+}
+
+// isSolution reports whether a reference without a box is a whole solution
+// rather than an answer: it has several lines or announces its answer, and
+// does not read as mathematics (a matrix written over several lines is an
+// answer).
+func isSolution(ref string) bool {
+	if !strings.Contains(ref, "\n") && !announcesAnswer(tail(ref)) {
+		return false
+	}
+	return len(ref) > DefaultOptions().MaxAnswerLen || !mathOnly(ref)
 }
 
 // Equal compares a bare answer with a bare reference answer.
@@ -193,13 +219,40 @@ func (g *Grader) Equal(answer, reference string) (r Result) {
 		return Result{Reason: fmt.Sprintf("reference is %d bytes long, over the bound of %d", len(reference), g.opts.MaxAnswerLen)}
 	}
 	ca, cr := clean(answer), clean(reference)
+	if r = g.equalClean(ca, cr, answer, reference); r.Correct {
+		return r
+	}
+	for _, a := range readings(ca) {
+		for _, b := range readings(cr) {
+			if (a != ca || b != cr) && g.equalClean(a, b, answer, reference).Correct {
+				return Result{Correct: true}
+			}
+		}
+	}
+	return r
+}
+
+// equalClean compares a cleaned answer with a cleaned reference; answer and
+// reference are the texts as given, for the reason.
+func (g *Grader) equalClean(ca, cr, answer, reference string) (r Result) {
 	if ca == cr || canonicalText(ca) == canonicalText(cr) {
 		return Result{Correct: true}
 	}
-	pa, okA := parse(ca)
-	pr, okR := parse(cr)
+	if ta, ok := clockTime(ca); ok {
+		if tr, ok := clockTime(cr); ok {
+			if sameTime(ta, tr) {
+				return Result{Correct: true}
+			}
+			return Result{Reason: "answer " + quote(answer) + " is not the time of the reference " + quote(reference)}
+		}
+	}
+	pa, ua, okA := parseWithUnits(ca)
+	pr, ur, okR := parseWithUnits(cr)
 	if !okA || !okR {
 		return Result{Reason: "answer " + quote(answer) + " does not match the reference " + quote(reference) + " as text, and is not mathematics the grader can compare"}
+	}
+	if unitsConflict(ua, ur) {
+		return Result{Reason: "answer " + quote(answer) + " is in other units than the reference " + quote(reference)}
 	}
 	c := &comparer{relTol: g.opts.RelTol, points: g.opts.Points, seed: g.opts.Seed, budget: g.opts.Budget, absTol: 1e-12}
 	defer func() {
@@ -210,7 +263,7 @@ func (g *Grader) Equal(answer, reference string) (r Result) {
 			r = Result{Reason: "comparing " + quote(answer) + " with the reference took more than the work budget"}
 		}
 	}()
-	if c.equal(pa, pr) {
+	if c.equal(pa, pr) || c.formsOfOne(pa, pr) {
 		return Result{Correct: true}
 	}
 	return Result{Reason: "answer " + quote(answer) + " is not equivalent to the reference " + quote(reference)}

@@ -46,6 +46,7 @@ type parser struct {
 	toks  []token
 	pos   int
 	depth int
+	units []string // the units dropped after values
 }
 
 // parseFailure aborts a parse; parse recovers it.
@@ -57,9 +58,16 @@ const maxDepth = 120
 // parse reads a cleaned answer. It reports false when the answer is not
 // mathematics the grader understands.
 func parse(s string) (n *node, ok bool) {
+	n, _, ok = parseWithUnits(s)
+	return n, ok
+}
+
+// parseWithUnits is parse that also returns the units dropped after values
+// ("cm" of 5\text{ cm}), in order.
+func parseWithUnits(s string) (n *node, units []string, ok bool) {
 	toks, ok := tokenize(s)
 	if !ok || len(toks) == 0 {
-		return nil, false
+		return nil, nil, false
 	}
 	p := &parser{toks: toks}
 	defer func() {
@@ -67,14 +75,14 @@ func parse(s string) (n *node, ok bool) {
 			if _, is := r.(parseFailure); !is {
 				panic(r)
 			}
-			n, ok = nil, false
+			n, units, ok = nil, nil, false
 		}
 	}()
 	n = p.top()
 	if p.pos != len(p.toks) {
-		return nil, false
+		return nil, nil, false
 	}
-	return n, true
+	return n, p.units, true
 }
 
 func (p *parser) fail() { panic(parseFailure{}) }
@@ -115,22 +123,34 @@ func (p *parser) enter() {
 
 func (p *parser) leave() { p.depth-- }
 
-// top reads the whole answer: answers separated by ";" hold tuples of
-// answers separated by ",", "and" or "or".
+// top reads the whole answer: answers separated by ";", "and" or "or" hold
+// tuples of answers separated by ",". When those tuples differ in length the
+// words only close a list: "3, 5, and 8" is the list 3, 5, 8 (DAPO's grader
+// reads "\text{and}" as a comma; math-verify joins such a list).
 func (p *parser) top() *node {
-	var groups []*node
+	var lists [][]*node
 	for {
-		items := p.list(func() bool { return p.topSep() || p.peek().kind == tEOF })
-		if len(items) == 1 {
-			groups = append(groups, items[0])
-		} else {
-			groups = append(groups, &node{kind: nSeq, open: "", kids: items})
-		}
+		lists = append(lists, p.list(func() bool { return p.topSep() || p.peek().kind == tEOF }))
 		if p.topSep() {
 			p.next()
 			continue
 		}
 		break
+	}
+	if len(lists) > 1 && !sameLengths(lists) {
+		var all []*node
+		for _, l := range lists {
+			all = append(all, l...)
+		}
+		lists = [][]*node{all}
+	}
+	groups := make([]*node, 0, len(lists))
+	for _, items := range lists {
+		if len(items) == 1 {
+			groups = append(groups, items[0])
+		} else {
+			groups = append(groups, &node{kind: nSeq, open: "", kids: items})
+		}
 	}
 	if len(groups) == 1 {
 		return groups[0]
@@ -141,6 +161,15 @@ func (p *parser) top() *node {
 		}
 	}
 	return &node{kind: nSeq, kids: groups}
+}
+
+func sameLengths(lists [][]*node) bool {
+	for _, l := range lists {
+		if len(l) != len(lists[0]) {
+			return false
+		}
+	}
+	return true
 }
 
 // topSep reports whether the next token separates whole answers: ";",
@@ -174,13 +203,19 @@ func (p *parser) list(stop func() bool) []*node {
 var relOps = map[string]bool{"=": true, "<": true, ">": true, "<=": true, ">=": true, "!=": true, "in": true, "~": true, "->": true}
 
 // relation reads a chain a = b = c, a < x <= b, x \in [0, 1]. What follows
-// \approx is dropped: the answer is what comes before it.
+// \approx is dropped: the answer is what comes before it, unless that is
+// only the name of the answer: "x \approx 4" is 4, as "x = 4" is (the value
+// of an assignment, as math-verify and the Hendrycks grader read "x = 4").
 func (p *parser) relation() *node {
 	first := p.union()
 	n := first
 	for p.peek().kind == tOp && relOps[p.peek().s] {
 		op := p.next().s
 		rhs := p.union()
+		if op == "~" && n == first && namedSide(n) && !isConst(n) {
+			n, first = rhs, rhs
+			continue
+		}
 		if op == "~" || op == "->" {
 			continue
 		}
@@ -269,13 +304,19 @@ func (p *parser) product() *node {
 		case t.kind == tOp && (t.s == "*" || t.s == "/" || t.s == ":"):
 			p.next()
 			rhs := p.power()
-			if t.s == "*" {
+			switch {
+			case t.s == "*":
 				n = mul(n, rhs)
-			} else {
-				n = &node{kind: nDiv, kids: []*node{n, rhs}}
+			case t.s == ":" && n.kind == nSeq && n.open == ":":
+				n.kids = append(n.kids, rhs)
+			case t.s == ":" && n.kind == nDiv && n.name == ":":
+				// a:b:c is a ratio of three parts, compared up to a factor
+				n = &node{kind: nSeq, open: ":", close: ":", kids: []*node{n.kids[0], n.kids[1], rhs}}
+			default:
+				n = &node{kind: nDiv, name: t.s, kids: []*node{n, rhs}} // a:b is a/b
 			}
 		case t.kind == tWord && t.s != "...":
-			p.next() // a unit
+			p.units = append(p.units, p.next().s) // a unit
 			if p.is(tOp, "^") {
 				p.next()
 				p.argument()
@@ -468,6 +509,10 @@ func (p *parser) group(open string) *node {
 			return &node{kind: nFunc, name: "abs", kids: []*node{inner}}
 		}
 		return &node{kind: nFunc, name: strings.TrimPrefix(open, "l"), kids: []*node{inner}}
+	case `\{`:
+		if cond := p.setBuilder(); cond != nil {
+			return cond
+		}
 	}
 	items := p.list(func() bool { return p.peek().kind == tClose || p.peek().kind == tEOF })
 	cl := p.next()
@@ -495,6 +540,24 @@ func (p *parser) group(open string) *node {
 		return items[0]
 	}
 	return &node{kind: nSeq, open: open, close: cl.s, kids: items}
+}
+
+// setBuilder reads the rest of a set written by a condition, \{x \mid x > 2\}
+// or \{x : x > 2\}, after its opening brace: the set is its condition, which
+// is compared as the intervals it describes (math-verify turns a condition
+// into its set, sympy's as_set). It returns nil, reading nothing, when the
+// set is not of that form.
+func (p *parser) setBuilder() *node {
+	if p.pos+1 >= len(p.toks) || p.toks[p.pos].kind != tSym {
+		return nil
+	}
+	if sep := p.toks[p.pos+1]; !(sep.kind == tOpen && sep.s == "|" || sep.kind == tOp && sep.s == ":") {
+		return nil
+	}
+	p.pos += 2
+	cond := p.relation()
+	p.expect(tClose, `\}`)
+	return cond
 }
 
 // command reads a LaTeX command and its arguments.

@@ -15,7 +15,7 @@ const Name = "math"
 
 // Version is the version of the grader: of its extraction and equivalence
 // rules. It changes whenever a verdict may change.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // Verifier is the math verifier plugin: reward 1 when the response's final
 // answer is equivalent to the reference answer, 0 otherwise with the reason.
