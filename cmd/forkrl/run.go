@@ -20,6 +20,7 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
+	"github.com/forkrl/forkrl/framework/provenance"
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/run"
 	"github.com/forkrl/forkrl/framework/trainer"
@@ -127,7 +128,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		evals = fmt.Sprintf("at the start, every %d steps and at the end", r.Eval.Interval)
 	}
 	fmt.Fprintf(stderr, "%s %s into %s: %d steps, evaluations %s\n", verb, r.Name, dir, r.Train.Steps, evals)
-	sum, err := trainRun(ctx, r, dir, *resume, stderr)
+	sum, err := trainRun(ctx, r, dir, *resume, stderr, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "forkrl run: %s: %v\n", r.Name, err)
 		if ctx.Err() != nil || sum.Step > 0 {
@@ -204,8 +205,9 @@ func runDir(r *recipe.Run, out string) string {
 }
 
 // trainRun opens the run directory, the plugins, the datasets and the hooks
-// of a run, and trains it. The progress line goes to progress.
-func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume bool, progress io.Writer) (run.Summary, error) {
+// of a run, and trains it. The progress line goes to progress; afterStep,
+// when not nil, is called after each step too.
+func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume bool, progress io.Writer, afterStep func(run.Progress)) (run.Summary, error) {
 	dir, err := openRunDir(r, dirPath, resume)
 	if err != nil {
 		return run.Summary{}, err
@@ -231,7 +233,12 @@ func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume bool, p
 	}
 	tr, err := trainer.New(ctx, r, trainer.Options{
 		Plugins: plugins, Datasets: datasets, Hooks: script, Dir: dir, Resume: resume,
-		Progress: func(p run.Progress) { fmt.Fprintf(progress, "%s  %s\n", r.Name, p) },
+		Progress: func(p run.Progress) {
+			fmt.Fprintf(progress, "%s  %s\n", r.Name, p)
+			if afterStep != nil {
+				afterStep(p)
+			}
+		},
 	})
 	if err != nil {
 		return run.Summary{}, err
@@ -252,6 +259,9 @@ func openRunDir(r *recipe.Run, path string, resume bool) (*run.Dir, error) {
 			return nil, err
 		}
 		old, err := dir.Settings()
+		if err == nil {
+			old, err = provenance.WithoutEnvironment(old)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -270,6 +280,9 @@ func openRunDir(r *recipe.Run, path string, resume bool) (*run.Dir, error) {
 		if files["hooks.star"], err = os.ReadFile(r.Hooks.File); err != nil {
 			return nil, err
 		}
+	}
+	if settings, err = provenance.AddToSettings(settings, provenance.Current()); err != nil {
+		return nil, err
 	}
 	return run.Create(path, run.Inputs{Files: files, Settings: json.RawMessage(settings)})
 }

@@ -82,7 +82,7 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			sum, err := trainRun(ctx, r, dir, run.Exists(dir), lockedWriter{&mu, stderr})
+			sum, err := trainRun(ctx, r, dir, run.Exists(dir), lockedWriter{&mu, stderr}, nil)
 			results[i], failed[i] = sum, err
 			if err != nil {
 				mu.Lock()
