@@ -210,7 +210,7 @@ func AddToSettings(settings []byte, env Environment) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := bytes.TrimRight(body[:len(body)-1], " \t\r\n")
+	out := bytes.Clone(bytes.TrimRight(body[:len(body)-1], " \t\r\n")) // appended to: leave settings as they are
 	if !bytes.HasSuffix(out, []byte("{")) {
 		out = append(out, ',')
 	}
