@@ -491,7 +491,7 @@ func pointAtBundle(r *recipe.Run, m *bundle.Manifest, unpacked, runFiles string)
 func checkData(r *recipe.Run, m *bundle.Manifest) error {
 	now, err := bundle.Fingerprints(r, generators)
 	if err != nil {
-		return fmt.Errorf("refused: %w", err)
+		return fmt.Errorf("refused: %w (relative paths are read from the working folder: replay from the folder the run ran from, or pack the run with --with-data)", err)
 	}
 	if len(now) != len(m.Data) {
 		return fmt.Errorf("refused: the run reads %d data sources, the bundle recorded %d", len(now), len(m.Data))

@@ -83,7 +83,7 @@ func Pack(ctx context.Context, w io.Writer, runDir string, opt PackOptions) (*Ma
 	}
 	data, dataFiles, err := fingerprintData(r, opt.Generators, opt.WithData)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (relative paths are read from the working folder: pack from the folder the run ran from)", err)
 	}
 	m.Data = data
 	files = append(files, dataFiles...)
