@@ -510,11 +510,11 @@ func checkData(r *recipe.Run, m *bundle.Manifest) error {
 // the recorded one, and says where the built-ins come from another forkrl.
 func checkPlugins(m *bundle.Manifest, log io.Writer) error {
 	self := provenance.Current()
+	if e := m.Environment; e != nil && e.Executable != self.Executable {
+		fmt.Fprintf(log, "note: the run's built-in plugins ran in another forkrl executable (sha256 %s; this one's is %s)\n", shortSum(e.Executable), shortSum(self.Executable))
+	}
 	for _, p := range m.Plugins {
 		if p.Builtin {
-			if p.SHA256 != "" && p.SHA256 != self.Executable {
-				fmt.Fprintf(log, "note: the built-in %s %q ran in forkrl %s; this forkrl's sha256 is %s\n", p.Kind, p.Label, shortSum(p.SHA256), shortSum(self.Executable))
-			}
 			continue
 		}
 		source := p.Source
