@@ -104,6 +104,28 @@ func TestBundlePackVerifyReplay(t *testing.T) {
 		}
 	})
 
+	t.Run("a signed bundle verifies with its key only", func(t *testing.T) {
+		alice, mallory := filepath.Join(root, "alice"), filepath.Join(root, "mallory")
+		for _, k := range []string{alice, mallory} {
+			if code, out, errs := forkrlBundle("keygen", k); code != 0 {
+				t.Fatalf("keygen: exit %d\n%s%s", code, out, errs)
+			}
+		}
+		signed := filepath.Join(root, "signed.tar.zst")
+		if code, out, errs := forkrlBundle("pack", "--sign", alice+".key", "-o", signed, dir); code != 0 {
+			t.Fatalf("pack --sign: exit %d\n%s%s", code, out, errs)
+		}
+		if code, out, errs := forkrlBundle("verify", "--key", alice+".pub", signed); code != 0 || !strings.Contains(out, "signature good") {
+			t.Errorf("verify with the signer's key: exit %d\n%s%s", code, out, errs)
+		}
+		if code, out, errs := forkrlBundle("verify", "--key", mallory+".pub", signed); code != 1 || !strings.Contains(errs, "signature does not match") {
+			t.Errorf("verify with another key: exit %d\n%s%s", code, out, errs)
+		}
+		if code, out, errs := forkrlBundle("verify", "--key", alice+".pub", plain); code != 1 || !strings.Contains(errs, "not signed") {
+			t.Errorf("verify of an unsigned bundle with a key: exit %d\n%s%s", code, out, errs)
+		}
+	})
+
 	t.Run("replay refuses edited data, naming the file", func(t *testing.T) {
 		data := filepath.Join(root, "problems.jsonl")
 		b, _ := os.ReadFile(data)
