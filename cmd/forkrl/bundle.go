@@ -380,12 +380,19 @@ func reexec(args []string, options string, stdout, stderr io.Writer) int {
 
 // replay unpacks a bundle into out/bundle, points the run at the bundled
 // files, checks what it would read, trains it into out/run and compares.
-func replay(ctx context.Context, file, out string, steps int, log io.Writer) (bundle.Report, error) {
+// A replay refused before training removes the unpacked bundle again.
+func replay(ctx context.Context, file, out string, steps int, log io.Writer) (rep bundle.Report, err error) {
 	unpacked := filepath.Join(out, "bundle")
 	c, err := bundle.Unpack(file, unpacked)
 	if err != nil {
 		return bundle.Report{}, err
 	}
+	training := false
+	defer func() {
+		if err != nil && !training {
+			os.RemoveAll(unpacked)
+		}
+	}()
 	m := c.Manifest
 	runFiles := filepath.Join(unpacked, bundle.RunDir)
 	rf, err := bundle.ReadRunFiles(runFiles)
@@ -420,6 +427,7 @@ func replay(ctx context.Context, file, out string, steps int, log io.Writer) (bu
 	defer cancel()
 	dir := filepath.Join(out, "run")
 	fmt.Fprintf(log, "replaying %s into %s\n", r.Name, dir)
+	training = true
 	_, err = trainRun(runCtx, r, dir, false, log, func(p run.Progress) {
 		if last > 0 && p.Step >= last {
 			cancel()
