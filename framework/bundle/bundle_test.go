@@ -260,6 +260,23 @@ func TestHostileBundles(t *testing.T) {
 	}
 }
 
+func TestUnpackRefusesWhatTheDiskCannotHold(t *testing.T) {
+	const size = 63 << 30 // within the limit of one file; two of them
+	dest := filepath.Join(t.TempDir(), "out")
+	if free, ok := freeSpace(filepath.Dir(dest)); !ok || free >= 2*size {
+		t.Skipf("the free space (%d bytes, known %v) does not allow the test", free, ok)
+	}
+	files := []File{{Path: "run/a", Size: size, SHA256: sum("")}, {Path: "run/b", Size: size, SHA256: sum("")}}
+	file := craft(t, 1, files, []entry{{tar.Header{Name: "run/a", Typeflag: tar.TypeReg, Size: 0, Mode: 0o644}, ""}})
+	_, err := Unpack(file, dest)
+	if err == nil || !strings.Contains(err.Error(), "more than the") {
+		t.Errorf("Unpack: %v", err)
+	}
+	if _, err := os.Stat(dest); !os.IsNotExist(err) {
+		t.Error("a refused bundle left its folder behind")
+	}
+}
+
 func TestUnpackRefusesAFolderInUse(t *testing.T) {
 	file, _ := pack(t, fakeRun(t), PackOptions{})
 	dest := t.TempDir()

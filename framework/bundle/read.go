@@ -34,8 +34,9 @@ var errStop = errors.New("stop")
 // the manifest comes first, then the optional signature, then every listed
 // file in the manifest's order, each a regular file of the declared size
 // and sha256, nothing else. visit, when not nil, sees each file's content
-// (and must not keep the reader). The first file that fails is named.
-func walk(r io.Reader, visit visitFunc) (Contents, error) {
+// (and must not keep the reader); start, when not nil, sees the manifest
+// before any file is read. The first file that fails is named.
+func walk(r io.Reader, start func(*Manifest) error, visit visitFunc) (Contents, error) {
 	var c Contents
 	dec, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(64<<20), zstd.WithDecoderLowmem(true))
 	if err != nil {
@@ -57,6 +58,11 @@ func walk(r io.Reader, visit visitFunc) (Contents, error) {
 	}
 	if c.Manifest, err = parseManifest(c.ManifestRaw); err != nil {
 		return c, err
+	}
+	if start != nil {
+		if err := start(c.Manifest); err != nil {
+			return c, err
+		}
 	}
 	m := c.Manifest
 	hdr, err = tr.Next()
@@ -167,7 +173,7 @@ func Read(file string) (Contents, error) {
 		return Contents{}, err
 	}
 	defer f.Close()
-	c, err := walk(f, nil)
+	c, err := walk(f, nil, nil)
 	if err != nil {
 		return c, fmt.Errorf("%s: %w", file, err)
 	}
@@ -188,7 +194,7 @@ func ReadFiles(file string, names ...string) (Contents, map[string][]byte, error
 		want[n] = true
 	}
 	out := map[string][]byte{}
-	c, err := walk(f, func(fl File, content io.Reader) error {
+	c, err := walk(f, nil, func(fl File, content io.Reader) error {
 		if len(out) == len(want) { // the files read so far were checked before this one began
 			return errStop
 		}
@@ -236,7 +242,8 @@ func Unpack(file, dir string) (c Contents, err error) {
 			err = fmt.Errorf("%s: %w (nothing unpacked)", file, err)
 		}
 	}()
-	c, err = walk(f, func(fl File, content io.Reader) error {
+	space := func(m *Manifest) error { return checkSpace(m, dir) }
+	c, err = walk(f, space, func(fl File, content io.Reader) error {
 		return writeFile(root, fl, content)
 	})
 	if err != nil {
@@ -274,6 +281,19 @@ func writeFile(root *os.Root, fl File, content io.Reader) error {
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", fl.Path, readError(err))
+	}
+	return nil
+}
+
+// checkSpace refuses a bundle whose files need more space than dir's file
+// system has free.
+func checkSpace(m *Manifest, dir string) error {
+	var total int64
+	for _, f := range m.Files {
+		total += f.Size
+	}
+	if free, ok := freeSpace(dir); ok && total > free {
+		return fmt.Errorf("the bundle's files take %d bytes, more than the %d free in %s: refused", total, free, dir)
 	}
 	return nil
 }

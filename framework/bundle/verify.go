@@ -34,7 +34,7 @@ func Verify(file string) (Contents, RunFiles, error) {
 	defer f.Close()
 	var rf RunFiles
 	dst := map[string]*[]byte{settingsPath: &rf.Settings, metricsPath: &rf.Metrics, evalPath: &rf.Evals, summaryPath: &rf.Summary}
-	c, err := walk(f, func(fl File, content io.Reader) error {
+	c, err := walk(f, nil, func(fl File, content io.Reader) error {
 		p, ok := dst[fl.Path]
 		if !ok {
 			return nil
