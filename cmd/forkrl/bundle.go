@@ -19,7 +19,6 @@ import (
 	"github.com/forkrl/forkrl/framework/bundle"
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/provenance"
-	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/run"
 	"github.com/forkrl/forkrl/internal/atomicfile"
 )
@@ -394,8 +393,7 @@ func replay(ctx context.Context, file, out string, steps int, log io.Writer) (re
 		}
 	}()
 	m := c.Manifest
-	runFiles := filepath.Join(unpacked, bundle.RunDir)
-	rf, err := bundle.ReadRunFiles(runFiles)
+	rf, err := bundle.ReadRunFiles(filepath.Join(unpacked, bundle.RunDir))
 	if err != nil {
 		return bundle.Report{}, err
 	}
@@ -406,14 +404,12 @@ func replay(ctx context.Context, file, out string, steps int, log io.Writer) (re
 	if err != nil {
 		return bundle.Report{}, err
 	}
-	if err := pointAtBundle(r, m, unpacked, runFiles); err != nil {
+	note, err := m.PrepareReplay(r, unpacked, generators)
+	if err != nil {
 		return bundle.Report{}, err
 	}
-	if err := checkData(r, m); err != nil {
-		return bundle.Report{}, err
-	}
-	if err := checkPlugins(m, log); err != nil {
-		return bundle.Report{}, err
+	if note != "" {
+		fmt.Fprintf(log, "note: %s\n", note)
 	}
 	recorded, err := bundle.ParseSeries(rf.Metrics, rf.Evals)
 	if err != nil {
@@ -450,94 +446,6 @@ func readSeries(dir string) (bundle.Series, error) {
 		return nil, err
 	}
 	return bundle.ParseSeries(rf.Metrics, rf.Evals)
-}
-
-// pointAtBundle makes the run read its recipe, hooks, and whatever data and
-// plugin executables the bundle holds from the unpacked bundle.
-func pointAtBundle(r *recipe.Run, m *bundle.Manifest, unpacked, runFiles string) error {
-	r.Recipe, r.Dir = filepath.Join(runFiles, "recipe.hcl"), runFiles
-	if r.Hooks != nil {
-		r.Hooks.File = filepath.Join(runFiles, "hooks.star")
-	}
-	at := func(p string) string { return filepath.Join(unpacked, filepath.FromSlash(p)) }
-	for _, d := range m.Data {
-		if d.Bundled == "" {
-			continue
-		}
-		switch d.Kind {
-		case bundle.DataFile:
-			if ds, ok := r.Dataset(d.Name); ok {
-				for i, f := range ds.Files {
-					if f == d.Path {
-						ds.Files[i] = at(d.Bundled)
-					}
-				}
-			}
-		case bundle.DataCheckpoint:
-			if b, ok := r.Backend(d.Name); ok {
-				b.Settings[bundle.CheckpointSetting] = at(d.Bundled)
-			}
-		}
-	}
-	for _, p := range m.Plugins {
-		if p.Bundled == "" {
-			continue
-		}
-		for _, blocks := range [][]recipe.PluginBlock{r.Backends, r.Verifiers, r.Selectors} {
-			for i := range blocks {
-				if string(blocks[i].Kind) == p.Kind && blocks[i].Label == p.Label {
-					blocks[i].Source = at(p.Bundled)
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// checkData refuses a replay whose data differ from the recorded
-// fingerprints, naming the file.
-func checkData(r *recipe.Run, m *bundle.Manifest) error {
-	now, err := bundle.Fingerprints(r, generators)
-	if err != nil {
-		return fmt.Errorf("refused: %w (relative paths are read from the working folder: replay from the folder the run ran from, or pack the run with --with-data)", err)
-	}
-	if len(now) != len(m.Data) {
-		return fmt.Errorf("refused: the run reads %d data sources, the bundle recorded %d", len(now), len(m.Data))
-	}
-	for i, d := range m.Data {
-		n := now[i]
-		if n.SHA256 != d.SHA256 || n.Size != d.Size || n.Records != d.Records {
-			return fmt.Errorf("refused: %s %s (dataset or backend %q) is not the data the run read: sha256 %s, %d bytes, %d records; the bundle recorded sha256 %s, %d bytes, %d records (pack with --with-data to carry the data)",
-				d.Kind, n.Path, d.Name, n.SHA256, n.Size, n.Records, d.SHA256, d.Size, d.Records)
-		}
-	}
-	return nil
-}
-
-// checkPlugins refuses an external plugin whose executable differs from
-// the recorded one, and says where the built-ins come from another forkrl.
-func checkPlugins(m *bundle.Manifest, log io.Writer) error {
-	self := provenance.Current()
-	if e := m.Environment; e != nil && e.Executable != self.Executable {
-		fmt.Fprintf(log, "note: the run's built-in plugins ran in another forkrl executable (sha256 %s; this one's is %s)\n", shortSum(e.Executable), shortSum(self.Executable))
-	}
-	for _, p := range m.Plugins {
-		if p.Builtin {
-			continue
-		}
-		source := p.Source
-		if p.Bundled != "" {
-			continue // checked against the manifest when unpacked, and by the plugin host before it starts
-		}
-		sum, err := provenance.FileSHA256(source)
-		if err != nil {
-			return fmt.Errorf("refused: the %s plugin %q: %w", p.Kind, p.Label, err)
-		}
-		if sum != p.SHA256 {
-			return fmt.Errorf("refused: the %s plugin %q at %s has sha256 %s, the run used %s", p.Kind, p.Label, source, sum, p.SHA256)
-		}
-	}
-	return nil
 }
 
 func bundleDiff(args []string, stdout, stderr io.Writer) int {
