@@ -175,3 +175,52 @@ func TestBundleReplayOnAnotherKernelPath(t *testing.T) {
 		t.Errorf("replay on the pure-Go path: exit %d\n%s", code, out)
 	}
 }
+
+// TestBundleCarriesAnExternalPlugin packs a run whose selector is the
+// example external plugin (built here from examples/selector-plugin): the
+// bundle holds its executable and its Go sources, and replays to identical
+// values from the bundled executable once the original is gone.
+func TestBundleCarriesAnExternalPlugin(t *testing.T) {
+	root := t.TempDir()
+	exe := filepath.Join(root, "selector-plugin")
+	build := exec.Command("go", "build", "-o", exe, "../../examples/selector-plugin")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the example plugin: %v\n%s", err, out)
+	}
+	sum, err := provenance.FileSHA256(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join("testdata", "bundle", "small.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin := "selector \"top\" \"forks\" {\n  rho       = 0.2\n  isolation = \"inproc\"\n}"
+	external := "selector \"signed_forks\" \"forks\" {\n  source = \"selector-plugin\"\n  sha256 = \"" + sum + "\"\n  rho    = 0.2\n}"
+	if !strings.Contains(string(src), builtin) {
+		t.Fatal("testdata/bundle/small.hcl has no built-in selector block to replace")
+	}
+	os.WriteFile(filepath.Join(root, "ext.hcl"), []byte(strings.Replace(string(src), builtin, external, 1)), 0o644)
+	data, _ := os.ReadFile(filepath.Join("testdata", "bundle", "problems.jsonl"))
+	os.WriteFile(filepath.Join(root, "problems.jsonl"), data, 0o644)
+	ckpt, _ := filepath.Abs(filepath.Join("..", "..", "checkpoints", "base-countdown"))
+	var stdout, stderr bytes.Buffer
+	if code := runCommand([]string{"--out", filepath.Join(root, "runs"), "--var", "checkpoint=" + ckpt, filepath.Join(root, "ext.hcl")}, &stdout, &stderr); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, stderr.String())
+	}
+	file := filepath.Join(root, "ext.tar.zst")
+	if code, out, errs := forkrlBundle("pack", filepath.Join(root, "runs", "ext"), "-o", file); code != 0 {
+		t.Fatalf("pack: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs := forkrlBundle("inspect", file)
+	for _, want := range []string{`plugin: selector signed_forks "forks": signed_forks 0.1.0, protocol 1, ` + exe, "plugins/selector-forks/selector-plugin", "plugins/selector-forks/src/main.go"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("inspect: exit %d, want %q in\n%s%s", code, want, out, errs)
+		}
+	}
+	os.Remove(exe)
+	code, out, errs = forkrlBundle("replay", "--out", filepath.Join(root, "replay"), file)
+	if code != 0 || !strings.HasPrefix(out, "identical: ") {
+		t.Errorf("replay from the bundled plugin: exit %d\n%s%s", code, out, errs)
+	}
+}
