@@ -404,12 +404,12 @@ func replay(ctx context.Context, file, out string, steps int, log io.Writer) (re
 	if err != nil {
 		return bundle.Report{}, err
 	}
-	note, err := m.PrepareReplay(r, unpacked, generators)
+	notes, err := m.PrepareReplay(ctx, r, unpacked, generators)
 	if err != nil {
 		return bundle.Report{}, err
 	}
-	if note != "" {
-		fmt.Fprintf(log, "note: %s\n", note)
+	for _, n := range notes {
+		fmt.Fprintf(log, "note: %s\n", n)
 	}
 	recorded, err := bundle.ParseSeries(rf.Metrics, rf.Evals)
 	if err != nil {

@@ -206,16 +206,11 @@ func describePlugins(ctx context.Context, r *recipe.Run, env *provenance.Environ
 	for _, b := range blocks {
 		p := Plugin{Kind: string(b.Kind), Type: b.Type, Label: b.Label, Source: b.Source}
 		if b.Source == "" {
-			bi, ok := plugin.LookupBuiltin(b.Kind, b.Type)
+			info, ok := builtinInfo(ctx, b.Kind, b.Type)
 			if !ok {
 				return nil, nil, fmt.Errorf("the run used the built-in %s %q, which this forkrl lacks", b.Kind, b.Type)
 			}
-			p.Builtin, p.Name = true, b.Type
-			if impl, ok := bi.New().(pluginapi.Plugin); ok {
-				if info, err := impl.Info(ctx); err == nil {
-					p.Name, p.Version, p.Protocol = info.Name, info.Version, info.Protocol
-				}
-			}
+			p.Builtin, p.Name, p.Version, p.Protocol = true, info.Name, info.Version, info.Protocol
 			if env != nil {
 				p.SHA256 = env.Executable
 			}
@@ -253,6 +248,22 @@ func describePlugins(ctx context.Context, r *recipe.Run, env *provenance.Environ
 		out = append(out, p)
 	}
 	return out, files, nil
+}
+
+// builtinInfo returns the Info of a built-in plugin; ok is false when
+// this forkrl has none of that kind and name.
+func builtinInfo(ctx context.Context, kind pluginapi.Kind, name string) (info pluginapi.Info, ok bool) {
+	b, ok := plugin.LookupBuiltin(kind, name)
+	if !ok {
+		return info, false
+	}
+	info.Name = name
+	if impl, isPlugin := b.New().(pluginapi.Plugin); isPlugin {
+		if got, err := impl.Info(ctx); err == nil {
+			info = got
+		}
+	}
+	return info, true
 }
 
 // moduleSource returns the folder of a plugin executable's main package

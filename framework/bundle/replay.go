@@ -1,9 +1,11 @@
 package bundle
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 
+	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/framework/provenance"
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/trainer"
@@ -15,20 +17,29 @@ import (
 // then it refuses, naming the file, data whose fingerprint differs from the
 // recorded one and an external plugin executable whose sha256 differs from
 // the one the run used. A note says when the built-in plugins will run in
-// another forkrl executable than the run's.
-func (m *Manifest) PrepareReplay(r *recipe.Run, dir string, generators map[string]trainer.Generator) (note string, err error) {
+// another forkrl executable than the run's, and when a built-in's version
+// changed since.
+func (m *Manifest) PrepareReplay(ctx context.Context, r *recipe.Run, dir string, generators map[string]trainer.Generator) (notes []string, err error) {
 	m.pointAt(r, dir)
 	if err := m.checkData(r, generators); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := m.checkPlugins(); err != nil {
-		return "", err
+		return nil, err
 	}
 	self := provenance.Current()
 	if e := m.Environment; e != nil && e.Executable != self.Executable {
-		note = fmt.Sprintf("the run's built-in plugins ran in another forkrl executable (sha256 %.12s…; this one's is %.12s…)", e.Executable, self.Executable)
+		notes = append(notes, fmt.Sprintf("the run's built-in plugins ran in another forkrl executable (sha256 %.12s…; this one's is %.12s…)", e.Executable, self.Executable))
 	}
-	return note, nil
+	for _, p := range m.Plugins {
+		if !p.Builtin {
+			continue
+		}
+		if now, ok := builtinInfo(ctx, pluginapi.Kind(p.Kind), p.Type); ok && now.Version != p.Version {
+			notes = append(notes, fmt.Sprintf("the built-in %s %q was version %s in the run; this forkrl's is %s", p.Kind, p.Type, p.Version, now.Version))
+		}
+	}
+	return notes, nil
 }
 
 // pointAt makes the run read its recipe, hooks, and whatever data and
