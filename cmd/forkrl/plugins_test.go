@@ -14,10 +14,11 @@ import (
 )
 
 // The test binary stands in for the forkrl binary when the host re-executes
-// itself to serve a built-in (`forkrl plugin serve KIND NAME`), and in the
-// tasks of a sweep on Slurm (under actAsForkrl=1).
+// itself to serve a built-in (`forkrl plugin serve KIND NAME`), in the tasks
+// of a sweep on Slurm (under actAsForkrl=1), and when a test runs `forkrl
+// bundle` in a process of its own.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 2 && os.Args[1] == "plugin" && os.Args[2] == "serve" || os.Getenv(actAsForkrl) == "1" {
+	if len(os.Args) > 2 && os.Args[1] == "plugin" && os.Args[2] == "serve" || os.Getenv(actAsForkrl) == "1" || len(os.Args) > 1 && os.Args[1] == "bundle" {
 		os.Exit(dispatch(os.Args[1:]))
 	}
 	os.Exit(m.Run())

@@ -19,6 +19,7 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
+	"github.com/forkrl/forkrl/framework/provenance"
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/run"
 	"github.com/forkrl/forkrl/framework/trainer"
@@ -133,7 +134,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		evals = fmt.Sprintf("at the start, every %d steps and at the end", r.Eval.Interval)
 	}
 	fmt.Fprintf(stderr, "%s %s into %s: %d steps, evaluations %s\n", verb, r.Name, dir, r.Train.Steps, evals)
-	sum, err := trainRun(ctx, r, dir, *resume, *allowChanges, stderr)
+	sum, err := trainRun(ctx, r, dir, *resume, *allowChanges, stderr, nil)
 	if err != nil && ctx.Err() != nil {
 		fmt.Fprintf(stderr, "forkrl run: %s: interrupted %s\n", r.Name, resumePoint(dir, sum.Step))
 		fmt.Fprintf(stderr, "continue it with: forkrl run %s --resume\n", resumeArgs(path, r.Name, rec, f))
@@ -239,8 +240,9 @@ func runDir(r *recipe.Run, out string) string {
 }
 
 // trainRun locks and opens the run directory, the plugins, the datasets and the hooks
-// of a run, and trains it. The progress line goes to progress.
-func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume, allowChanges bool, progress io.Writer) (run.Summary, error) {
+// of a run, and trains it. The progress line goes to progress; afterStep,
+// when not nil, is called after each step too.
+func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume, allowChanges bool, progress io.Writer, afterStep func(run.Progress)) (run.Summary, error) {
 	release, err := run.Lock(dirPath)
 	if err != nil {
 		return run.Summary{}, err
@@ -272,7 +274,12 @@ func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume, allowC
 	}
 	tr, err := trainer.New(ctx, r, trainer.Options{
 		Plugins: plugins, Datasets: datasets, Hooks: script, Dir: dir, Resume: resume,
-		Progress: func(p run.Progress) { fmt.Fprintf(progress, "%s  %s\n", r.Name, p) },
+		Progress: func(p run.Progress) {
+			fmt.Fprintf(progress, "%s  %s\n", r.Name, p)
+			if afterStep != nil {
+				afterStep(p)
+			}
+		},
 	})
 	if err != nil {
 		return run.Summary{}, err
@@ -290,11 +297,28 @@ func openRunDir(r *recipe.Run, path string, resume, allowChanges bool) (*run.Dir
 		return nil, err
 	}
 	if !resume || !run.Exists(path) {
+		// A new run records the environment it runs on beside its settings.
+		if err := withEnvironment(&in, provenance.Current()); err != nil {
+			return nil, err
+		}
 		return run.Create(path, in)
 	}
 	dir, err := run.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	// The environment records the process that started the run, not an
+	// input of it: a resumed run keeps the one it has.
+	old, err := dir.Settings()
+	if err != nil {
+		return nil, err
+	}
+	if env, ok, err := provenance.FromSettings(old); err != nil {
+		return nil, err
+	} else if ok {
+		if err := withEnvironment(&in, env); err != nil {
+			return nil, err
+		}
 	}
 	changes, err := dir.Changes(in)
 	if err != nil || len(changes) == 0 {
@@ -305,6 +329,19 @@ func openRunDir(r *recipe.Run, path string, resume, allowChanges bool) (*run.Dir
 			path, strings.Join(changes, "\n  "), run.SettingsFile, run.LogFile)
 	}
 	return dir, dir.AcceptChanges(in, changes)
+}
+
+// withEnvironment adds env to the settings of in, as their environment entry.
+func withEnvironment(in *run.Inputs, env provenance.Environment) error {
+	raw, err := json.Marshal(in.Settings)
+	if err != nil {
+		return err
+	}
+	if raw, err = provenance.AddToSettings(raw, env); err != nil {
+		return err
+	}
+	in.Settings = json.RawMessage(raw)
+	return nil
 }
 
 // Names of a run's input files inside its run directory.

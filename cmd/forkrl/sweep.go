@@ -204,7 +204,7 @@ func sweepLocal(ctx context.Context, rec *recipe.Recipe, todo []int, outcomes []
 				progress = io.MultiWriter(progress, log)
 			}
 			path := runDir(r, f.out)
-			sum, err := trainRun(ctx, r, path, run.Exists(path), false, progress)
+			sum, err := trainRun(ctx, r, path, run.Exists(path), false, progress, nil)
 			outcomes[i] = sweep.Outcome{Summary: sum, Err: err}
 			if err != nil {
 				mu.Lock()

@@ -7,6 +7,16 @@ import "golang.org/x/sys/cpu"
 // useAVX2 selects the AVX2+FMA assembly kernels; without them the pure-Go kernels run.
 var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// Impl names the implementation in use: "go" for the pure-Go kernels,
+// "avx2" for the AVX2+FMA assembly.
+var Impl = "go"
+
+func init() {
+	if useAVX2 {
+		Impl = "avx2"
+	}
+}
+
 // kernel6x16AVX2 is kernelGo in AVX2+FMA assembly on raw pointers.
 //
 //go:noescape

@@ -2,6 +2,10 @@
 
 package gemm
 
+// Impl names the implementation in use: "go" for the pure-Go kernels,
+// "avx2" for the AVX2+FMA assembly.
+var Impl = "go"
+
 // kernel is the micro-kernel; see kernelGo.
 func kernel(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
 	kernelGo(kc, pa, pb, c, ldc, alpha, beta)

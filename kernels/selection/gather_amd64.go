@@ -6,6 +6,16 @@ import "golang.org/x/sys/cpu"
 
 var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasBMI1 && cpu.X86.HasPOPCNT
 
+// Impl names the implementation of the candidate gathering in use: "go" for
+// the pure-Go loop, "avx2" for the AVX2 assembly.
+var Impl = "go"
+
+func init() {
+	if useAVX2 {
+		Impl = "avx2"
+	}
+}
+
 //go:noescape
 func gatherBracketAVX2(x []float32, lo, hi int32, cand []uint32) (below, n int)
 
