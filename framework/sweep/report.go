@@ -39,10 +39,10 @@ type RunResult struct {
 	Status  string   `json:"status"`
 	Error   string   `json:"error,omitempty"`
 	Step    int      `json:"step"`
-	Initial *float64 `json:"initial_avg_at_k"`
-	Final   *float64 `json:"final_avg_at_k"`
+	Initial *float64 `json:"initial_avg_at_n"`
+	Final   *float64 `json:"final_avg_at_n"`
 	Gain    *float64 `json:"gain"` // Final − Initial
-	Best    *float64 `json:"best_avg_at_k"`
+	Best    *float64 `json:"best_avg_at_n"`
 	Pass    *float64 `json:"final_pass_at_k"`
 }
 
@@ -55,7 +55,7 @@ func (r RunResult) ok() bool { return r.Gain != nil }
 type ArmResult struct {
 	Name  string   `json:"name"`
 	Runs  []string `json:"runs"`
-	Final Summary  `json:"final_avg_at_k"`
+	Final Summary  `json:"final_avg_at_n"`
 	Gain  Summary  `json:"gain"`
 	Pass  Summary  `json:"final_pass_at_k"`
 }
