@@ -395,6 +395,17 @@ type Eval struct {
 	// Interval is the number of steps between evaluations; 0: only at the
 	// start and the end (which always run).
 	Interval int `json:"interval"`
+	// EntropyGate, when set, samples each token at THigh where the entropy
+	// of its distribution at temperature 1 is above Threshold, else at TLow
+	// (the paper's decoding experiment).
+	EntropyGate *EntropyGate `json:"entropy_gate,omitempty"`
+}
+
+// EntropyGate is an entropy-gated sampling temperature.
+type EntropyGate struct {
+	Threshold float64 `json:"threshold"` // nats, read at temperature 1
+	THigh     float64 `json:"t_high"`
+	TLow      float64 `json:"t_low"`
 }
 
 // Hooks is the resolved hooks block.
