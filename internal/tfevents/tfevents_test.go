@@ -18,7 +18,7 @@ func TestMaskedCRC(t *testing.T) {
 	if c != 0xe3069283 {
 		t.Fatalf("CRC-32C = %#x, want 0xe3069283", c)
 	}
-	want := ((c>>15)|(c<<17)) + 0xa282ead8
+	want := ((c >> 15) | (c << 17)) + 0xa282ead8
 	if got := MaskedCRC([]byte("123456789")); got != want {
 		t.Errorf("masked %#x, want %#x", got, want)
 	}
