@@ -93,6 +93,10 @@ func (l Line) SVG() ([]byte, error) {
 	if drawn == 0 {
 		p.Title.Text += " (no data)"
 	}
+	if l.LogY && p.Y.Min > 0 && p.Y.Max < p.Y.Min*10 {
+		// Gonum's log ticks need a decade to label.
+		p.Y.Min, p.Y.Max = p.Y.Min/3, p.Y.Max*3
+	}
 	return render(p)
 }
 
@@ -116,14 +120,18 @@ func Histogram(title, xLabel string, h analysis.Histogram, logY bool) ([]byte, e
 		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{}
 		p.Y.Label.Text = "tokens (log scale)"
 	}
-	empty := true
+	most := 0
 	for _, c := range h.Counts {
-		empty = empty && c == 0
+		most = max(most, c)
 	}
-	if empty {
+	if most == 0 {
 		p.Title.Text += " (no data)"
 	} else {
 		p.Add(hist)
+	}
+	if logY {
+		// Fixed bounds: gonum's log ticks fail on a range of one value.
+		p.Y.Min, p.Y.Max = 0.5, math.Max(2*float64(most), 10)
 	}
 	return render(p)
 }
@@ -166,7 +174,12 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 
 // render draws p as an SVG element (without the XML prelude, so that it
 // can be inlined in HTML).
-func render(p *plot.Plot) ([]byte, error) {
+func render(p *plot.Plot) (_ []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("figure %q: drawing failed: %v", p.Title.Text, r)
+		}
+	}()
 	c := vgsvg.New(Width, Height)
 	p.Draw(draw.New(c))
 	var b bytes.Buffer

@@ -54,3 +54,14 @@ func TestFigures(t *testing.T) {
 		t.Error("a series with 1 x and 0 y drawn")
 	}
 }
+
+// TestLogHistogramOfOneCount draws a log-scale histogram whose bins all
+// hold one token, a range gonum's log ticks cannot label by themselves.
+func TestLogHistogramOfOneCount(t *testing.T) {
+	h, _ := analysis.NewHistogram([][]float32{{0.1, 0.9}}, 4, 0, 1)
+	b, err := Histogram("one each", "nats", h, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSVG(t, b, "one each")
+}
