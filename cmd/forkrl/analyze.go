@@ -50,7 +50,7 @@ type analyzeReport struct {
 	Accuracy    float64                 `json:"accuracy"`           // mean reward over all samples (avg@k)
 	Verdicts    map[string]int          `json:"verdicts,omitempty"` // countdown: samples by countdown.CheckWork's verdict on the answer and the work
 	Entropy     analysis.EntropyFigures `json:"entropy"`
-	Histogram   analysis.Histogram      `json:"histogram"` // entropies in 0.05-nat bins
+	Histogram   analysis.Histogram      `json:"histogram"`       // entropies in 0.05-nat bins
 	Roles       []analysis.GroupStat    `json:"roles,omitempty"` // countdown: average entropy by role of the character
 }
 
