@@ -156,8 +156,10 @@ func analyzeCommand(args []string, stdout, stderr io.Writer) int {
 // tokenBars is the bar chart of the tokens with the highest and lowest
 // average entropy.
 func tokenBars(f analysis.EntropyFigures) figure.Bars {
-	b := figure.Bars{Title: fmt.Sprintf("tokens by average entropy (seen at least %d times)", f.MinCount), YLabel: "mean entropy (nats)"}
-	for _, g := range append(slices.Clone(f.Highest), f.Lowest...) {
+	b := figure.Bars{Title: fmt.Sprintf("highest and lowest average entropy (tokens seen at least %d times)", f.MinCount), YLabel: "mean entropy (nats)"}
+	lowest := slices.Clone(f.Lowest)
+	slices.Reverse(lowest) // highest first throughout
+	for _, g := range append(slices.Clone(f.Highest), lowest...) {
 		b.Labels, b.Values = append(b.Labels, strconv.Quote(g.Key)), append(b.Values, g.Mean)
 	}
 	return b

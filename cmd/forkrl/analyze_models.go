@@ -294,12 +294,13 @@ func writeOverlap(w io.Writer, rep overlapReport) {
 // overlapFigure draws the overlap over the checkpoints' steps (or their
 // order when they have none).
 func overlapFigure(rep overlapReport) figure.Line {
-	l := figure.Line{Title: fmt.Sprintf("top-%g%% entropy positions shared with the base model", 100*rep.Fraction), XLabel: "step", YLabel: "overlap (%)"}
-	ser := figure.Series{}
+	l := figure.Line{Title: fmt.Sprintf("top-%g%% entropy positions shared with the base model", 100*rep.Fraction), XLabel: "step", YLabel: "overlap (%)", YRange: [2]float64{0, 100}}
+	// The base model shares all of its own positions: step 0.
+	ser := figure.Series{X: []float64{0}, Y: []float64{100}}
 	for i, pt := range rep.Checkpoints {
 		x := float64(pt.Step)
 		if pt.Step == 0 {
-			x, l.XLabel = float64(i+1), "checkpoint"
+			x, l.XLabel = float64(i+1), "checkpoint (0: the base)"
 		}
 		ser.X, ser.Y = append(ser.X, x), append(ser.Y, 100*pt.Overlap)
 	}

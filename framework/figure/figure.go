@@ -40,6 +40,9 @@ type Line struct {
 	Title, XLabel, YLabel string
 	Series                []Series
 	LogY                  bool
+	// YRange, when not {0, 0}, fixes the y axis (it still widens to show
+	// every point).
+	YRange [2]float64
 }
 
 // SVG draws the chart. Points whose X or Y is not finite are left out.
@@ -92,6 +95,9 @@ func (l Line) SVG() ([]byte, error) {
 	}
 	if drawn == 0 {
 		p.Title.Text += " (no data)"
+	}
+	if l.YRange != [2]float64{} {
+		p.Y.Min, p.Y.Max = math.Min(p.Y.Min, l.YRange[0]), math.Max(p.Y.Max, l.YRange[1])
 	}
 	if l.LogY && p.Y.Min > 0 && p.Y.Max < p.Y.Min*10 {
 		// Gonum's log ticks need a decade to label.
