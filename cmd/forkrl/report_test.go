@@ -69,22 +69,35 @@ const readPage = `(() => ({
 	selected: document.querySelectorAll(".response span.tok.sel").length,
 }))()`
 
-// browse loads url in headless Chromium and returns the page's figures and
-// token counts, the console's error messages and a full-page screenshot.
-func browse(t *testing.T, path, url string) (browserPage, []string, []byte) {
+// startBrowser starts headless Chromium with a fresh profile; the browser
+// ends with the test.
+func startBrowser(t *testing.T, path string) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1300, 900))
-	defer cancelAlloc()
-	tab, cancelTab := chromedp.NewContext(alloc)
-	defer cancelTab()
-	if err := chromedp.Do(tab); err != nil { // start the browser
+	t.Cleanup(cancelAlloc)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(browser); err != nil {
 		t.Fatalf("starting %s: %v", path, err)
+	}
+	return browser
+}
+
+// browse loads url in a new tab of the browser and returns the page's
+// figures and token counts, the console's error messages and a full-page
+// screenshot.
+func browse(t *testing.T, browser context.Context, url string) (browserPage, []string, []byte) {
+	t.Helper()
+	tab, cancelTab := chromedp.NewContext(browser)
+	defer cancelTab()
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("opening a tab: %v", err)
 	}
 	consoleCtx, stopConsole := context.WithCancel(tab)
 	var (
@@ -160,16 +173,17 @@ func TestReportInBrowser(t *testing.T) {
 		t.Fatalf("forkrl report: exit %d\n%s", code, stderr.String())
 	}
 
+	browser := startBrowser(t, path)
 	// The console capture sees an error a page writes.
 	bad := filepath.Join(t.TempDir(), "bad.html")
 	if err := os.WriteFile(bad, []byte(`<!DOCTYPE html><p>x</p><script>console.error("deliberate")</script>`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, errs, _ := browse(t, path, "file://"+bad); len(errs) != 1 || !strings.Contains(errs[0], "deliberate") {
+	if _, errs, _ := browse(t, browser, "file://"+bad); len(errs) != 1 || !strings.Contains(errs[0], "deliberate") {
 		t.Fatalf("console errors of a page that writes one: %q", errs)
 	}
 
-	p, errs, shot := browse(t, path, "file://"+html)
+	p, errs, shot := browse(t, browser, "file://"+html)
 	if len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
 	}
