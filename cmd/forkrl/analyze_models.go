@@ -15,9 +15,9 @@ import (
 	"syscall"
 
 	"github.com/forkrl/forkrl/framework/analysis"
-	"github.com/forkrl/forkrl/framework/figure"
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/recipe"
+	"github.com/forkrl/forkrl/framework/report"
 	"github.com/forkrl/forkrl/framework/run"
 )
 
@@ -123,31 +123,6 @@ func (f *floatsFlag) Set(v string) error {
 	return nil
 }
 
-// overlapReport is what forkrl analyze overlap finds.
-type overlapReport struct {
-	Recipe      string         `json:"recipe"`
-	Run         string         `json:"run"`
-	Base        string         `json:"base"` // the base checkpoint; "" for the recipe's model
-	Dataset     string         `json:"dataset"`
-	Problems    int            `json:"problems"`
-	K           int            `json:"k"`
-	Seed        uint64         `json:"seed"`
-	Fraction    float64        `json:"fraction"`
-	Responses   int            `json:"responses"`
-	Tokens      int            `json:"tokens"`
-	BaseMean    float64        `json:"base_mean_entropy"`
-	Checkpoints []overlapPoint `json:"checkpoints"`
-}
-
-// overlapPoint compares one checkpoint with the base model.
-type overlapPoint struct {
-	Checkpoint string               `json:"checkpoint"`
-	Step       int                  `json:"step,omitempty"` // from a run directory's checkpoints/step-NNNNNN
-	Overlap    float64              `json:"overlap"`        // of the top-Fraction entropy positions
-	MeanChange float64              `json:"mean_change"`    // mean entropy after − before, over all tokens
-	Bins       []analysis.BinChange `json:"bins"`
-}
-
 func analyzeOverlapCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("analyze overlap", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -156,7 +131,7 @@ func analyzeOverlapCommand(args []string, stdout, stderr io.Writer) int {
 	base := fs.String("base", "", "the base policy checkpoint (default: the recipe's model)")
 	var checkpoints listFlag
 	fs.Var(&checkpoints, "checkpoint", "a policy checkpoint compared with the base (repeatable)")
-	runDir := fs.String("run-dir", "", "compare every policy checkpoint of this run directory, in step order")
+	runDir := fs.String("run-dir", "", "compare every policy checkpoint of this run directory, in step order, and save the results in its analysis/overlap.json for forkrl report")
 	fraction := fs.Float64("fraction", 0.2, "the top fraction of positions by entropy")
 	bins := fs.Int("bins", 10, "base-entropy percentile bins")
 	fs.Usage = func() {
@@ -186,7 +161,7 @@ func analyzeOverlapCommand(args []string, stdout, stderr io.Writer) int {
 		return nil
 	}
 	return m.withSession("overlap", fs, args, stderr, check, func(ctx context.Context, path string, s *session) error {
-		rep := overlapReport{Recipe: path, Run: s.r.Name, Base: *base, Dataset: s.ds.Name, Problems: len(s.problems), K: m.k, Seed: m.seed, Fraction: *fraction}
+		rep := analysis.OverlapResult{Recipe: path, Run: s.r.Name, Base: *base, Dataset: s.ds.Name, Problems: len(s.problems), K: m.k, Seed: m.seed, Fraction: *fraction}
 		if err := s.load(ctx, *base); err != nil {
 			return err
 		}
@@ -215,7 +190,7 @@ func analyzeOverlapCommand(args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return err
 			}
-			pt := overlapPoint{Checkpoint: ck, Step: checkpointStep(ck)}
+			pt := analysis.OverlapPoint{Checkpoint: ck, Step: checkpointStep(ck)}
 			if pt.Overlap, err = analysis.TopOverlap(before, after, *fraction); err != nil {
 				return err
 			}
@@ -228,6 +203,9 @@ func analyzeOverlapCommand(args []string, stdout, stderr io.Writer) int {
 			rep.Checkpoints = append(rep.Checkpoints, pt)
 		}
 		writeOverlap(stdout, rep)
+		if err := saveAnalysis(*runDir, report.OverlapFile, rep, stdout); err != nil {
+			return err
+		}
 		if err := writeJSON(m.jsonOut, rep); err != nil {
 			return err
 		}
@@ -235,10 +213,28 @@ func analyzeOverlapCommand(args []string, stdout, stderr io.Writer) int {
 			return nil
 		}
 		return writeFigures(m.figures, map[string]func() ([]byte, error){
-			"overlap.svg":               overlapFigure(rep).SVG,
-			"entropy-change-by-bin.svg": binFigure(rep).SVG,
+			"overlap.svg":               report.OverlapFigure(rep).SVG,
+			"entropy-change-by-bin.svg": report.BinChangeFigure(rep).SVG,
 		}, stdout)
 	})
+}
+
+// saveAnalysis writes an analysis of a run into its analysis folder, for
+// forkrl report (nothing when runDir is "").
+func saveAnalysis(runDir, name string, v any, stdout io.Writer) error {
+	if runDir == "" {
+		return nil
+	}
+	dir := filepath.Join(runDir, report.AnalysisDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, name)
+	if err := writeJSON(path, v); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", path)
+	return nil
 }
 
 // runCheckpoints lists the policy checkpoints of a run directory in step
@@ -275,7 +271,7 @@ func checkpointStep(path string) int {
 	return 0
 }
 
-func writeOverlap(w io.Writer, rep overlapReport) {
+func writeOverlap(w io.Writer, rep analysis.OverlapResult) {
 	base := rep.Base
 	if base == "" {
 		base = "the recipe's model"
@@ -291,75 +287,13 @@ func writeOverlap(w io.Writer, rep overlapReport) {
 	}
 }
 
-// overlapFigure draws the overlap over the checkpoints' steps (or their
-// order when they have none).
-func overlapFigure(rep overlapReport) figure.Line {
-	l := figure.Line{Title: fmt.Sprintf("top-%g%% entropy positions shared with the base model", 100*rep.Fraction), XLabel: "step", YLabel: "overlap (%)", YRange: [2]float64{0, 100}}
-	// The base model shares all of its own positions: step 0.
-	ser := figure.Series{X: []float64{0}, Y: []float64{100}}
-	for i, pt := range rep.Checkpoints {
-		x := float64(pt.Step)
-		if pt.Step == 0 {
-			x, l.XLabel = float64(i+1), "checkpoint (0: the base)"
-		}
-		ser.X, ser.Y = append(ser.X, x), append(ser.Y, 100*pt.Overlap)
-	}
-	l.Series = []figure.Series{ser}
-	return l
-}
-
-// binFigure draws the entropy change per base-entropy percentile bin, a
-// line per checkpoint.
-func binFigure(rep overlapReport) figure.Line {
-	l := figure.Line{Title: "entropy change by base-entropy percentile", XLabel: "base-entropy percentile (bin's upper edge, %)", YLabel: "mean entropy change (nats)"}
-	for _, pt := range rep.Checkpoints {
-		ser := figure.Series{Name: shortName(pt)}
-		for _, b := range pt.Bins {
-			ser.X, ser.Y = append(ser.X, 100*b.Hi), append(ser.Y, b.MeanChange)
-		}
-		l.Series = append(l.Series, ser)
-	}
-	if len(l.Series) == 1 {
-		l.Series[0].Name = ""
-	}
-	return l
-}
-
-func shortName(pt overlapPoint) string {
-	if pt.Step > 0 {
-		return fmt.Sprintf("step %d", pt.Step)
-	}
-	return filepath.Base(pt.Checkpoint)
-}
-
-// gridReport is what forkrl analyze grid finds.
-type gridReport struct {
-	Recipe     string      `json:"recipe"`
-	Run        string      `json:"run"`
-	Checkpoint string      `json:"checkpoint,omitempty"`
-	Dataset    string      `json:"dataset"`
-	Problems   int         `json:"problems"`
-	K          int         `json:"k"`
-	Seed       uint64      `json:"seed"`
-	Threshold  float64     `json:"threshold"`           // the gate's entropy threshold (nats at T = 1)
-	Percentile float64     `json:"percentile,omitzero"` // the percentile of the T = 1 entropies it was taken at, when not given
-	Plain      float64     `json:"plain_accuracy"`      // accuracy at T = 1 without the gate
-	Cells      []gridPoint `json:"cells"`
-}
-
-// gridPoint is the accuracy of one (t_high, t_low).
-type gridPoint struct {
-	THigh    float64 `json:"t_high"`
-	TLow     float64 `json:"t_low"`
-	Accuracy float64 `json:"accuracy"`
-}
-
 func analyzeGridCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("analyze grid", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var m modelFlags
 	m.register(fs, 256, 2)
 	checkpoint := fs.String("checkpoint", "", "a policy checkpoint directory to load instead of the recipe's")
+	runDir := fs.String("run-dir", "", "analyze the last policy checkpoint of this run directory (unless --checkpoint) and save the results in its analysis/grid.json for forkrl report")
 	highs := floatsFlag{0.6, 0.8, 1, 1.2, 1.5}
 	lows := floatsFlag{0.6, 1}
 	fs.Var(&highs, "t-high", "temperatures above the threshold, comma-separated")
@@ -379,10 +313,17 @@ func analyzeGridCommand(args []string, stdout, stderr io.Writer) int {
 		if *threshold < 0 && (*percentile <= 0 || *percentile >= 1) {
 			return fmt.Errorf("--percentile must be in (0, 1)")
 		}
+		if *runDir != "" && *checkpoint == "" {
+			found, err := runCheckpoints(*runDir)
+			if err != nil {
+				return err
+			}
+			*checkpoint = found[len(found)-1]
+		}
 		return nil
 	}
 	return m.withSession("grid", fs, args, stderr, check, func(ctx context.Context, path string, s *session) error {
-		rep := gridReport{Recipe: path, Run: s.r.Name, Checkpoint: *checkpoint, Dataset: s.ds.Name, Problems: len(s.problems), K: m.k, Seed: m.seed, Threshold: *threshold}
+		rep := analysis.GridResult{Recipe: path, Run: s.r.Name, Checkpoint: *checkpoint, Dataset: s.ds.Name, Problems: len(s.problems), K: m.k, Seed: m.seed, Threshold: *threshold}
 		if err := s.load(ctx, *checkpoint); err != nil {
 			return err
 		}
@@ -418,17 +359,20 @@ func analyzeGridCommand(args []string, stdout, stderr io.Writer) int {
 				if err != nil {
 					return err
 				}
-				rep.Cells = append(rep.Cells, gridPoint{THigh: hi, TLow: lo, Accuracy: acc})
+				rep.Cells = append(rep.Cells, analysis.GridPoint{THigh: hi, TLow: lo, Accuracy: acc})
 			}
 		}
 		writeGrid(stdout, rep, highs, lows)
+		if err := saveAnalysis(*runDir, report.GridFile, rep, stdout); err != nil {
+			return err
+		}
 		if err := writeJSON(m.jsonOut, rep); err != nil {
 			return err
 		}
 		if m.figures == "" {
 			return nil
 		}
-		return writeFigures(m.figures, map[string]func() ([]byte, error){"grid.svg": gridFigure(rep, lows).SVG}, stdout)
+		return writeFigures(m.figures, map[string]func() ([]byte, error){"grid.svg": report.GridFigure(rep).SVG}, stdout)
 	})
 }
 
@@ -448,7 +392,7 @@ func percentileOf(entropies [][]float32, p float64) float64 {
 	return xs[min(max(int(math.Ceil(p*float64(len(xs))))-1, 0), len(xs)-1)]
 }
 
-func writeGrid(w io.Writer, rep gridReport, highs, lows []float64) {
+func writeGrid(w io.Writer, rep analysis.GridResult, highs, lows []float64) {
 	src := "the recipe's model"
 	if rep.Checkpoint != "" {
 		src = rep.Checkpoint
@@ -473,29 +417,4 @@ func writeGrid(w io.Writer, rep gridReport, highs, lows []float64) {
 		}
 		fmt.Fprintln(w)
 	}
-}
-
-// gridFigure draws accuracy against t_high, a line per t_low, and the
-// plain T = 1 accuracy.
-func gridFigure(rep gridReport, lows []float64) figure.Line {
-	l := figure.Line{Title: fmt.Sprintf("entropy-gated decoding (gate at %.3g nats)", rep.Threshold), XLabel: "t_high (temperature above the gate)", YLabel: "accuracy (%)"}
-	var xs []float64
-	for _, lo := range lows {
-		ser := figure.Series{Name: fmt.Sprintf("t_low = %g", lo)}
-		for _, c := range rep.Cells {
-			if c.TLow == lo {
-				ser.X, ser.Y = append(ser.X, c.THigh), append(ser.Y, 100*c.Accuracy)
-			}
-		}
-		xs = ser.X
-		l.Series = append(l.Series, ser)
-	}
-	if len(xs) > 0 {
-		plain := figure.Series{Name: "T = 1, no gate"}
-		for _, x := range []float64{xs[0], xs[len(xs)-1]} {
-			plain.X, plain.Y = append(plain.X, x), append(plain.Y, 100*rep.Plain)
-		}
-		l.Series = append(l.Series, plain)
-	}
-	return l
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/forkrl/forkrl/framework/analysis"
+	"github.com/forkrl/forkrl/framework/report"
 	"github.com/forkrl/forkrl/framework/run"
 )
 
@@ -55,7 +57,7 @@ func TestAnalyzeOverlapAndGrid(t *testing.T) {
 	if code := analyzeCommand(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("analyze overlap: exit %d\n%s", code, stderr.String())
 	}
-	var ov overlapReport
+	var ov analysis.OverlapResult
 	readJSON(t, filepath.Join(tmp, "overlap.json"), &ov)
 	if len(ov.Checkpoints) != 2 || ov.Checkpoints[0].Step != 1 || ov.Checkpoints[1].Step != 2 || ov.Responses != 8 || ov.Tokens == 0 {
 		t.Fatalf("overlap report %+v", ov)
@@ -80,7 +82,7 @@ func TestAnalyzeOverlapAndGrid(t *testing.T) {
 	if code := analyzeCommand(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("analyze grid: exit %d\n%s", code, stderr.String())
 	}
-	var g gridReport
+	var g analysis.GridResult
 	readJSON(t, filepath.Join(tmp, "grid.json"), &g)
 	if len(g.Cells) != 4 || g.Percentile != 0.8 || g.Threshold <= 0 || g.Cells[3].THigh != 2 || g.Cells[3].TLow != 1 {
 		t.Errorf("grid report %+v", g)
@@ -93,6 +95,28 @@ func TestAnalyzeOverlapAndGrid(t *testing.T) {
 		t.Errorf("output %s", stdout.String())
 	}
 	hasFigure(t, filepath.Join(tmp, "grid.svg"), "entropy-gated decoding")
+
+	// Saved in the run directory with --run-dir, the analyses show in its
+	// report.
+	args = []string{"grid", "--run", "tiny-seed1", "--problems", "2", "--t-high", "2", "--t-low", "1", "--run-dir", dir, recipePath}
+	if code := analyzeCommand(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("analyze grid --run-dir: exit %d\n%s", code, stderr.String())
+	}
+	var saved analysis.GridResult
+	readJSON(t, filepath.Join(dir, report.AnalysisDir, report.GridFile), &saved)
+	if !strings.HasSuffix(saved.Checkpoint, filepath.Join("step-000002", "policy")) || len(saved.Cells) != 1 {
+		t.Errorf("saved grid %+v; want the last checkpoint's", saved)
+	}
+	html := filepath.Join(tmp, "report.html")
+	if code := reportCommand([]string{"-o", html, dir}, &stdout, &stderr); code != 0 {
+		t.Fatalf("report: exit %d\n%s", code, stderr.String())
+	}
+	b, _ := os.ReadFile(html)
+	for _, want := range []string{"top-20% entropy positions shared with the base model: tiny-seed1", "entropy change by base-entropy percentile: tiny-seed1", "entropy-gated decoding (gate at"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
 }
 
 func TestAnalyzeBadInput(t *testing.T) {

@@ -89,7 +89,7 @@ func Write(w io.Writer, runs []*Run, opts Options) error {
 		p.Settings = append(p.Settings, settingsTable(r))
 	}
 	p.Title += ": " + strings.Join(names, ", ")
-	for _, build := range []func([]*Run, Options) (Section, error){training, evaluation, entropyOverSteps, distribution} {
+	for _, build := range []func([]*Run, Options) (Section, error){training, evaluation, entropyOverSteps, distribution, checkpoints} {
 		s, err := build(runs, opts)
 		if err != nil {
 			return err
@@ -307,6 +307,33 @@ func distribution(runs []*Run, opts Options) (Section, error) {
 			ranked.Rows = append(ranked.Rows, row)
 		}
 		s.Tables = append(s.Tables, ranked)
+	}
+	return s, nil
+}
+
+// checkpoints shows the analyses of a run's checkpoints that forkrl analyze
+// saved in its analysis folder.
+func checkpoints(runs []*Run, _ Options) (Section, error) {
+	s := Section{Title: "Checkpoints", Note: "Saved by forkrl analyze overlap and grid --run-dir: how the policy's high-entropy positions and entropies moved from the base model on the same responses, and the accuracy of entropy-gated decoding."}
+	for _, r := range runs {
+		if o := r.Overlap; o != nil {
+			ov, bins := OverlapFigure(*o), BinChangeFigure(*o)
+			ov.Title += ": " + r.Name
+			bins.Title += ": " + r.Name
+			if err := s.add(ov.Title, ov.SVG); err != nil {
+				return s, err
+			}
+			if err := s.add(bins.Title, bins.SVG); err != nil {
+				return s, err
+			}
+		}
+		if g := r.Grid; g != nil {
+			f := GridFigure(*g)
+			f.Title += ": " + r.Name
+			if err := s.add(f.Title, f.SVG); err != nil {
+				return s, err
+			}
+		}
 	}
 	return s, nil
 }

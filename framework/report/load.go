@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/forkrl/forkrl/framework/analysis"
 	"github.com/forkrl/forkrl/framework/run"
 )
 
@@ -19,13 +20,15 @@ import (
 // cannot be read are left out and named in Warnings.
 type Run struct {
 	Path     string
-	Name     string         // settings.json's name, else the directory's
-	Settings map[string]any // settings.json as decoded JSON; nil when missing
-	Summary  map[string]any // summary.json; nil when missing
-	Metrics  []StepMetrics  // metrics.jsonl, in file order
-	Evals    []EvalLine     // eval.jsonl, in file order
-	Samples  []StepSamples  // samples/step-*.jsonl, by step
-	Warnings []string       // what could not be read, by file (and line)
+	Name     string                  // settings.json's name, else the directory's
+	Settings map[string]any          // settings.json as decoded JSON; nil when missing
+	Summary  map[string]any          // summary.json; nil when missing
+	Metrics  []StepMetrics           // metrics.jsonl, in file order
+	Evals    []EvalLine              // eval.jsonl, in file order
+	Samples  []StepSamples           // samples/step-*.jsonl, by step
+	Overlap  *analysis.OverlapResult // analysis/overlap.json, when forkrl analyze overlap saved one
+	Grid     *analysis.GridResult    // analysis/grid.json, when forkrl analyze grid saved one
+	Warnings []string                // what could not be read, by file (and line)
 }
 
 // StepMetrics is one line of metrics.jsonl.
@@ -139,6 +142,8 @@ func Load(path string) (*Run, error) {
 		r.Samples = append(r.Samples, ss)
 	}
 	sort.Slice(r.Samples, func(a, b int) bool { return r.Samples[a].Step < r.Samples[b].Step })
+	r.readJSON(filepath.Join(AnalysisDir, OverlapFile), &r.Overlap)
+	r.readJSON(filepath.Join(AnalysisDir, GridFile), &r.Grid)
 	if !found {
 		return nil, fmt.Errorf("%s is not a run directory: it has no %s, %s, %s or %s/", path, run.SettingsFile, run.MetricsFile, run.EvalFile, run.SamplesDir)
 	}
@@ -168,6 +173,18 @@ func (r *Run) readFile(name string) ([]byte, bool) {
 		return nil, false
 	}
 	return b, true
+}
+
+// readJSON decodes a JSON file of the run into *dst, a pointer to a
+// pointer that stays nil when the file is missing or cannot be read.
+func (r *Run) readJSON(name string, dst any) {
+	b, ok := r.readFile(name)
+	if !ok {
+		return
+	}
+	if err := json.Unmarshal(b, dst); err != nil {
+		r.warn("%s: left out: %v", r.file(name), err)
+	}
 }
 
 // jsonLines calls f on each non-empty line of a JSONL file and turns its

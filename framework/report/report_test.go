@@ -125,6 +125,12 @@ func TestReportBadInput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(a, run.SamplesDir, "step-000002.jsonl"), []byte(`{"pieces":["a"],"entropies":[1,2]}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.MkdirAll(filepath.Join(a, AnalysisDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(a, AnalysisDir, OverlapFile), []byte(`{"checkpoints": [`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	b := filepath.Join(root, "b")
 	writeRun(t, b, 5, 0, "actor/entropy", "rollout/accuracy")
 
@@ -136,10 +142,10 @@ func TestReportBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ra.Metrics) != 4 || len(ra.Samples) != 5 || len(ra.Samples[1].Samples) != 0 {
+	if len(ra.Metrics) != 4 || len(ra.Samples) != 5 || len(ra.Samples[1].Samples) != 0 || ra.Overlap != nil {
 		t.Errorf("run a: %d metric lines, %d sample files; want the 4 whole lines and 5 files (one empty)", len(ra.Metrics), len(ra.Samples))
 	}
-	wantA := []string{metrics + ":3: left out", filepath.Join(a, run.SamplesDir, "step-000002.jsonl") + ":1: left out: 1 pieces, 2 entropies"}
+	wantA := []string{metrics + ":3: left out", filepath.Join(a, run.SamplesDir, "step-000002.jsonl") + ":1: left out: 1 pieces, 2 entropies", filepath.Join(a, AnalysisDir, OverlapFile) + ": left out"}
 	for i, w := range wantA {
 		if len(ra.Warnings) <= i || !strings.Contains(ra.Warnings[i], w) {
 			t.Errorf("warnings %q; want one containing %q", ra.Warnings, w)
