@@ -514,5 +514,5 @@ func hooksSpecs(h *Hooks) []spec {
 
 // outputSpecs are the attributes of the output block, decoded into o.
 func outputSpecs(o *Output) []spec {
-	return []spec{str("dir", &o.Dir), integer("rollout_samples", &o.RolloutSamples, atLeast(0))}
+	return []spec{str("dir", &o.Dir), integer("rollout_samples", &o.RolloutSamples, atLeast(0)), boolean("tensorboard", &o.TensorBoard)}
 }

@@ -424,4 +424,8 @@ type Output struct {
 	// RolloutSamples is the number of rollouts per step written with their
 	// per-token entropies for later analysis.
 	RolloutSamples int `json:"rollout_samples"`
+	// TensorBoard: keep a TensorBoard event file of the metrics and
+	// evaluations in the run directory's tensorboard folder as the run
+	// trains.
+	TensorBoard bool `json:"tensorboard,omitempty"`
 }

@@ -53,7 +53,13 @@ type StepSamples struct {
 // Load reads the run directory at path. It fails only when path is not a
 // directory or holds none of a run's files; everything else that cannot be
 // read becomes a warning.
-func Load(path string) (*Run, error) {
+func Load(path string) (*Run, error) { return load(path, true) }
+
+// LoadLogs is Load without the saved rollouts and analyses: the settings,
+// summary, metrics and evaluations.
+func LoadLogs(path string) (*Run, error) { return load(path, false) }
+
+func load(path string, all bool) (*Run, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -111,6 +117,12 @@ func Load(path string) (*Run, error) {
 			r.Evals = append(r.Evals, e)
 			return nil
 		})
+	}
+	if !all {
+		if !found {
+			return nil, fmt.Errorf("%s is not a run directory: it has no %s, %s or %s", path, run.SettingsFile, run.MetricsFile, run.EvalFile)
+		}
+		return r, nil
 	}
 	entries, err := os.ReadDir(filepath.Join(path, run.SamplesDir))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
