@@ -73,7 +73,7 @@ func (l Line) SVG() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := plotutil.Color(i)
+		c := palette[i%len(palette)]
 		line.Color, points.Color = c, c
 		points.Shape, points.Radius = nil, 0
 		if len(xys) <= 30 {
@@ -104,6 +104,14 @@ func (l Line) SVG() ([]byte, error) {
 		p.Y.Min, p.Y.Max = p.Y.Min/3, p.Y.Max*3
 	}
 	return render(p)
+}
+
+// palette are the colours of a chart's lines, in order (Tableau 10).
+var palette = []color.Color{
+	color.RGBA{31, 119, 180, 255}, color.RGBA{255, 127, 14, 255}, color.RGBA{44, 160, 44, 255},
+	color.RGBA{214, 39, 40, 255}, color.RGBA{148, 103, 189, 255}, color.RGBA{140, 86, 75, 255},
+	color.RGBA{227, 119, 194, 255}, color.RGBA{127, 127, 127, 255}, color.RGBA{188, 189, 34, 255},
+	color.RGBA{23, 190, 207, 255},
 }
 
 // errorBars pairs points with their errors for plotter.NewYErrorBars.
