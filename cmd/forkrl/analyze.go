@@ -1,23 +1,30 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/forkrl/forkrl/framework/analysis"
+	"github.com/forkrl/forkrl/framework/figure"
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/trainer"
+	"github.com/forkrl/forkrl/internal/atomicfile"
 	"github.com/forkrl/forkrl/plugins/verifier/countdown"
 )
 
@@ -38,14 +45,21 @@ type analyzeReport struct {
 	Problems    int                     `json:"problems"`
 	K           int                     `json:"k"`
 	Temperature float64                 `json:"temperature"`
+	Gate        *recipe.EntropyGate     `json:"entropy_gate,omitempty"`
 	Seed        uint64                  `json:"seed"`
 	Accuracy    float64                 `json:"accuracy"`           // mean reward over all samples (avg@k)
 	Verdicts    map[string]int          `json:"verdicts,omitempty"` // countdown: samples by countdown.CheckWork's verdict on the answer and the work
 	Entropy     analysis.EntropyFigures `json:"entropy"`
+	Histogram   analysis.Histogram      `json:"histogram"`       // entropies in 0.05-nat bins
 	Roles       []analysis.GroupStat    `json:"roles,omitempty"` // countdown: average entropy by role of the character
 }
 
 func analyzeCommand(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		if sub, ok := analyzeSubcommands[args[0]]; ok {
+			return sub(args[1:], stdout, stderr)
+		}
+	}
 	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f runFlags
@@ -58,8 +72,12 @@ func analyzeCommand(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "the sampling seed")
 	minCount := fs.Int("min-count", 100, "rank only tokens seen at least this often")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
+	figures := fs.String("figures", "", "write the figures (entropy-histogram.svg, entropy-tokens.svg) into this folder")
+	var gate gateFlags
+	gate.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkrl analyze [--run NAME] [--checkpoint DIR] [--k N] [--problems N] [--temperature T] [--json FILE] RECIPE")
+		fmt.Fprintln(stderr, "usage: forkrl analyze [--run NAME] [--checkpoint DIR] [--k N] [--problems N] [--temperature T] [--entropy-gate H --t-high T --t-low T] [--json FILE] [--figures DIR] RECIPE")
+		fmt.Fprintln(stderr, "       forkrl analyze overlap|grid|steps|sweep ... (forkrl analyze SUBCOMMAND -h)")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Samples the policy of a recipe's run (or a checkpoint of it) on the held-out problems of the")
 		fmt.Fprintln(stderr, "dataset it evaluates, and reports the accuracy and how the entropy of the response tokens")
@@ -67,6 +85,11 @@ func analyzeCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "20% of tokens, and the tokens with the highest and lowest average entropy. For countdown")
 		fmt.Fprintln(stderr, "it also averages by the role of each character (a choice of number or operator, a result) and counts")
 		fmt.Fprintln(stderr, "the samples by verdict on the answer and on the work before it (countdown.CheckWork).")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Subcommands: overlap (the top-20% entropy positions of two checkpoints on the same responses,")
+		fmt.Fprintln(stderr, "and the entropy change per base-entropy percentile bin), grid (accuracy of the entropy-gated")
+		fmt.Fprintln(stderr, "decoding over (t_high, t_low)), steps (entropy percentiles over a run's steps), sweep (ρ-sweep")
+		fmt.Fprintln(stderr, "curves across seeds).")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -76,6 +99,11 @@ func analyzeCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	if *k < 1 || *problems < 1 {
 		fmt.Fprintln(stderr, "forkrl analyze: --k and --problems must be at least 1")
+		return 2
+	}
+	g, err := gate.gate(*temperature)
+	if err != nil {
+		fmt.Fprintf(stderr, "forkrl analyze: %v\n", err)
 		return 2
 	}
 	rec, code := loadRecipe(path, f.vars, stderr)
@@ -96,15 +124,28 @@ func analyzeCommand(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	report := analyzeReport{Recipe: path, Run: r.Name, Checkpoint: *checkpoint, K: *k, Temperature: *temperature, Seed: *seed}
+	report := analyzeReport{Recipe: path, Run: r.Name, Checkpoint: *checkpoint, K: *k, Temperature: *temperature, Gate: g, Seed: *seed}
 	if err := analyze(ctx, r, dir, *problems, *minCount, &report); err != nil {
 		fmt.Fprintf(stderr, "forkrl analyze: %s: %v\n", r.Name, err)
 		return 1
 	}
 	writeAnalysis(stdout, report)
-	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(report, "", "  ")
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+	if err := writeJSON(*jsonOut, report); err != nil {
+		fmt.Fprintf(stderr, "forkrl analyze: %v\n", err)
+		return 1
+	}
+	if *figures != "" {
+		title := "entropy of response tokens"
+		if report.Checkpoint != "" {
+			title += ": " + report.Checkpoint
+		}
+		err := writeFigures(*figures, map[string]func() ([]byte, error){
+			"entropy-histogram.svg": func() ([]byte, error) {
+				return figure.Histogram(title, "entropy (nats)", report.Histogram, true)
+			},
+			"entropy-tokens.svg": func() ([]byte, error) { return tokenBars(report.Entropy).SVG() },
+		}, stdout)
+		if err != nil {
 			fmt.Fprintf(stderr, "forkrl analyze: %v\n", err)
 			return 1
 		}
@@ -112,96 +153,132 @@ func analyzeCommand(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// analyze opens the run's plugins and data, samples the policy and fills
-// the report.
-func analyze(ctx context.Context, r *recipe.Run, dir string, nProblems, minCount int, report *analyzeReport) error {
-	plugins, closePlugins, err := openPlugins(ctx, r, dir, os.Stderr)
-	defer closePlugins()
+// tokenBars is the bar chart of the tokens with the highest and lowest
+// average entropy.
+func tokenBars(f analysis.EntropyFigures) figure.Bars {
+	b := figure.Bars{Title: fmt.Sprintf("highest and lowest average entropy (tokens seen at least %d times)", f.MinCount), YLabel: "mean entropy (nats)"}
+	lowest := slices.Clone(f.Lowest)
+	slices.Reverse(lowest) // highest first throughout
+	for _, g := range append(slices.Clone(f.Highest), lowest...) {
+		b.Labels, b.Values = append(b.Labels, strconv.Quote(g.Key)), append(b.Values, g.Mean)
+	}
+	return b
+}
+
+// writeJSON writes v as indented JSON to path (nothing when path is "").
+func writeJSON(path string, v any) error {
+	if path == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	policy := plugins.Backends[r.Algorithm.Policy]
-	if report.Checkpoint != "" {
-		resp, err := policy.Load(ctx, backend.LoadRequest{Dir: report.Checkpoint})
+	return atomicfile.WriteFile(path, append(b, '\n'))
+}
+
+// writeFigures draws each figure into dir under its name.
+func writeFigures(dir string, figs map[string]func() ([]byte, error), stdout io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(figs))
+	for n := range figs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		b, err := figs[n]()
 		if err != nil {
 			return err
 		}
-		if err := resp.Diagnostics.Err(); err != nil {
-			return fmt.Errorf("loading %s: %w", report.Checkpoint, err)
+		path := filepath.Join(dir, n)
+		if err := atomicfile.WriteFile(path, b); err != nil {
+			return err
 		}
+		fmt.Fprintf(stdout, "wrote %s\n", path)
 	}
-	datasets, err := trainer.LoadDatasets(r, generators)
-	if err != nil {
-		return err
-	}
-	ds, err := evaluatedDataset(r, datasets)
-	if err != nil {
-		return err
-	}
-	problems := ds.Eval[:min(nProblems, len(ds.Eval))]
-	report.Dataset, report.Problems = ds.Name, len(problems)
-	verify, ok := plugins.Verifiers[ds.Verifier]
-	if !ok {
-		return fmt.Errorf("dataset %q has no verifier", ds.Name)
-	}
+	return nil
+}
 
-	texts := make([]string, len(problems))
-	for i, p := range problems {
-		texts[i] = p.Prompt
-	}
-	enc, err := policy.Encode(ctx, backend.EncodeRequest{Texts: texts})
-	if err != nil {
-		return err
-	}
-	if err := enc.Diagnostics.Err(); err != nil {
-		return err
-	}
-	gen, err := policy.Generate(ctx, backend.GenerateRequest{
-		Prompts: enc.IDs, N: report.K, Seed: report.Seed,
-		Sampling: backend.Sampling{Temperature: float32(report.Temperature), TopP: 1, MaxTokens: r.Eval.MaxResponseTokens},
-	})
-	if err != nil {
-		return err
-	}
-	if err := gen.Diagnostics.Err(); err != nil {
-		return err
-	}
-	if len(gen.Responses) != len(problems)*report.K {
-		return fmt.Errorf("Generate returned %d responses for %d prompts × %d", len(gen.Responses), len(problems), report.K)
-	}
+// gateFlags are the flags of the entropy-gated decoding.
+type gateFlags struct{ threshold, tHigh, tLow float64 }
 
-	items := make([]verifier.Item, len(gen.Responses))
-	pieces := make([][]string, len(gen.Responses))
-	entropies := make([][]float32, len(gen.Responses))
-	for i, resp := range gen.Responses {
-		p := problems[resp.Prompt]
-		items[i] = verifier.Item{Problem: p.Problem, Response: strings.Join(resp.Pieces, ""), Reference: p.Answer}
+func (g *gateFlags) register(fs *flag.FlagSet) {
+	fs.Float64Var(&g.threshold, "entropy-gate", -1, "sample at --t-high where a token's entropy at T = 1 is above this many nats, else at --t-low (off when negative)")
+	fs.Float64Var(&g.tHigh, "t-high", 0, "the gate's temperature above the threshold (default --temperature)")
+	fs.Float64Var(&g.tLow, "t-low", 0, "the gate's temperature below the threshold (default --temperature)")
+}
+
+// gate returns the gate the flags ask for, or nil.
+func (g gateFlags) gate(temperature float64) (*recipe.EntropyGate, error) {
+	if g.threshold < 0 {
+		if g.tHigh != 0 || g.tLow != 0 {
+			return nil, fmt.Errorf("--t-high and --t-low are the temperatures of the entropy gate; set --entropy-gate to turn it on")
+		}
+		return nil, nil
+	}
+	out := &recipe.EntropyGate{Threshold: g.threshold, THigh: cmp.Or(g.tHigh, temperature), TLow: cmp.Or(g.tLow, temperature)}
+	if out.THigh < 0 || out.TLow < 0 {
+		return nil, fmt.Errorf("the gate's temperatures must be positive")
+	}
+	return out, nil
+}
+
+// sampling is the backend's sampling of an analysis.
+func sampling(temperature float64, gate *recipe.EntropyGate, maxTokens int) backend.Sampling {
+	s := backend.Sampling{Temperature: float32(temperature), TopP: 1, MaxTokens: maxTokens}
+	if gate != nil {
+		s.EntropyGate = &backend.EntropyGate{Threshold: float32(gate.Threshold), THigh: float32(gate.THigh), TLow: float32(gate.TLow)}
+	}
+	return s
+}
+
+// analyze opens the run's plugins and data, samples the policy and fills
+// the report.
+func analyze(ctx context.Context, r *recipe.Run, dir string, nProblems, minCount int, report *analyzeReport) error {
+	sess, err := openSession(ctx, r, dir, nProblems)
+	defer sess.close()
+	if err != nil {
+		return err
+	}
+	if err := sess.load(ctx, report.Checkpoint); err != nil {
+		return err
+	}
+	report.Dataset, report.Problems = sess.ds.Name, len(sess.problems)
+	sam, err := sess.sample(ctx, report.K, report.Seed, sampling(report.Temperature, report.Gate, r.Eval.MaxResponseTokens))
+	if err != nil {
+		return err
+	}
+	pieces := make([][]string, len(sam.responses))
+	entropies := make([][]float32, len(sam.responses))
+	for i, resp := range sam.responses {
 		pieces[i] = make([]string, len(resp.Pieces))
 		for j, piece := range resp.Pieces {
 			pieces[i][j] = tokenKey(piece)
 		}
 		entropies[i] = resp.Entropies
 	}
-	verdicts, err := verify.Verify(ctx, verifier.VerifyRequest{Items: items})
+	rewards, err := sess.rewards(ctx, sam)
 	if err != nil {
 		return err
 	}
-	if err := verdicts.Diagnostics.Err(); err != nil {
+	for _, v := range rewards {
+		report.Accuracy += v / float64(len(rewards))
+	}
+	if report.Entropy, err = analysis.Entropy(pieces, entropies, analysis.EntropyOptions{MinCount: minCount, Listed: 10}); err != nil {
 		return err
 	}
-	for _, v := range verdicts.Results {
-		report.Accuracy += v.Reward / float64(len(verdicts.Results))
-	}
-	if report.Entropy, err = analysis.Entropy(pieces, entropies, analysis.EntropyOptions{MinCount: minCount, Listed: 8}); err != nil {
+	if report.Histogram, err = analysis.NewHistogram(entropies, histogramBins(entropies), 0, histogramTop(entropies)); err != nil {
 		return err
 	}
-	if b, ok := r.Verifier(ds.Verifier); ok && b.Type == countdown.Name {
+	if sess.countdown {
 		report.Verdicts = map[string]int{}
-		roles := make([][]string, len(gen.Responses))
-		for i, resp := range gen.Responses {
+		roles := make([][]string, len(sam.responses))
+		for i, resp := range sam.responses {
 			roles[i] = tokenRoles(resp.Pieces)
-			if numbers, target, err := countdown.ParsePrompt(items[i].Problem); err == nil {
-				report.Verdicts[countdown.CheckWork(numbers, target, items[i].Response).Failure.String()]++
+			if numbers, target, err := countdown.ParsePrompt(sam.items[i].Problem); err == nil {
+				report.Verdicts[countdown.CheckWork(numbers, target, sam.items[i].Response).Failure.String()]++
 			}
 		}
 		if report.Roles, err = analysis.GroupMeans(roles, entropies, 1); err != nil {
@@ -210,6 +287,156 @@ func analyze(ctx context.Context, r *recipe.Run, dir string, nProblems, minCount
 	}
 	return nil
 }
+
+// histogramWidth is the width of the entropy histogram's bins, in nats.
+const histogramWidth = 0.05
+
+// histogramTop is the upper edge of the entropy histogram: the largest
+// entropy rounded up to a whole bin.
+func histogramTop(entropies [][]float32) float64 {
+	return math.Max(1, math.Ceil(analysis.MaxEntropy(entropies)/histogramWidth)) * histogramWidth
+}
+
+func histogramBins(entropies [][]float32) int {
+	return int(math.Round(histogramTop(entropies) / histogramWidth))
+}
+
+// session is what the analyses that sample or score a policy share: the
+// run's plugins, its evaluated dataset and its verifier.
+type session struct {
+	r         *recipe.Run
+	policy    backend.Backend
+	verify    verifier.Verifier
+	ds        trainer.Dataset
+	problems  []trainer.Problem
+	countdown bool // the dataset's verifier is countdown's
+	close     func()
+}
+
+// openSession opens the run's plugins and the first nProblems held-out
+// problems of the dataset it evaluates. close must be called even on error.
+func openSession(ctx context.Context, r *recipe.Run, dir string, nProblems int) (*session, error) {
+	plugins, closePlugins, err := openPlugins(ctx, r, dir, os.Stderr)
+	s := &session{r: r, close: closePlugins}
+	if err != nil {
+		return s, err
+	}
+	s.policy = plugins.Backends[r.Algorithm.Policy]
+	datasets, err := trainer.LoadDatasets(r, generators)
+	if err != nil {
+		return s, err
+	}
+	if s.ds, err = evaluatedDataset(r, datasets); err != nil {
+		return s, err
+	}
+	s.problems = s.ds.Eval[:min(nProblems, len(s.ds.Eval))]
+	var ok bool
+	if s.verify, ok = plugins.Verifiers[s.ds.Verifier]; !ok {
+		return s, fmt.Errorf("dataset %q has no verifier", s.ds.Name)
+	}
+	b, ok := r.Verifier(s.ds.Verifier)
+	s.countdown = ok && b.Type == countdown.Name
+	return s, nil
+}
+
+// load loads a policy checkpoint ("" keeps the recipe's model).
+func (s *session) load(ctx context.Context, checkpoint string) error {
+	if checkpoint == "" {
+		return nil
+	}
+	resp, err := s.policy.Load(ctx, backend.LoadRequest{Dir: checkpoint})
+	if err != nil {
+		return err
+	}
+	if err := resp.Diagnostics.Err(); err != nil {
+		return fmt.Errorf("loading %s: %w", checkpoint, err)
+	}
+	return nil
+}
+
+// sampled are k responses to each problem of a session, prompt-major.
+type sampled struct {
+	prompts   [][]int32 // by problem
+	responses []backend.Response
+	items     []verifier.Item // by response
+}
+
+// sample draws k responses to each problem.
+func (s *session) sample(ctx context.Context, k int, seed uint64, sm backend.Sampling) (sampled, error) {
+	texts := make([]string, len(s.problems))
+	for i, p := range s.problems {
+		texts[i] = p.Prompt
+	}
+	enc, err := s.policy.Encode(ctx, backend.EncodeRequest{Texts: texts})
+	if err != nil {
+		return sampled{}, err
+	}
+	if err := enc.Diagnostics.Err(); err != nil {
+		return sampled{}, err
+	}
+	gen, err := s.policy.Generate(ctx, backend.GenerateRequest{Prompts: enc.IDs, N: k, Seed: seed, Sampling: sm})
+	if err != nil {
+		return sampled{}, err
+	}
+	if err := gen.Diagnostics.Err(); err != nil {
+		return sampled{}, err
+	}
+	if len(gen.Responses) != len(s.problems)*k {
+		return sampled{}, fmt.Errorf("Generate returned %d responses for %d prompts × %d", len(gen.Responses), len(s.problems), k)
+	}
+	out := sampled{prompts: enc.IDs, responses: gen.Responses, items: make([]verifier.Item, len(gen.Responses))}
+	for i, resp := range gen.Responses {
+		p := s.problems[resp.Prompt]
+		out.items[i] = verifier.Item{Problem: p.Problem, Response: strings.Join(resp.Pieces, ""), Reference: p.Answer}
+	}
+	return out, nil
+}
+
+// rewards verifies sampled responses.
+func (s *session) rewards(ctx context.Context, sam sampled) ([]float64, error) {
+	verdicts, err := s.verify.Verify(ctx, verifier.VerifyRequest{Items: sam.items})
+	if err != nil {
+		return nil, err
+	}
+	if err := verdicts.Diagnostics.Err(); err != nil {
+		return nil, err
+	}
+	if len(verdicts.Results) != len(sam.items) {
+		return nil, fmt.Errorf("Verify returned %d results for %d responses", len(verdicts.Results), len(sam.items))
+	}
+	out := make([]float64, len(verdicts.Results))
+	for i, v := range verdicts.Results {
+		out[i] = v.Reward
+	}
+	return out, nil
+}
+
+// entropies scores sampled responses under the loaded policy and returns
+// the entropy of each response token at temperature 1.
+func (s *session) entropies(ctx context.Context, sam sampled) ([][]float32, error) {
+	seqs := make([]backend.Sequence, len(sam.responses))
+	for i, resp := range sam.responses {
+		seqs[i] = backend.Sequence{Prompt: sam.prompts[resp.Prompt], Response: resp.Tokens}
+	}
+	var out [][]float32
+	for lo := 0; lo < len(seqs); lo += scoreChunk {
+		resp, err := s.policy.Score(ctx, backend.ScoreRequest{Sequences: seqs[lo:min(lo+scoreChunk, len(seqs))], Temperature: 1})
+		if err != nil {
+			return nil, err
+		}
+		if err := resp.Diagnostics.Err(); err != nil {
+			return nil, err
+		}
+		out = append(out, resp.Entropies...)
+	}
+	if len(out) != len(seqs) {
+		return nil, fmt.Errorf("Score returned entropies for %d of %d responses", len(out), len(seqs))
+	}
+	return out, nil
+}
+
+// scoreChunk is how many responses one Score call carries.
+const scoreChunk = 256
 
 // evaluatedDataset is the first dataset the run evaluates, else the one it
 // trains on.
@@ -260,8 +487,8 @@ func writeAnalysis(w io.Writer, rep analyzeReport) {
 	if rep.Checkpoint != "" {
 		fmt.Fprintf(w, ", checkpoint %s", rep.Checkpoint)
 	}
-	fmt.Fprintf(w, "\n%d held-out problems of %s × %d samples at T=%g (seed %d): accuracy %.1f%%\n",
-		rep.Problems, rep.Dataset, rep.K, rep.Temperature, rep.Seed, 100*rep.Accuracy)
+	fmt.Fprintf(w, "\n%d held-out problems of %s × %d samples at %s (seed %d): accuracy %.1f%%\n",
+		rep.Problems, rep.Dataset, rep.K, samplingText(rep.Temperature, rep.Gate), rep.Seed, 100*rep.Accuracy)
 	_ = rep.Entropy.WriteText(w)
 	if len(rep.Verdicts) > 0 {
 		kinds := make([]string, 0, len(rep.Verdicts))
@@ -281,4 +508,12 @@ func writeAnalysis(w io.Writer, rep analyzeReport) {
 			fmt.Fprintf(w, "  %-14s %.4f over %d tokens\n", g.Key, g.Mean, g.Count)
 		}
 	}
+}
+
+// samplingText describes the sampling temperature, or the entropy gate.
+func samplingText(temperature float64, g *recipe.EntropyGate) string {
+	if g == nil {
+		return fmt.Sprintf("T=%g", temperature)
+	}
+	return fmt.Sprintf("T=%g where the entropy at T=1 is above %g, else T=%g", g.THigh, g.Threshold, g.TLow)
 }

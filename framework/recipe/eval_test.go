@@ -32,3 +32,32 @@ func TestEvalSamplesAndK(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalEntropyGate checks the eval block's entropy gate: off by default,
+// its temperatures defaulting to the eval temperature, and t_high or t_low
+// without entropy_gate refused at the attribute.
+func TestEvalEntropyGate(t *testing.T) {
+	for _, tc := range []struct {
+		eval string
+		want *EntropyGate
+	}{
+		{"", nil},
+		{"temperature = 0.8", nil},
+		{"entropy_gate = 0.672", &EntropyGate{Threshold: 0.672, THigh: 1, TLow: 1}},
+		{"temperature = 0.6\n  entropy_gate = 0.5\n  t_high = 1.2", &EntropyGate{Threshold: 0.5, THigh: 1.2, TLow: 0.6}},
+	} {
+		src := badRecipe("", "", "", "eval {\n  "+tc.eval+"\n}")
+		rec, diags := Parse("eval.hcl", []byte(src), Options{Schemas: testSchemas})
+		if diags.HasErrors() {
+			t.Fatalf("%q: %v", tc.eval, diags)
+		}
+		if got := rec.Runs[0].Eval.EntropyGate; !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%q: gate %+v, want %+v", strings.ReplaceAll(tc.eval, "\n", ";"), got, tc.want)
+		}
+	}
+	src := badRecipe("", "", "", "eval {\n  t_low = 0.7\n}")
+	_, diags := Parse("eval.hcl", []byte(src), Options{Schemas: testSchemas})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "t_low is the temperature of the entropy gate; set entropy_gate") || !strings.Contains(diags.Error(), "eval.hcl:") {
+		t.Errorf("t_low alone: %v", diags)
+	}
+}

@@ -262,12 +262,32 @@ func (r *resolver) decodeTrain(b *hcl.Block, t *Train) (decoded, hcl.Diagnostics
 func (r *resolver) decodeEval(b *hcl.Block, run *Run) (decoded, hcl.Diagnostics) {
 	e := &run.Eval
 	*e = Eval{N: 1, K: []int{1}, Temperature: run.Train.Temperature, TopP: run.Train.TopP, MaxResponseTokens: run.Train.MaxResponseTokens}
-	specs := evalSpecs(e)
+	gate := EntropyGate{THigh: e.Temperature, TLow: e.Temperature}
+	specs := append(evalSpecs(e),
+		num("entropy_gate", &gate.Threshold, atLeast(0)),
+		num("t_high", &gate.THigh, above(0)),
+		num("t_low", &gate.TLow, above(0)))
 	if b == nil {
 		e.Datasets = []string{run.Train.Dataset}
 		return decoded{content: &hcl.BodyContent{Attributes: hcl.Attributes{}}, def: r.single["train"].DefRange}, nil
 	}
 	d, diags := decodeBody("eval", b.Body, b.DefRange, r.ctx, specs)
+	if d.has("temperature") && !d.has("t_high") {
+		gate.THigh = e.Temperature
+	}
+	if d.has("temperature") && !d.has("t_low") {
+		gate.TLow = e.Temperature
+	}
+	switch {
+	case d.has("entropy_gate"):
+		e.EntropyGate = &gate
+	case d.has("t_high") || d.has("t_low"):
+		name := "t_high"
+		if !d.has(name) {
+			name = "t_low"
+		}
+		diags = append(diags, invalid(name, d.at(name), "%s is the temperature of the entropy gate; set entropy_gate (the entropy threshold, in nats at temperature 1) to turn the gate on.", name))
+	}
 	switch {
 	case !d.has("n") && d.has("k"):
 		e.N = e.K[len(e.K)-1] // k alone: as many samples as the largest k
@@ -496,5 +516,5 @@ func hooksSpecs(h *Hooks) []spec {
 
 // outputSpecs are the attributes of the output block, decoded into o.
 func outputSpecs(o *Output) []spec {
-	return []spec{str("dir", &o.Dir), integer("rollout_samples", &o.RolloutSamples, atLeast(0))}
+	return []spec{str("dir", &o.Dir), integer("rollout_samples", &o.RolloutSamples, atLeast(0)), boolean("tensorboard", &o.TensorBoard)}
 }

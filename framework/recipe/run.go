@@ -409,6 +409,17 @@ type Eval struct {
 	// Interval is the number of steps between evaluations; 0: only at the
 	// start and the end (which always run).
 	Interval int `json:"interval"`
+	// EntropyGate, when set, samples each token at THigh where the entropy
+	// of its distribution at temperature 1 is above Threshold, else at TLow
+	// (the paper's decoding experiment).
+	EntropyGate *EntropyGate `json:"entropy_gate,omitempty"`
+}
+
+// EntropyGate is an entropy-gated sampling temperature.
+type EntropyGate struct {
+	Threshold float64 `json:"threshold"` // nats, read at temperature 1
+	THigh     float64 `json:"t_high"`
+	TLow      float64 `json:"t_low"`
 }
 
 // Hooks is the resolved hooks block.
@@ -428,4 +439,8 @@ type Output struct {
 	// RolloutSamples is the number of rollouts per step written with their
 	// per-token entropies for later analysis.
 	RolloutSamples int `json:"rollout_samples"`
+	// TensorBoard: keep a TensorBoard event file of the metrics and
+	// evaluations in the run directory's tensorboard folder as the run
+	// trains.
+	TensorBoard bool `json:"tensorboard,omitempty"`
 }

@@ -294,6 +294,10 @@ type Sample struct {
 	Finish    string    `json:"finish"`
 	Pieces    []string  `json:"pieces"`
 	Entropies []float32 `json:"entropies"`
+	// Weights are the token selection's weight of each token in the step's
+	// last update (1: trained on, 0: left out); absent when the run weighs
+	// every token alike.
+	Weights []float32 `json:"weights,omitempty"`
 }
 
 // WriteSamples writes a step's sample of rollouts to samples/step-NNNNNN.jsonl.

@@ -19,6 +19,7 @@ type sample struct {
 	refLogp             []float32 // the KL reference's log-probs
 	oldValues           []float32 // PPO: values of the old critic
 
+	weights []float32 // the token selection's weights in the last update (nil: every token trained)
 	adv     []float32 // advantage per response token
 	returns []float32 // PPO: value targets per response token
 }

@@ -69,6 +69,9 @@ func (t *Trainer) evaluateDataset(ctx context.Context, step int, ds *Dataset) (r
 		maxTokens = t.hp.MaxResponseTokens
 	}
 	sampling := backend.Sampling{Temperature: float32(t.cfg.Eval.Temperature), TopP: float32(t.cfg.Eval.TopP), MaxTokens: maxTokens}
+	if g := t.cfg.Eval.EntropyGate; g != nil {
+		sampling.EntropyGate = &backend.EntropyGate{Threshold: float32(g.Threshold), THigh: float32(g.THigh), TLow: float32(g.TLow)}
+	}
 	res := run.EvalResult{N: n, PassAtK: map[int]float64{}}
 	var tokens, correct int
 	var entropy float64

@@ -20,6 +20,18 @@ func (t *Trainer) selects() bool {
 // weight per token of the samples, given the entropies and log-probs the
 // selection scope sees. The parts name the call's random stream.
 func (t *Trainer) selectTokens(ctx context.Context, s stepSettings, ss []*sample, entropies, logps [][]float32, acc means, parts ...any) ([][]float32, error) {
+	w, err := t.selectWeights(ctx, s, ss, entropies, logps, acc, parts...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range min(len(w), len(ss)) {
+		ss[i].weights = w[i]
+	}
+	return w, nil
+}
+
+// selectWeights is selectTokens without keeping the weights on the samples.
+func (t *Trainer) selectWeights(ctx context.Context, s stepSettings, ss []*sample, entropies, logps [][]float32, acc means, parts ...any) ([][]float32, error) {
 	adv := make([][]float32, len(ss))
 	for i, smp := range ss {
 		adv[i] = smp.adv

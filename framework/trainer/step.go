@@ -230,7 +230,7 @@ func (t *Trainer) writeSamples(step int, groups []*group) error {
 			}
 			out = append(out, run.Sample{
 				Group: gi, Prompt: s.problem.Prompt, Response: s.text, Reward: s.reward, Advantage: adv,
-				Finish: s.resp.Finish, Pieces: s.resp.Pieces, Entropies: s.resp.Entropies,
+				Finish: s.resp.Finish, Pieces: s.resp.Pieces, Entropies: s.resp.Entropies, Weights: s.weights,
 			})
 		}
 	}

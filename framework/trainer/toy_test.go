@@ -45,6 +45,7 @@ type toyModel struct {
 	failAfter int
 	calls     map[string]int
 	backwards []backend.BackwardRequest // every Backward call, for inspection
+	gates     []*backend.EntropyGate    // the entropy gate of every Generate call
 }
 
 func newToyModel() *toyModel {
@@ -148,6 +149,7 @@ func (m *toyModel) Generate(_ context.Context, req backend.GenerateRequest) (bac
 	if err := m.call("Generate"); err != nil {
 		return backend.GenerateResponse{}, err
 	}
+	m.gates = append(m.gates, req.Sampling.EntropyGate)
 	r := mrand.New(mrand.NewPCG(req.Seed, 1))
 	var resp backend.GenerateResponse
 	for pi, prompt := range req.Prompts {

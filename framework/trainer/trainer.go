@@ -262,6 +262,11 @@ func (t *Trainer) finishStep(ctx context.Context, step int, m run.Metrics) error
 			return fmt.Errorf("evaluation: %w", err)
 		}
 	}
+	if t.cfg.Output.TensorBoard {
+		if err := t.writeEvents(); err != nil {
+			return fmt.Errorf("writing TensorBoard events: %w", err)
+		}
+	}
 	if last || (t.hp.CheckpointInterval > 0 && step%t.hp.CheckpointInterval == 0) {
 		if err := t.checkpoint(ctx); err != nil {
 			return fmt.Errorf("checkpoint: %w", err)

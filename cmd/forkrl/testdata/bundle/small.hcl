@@ -1,10 +1,10 @@
 # A short DAPO run for the tests of forkrl bundle: the committed countdown
 # base model on 48 problems read from a JSONL file, 3 steps, a few seconds
-# on a CPU. The base checkpoint's path is relative to the working folder.
+# on a CPU. The base checkpoint's path is relative to this recipe.
 
 variable "checkpoint" {
   type    = string
-  default = "../../checkpoints/base-countdown"
+  default = "../../../../checkpoints/base-countdown"
 }
 
 backend "tinylm" "policy" {
