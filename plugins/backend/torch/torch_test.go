@@ -1,0 +1,479 @@
+package torch
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/forkrl/forkrl/framework/plugin"
+	"github.com/forkrl/forkrl/framework/pluginapi"
+	"github.com/forkrl/forkrl/framework/pluginapi/backend"
+	"github.com/forkrl/forkrl/plugins/backend/safetensors"
+	"github.com/forkrl/forkrl/plugins/backend/tinylm"
+)
+
+func init() {
+	plugin.Register(plugin.Builtin{Kind: pluginapi.KindBackend, Name: Name, Command: Command})
+}
+
+var torchCheck = sync.OnceValue(func() error {
+	out, err := exec.Command(Python(), "-c", "import torch, grpc, google.protobuf, numpy").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s cannot import torch, grpc, protobuf and numpy (%v: %s)", Python(), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+})
+
+// needTorch skips a test where Python's torch stack is missing; .ci/run installs it.
+func needTorch(t testing.TB) {
+	t.Helper()
+	if err := torchCheck(); err != nil {
+		t.Skipf("skipped: the torch backend needs Python with torch, grpcio, protobuf and numpy (apt-get install python3-torch python3-grpcio python3-protobuf python3-numpy, as .ci/run does): %v", err)
+	}
+}
+
+// shape is a Qwen3 attention shape of the parity tests.
+type shape struct {
+	name                                   string
+	layers, width, heads, kv, headDim, mlp int
+	tie                                    bool
+	alphabet                               string
+}
+
+func (s shape) settings(dir string) pluginapi.Settings {
+	st := pluginapi.Settings{
+		"layers": float64(s.layers), "width": float64(s.width), "heads": float64(s.heads), "kv_heads": float64(s.kv),
+		"head_dim": float64(s.headDim), "mlp_width": float64(s.mlp), "context": float64(64), "tie_embeddings": s.tie,
+		"alphabet": s.alphabet, "init_std": 0.3,
+	}
+	if dir != "" {
+		st["checkpoint"] = dir
+	}
+	return st
+}
+
+var shapes = []shape{
+	{"grouped-query 4:2", 2, 32, 4, 2, 0, 48, true, "abcdefghij "},
+	{"one kv head", 2, 48, 4, 1, 12, 64, false, "0123456789+-*/="},
+	{"head width != width/heads", 1, 32, 4, 2, 12, 40, true, "xyz\n "},
+}
+
+// randomCheckpoint writes tinylm weights of a shape, drawn from seed, as a checkpoint folder.
+func randomCheckpoint(t testing.TB, s shape, seed uint64) string {
+	t.Helper()
+	dir := t.TempDir()
+	b := tinylm.New()
+	resp, err := b.Configure(context.Background(), pluginapi.ConfigureRequest{Settings: s.settings(""), Seed: seed})
+	if err != nil || resp.Diagnostics.HasErrors() {
+		t.Fatalf("tinylm Configure: %v %v", err, resp.Diagnostics)
+	}
+	if r, err := b.Save(context.Background(), backend.SaveRequest{Dir: dir}); err != nil || r.Diagnostics.HasErrors() {
+		t.Fatalf("tinylm Save: %v %v", err, r.Diagnostics)
+	}
+	return dir
+}
+
+// logWriter sends a plugin's stderr to the test log.
+type logWriter struct{ t testing.TB }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// openTorch starts the torch backend as the host does and configures it.
+func openTorch(t testing.TB, settings pluginapi.Settings) (*plugin.Instance, pluginapi.Diagnostics) {
+	t.Helper()
+	in, err := plugin.Open(context.Background(), plugin.Spec{Kind: pluginapi.KindBackend, Name: Name, Label: "policy", Log: logWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	resp, err := in.Backend().Configure(context.Background(), pluginapi.ConfigureRequest{Settings: settings, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in, resp.Diagnostics
+}
+
+func openTinylm(t testing.TB, s shape, dir string) *tinylm.Backend {
+	t.Helper()
+	b := tinylm.New()
+	resp, err := b.Configure(context.Background(), pluginapi.ConfigureRequest{Settings: s.settings(dir), Seed: 1})
+	if err != nil || resp.Diagnostics.HasErrors() {
+		t.Fatalf("tinylm Configure: %v %v", err, resp.Diagnostics)
+	}
+	return b
+}
+
+// sequences draws prompt/response pairs of several lengths over a vocabulary of v tokens.
+func sequences(rng *rand.Rand, v int) []backend.Sequence {
+	var seqs []backend.Sequence
+	for _, n := range [][2]int{{3, 9}, {1, 20}, {7, 2}, {5, 0}, {12, 30}} {
+		s := backend.Sequence{Prompt: make([]int32, n[0]), Response: make([]int32, n[1])}
+		for i := range s.Prompt {
+			s.Prompt[i] = int32(rng.IntN(v))
+		}
+		for i := range s.Response {
+			s.Response[i] = int32(rng.IntN(v))
+		}
+		seqs = append(seqs, s)
+	}
+	return seqs
+}
+
+// coefficients draws one per-token coefficient per response token.
+func coefficients(rng *rand.Rand, seqs []backend.Sequence) [][]float32 {
+	out := make([][]float32, len(seqs))
+	for i, s := range seqs {
+		out[i] = make([]float32, len(s.Response))
+		for j := range out[i] {
+			out[i][j] = float32(rng.NormFloat64())
+		}
+	}
+	return out
+}
+
+// maxDiff returns the largest |a-b| over rows, failing on a shape mismatch.
+func maxDiff(t testing.TB, what string, a, b [][]float32) float64 {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d rows against %d", what, len(a), len(b))
+	}
+	var d float64
+	for i := range a {
+		if len(a[i]) != len(b[i]) {
+			t.Fatalf("%s row %d: %d values against %d", what, i, len(a[i]), len(b[i]))
+		}
+		for j := range a[i] {
+			d = math.Max(d, math.Abs(float64(a[i][j])-float64(b[i][j])))
+		}
+	}
+	return d
+}
+
+// readTensors reads every tensor of a safetensors file.
+func readTensors(t testing.TB, path string) map[string][]float32 {
+	t.Helper()
+	f, err := safetensors.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string][]float32{}
+	for _, name := range f.Names() {
+		info, _ := f.Info(name)
+		n := 1
+		for _, d := range info.Shape {
+			n *= d
+		}
+		out[name] = make([]float32, n)
+		if err := f.Read(name, info.Shape, out[name]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// TestParityWithTinylm: on random Qwen3-shaped weights of several attention
+// shapes, the torch backend's per-token log-probs and entropies, its
+// gradients from the same per-token coefficients (read back as the AdamW
+// first moment after one step) and its weights after one AdamW step equal
+// tinylm's; so do its sampled tokens.
+func TestParityWithTinylm(t *testing.T) {
+	needTorch(t)
+	ctx := context.Background()
+	for i, s := range shapes {
+		t.Run(s.name, func(t *testing.T) {
+			dir := randomCheckpoint(t, s, uint64(10+i))
+			ref := openTinylm(t, s, dir)
+			in, diags := openTorch(t, pluginapi.Settings{"checkpoint": dir, "context": float64(64)})
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			tb := in.Backend()
+			info, err := tb.Model(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := ref.Model(ctx)
+			if info.VocabSize != want.VocabSize || info.Parameters != want.Parameters || fmt.Sprint(info.StopTokens) != fmt.Sprint(want.StopTokens) {
+				t.Errorf("Model: torch %+v, tinylm %+v", info, want)
+			}
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			req := backend.ScoreRequest{Sequences: sequences(rng, info.VocabSize), Temperature: 0.7}
+
+			got, err := tb.Forward(ctx, req)
+			if err != nil || got.Diagnostics.HasErrors() {
+				t.Fatalf("torch Forward: %v %v", err, got.Diagnostics)
+			}
+			exp, _ := ref.Forward(ctx, req)
+			if d := maxDiff(t, "log-probs", got.LogProbs, exp.LogProbs); d > 1e-4 {
+				t.Errorf("log-probs differ by %g (bound 1e-4)", d)
+			}
+			if d := maxDiff(t, "entropies", got.Entropies, exp.Entropies); d > 1e-4 {
+				t.Errorf("entropies differ by %g (bound 1e-4)", d)
+			}
+
+			gl, gh := coefficients(rng, req.Sequences), coefficients(rng, req.Sequences)
+			for _, b := range []backend.Backend{tb, ref} {
+				h := got.Handle
+				if b == ref {
+					h = exp.Handle
+				}
+				if r, err := b.Backward(ctx, backend.BackwardRequest{Handle: h, GradLogProbs: gl, GradEntropies: gh}); err != nil || r.Diagnostics.HasErrors() {
+					t.Fatalf("Backward: %v %v", err, r.Diagnostics)
+				}
+			}
+			step := backend.StepRequest{LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, WeightDecay: 0.1}
+			sg, err := tb.Step(ctx, step)
+			if err != nil || sg.Diagnostics.HasErrors() {
+				t.Fatalf("torch Step: %v %v", err, sg.Diagnostics)
+			}
+			se, _ := ref.Step(ctx, step)
+			if math.Abs(sg.GradNorm-se.GradNorm) > 1e-4*se.GradNorm {
+				t.Errorf("grad norm: torch %g, tinylm %g", sg.GradNorm, se.GradNorm)
+			}
+			dt, dr := filepath.Join(t.TempDir(), "torch"), filepath.Join(t.TempDir(), "tinylm")
+			if r, err := tb.Save(ctx, backend.SaveRequest{Dir: dt}); err != nil || r.Diagnostics.HasErrors() {
+				t.Fatalf("torch Save: %v %v", err, r.Diagnostics)
+			}
+			ref.Save(ctx, backend.SaveRequest{Dir: dr})
+			mt, mr := readTensors(t, filepath.Join(dt, "optimizer.safetensors")), readTensors(t, filepath.Join(dr, "optimizer.safetensors"))
+			wt, wr := readTensors(t, filepath.Join(dt, "model.safetensors")), readTensors(t, filepath.Join(dr, "model.safetensors"))
+			if len(mt) != len(mr) || len(wt) != len(wr) {
+				t.Fatalf("torch saved %d moments and %d weights, tinylm %d and %d", len(mt), len(wt), len(mr), len(wr))
+			}
+			for name, g := range mr {
+				if !strings.HasPrefix(name, "exp_avg.") {
+					continue
+				}
+				var scale, d float64
+				for j := range g {
+					scale = math.Max(scale, math.Abs(float64(g[j])))
+					d = math.Max(d, math.Abs(float64(mt[name][j])-float64(g[j])))
+				}
+				if d > 1e-4*scale {
+					t.Errorf("gradient of %s differs by %g, %.2g relative to its largest entry (bound 1e-4)", name[len("exp_avg."):], d, d/scale)
+				}
+			}
+			for name, w := range wr {
+				if d := maxDiff(t, name, [][]float32{wt[name]}, [][]float32{w}); d > 1e-5 {
+					t.Errorf("weight %s after one AdamW step differs by %g (bound 1e-5)", name, d)
+				}
+			}
+
+			gen := backend.GenerateRequest{Prompts: [][]int32{{0, 1, 2}, {3}}, N: 3, Seed: 42,
+				Sampling: backend.Sampling{Temperature: 1, TopP: 0.9, MaxTokens: 12}}
+			g1, err := tb.Generate(ctx, gen)
+			if err != nil || g1.Diagnostics.HasErrors() {
+				t.Fatalf("torch Generate: %v %v", err, g1.Diagnostics)
+			}
+			g2, _ := ref.Generate(ctx, gen)
+			for k := range g2.Responses {
+				a, b := g1.Responses[k], g2.Responses[k]
+				if fmt.Sprint(a.Tokens) != fmt.Sprint(b.Tokens) || a.Finish != b.Finish || a.Prompt != b.Prompt || strings.Join(a.Pieces, "") != strings.Join(b.Pieces, "") {
+					t.Errorf("response %d: torch %v %q (%s), tinylm %v %q (%s)", k, a.Tokens, a.Pieces, a.Finish, b.Tokens, b.Pieces, b.Finish)
+				} else if d := maxDiff(t, "sampled log-probs", [][]float32{a.LogProbs, a.Entropies}, [][]float32{b.LogProbs, b.Entropies}); d > 1e-4 {
+					t.Errorf("response %d: log-probs or entropies differ by %g", k, d)
+				}
+			}
+		})
+	}
+}
+
+// TestFaults: bad pythons, a torch that cannot import, broken checkpoints
+// and a worker that dies give errors that name the plugin, the call and the
+// cause.
+func TestFaults(t *testing.T) {
+	needTorch(t)
+	ctx := context.Background()
+	s := shapes[0]
+	dir := randomCheckpoint(t, s, 1)
+
+	t.Run("missing python", func(t *testing.T) {
+		_, diags := openTorch(t, pluginapi.Settings{"checkpoint": dir, "python": "/nonexistent/python3"})
+		wantDiag(t, diags, "python", "/nonexistent/python3", "does not exist")
+	})
+	t.Run("torch cannot import", func(t *testing.T) {
+		fake := t.TempDir()
+		os.MkdirAll(filepath.Join(fake, "torch"), 0o755)
+		os.WriteFile(filepath.Join(fake, "torch", "__init__.py"), []byte("raise ImportError('libtorch_cpu.so: cannot open shared object file')\n"), 0o644)
+		wrapper := filepath.Join(fake, "python")
+		os.WriteFile(wrapper, []byte(fmt.Sprintf("#!/bin/sh\nPYTHONPATH=%s:$PYTHONPATH exec %s \"$@\"\n", fake, Python())), 0o755)
+		_, diags := openTorch(t, pluginapi.Settings{"checkpoint": dir, "python": wrapper})
+		wantDiag(t, diags, "python", "cannot import torch", "libtorch_cpu.so")
+	})
+	t.Run("checkpoint missing a tensor", func(t *testing.T) {
+		bad := copyCheckpoint(t, dir, func(name string, shape []int) ([]int, bool) { return shape, name != "model.norm.weight" })
+		_, diags := openTorch(t, pluginapi.Settings{"checkpoint": bad})
+		wantDiag(t, diags, "checkpoint", "no tensor", "model.norm.weight")
+	})
+	t.Run("checkpoint with a wrong shape", func(t *testing.T) {
+		bad := copyCheckpoint(t, dir, func(name string, shape []int) ([]int, bool) {
+			if name == "model.layers.0.mlp.up_proj.weight" {
+				return []int{shape[0] - 1, shape[1]}, true
+			}
+			return shape, true
+		})
+		in, diags := openTorch(t, pluginapi.Settings{"checkpoint": bad})
+		wantDiag(t, diags, "checkpoint", "model.layers.0.mlp.up_proj.weight", "has shape [47, 32]")
+		// Load of the same folder into a working model is refused the same way, and the model stays.
+		in, diags = openTorch(t, pluginapi.Settings{"checkpoint": dir})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		r, err := in.Backend().Load(ctx, backend.LoadRequest{Dir: bad})
+		if err != nil || !strings.Contains(fmt.Sprint(r.Diagnostics), "has shape [47, 32]") {
+			t.Errorf("Load of a bad checkpoint: %v %v", err, r.Diagnostics)
+		}
+	})
+	t.Run("a worker dies mid-step", func(t *testing.T) {
+		in, diags := openTorch(t, pluginapi.Settings{"checkpoint": dir, "world_size": float64(2), "timeout": float64(60)})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		b := in.Backend()
+		req := backend.ScoreRequest{Sequences: sequences(rand.New(rand.NewPCG(1, 2)), 14), Temperature: 1}
+		f, err := b.Forward(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		workers := descendants(in.PID())
+		if len(workers) != 2 {
+			t.Fatalf("the plugin (pid %d) has %d worker processes, want 2", in.PID(), len(workers))
+		}
+		if err := exec.Command("kill", "-9", fmt.Sprint(workers[1])).Run(); err != nil {
+			t.Fatal(err)
+		}
+		_, err = b.Backward(ctx, backend.BackwardRequest{Handle: f.Handle, GradLogProbs: coefficients(rand.New(rand.NewPCG(3, 4)), req.Sequences)})
+		msg := fmt.Sprint(err)
+		for _, want := range []string{`backend plugin "policy"`, "Backward", "killed by signal 9"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("error %q does not say %q", msg, want)
+			}
+		}
+		_, err = b.Step(ctx, backend.StepRequest{LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8})
+		if !strings.Contains(fmt.Sprint(err), "stopped earlier") {
+			t.Errorf("Step after the death: %v", err)
+		}
+		if left := alive(workers); len(left) > 0 {
+			t.Errorf("workers %v are still running", left)
+		}
+	})
+}
+
+func wantDiag(t testing.TB, diags pluginapi.Diagnostics, attribute string, subs ...string) {
+	t.Helper()
+	for _, d := range diags {
+		text := d.Summary + " " + d.Detail
+		ok := d.Attribute == attribute
+		for _, s := range subs {
+			ok = ok && strings.Contains(text, s)
+		}
+		if ok {
+			return
+		}
+	}
+	t.Errorf("no diagnostic on %q saying %q; got %v", attribute, subs, diags)
+}
+
+// copyCheckpoint copies a checkpoint folder, keeping the tensors that keep
+// accepts, with the shapes it returns (data cut or padded with zeros).
+func copyCheckpoint(t testing.TB, dir string, keep func(name string, shape []int) ([]int, bool)) string {
+	t.Helper()
+	out := t.TempDir()
+	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(out, "config.json"), raw, 0o644)
+	f, err := safetensors.Open(filepath.Join(dir, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var ts []safetensors.Tensor
+	for _, name := range f.Names() {
+		info, _ := f.Info(name)
+		shape, ok := keep(name, info.Shape)
+		if !ok {
+			continue
+		}
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		ts = append(ts, safetensors.Tensor{Name: name, Shape: shape, Data: make([]float32, n)})
+	}
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(out, "model.safetensors"), buf.Bytes(), 0o644)
+	return out
+}
+
+// descendants lists the processes below pid, children first.
+func descendants(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	for _, e := range entries {
+		var p int
+		if _, err := fmt.Sscan(e.Name(), &p); err != nil {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+		var pp int
+		fmt.Sscan(fields[1], &pp)
+		parent[p] = pp
+	}
+	var out []int
+	frontier := []int{pid}
+	for len(frontier) > 0 {
+		var next []int
+		for p, pp := range parent {
+			for _, f := range frontier {
+				if pp == f {
+					next = append(next, p)
+				}
+			}
+		}
+		sortInts(next)
+		out = append(out, next...)
+		frontier = next
+	}
+	return out
+}
+
+func sortInts(a []int) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+// alive returns the processes of pids that still run (zombies count as gone).
+func alive(pids []int) []int {
+	var out []int
+	for _, p := range pids {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err == nil && !strings.Contains(string(raw[bytes.LastIndexByte(raw, ')'):]), ") Z") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
