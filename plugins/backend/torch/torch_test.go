@@ -97,11 +97,17 @@ func openTorch(t testing.TB, settings pluginapi.Settings) (*plugin.Instance, plu
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { in.Close() })
+	return in, configure(t, in, settings)
+}
+
+// configure sends settings to an open torch backend and returns its diagnostics.
+func configure(t testing.TB, in *plugin.Instance, settings pluginapi.Settings) pluginapi.Diagnostics {
+	t.Helper()
 	resp, err := in.Backend().Configure(context.Background(), pluginapi.ConfigureRequest{Settings: settings, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return in, resp.Diagnostics
+	return resp.Diagnostics
 }
 
 func openTinylm(t testing.TB, s shape, dir string) *tinylm.Backend {
@@ -190,103 +196,118 @@ func readTensors(t testing.TB, path string) map[string][]float32 {
 // tinylm's; so do its sampled tokens.
 func TestParityWithTinylm(t *testing.T) {
 	needTorch(t)
-	ctx := context.Background()
+	impls := []string{"plain", "transformers"}
+	if err := exec.Command(Python(), "-c", "from transformers import Qwen3ForCausalLM").Run(); err != nil {
+		t.Logf("implementation = \"transformers\" is not tested: %s cannot import transformers' Qwen3", Python())
+		impls = impls[:1]
+	}
+	// One plugin serves every case: a new Configure loads another model into the same workers.
+	in, diags := openTorch(t, pluginapi.Settings{"checkpoint": randomCheckpoint(t, shapes[0], 1)})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
 	for i, s := range shapes {
-		t.Run(s.name, func(t *testing.T) {
-			dir := randomCheckpoint(t, s, uint64(10+i))
-			ref := openTinylm(t, s, dir)
-			in, diags := openTorch(t, pluginapi.Settings{"checkpoint": dir, "context": float64(64)})
-			if diags.HasErrors() {
-				t.Fatal(diags)
-			}
-			tb := in.Backend()
-			info, err := tb.Model(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, _ := ref.Model(ctx)
-			if info.VocabSize != want.VocabSize || info.Parameters != want.Parameters || fmt.Sprint(info.StopTokens) != fmt.Sprint(want.StopTokens) {
-				t.Errorf("Model: torch %+v, tinylm %+v", info, want)
-			}
-			rng := rand.New(rand.NewPCG(uint64(i), 7))
-			req := backend.ScoreRequest{Sequences: sequences(rng, info.VocabSize), Temperature: 0.7}
+		for _, impl := range impls {
+			t.Run(s.name+"/"+impl, func(t *testing.T) { testParity(t, in, s, uint64(10+i), impl) })
+		}
+	}
+}
 
-			got, err := tb.Forward(ctx, req)
-			if err != nil || got.Diagnostics.HasErrors() {
-				t.Fatalf("torch Forward: %v %v", err, got.Diagnostics)
-			}
-			exp, _ := ref.Forward(ctx, req)
-			if d := maxDiff(t, "log-probs", got.LogProbs, exp.LogProbs); d > 1e-4 {
-				t.Errorf("log-probs differ by %g (bound 1e-4)", d)
-			}
-			if d := maxDiff(t, "entropies", got.Entropies, exp.Entropies); d > 1e-4 {
-				t.Errorf("entropies differ by %g (bound 1e-4)", d)
-			}
+func testParity(t *testing.T, in *plugin.Instance, s shape, seed uint64, impl string) {
+	ctx := context.Background()
+	i := int(seed)
+	dir := randomCheckpoint(t, s, seed)
+	ref := openTinylm(t, s, dir)
+	diags := configure(t, in, pluginapi.Settings{"checkpoint": dir, "context": float64(64), "implementation": impl})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	tb := in.Backend()
+	info, err := tb.Model(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := ref.Model(ctx)
+	if info.VocabSize != want.VocabSize || info.Parameters != want.Parameters || fmt.Sprint(info.StopTokens) != fmt.Sprint(want.StopTokens) {
+		t.Errorf("Model: torch %+v, tinylm %+v", info, want)
+	}
+	rng := rand.New(rand.NewPCG(uint64(i), 7))
+	req := backend.ScoreRequest{Sequences: sequences(rng, info.VocabSize), Temperature: 0.7}
 
-			gl, gh := coefficients(rng, req.Sequences), coefficients(rng, req.Sequences)
-			for _, b := range []backend.Backend{tb, ref} {
-				h := got.Handle
-				if b == ref {
-					h = exp.Handle
-				}
-				if r, err := b.Backward(ctx, backend.BackwardRequest{Handle: h, GradLogProbs: gl, GradEntropies: gh}); err != nil || r.Diagnostics.HasErrors() {
-					t.Fatalf("Backward: %v %v", err, r.Diagnostics)
-				}
-			}
-			step := backend.StepRequest{LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, WeightDecay: 0.1}
-			sg, err := tb.Step(ctx, step)
-			if err != nil || sg.Diagnostics.HasErrors() {
-				t.Fatalf("torch Step: %v %v", err, sg.Diagnostics)
-			}
-			se, _ := ref.Step(ctx, step)
-			if math.Abs(sg.GradNorm-se.GradNorm) > 1e-4*se.GradNorm {
-				t.Errorf("grad norm: torch %g, tinylm %g", sg.GradNorm, se.GradNorm)
-			}
-			dt, dr := filepath.Join(t.TempDir(), "torch"), filepath.Join(t.TempDir(), "tinylm")
-			if r, err := tb.Save(ctx, backend.SaveRequest{Dir: dt}); err != nil || r.Diagnostics.HasErrors() {
-				t.Fatalf("torch Save: %v %v", err, r.Diagnostics)
-			}
-			ref.Save(ctx, backend.SaveRequest{Dir: dr})
-			mt, mr := readTensors(t, filepath.Join(dt, "optimizer.safetensors")), readTensors(t, filepath.Join(dr, "optimizer.safetensors"))
-			wt, wr := readTensors(t, filepath.Join(dt, "model.safetensors")), readTensors(t, filepath.Join(dr, "model.safetensors"))
-			if len(mt) != len(mr) || len(wt) != len(wr) {
-				t.Fatalf("torch saved %d moments and %d weights, tinylm %d and %d", len(mt), len(wt), len(mr), len(wr))
-			}
-			for name, g := range mr {
-				if !strings.HasPrefix(name, "exp_avg.") {
-					continue
-				}
-				var scale, d float64
-				for j := range g {
-					scale = math.Max(scale, math.Abs(float64(g[j])))
-					d = math.Max(d, math.Abs(float64(mt[name][j])-float64(g[j])))
-				}
-				if d > 1e-4*scale {
-					t.Errorf("gradient of %s differs by %g, %.2g relative to its largest entry (bound 1e-4)", name[len("exp_avg."):], d, d/scale)
-				}
-			}
-			for name, w := range wr {
-				if d := maxDiff(t, name, [][]float32{wt[name]}, [][]float32{w}); d > 1e-5 {
-					t.Errorf("weight %s after one AdamW step differs by %g (bound 1e-5)", name, d)
-				}
-			}
+	got, err := tb.Forward(ctx, req)
+	if err != nil || got.Diagnostics.HasErrors() {
+		t.Fatalf("torch Forward: %v %v", err, got.Diagnostics)
+	}
+	exp, _ := ref.Forward(ctx, req)
+	if d := maxDiff(t, "log-probs", got.LogProbs, exp.LogProbs); d > 1e-4 {
+		t.Errorf("log-probs differ by %g (bound 1e-4)", d)
+	}
+	if d := maxDiff(t, "entropies", got.Entropies, exp.Entropies); d > 1e-4 {
+		t.Errorf("entropies differ by %g (bound 1e-4)", d)
+	}
 
-			gen := backend.GenerateRequest{Prompts: [][]int32{{0, 1, 2}, {3}}, N: 3, Seed: 42,
-				Sampling: backend.Sampling{Temperature: 1, TopP: 0.9, MaxTokens: 12}}
-			g1, err := tb.Generate(ctx, gen)
-			if err != nil || g1.Diagnostics.HasErrors() {
-				t.Fatalf("torch Generate: %v %v", err, g1.Diagnostics)
-			}
-			g2, _ := ref.Generate(ctx, gen)
-			for k := range g2.Responses {
-				a, b := g1.Responses[k], g2.Responses[k]
-				if fmt.Sprint(a.Tokens) != fmt.Sprint(b.Tokens) || a.Finish != b.Finish || a.Prompt != b.Prompt || strings.Join(a.Pieces, "") != strings.Join(b.Pieces, "") {
-					t.Errorf("response %d: torch %v %q (%s), tinylm %v %q (%s)", k, a.Tokens, a.Pieces, a.Finish, b.Tokens, b.Pieces, b.Finish)
-				} else if d := maxDiff(t, "sampled log-probs", [][]float32{a.LogProbs, a.Entropies}, [][]float32{b.LogProbs, b.Entropies}); d > 1e-4 {
-					t.Errorf("response %d: log-probs or entropies differ by %g", k, d)
-				}
-			}
-		})
+	gl, gh := coefficients(rng, req.Sequences), coefficients(rng, req.Sequences)
+	for _, b := range []backend.Backend{tb, ref} {
+		h := got.Handle
+		if b == ref {
+			h = exp.Handle
+		}
+		if r, err := b.Backward(ctx, backend.BackwardRequest{Handle: h, GradLogProbs: gl, GradEntropies: gh}); err != nil || r.Diagnostics.HasErrors() {
+			t.Fatalf("Backward: %v %v", err, r.Diagnostics)
+		}
+	}
+	step := backend.StepRequest{LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, WeightDecay: 0.1}
+	sg, err := tb.Step(ctx, step)
+	if err != nil || sg.Diagnostics.HasErrors() {
+		t.Fatalf("torch Step: %v %v", err, sg.Diagnostics)
+	}
+	se, _ := ref.Step(ctx, step)
+	if math.Abs(sg.GradNorm-se.GradNorm) > 1e-4*se.GradNorm {
+		t.Errorf("grad norm: torch %g, tinylm %g", sg.GradNorm, se.GradNorm)
+	}
+	dt, dr := filepath.Join(t.TempDir(), "torch"), filepath.Join(t.TempDir(), "tinylm")
+	if r, err := tb.Save(ctx, backend.SaveRequest{Dir: dt}); err != nil || r.Diagnostics.HasErrors() {
+		t.Fatalf("torch Save: %v %v", err, r.Diagnostics)
+	}
+	ref.Save(ctx, backend.SaveRequest{Dir: dr})
+	mt, mr := readTensors(t, filepath.Join(dt, "optimizer.safetensors")), readTensors(t, filepath.Join(dr, "optimizer.safetensors"))
+	wt, wr := readTensors(t, filepath.Join(dt, "model.safetensors")), readTensors(t, filepath.Join(dr, "model.safetensors"))
+	if len(mt) != len(mr) || len(wt) != len(wr) {
+		t.Fatalf("torch saved %d moments and %d weights, tinylm %d and %d", len(mt), len(wt), len(mr), len(wr))
+	}
+	for name, g := range mr {
+		if !strings.HasPrefix(name, "exp_avg.") {
+			continue
+		}
+		var scale, d float64
+		for j := range g {
+			scale = math.Max(scale, math.Abs(float64(g[j])))
+			d = math.Max(d, math.Abs(float64(mt[name][j])-float64(g[j])))
+		}
+		if d > 1e-4*scale {
+			t.Errorf("gradient of %s differs by %g, %.2g relative to its largest entry (bound 1e-4)", name[len("exp_avg."):], d, d/scale)
+		}
+	}
+	for name, w := range wr {
+		if d := maxDiff(t, name, [][]float32{wt[name]}, [][]float32{w}); d > 1e-5 {
+			t.Errorf("weight %s after one AdamW step differs by %g (bound 1e-5)", name, d)
+		}
+	}
+
+	gen := backend.GenerateRequest{Prompts: [][]int32{{0, 1, 2}, {3}}, N: 3, Seed: 42,
+		Sampling: backend.Sampling{Temperature: 1, TopP: 0.9, MaxTokens: 12}}
+	g1, err := tb.Generate(ctx, gen)
+	if err != nil || g1.Diagnostics.HasErrors() {
+		t.Fatalf("torch Generate: %v %v", err, g1.Diagnostics)
+	}
+	g2, _ := ref.Generate(ctx, gen)
+	for k := range g2.Responses {
+		a, b := g1.Responses[k], g2.Responses[k]
+		if fmt.Sprint(a.Tokens) != fmt.Sprint(b.Tokens) || a.Finish != b.Finish || a.Prompt != b.Prompt || strings.Join(a.Pieces, "") != strings.Join(b.Pieces, "") {
+			t.Errorf("response %d: torch %v %q (%s), tinylm %v %q (%s)", k, a.Tokens, a.Pieces, a.Finish, b.Tokens, b.Pieces, b.Finish)
+		} else if d := maxDiff(t, "sampled log-probs", [][]float32{a.LogProbs, a.Entropies}, [][]float32{b.LogProbs, b.Entropies}); d > 1e-4 {
+			t.Errorf("response %d: log-probs or entropies differ by %g", k, d)
+		}
 	}
 }
 
@@ -312,28 +333,27 @@ func TestFaults(t *testing.T) {
 		_, diags := openTorch(t, pluginapi.Settings{"checkpoint": dir, "python": wrapper})
 		wantDiag(t, diags, "python", "cannot import torch", "libtorch_cpu.so")
 	})
-	t.Run("checkpoint missing a tensor", func(t *testing.T) {
-		bad := copyCheckpoint(t, dir, func(name string, shape []int) ([]int, bool) { return shape, name != "model.norm.weight" })
-		_, diags := openTorch(t, pluginapi.Settings{"checkpoint": bad})
-		wantDiag(t, diags, "checkpoint", "no tensor", "model.norm.weight")
-	})
-	t.Run("checkpoint with a wrong shape", func(t *testing.T) {
-		bad := copyCheckpoint(t, dir, func(name string, shape []int) ([]int, bool) {
+	t.Run("broken checkpoints", func(t *testing.T) {
+		in, diags := openTorch(t, pluginapi.Settings{"checkpoint": dir})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		missing := copyCheckpoint(t, dir, func(name string, shape []int) ([]int, bool) { return shape, name != "model.norm.weight" })
+		wantDiag(t, configure(t, in, pluginapi.Settings{"checkpoint": missing}), "checkpoint", "no tensor", "model.norm.weight")
+		wrong := copyCheckpoint(t, dir, func(name string, shape []int) ([]int, bool) {
 			if name == "model.layers.0.mlp.up_proj.weight" {
 				return []int{shape[0] - 1, shape[1]}, true
 			}
 			return shape, true
 		})
-		in, diags := openTorch(t, pluginapi.Settings{"checkpoint": bad})
-		wantDiag(t, diags, "checkpoint", "model.layers.0.mlp.up_proj.weight", "has shape [47, 32]")
-		// Load of the same folder into a working model is refused the same way, and the model stays.
-		in, diags = openTorch(t, pluginapi.Settings{"checkpoint": dir})
-		if diags.HasErrors() {
-			t.Fatal(diags)
-		}
-		r, err := in.Backend().Load(ctx, backend.LoadRequest{Dir: bad})
+		wantDiag(t, configure(t, in, pluginapi.Settings{"checkpoint": wrong}), "checkpoint", "model.layers.0.mlp.up_proj.weight", "has shape [47, 32]")
+		// Load refuses the same folder, and the model configured first stays in use.
+		r, err := in.Backend().Load(ctx, backend.LoadRequest{Dir: wrong})
 		if err != nil || !strings.Contains(fmt.Sprint(r.Diagnostics), "has shape [47, 32]") {
 			t.Errorf("Load of a bad checkpoint: %v %v", err, r.Diagnostics)
+		}
+		if s, err := in.Backend().Score(ctx, backend.ScoreRequest{Sequences: []backend.Sequence{{Prompt: []int32{1}, Response: []int32{2, 3}}}}); err != nil || len(s.LogProbs) != 1 || s.LogProbs[0][0] == 0 {
+			t.Errorf("Score after the refusals: %v %+v", err, s)
 		}
 	})
 	t.Run("a worker dies mid-step", func(t *testing.T) {

@@ -30,16 +30,20 @@ class Engine:
         """Builds the model from the checkpoint folder s["checkpoint"]; returns its parameter count."""
         if s["threads"] > 0:
             torch.set_num_threads(int(s["threads"]))
-        self.settings = s
-        self.config = ckpt.read_config(s["checkpoint"])
-        self.cfg = Config(self.config, s["context"])
-        self.dtype = torch.bfloat16 if s["dtype"] == "bfloat16" else torch.float32
-        self.model = Qwen3(self.cfg, self.dtype, self.device)
-        self.decay = {name: d for name, _, d in self.cfg.tensors()}
-        self.load(s["checkpoint"])
-        if s["implementation"] == "transformers":
-            from forkrl_torch.hf import wrap
-            self.model = wrap(self.model, self.config)
+        config = ckpt.read_config(s["checkpoint"])
+        cfg = Config(config, s["context"])
+        dtype = torch.bfloat16 if s["dtype"] == "bfloat16" else torch.float32
+        old = self.__dict__.copy()
+        try:
+            self.model, self.cfg, self.config, self.dtype, self.settings = Qwen3(cfg, dtype, self.device), cfg, config, dtype, s
+            self.decay = {name: d for name, _, d in cfg.tensors()}
+            self.load(s["checkpoint"])
+            if s["implementation"] == "transformers":
+                from forkrl_torch.hf import wrap
+                self.model = wrap(self.model, config)
+        except Exception:
+            self.__dict__.update(old)  # the model configured before stays
+            raise
         return sum(p.numel() for _, p in self.model.named())
 
     def load(self, dir):

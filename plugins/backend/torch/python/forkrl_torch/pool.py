@@ -31,6 +31,7 @@ class WorkerError(Exception):
 class Pool:
     def __init__(self, python, world, device, timeout, start_timeout=300):
         self.python, self.world, self.timeout = python, world, timeout
+        self.key = (python, world, device, timeout)
         self.procs, self.pipes, self.tails, self.broken = [], [], [], None
         self.tmp = tempfile.mkdtemp(prefix="forkrl-torch-")
         init = "file://" + os.path.join(self.tmp, "rendezvous")

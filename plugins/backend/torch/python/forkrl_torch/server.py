@@ -66,16 +66,18 @@ class Backend(fp.Plugin):
             python = s["python"] or sys.executable
             if os.sep in python and not os.access(python, os.X_OK):
                 return diags + [fp.diagnostic(f"the python {python!r} does not exist or is not executable", "set python to an interpreter that imports torch", "python")]
-            if self.pool:
-                self.pool.close()
-                self.pool = None
+            key = (python, int(s["world_size"]), s["device"], float(s["timeout"]))
+            pool = self.pool if self.pool and not self.pool.broken and self.pool.key == key else None
             try:
-                pool = Pool(python, int(s["world_size"]), s["device"], float(s["timeout"]))
+                if pool is None:  # the workers of an earlier Configure serve again when they can
+                    pool = Pool(*key)
                 params = pool.call("configure", [(s,)] * pool.world)[0]
             except WorkerError as e:
-                if "pool" in locals():
+                if pool is not None and pool is not self.pool:
                     pool.close()
                 return diags + [fp.diagnostic(f"the torch workers could not load the model: {e}", attribute="python" if "import torch" in str(e) or "python" in str(e) else "checkpoint")]
+            if self.pool and self.pool is not pool:
+                self.pool.close()
             self.pool, self.tok, self.settings, self.params = pool, tok, s, params
             self.context = int(s["context"] or cfg.get("max_position_embeddings", 4096))
             self.vocab = int(cfg["vocab_size"])
