@@ -7,6 +7,8 @@ import json
 import math
 import os
 import shutil
+import sys
+import time
 
 import numpy as np
 import torch
@@ -16,6 +18,14 @@ from forkrl_torch.qwen3 import Config, Qwen3, token_stats
 from forkrl_torch.sampling import sample_token, stream
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "generation_config.json")
+
+
+STATS = os.environ.get("FORKRL_TORCH_STATS") == "1"  # gpu-check.sh: speed and memory lines on stderr
+
+
+def _stat(rank, device, what):
+    peak = f", peak GPU memory {torch.cuda.max_memory_allocated(device) / 2**30:.2f} GiB" if device.type == "cuda" else ""
+    print(f"stats rank {rank}: {what}{peak}", file=sys.stderr, flush=True)
 
 
 class Engine:
@@ -180,6 +190,8 @@ class Engine:
                     w.mul_(1 - lr * weight_decay)
                 w.addcdiv_(m1, (m2 / bc2).sqrt_().add_(eps), value=-lr / bc1)
                 p.copy_(w)
+        if STATS:
+            _stat(self.rank, self.device, f"AdamW step {self.step_count}")
         return norm, None
 
     # Generation.
@@ -188,8 +200,15 @@ class Engine:
         """Samples n responses to each prompt (the prompts numbered from
         first in the request) with a KV cache; returns per response its
         tokens, log-probs, entropies and finish reason."""
+        start = time.perf_counter()
         with torch.no_grad():
-            return self._generate(prompts, n, sampling, seed, first, stop)
+            out = self._generate(prompts, n, sampling, seed, first, stop)
+        if STATS:
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+            tokens = sum(len(r["tokens"]) for r in out)
+            _stat(self.rank, self.device, f"generated {tokens} tokens in {time.perf_counter() - start:.2f} s ({tokens / (time.perf_counter() - start):.0f} tok/s)")
+        return out
 
     def _generate(self, prompts, n, s, seed, first, stop):
         c, m, dev = self.cfg, self.model, self.device
