@@ -12,6 +12,10 @@
 // interpreter needs grpcio, protobuf and numpy; the workers that hold the
 // model run with the recipe's python setting (default: the same
 // interpreter) and need torch. See python/forkrl_torch for the design.
+//
+// A Hugging Face tokenizer.json is encoded by this binary's `forkrl tokenize`
+// (FORKRL_EXE names it; Command sets it to the running executable), so that
+// the torch backend gives the same token ids as tinylm.
 package torch
 
 import (
@@ -50,7 +54,13 @@ func Command() (*exec.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
-	return exec.Command(Python(), filepath.Join(dir, "forkrl-torch")), nil
+	cmd := exec.Command(Python(), filepath.Join(dir, "forkrl-torch"))
+	if os.Getenv("FORKRL_EXE") == "" { // Hugging Face tokenizers are encoded by `forkrl tokenize`
+		if exe, err := os.Executable(); err == nil {
+			cmd.Env = []string{"FORKRL_EXE=" + exe}
+		}
+	}
+	return cmd, nil
 }
 
 // Unpack writes the plugin's Python code into a directory of the user's

@@ -2,8 +2,11 @@ package torch
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -496,4 +499,152 @@ func alive(pids []int) []int {
 		}
 	}
 	return out
+}
+
+// writeHFFolder writes a Hugging Face Qwen3 folder with the real Qwen3
+// vocabulary and tokenizer, random bf16 weights in two shards with an index,
+// and a generation_config.json that adds <|im_end|> as a stop token.
+func writeHFFolder(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	config := map[string]any{
+		"architectures": []string{"Qwen3ForCausalLM"}, "model_type": "qwen3", "vocab_size": 151936,
+		"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+		"num_key_value_heads": 2, "head_dim": 16, "max_position_embeddings": 256, "rms_norm_eps": 1e-6,
+		"rope_theta": 1000000.0, "tie_word_embeddings": true, "hidden_act": "silu",
+		"bos_token_id": 151643, "eos_token_id": 151643, "torch_dtype": "bfloat16",
+	}
+	raw, _ := json.Marshal(config)
+	writeFile(t, filepath.Join(dir, "config.json"), raw)
+	writeFile(t, filepath.Join(dir, "generation_config.json"), []byte(`{"eos_token_id": [151645, 151643]}`))
+	gz, err := os.ReadFile("../../../data/tokenizers/qwen3/tokenizer.json.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "tokenizer.json"), tok)
+	names := []string{"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}
+	var shards [2][]safetensors.Tensor
+	index := map[string]string{}
+	rng := rand.New(rand.NewPCG(5, 6))
+	D, F, hd, V := 32, 48, 16, 151936
+	var tensors []safetensors.Tensor
+	add := func(name string, shape ...int) {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		data := make([]float32, n)
+		for j := range data {
+			v := float32(0.5 * rng.NormFloat64())
+			if len(shape) == 1 {
+				v += 1
+			}
+			data[j] = math.Float32frombits(uint32(safetensors.F32ToBF16(v)) << 16)
+		}
+		tensors = append(tensors, safetensors.Tensor{Name: name, Shape: shape, DType: "BF16", Data: data})
+	}
+	add("model.embed_tokens.weight", V, D)
+	for l := range 2 {
+		p := fmt.Sprintf("model.layers.%d.", l)
+		add(p+"input_layernorm.weight", D)
+		add(p+"self_attn.q_proj.weight", 4*hd, D)
+		add(p+"self_attn.k_proj.weight", 2*hd, D)
+		add(p+"self_attn.v_proj.weight", 2*hd, D)
+		add(p+"self_attn.q_norm.weight", hd)
+		add(p+"self_attn.k_norm.weight", hd)
+		add(p+"self_attn.o_proj.weight", D, 4*hd)
+		add(p+"post_attention_layernorm.weight", D)
+		add(p+"mlp.gate_proj.weight", F, D)
+		add(p+"mlp.up_proj.weight", F, D)
+		add(p+"mlp.down_proj.weight", D, F)
+	}
+	add("model.norm.weight", D)
+	for i, ts := range tensors {
+		shards[i%2] = append(shards[i%2], ts)
+		index[ts.Name] = names[i%2]
+	}
+	for i, shard := range shards {
+		var buf bytes.Buffer
+		if err := safetensors.Write(&buf, shard, map[string]string{"format": "pt"}); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, names[i]), buf.Bytes())
+	}
+	idx, _ := json.Marshal(map[string]any{"weight_map": index})
+	writeFile(t, filepath.Join(dir, "model.safetensors.index.json"), idx)
+	return dir
+}
+
+func writeFile(t testing.TB, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHuggingFaceFolder: a Hugging Face Qwen3 folder (sharded bf16 weights,
+// the real Qwen3 tokenizer) gives the same token ids, texts, stop tokens,
+// log-probs and samples in the torch backend as in tinylm.
+func TestHuggingFaceFolder(t *testing.T) {
+	needTorch(t)
+	t.Setenv("FORKRL_EXE", forkrl(t))
+	ctx := context.Background()
+	dir := writeHFFolder(t)
+	settings := pluginapi.Settings{"checkpoint": dir, "context": float64(64)}
+	ref := tinylm.New()
+	if r, err := ref.Configure(ctx, pluginapi.ConfigureRequest{Settings: settings}); err != nil || r.Diagnostics.HasErrors() {
+		t.Fatalf("tinylm: %v %v", err, r.Diagnostics)
+	}
+	in, diags := openTorch(t, settings)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	tb := in.Backend()
+	mi, _ := tb.Model(ctx)
+	mr, _ := ref.Model(ctx)
+	if fmt.Sprint(mi.StopTokens, mi.Special, mi.VocabSize) != fmt.Sprint(mr.StopTokens, mr.Special, mr.VocabSize) {
+		t.Errorf("Model: torch %+v, tinylm %+v", mi, mr)
+	}
+	texts := []string{"What is 12 + 30? Answer: \\boxed{42}", "Ünïcode ∑ 数学 🙂", ""}
+	ei, err := tb.Encode(ctx, backend.EncodeRequest{Texts: texts})
+	if err != nil || ei.Diagnostics.HasErrors() {
+		t.Fatalf("Encode: %v %v", err, ei.Diagnostics)
+	}
+	er, _ := ref.Encode(ctx, backend.EncodeRequest{Texts: texts})
+	if fmt.Sprint(ei.IDs) != fmt.Sprint(er.IDs) {
+		t.Errorf("Encode: torch %v, tinylm %v", ei.IDs, er.IDs)
+	}
+	di, err := tb.Decode(ctx, backend.DecodeRequest{IDs: er.IDs})
+	if err != nil || fmt.Sprint(di.Texts) != fmt.Sprint(texts) {
+		t.Errorf("Decode: %v %q, want %q", err, di.Texts, texts)
+	}
+	req := backend.ScoreRequest{Sequences: []backend.Sequence{{Prompt: er.IDs[0][:5], Response: er.IDs[0][5:]}, {Prompt: er.IDs[1][:2], Response: er.IDs[1][2:]}}, Temperature: 1}
+	si, err := tb.Score(ctx, req)
+	if err != nil || si.Diagnostics.HasErrors() {
+		t.Fatalf("Score: %v %v", err, si.Diagnostics)
+	}
+	sr, _ := ref.Score(ctx, req)
+	if d := maxDiff(t, "log-probs", si.LogProbs, sr.LogProbs); d > 1e-4 {
+		t.Errorf("log-probs differ by %g", d)
+	}
+	gen := backend.GenerateRequest{Prompts: [][]int32{er.IDs[0]}, N: 2, Seed: 3, Sampling: backend.Sampling{Temperature: 1, MaxTokens: 8}}
+	gi, err := tb.Generate(ctx, gen)
+	if err != nil || gi.Diagnostics.HasErrors() {
+		t.Fatalf("Generate: %v %v", err, gi.Diagnostics)
+	}
+	gr, _ := ref.Generate(ctx, gen)
+	for k := range gr.Responses {
+		a, b := gi.Responses[k], gr.Responses[k]
+		if fmt.Sprint(a.Tokens) != fmt.Sprint(b.Tokens) || strings.Join(a.Pieces, "") != strings.Join(b.Pieces, "") {
+			t.Errorf("response %d: torch %v %q, tinylm %v %q", k, a.Tokens, a.Pieces, b.Tokens, b.Pieces)
+		}
+	}
 }

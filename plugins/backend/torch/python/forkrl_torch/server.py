@@ -106,11 +106,17 @@ class Backend(fp.Plugin):
         with self.lock:
             self._ready()
             ids, diags = [], []
-            for i, text in enumerate(req.texts):
+            if hasattr(self.tok, "encode_all"):  # one tokenizer run for the batch
                 try:
-                    ids.append(self.tok.encode(text))
+                    ids = self.tok.encode_all(list(req.texts))
                 except ValueError as e:
-                    diags.append(fp.diagnostic(f"text {i}: {e}"))
+                    diags.append(fp.diagnostic(str(e)))
+            else:
+                for i, text in enumerate(req.texts):
+                    try:
+                        ids.append(self.tok.encode(text))
+                    except ValueError as e:
+                        diags.append(fp.diagnostic(f"text {i}: {e}"))
             if diags:
                 return pb.EncodeResponse(diagnostics=diags)
             return pb.EncodeResponse(ids=fp.ragged(ids, np.int32))
