@@ -162,6 +162,7 @@ func compareStepOne(t *testing.T, what string, a, b []map[string]float64, rel fl
 	}
 	for _, k := range stepOneMetrics {
 		x, y := a[0][k], b[0][k]
+		t.Logf("%s: step-1 %s %.9g against %.9g", what, k, x, y)
 		if d := math.Abs(x - y); d > rel*math.Max(math.Abs(x), math.Abs(y)) || math.IsNaN(d) {
 			t.Errorf("%s: step-1 %s %.9g against %.9g (relative difference %.2g, bound %g)", what, k, x, y, d/math.Max(math.Abs(x), math.Abs(y)), rel)
 		}
