@@ -40,6 +40,10 @@ func forkrl(t testing.TB) string {
 	return exe
 }
 
+// relativeBase is the base model's folder relative to the repository root,
+// where the end-to-end runs start: relative paths must work.
+const relativeBase = "checkpoints/base-countdown"
+
 func baseCheckpoint(t testing.TB) string {
 	dir, err := filepath.Abs("../../../checkpoints/base-countdown")
 	if err != nil {
@@ -102,7 +106,7 @@ eval {
 }
 
 func torchBlock(t testing.TB, worldSize int) string {
-	return fmt.Sprintf("backend \"torch\" \"policy\" {\n  checkpoint = %q\n  world_size = %d\n}", baseCheckpoint(t), worldSize)
+	return fmt.Sprintf("backend \"torch\" \"policy\" {\n  checkpoint = %q\n  world_size = %d\n}", relativeBase, worldSize)
 }
 
 func tinylmBlock(t testing.TB) string {

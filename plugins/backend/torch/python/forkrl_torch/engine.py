@@ -152,9 +152,6 @@ class Engine:
         if outs and outs[0].requires_grad:
             torch.autograd.backward(outs, grads)
 
-    def drop(self, handle):
-        self.handles.pop(handle, None)
-
     def step(self, lr, beta1, beta2, eps, weight_decay, max_grad_norm):
         """All-reduces the gradients over the ranks, clips them to a global
         norm and takes one AdamW step (decay on weight matrices only), then

@@ -47,7 +47,7 @@ class Pool:
             args = [python, "-m", "forkrl_torch.worker", str(rank), str(world), init, str(timeout), device, str(req_r), str(rep_w)]
             try:
                 proc = subprocess.Popen(args, env=env, pass_fds=(req_r, rep_w), stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=self.tmp)
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             except OSError as e:
                 for fd in (req_r, req_w, rep_r, rep_w):
                     os.close(fd)

@@ -54,6 +54,7 @@ def main():
         sys.exit(1)
     try:
         import torch  # noqa: F401
+        from forkrl_torch.checkpoint import CheckpointError
         from forkrl_torch.engine import Engine
     except Exception as e:  # the plugin reports it as the cause
         send(fout, ("error", f"cannot import torch with {sys.executable}: {type(e).__name__}: {e}"))
@@ -76,6 +77,8 @@ def main():
             return
         try:
             reply = ("ok", getattr(engine, method)(*args))
+        except CheckpointError as e:  # a problem of the input: its message says all
+            reply = ("error", str(e))
         except Exception as e:
             traceback.print_exc()
             reply = ("error", f"{type(e).__name__}: {e}")
