@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/pluginapi"
@@ -300,19 +301,28 @@ func testParity(t *testing.T, in *plugin.Instance, s shape, seed uint64, impl st
 	}
 	t.Logf("largest differences from tinylm: log-prob %.2g, entropy %.2g, gradient %.2g (relative to the tensor's largest entry), weight after AdamW %.2g", dl, de, worstGrad, worstWeight)
 
-	gen := backend.GenerateRequest{Prompts: [][]int32{{0, 1, 2}, {3}}, N: 3, Seed: 42,
-		Sampling: backend.Sampling{Temperature: 1, TopP: 0.9, MaxTokens: 12}}
-	g1, err := tb.Generate(ctx, gen)
-	if err != nil || g1.Diagnostics.HasErrors() {
-		t.Fatalf("torch Generate: %v %v", err, g1.Diagnostics)
-	}
-	g2, _ := ref.Generate(ctx, gen)
-	for k := range g2.Responses {
-		a, b := g1.Responses[k], g2.Responses[k]
-		if fmt.Sprint(a.Tokens) != fmt.Sprint(b.Tokens) || a.Finish != b.Finish || a.Prompt != b.Prompt || strings.Join(a.Pieces, "") != strings.Join(b.Pieces, "") {
-			t.Errorf("response %d: torch %v %q (%s), tinylm %v %q (%s)", k, a.Tokens, a.Pieces, a.Finish, b.Tokens, b.Pieces, b.Finish)
-		} else if d := maxDiff(t, "sampled log-probs", [][]float32{a.LogProbs, a.Entropies}, [][]float32{b.LogProbs, b.Entropies}); d > 1e-4 {
-			t.Errorf("response %d: log-probs or entropies differ by %g", k, d)
+	prompts := [][]int32{{0, 1, 2}, {3}}
+	for _, sampling := range []backend.Sampling{
+		{Temperature: 1, TopP: 0.9, MaxTokens: 12},
+		{Temperature: 0.8, MaxTokens: 10, StopTokens: []int32{4}, EntropyGate: &backend.EntropyGate{Threshold: 1, THigh: 1.5, TLow: 0.2}},
+		{Temperature: 0, MaxTokens: 6}, // greedy
+	} {
+		gen := backend.GenerateRequest{Prompts: prompts, N: 3, Seed: 42, Sampling: sampling}
+		g1, err := tb.Generate(ctx, gen)
+		if err != nil || g1.Diagnostics.HasErrors() {
+			t.Fatalf("torch Generate: %v %v", err, g1.Diagnostics)
+		}
+		g2, _ := ref.Generate(ctx, gen)
+		if len(g1.Responses) != len(g2.Responses) {
+			t.Fatalf("torch gave %d responses, tinylm %d", len(g1.Responses), len(g2.Responses))
+		}
+		for k := range g2.Responses {
+			a, b := g1.Responses[k], g2.Responses[k]
+			if fmt.Sprint(a.Tokens) != fmt.Sprint(b.Tokens) || a.Finish != b.Finish || a.Prompt != b.Prompt || strings.Join(a.Pieces, "") != strings.Join(b.Pieces, "") {
+				t.Errorf("sampling %+v, response %d: torch %v %q (%s), tinylm %v %q (%s)", sampling, k, a.Tokens, a.Pieces, a.Finish, b.Tokens, b.Pieces, b.Finish)
+			} else if d := maxDiff(t, "sampled log-probs", [][]float32{a.LogProbs, a.Entropies}, [][]float32{b.LogProbs, b.Entropies}); d > 1e-4 {
+				t.Errorf("sampling %+v, response %d: log-probs or entropies differ by %g", sampling, k, d)
+			}
 		}
 	}
 }
@@ -395,6 +405,42 @@ func TestFaults(t *testing.T) {
 			t.Errorf("workers %v are still running", left)
 		}
 	})
+}
+
+// TestHungWorker: a worker that stops answering (SIGSTOP) while the others
+// wait for it in the gradient all-reduce fails the call after the timeout
+// setting instead of hanging.
+func TestHungWorker(t *testing.T) {
+	needTorch(t)
+	ctx := context.Background()
+	in, diags := openTorch(t, pluginapi.Settings{"checkpoint": randomCheckpoint(t, shapes[0], 1), "world_size": float64(2), "timeout": float64(3)})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	workers := descendants(in.PID())
+	if len(workers) != 2 {
+		t.Fatalf("the plugin has %d workers, want 2", len(workers))
+	}
+	if err := exec.Command("kill", "-STOP", fmt.Sprint(workers[1])).Run(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := in.Backend().Step(ctx, backend.StepRequest{LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8})
+	msg := fmt.Sprint(err)
+	for _, want := range []string{`backend plugin "policy"`, "Step", "within 3 s"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not say %q", msg, want)
+		}
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("the call took %s with a 3 s timeout", d)
+	}
+	for end := time.Now().Add(5 * time.Second); len(alive(workers)) > 0 && time.Now().Before(end); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if left := alive(workers); len(left) > 0 {
+		t.Errorf("workers %v are still running", left)
+	}
 }
 
 func wantDiag(t testing.TB, diags pluginapi.Diagnostics, attribute string, subs ...string) {
