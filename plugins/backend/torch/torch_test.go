@@ -327,9 +327,9 @@ func testParity(t *testing.T, in *plugin.Instance, s shape, seed uint64, impl st
 	}
 }
 
-// TestFaults: bad pythons, a torch that cannot import, broken checkpoints
-// and a worker that dies give errors that name the plugin, the call and the
-// cause.
+// TestFaults: bad pythons, a torch that cannot import, broken checkpoints,
+// a worker that hangs and one that dies give errors that name the plugin,
+// the call and the cause.
 func TestFaults(t *testing.T) {
 	needTorch(t)
 	ctx := context.Background()
@@ -372,9 +372,46 @@ func TestFaults(t *testing.T) {
 			t.Errorf("Score after the refusals: %v %+v", err, s)
 		}
 	})
+	// One plugin for the worker faults: after each, a new Configure starts new workers.
+	workers := func(t *testing.T, in *plugin.Instance) []int {
+		t.Helper()
+		w := descendants(in.PID())
+		if len(w) != 2 {
+			t.Fatalf("the plugin (pid %d) has %d worker processes (%v), want 2", in.PID(), len(w), w)
+		}
+		return w
+	}
+	in, diags := openTorch(t, pluginapi.Settings{"checkpoint": dir, "world_size": float64(2), "timeout": float64(3)})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	t.Run("a worker hangs in a collective", func(t *testing.T) {
+		// The other rank waits for it in the gradient all-reduce of Step; the
+		// call fails after the timeout setting instead of hanging.
+		ws := workers(t, in)
+		if err := exec.Command("kill", "-STOP", fmt.Sprint(ws[1])).Run(); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, err := in.Backend().Step(ctx, backend.StepRequest{LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8})
+		msg := fmt.Sprint(err)
+		for _, want := range []string{`backend plugin "policy"`, "Step", "within 3 s"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("error %q does not say %q", msg, want)
+			}
+		}
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("the call took %s with a 3 s timeout", d)
+		}
+		for end := time.Now().Add(5 * time.Second); len(alive(ws)) > 0 && time.Now().Before(end); {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if left := alive(ws); len(left) > 0 {
+			t.Errorf("workers %v are still running", left)
+		}
+	})
 	t.Run("a worker dies mid-step", func(t *testing.T) {
-		in, diags := openTorch(t, pluginapi.Settings{"checkpoint": dir, "world_size": float64(2), "timeout": float64(60)})
-		if diags.HasErrors() {
+		if diags := configure(t, in, pluginapi.Settings{"checkpoint": dir, "world_size": float64(2), "timeout": float64(3)}); diags.HasErrors() {
 			t.Fatal(diags)
 		}
 		b := in.Backend()
@@ -383,11 +420,8 @@ func TestFaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		workers := descendants(in.PID())
-		if len(workers) != 2 {
-			t.Fatalf("the plugin (pid %d) has %d worker processes, want 2", in.PID(), len(workers))
-		}
-		if err := exec.Command("kill", "-9", fmt.Sprint(workers[1])).Run(); err != nil {
+		ws := workers(t, in)
+		if err := exec.Command("kill", "-9", fmt.Sprint(ws[1])).Run(); err != nil {
 			t.Fatal(err)
 		}
 		_, err = b.Backward(ctx, backend.BackwardRequest{Handle: f.Handle, GradLogProbs: coefficients(rand.New(rand.NewPCG(3, 4)), req.Sequences)})
@@ -401,46 +435,10 @@ func TestFaults(t *testing.T) {
 		if !strings.Contains(fmt.Sprint(err), "stopped earlier") {
 			t.Errorf("Step after the death: %v", err)
 		}
-		if left := alive(workers); len(left) > 0 {
+		if left := alive(ws); len(left) > 0 {
 			t.Errorf("workers %v are still running", left)
 		}
 	})
-}
-
-// TestHungWorker: a worker that stops answering (SIGSTOP) while the others
-// wait for it in the gradient all-reduce fails the call after the timeout
-// setting instead of hanging.
-func TestHungWorker(t *testing.T) {
-	needTorch(t)
-	ctx := context.Background()
-	in, diags := openTorch(t, pluginapi.Settings{"checkpoint": randomCheckpoint(t, shapes[0], 1), "world_size": float64(2), "timeout": float64(3)})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	workers := descendants(in.PID())
-	if len(workers) != 2 {
-		t.Fatalf("the plugin has %d workers, want 2", len(workers))
-	}
-	if err := exec.Command("kill", "-STOP", fmt.Sprint(workers[1])).Run(); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	_, err := in.Backend().Step(ctx, backend.StepRequest{LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8})
-	msg := fmt.Sprint(err)
-	for _, want := range []string{`backend plugin "policy"`, "Step", "within 3 s"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("error %q does not say %q", msg, want)
-		}
-	}
-	if d := time.Since(start); d > 30*time.Second {
-		t.Errorf("the call took %s with a 3 s timeout", d)
-	}
-	for end := time.Now().Add(5 * time.Second); len(alive(workers)) > 0 && time.Now().Before(end); {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if left := alive(workers); len(left) > 0 {
-		t.Errorf("workers %v are still running", left)
-	}
 }
 
 func wantDiag(t testing.TB, diags pluginapi.Diagnostics, attribute string, subs ...string) {
