@@ -66,12 +66,17 @@ class Pool:
         """Sends method(*per_rank[r]) to every rank r and returns the replies in rank order."""
         if self.broken:
             raise WorkerError(f"the workers were stopped earlier: {self.broken}")
-        for rank, (w, _) in enumerate(self.pipes):
-            try:
-                send(w, (method, per_rank[rank]))
-            except OSError:
-                self._fail(rank, method)
-        return self.gather(method, self.timeout)
+        try:
+            for rank, (w, _) in enumerate(self.pipes):
+                try:
+                    send(w, (method, per_rank[rank]))
+                except BrokenPipeError:
+                    self._fail(rank, method)
+            return self.gather(method, self.timeout)
+        except (ValueError, OSError) as e:  # the pipes were closed under the call
+            if self.broken:
+                raise WorkerError(f"the workers were stopped during {method}: {self.broken}") from None
+            raise
 
     def gather(self, method, timeout):
         deadline = time.monotonic() + timeout
@@ -126,6 +131,7 @@ class Pool:
 
     def close(self):
         """Ends the workers: their request pipes close, then any left are killed."""
+        self.broken = self.broken or "the plugin is shutting down"
         for w, r in self.pipes:
             for f in (w, r):
                 try:
@@ -139,7 +145,6 @@ class Pool:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        self.broken = self.broken or "the plugin closed them"
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

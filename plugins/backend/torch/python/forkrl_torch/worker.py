@@ -82,7 +82,10 @@ def main():
         except Exception as e:
             traceback.print_exc()
             reply = ("error", f"{type(e).__name__}: {e}")
-        send(fout, reply)
+        try:
+            send(fout, reply)
+        except OSError:  # the plugin closed the pipe: it is shutting down
+            return
 
 
 if __name__ == "__main__":
