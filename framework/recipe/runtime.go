@@ -84,9 +84,12 @@ func (p *PluginSchemas) lookup(b *PluginBlock) (pluginapi.Schema, error) {
 		return pluginapi.Schema{}, fmt.Errorf("there is no built-in %s named %q.%s Built-in %ss: %s; an external plugin needs source = \"path\" and sha256", b.Kind, b.Type, didYouMean(b.Type, known), b.Kind, quotedList(known))
 	}
 	if bi.New == nil { // served by a command of its own: ask the running plugin
-		in, err := plugin.Open(ctx, plugin.Spec{Kind: b.Kind, Name: b.Type, Label: b.Label, Log: p.Log})
+		in, err := plugin.Open(ctx, plugin.Spec{Kind: b.Kind, Name: b.Type, Label: b.Label, Log: io.Discard})
 		if err != nil {
-			return pluginapi.Schema{}, err
+			// It cannot start here (its interpreter or packages are missing):
+			// a recipe meant for another machine still validates, and the
+			// plugin checks its settings in Configure when the run starts it.
+			return pluginapi.Schema{}, errUnchecked
 		}
 		defer in.Close()
 		return in.Info.Settings, nil
