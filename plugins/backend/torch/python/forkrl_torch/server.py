@@ -57,6 +57,8 @@ class Backend(fp.Plugin):
         s, diags = fp.resolve(SCHEMA, settings)
         if fp.has_errors(diags):
             return diags
+        if not s["checkpoint"]:
+            return diags + [fp.diagnostic("checkpoint is empty", "name a model folder: a forkrl checkpoint or a Hugging Face Qwen3 folder", "checkpoint")]
         with self.lock:
             try:
                 cfg = ckpt.read_config(s["checkpoint"])
