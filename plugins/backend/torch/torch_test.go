@@ -349,6 +349,21 @@ func TestFaults(t *testing.T) {
 		_, diags := openTorch(t, pluginapi.Settings{"checkpoint": dir, "python": wrapper})
 		wantDiag(t, diags, "python", "cannot import torch", "libtorch_cpu.so")
 	})
+	t.Run("plugin python without grpc", func(t *testing.T) {
+		fake := t.TempDir()
+		os.MkdirAll(filepath.Join(fake, "grpc"), 0o755)
+		os.WriteFile(filepath.Join(fake, "grpc", "__init__.py"), []byte("raise ImportError('no grpc', name='grpc')\n"), 0o644)
+		wrapper := filepath.Join(fake, "python")
+		os.WriteFile(wrapper, []byte(fmt.Sprintf("#!/bin/sh\nPYTHONPATH=%s exec %s \"$@\"\n", fake, Python())), 0o755)
+		t.Setenv("FORKRL_PYTHON", wrapper)
+		_, err := plugin.Open(ctx, plugin.Spec{Kind: pluginapi.KindBackend, Name: Name, Label: "policy", Log: logWriter{t}})
+		msg := fmt.Sprint(err)
+		for _, want := range []string{`backend plugin "policy"`, "cannot import grpc", "FORKRL_PYTHON"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("error %q does not say %q", msg, want)
+			}
+		}
+	})
 	t.Run("broken checkpoints", func(t *testing.T) {
 		in, diags := openTorch(t, pluginapi.Settings{"checkpoint": dir})
 		if diags.HasErrors() {
