@@ -230,7 +230,20 @@ func TestKillAndResume(t *testing.T) {
 	if left := alive(procs); len(left) > 0 {
 		t.Errorf("processes %v outlived the killed host", left)
 	}
-	metrics := runRecipe(t, recipe, out, "--resume")
+	before := readMetrics(t, filepath.Join(out, "tiny-kill", "metrics.jsonl"))
+	resume := exec.Command(forkrl(t), "run", "--out", out, recipe, "--resume")
+	resume.Dir = "../../.."
+	raw, err := resume.CombinedOutput()
+	if err != nil {
+		t.Fatalf("forkrl run --resume: %v\n%s", err, raw)
+	}
+	if strings.Contains(string(raw), "step 1/3") || !strings.Contains(string(raw), "step 3/3") {
+		t.Errorf("the resumed run did not continue after step 1:\n%s", raw)
+	}
+	metrics := readMetrics(t, filepath.Join(out, "tiny-kill", "metrics.jsonl"))
+	if len(before) == 0 || fmt.Sprint(metrics[0]) != fmt.Sprint(before[0]) {
+		t.Errorf("step 1's metrics changed on resuming:\n%v\n%v", before, metrics)
+	}
 	if len(metrics) != 3 {
 		t.Fatalf("the resumed run has %d metric lines, want 3", len(metrics))
 	}
