@@ -45,8 +45,8 @@ class SafeTensors:
     def names(self):
         return list(self.header)
 
-    def read(self, name, shape):
-        """Returns tensor name as float32, checking its shape."""
+    def check(self, name, shape):
+        """Checks that tensor name exists with this shape and a readable dtype, reading no data."""
         if name not in self.header:
             raise CheckpointError(f"{self.path}: no tensor {name!r}")
         h = self.header[name]
@@ -54,6 +54,11 @@ class SafeTensors:
             raise CheckpointError(f"{self.path}: tensor {name!r} has shape {h['shape']}, the model needs {list(shape)}")
         if h["dtype"] not in _DTYPES:
             raise CheckpointError(f"{self.path}: tensor {name!r} has dtype {h['dtype']}; float32, bfloat16 or float16 are read")
+        return h
+
+    def read(self, name, shape):
+        """Returns tensor name as float32, checking its shape."""
+        h = self.check(name, shape)
         lo, hi = h["data_offsets"]
         raw = np.frombuffer(self._data[self.offset + lo:self.offset + hi], dtype=_DTYPES[h["dtype"]])
         if h["dtype"] == "BF16":
@@ -80,13 +85,21 @@ class Folder:
             self.files[WEIGHTS] = st
             self.where = {name: WEIGHTS for name in st.names()}
 
-    def read(self, name, shape):
+    def _file(self, name):
         if name not in self.where:
             raise CheckpointError(f"{self.dir}: the checkpoint has no tensor {name!r}")
         file = self.where[name]
         if file not in self.files:
             self.files[file] = SafeTensors(os.path.join(self.dir, file))
-        return self.files[file].read(name, shape)
+        return self.files[file]
+
+    def check(self, name, shape):
+        """Checks that tensor name exists with this shape, reading no data."""
+        self._file(name).check(name, shape)
+
+    def read(self, name, shape):
+        """Returns tensor name as float32, checking its shape."""
+        return self._file(name).read(name, shape)
 
 
 def write_safetensors(path, tensors, metadata=None):

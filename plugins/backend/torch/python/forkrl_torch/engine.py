@@ -57,9 +57,14 @@ class Engine:
         return sum(p.numel() for _, p in self.model.named())
 
     def load(self, dir):
-        """Loads weights (and the optimizer state when the folder has one); on error nothing changes."""
+        """Loads weights (and the optimizer state when the folder has one).
+        Every tensor's name, shape and dtype is checked before anything
+        changes, so a checkpoint that does not fit leaves the model as it was;
+        weights are then read one at a time, so that a large model is never
+        held twice in memory."""
         folder = ckpt.Folder(dir)
-        weights = {name: folder.read(name, p.shape) for name, p in self.model.named()}
+        for name, p in self.model.named():
+            folder.check(name, p.shape)
         moments, step = None, 0
         opt_path = os.path.join(dir, ckpt.OPTIMIZER)
         if os.path.exists(opt_path):
@@ -71,7 +76,7 @@ class Engine:
                 raise ckpt.CheckpointError(f"{opt_path}: bad step {st.metadata.get('step')!r} in the metadata")
         with torch.no_grad():
             for name, p in self.model.named():
-                p.copy_(torch.from_numpy(weights[name]))
+                p.copy_(torch.from_numpy(folder.read(name, p.shape)))
                 p.grad = None
         self.moments = None if moments is None else {
             name: tuple(torch.from_numpy(m).to(self.device) for m in pair) for name, pair in moments.items()}
