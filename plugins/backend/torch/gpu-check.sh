@@ -58,7 +58,8 @@ os.makedirs(out)
 with open(os.path.join(out, "config.json"), "w") as f:
     json.dump(config, f, indent=2)
 rng = np.random.default_rng(1)
-tensors = [(name, np.ones(shape, np.float32) if len(shape) == 1 else rng.standard_normal(shape, dtype=np.float32) * 0.02)
+tensors = [(name, shape, (lambda s=shape: np.ones(s, np.float32)) if len(shape) == 1 else
+            (lambda s=shape: rng.standard_normal(s, dtype=np.float32) * 0.02))
            for name, shape, _ in Config(config).tensors()]
 write_safetensors(os.path.join(out, "model.safetensors"), tensors)
 PY

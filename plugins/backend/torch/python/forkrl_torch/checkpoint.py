@@ -103,11 +103,15 @@ class Folder:
 
 
 def write_safetensors(path, tensors, metadata=None):
-    """Writes named float32 arrays (a list of (name, array)) as one safetensors file, atomically."""
+    """Writes named float32 tensors as one safetensors file, atomically.
+    tensors is a list of (name, shape, data): data is an array, or a function
+    returning one, called when the tensor is written (so that a large model is
+    copied out one tensor at a time)."""
     header, offset = {}, 0
-    for name, a in tensors:
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.size * 4]}
-        offset += a.size * 4
+    for name, shape, _ in tensors:
+        n = int(np.prod(shape)) if len(shape) else 1
+        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [offset, offset + n * 4]}
+        offset += n * 4
     if metadata:
         header["__metadata__"] = metadata
     raw = json.dumps(header, separators=(",", ":")).encode()
@@ -116,8 +120,8 @@ def write_safetensors(path, tensors, metadata=None):
     def body(f):
         f.write(struct.pack("<Q", len(raw)))
         f.write(raw)
-        for _, a in tensors:
-            f.write(np.ascontiguousarray(a, dtype="<f4").tobytes())
+        for _, _, data in tensors:
+            f.write(np.ascontiguousarray(data() if callable(data) else data, dtype="<f4").tobytes())
     write_atomic(path, body)
 
 

@@ -95,7 +95,7 @@ class Engine:
         for name in TOKENIZER_FILES:
             if os.path.exists(os.path.join(src, name)) and os.path.abspath(src) != os.path.abspath(dir):
                 ckpt.write_atomic(os.path.join(dir, name), lambda f, n=name: shutil.copyfileobj(open(os.path.join(src, n), "rb"), f))
-        named = [(n, p.detach().float().cpu().numpy()) for n, p in self.model.named()]
+        named = [(n, tuple(p.shape), lambda p=p: p.detach().float().cpu().numpy()) for n, p in self.model.named()]
         ckpt.write_safetensors(os.path.join(dir, ckpt.WEIGHTS), named, {"format": "pt"})
         opt = os.path.join(dir, ckpt.OPTIMIZER)
         if self.moments is None:
@@ -105,7 +105,8 @@ class Engine:
         moments = []
         for n, _ in self.model.named():
             m1, m2 = self.moments[n]
-            moments += [("exp_avg." + n, m1.cpu().numpy()), ("exp_avg_sq." + n, m2.cpu().numpy())]
+            moments += [("exp_avg." + n, tuple(m1.shape), lambda m=m1: m.cpu().numpy()),
+                        ("exp_avg_sq." + n, tuple(m2.shape), lambda m=m2: m.cpu().numpy())]
         ckpt.write_safetensors(opt, moments, {"step": str(self.step_count)})
 
     # Scoring and training.
