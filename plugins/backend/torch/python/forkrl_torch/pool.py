@@ -25,7 +25,12 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class WorkerError(Exception):
-    """A worker failed: it died, timed out, or could not start."""
+    """A worker failed: it died, timed out, could not start, or refused its
+    input (bad_input: a checkpoint that does not fit, say)."""
+
+    def __init__(self, message, bad_input=False):
+        super().__init__(message)
+        self.bad_input = bad_input
 
 
 class Pool:
@@ -80,7 +85,7 @@ class Pool:
 
     def gather(self, method, timeout):
         deadline = time.monotonic() + timeout
-        replies, errors = [None] * self.world, []
+        replies, errors, bad_input = [None] * self.world, [], False
         for rank, (_, r) in enumerate(self.pipes):
             while True:
                 ready, _, _ = select.select([r], [], [], min(0.5, max(0.0, deadline - time.monotonic())))
@@ -95,13 +100,14 @@ class Pool:
                 status, value = recv(r)
             except (EOFError, OSError):
                 self._fail(rank, method)
-            if status == "error":
-                errors.append(f"rank {rank}: {value}" if self.world > 1 else value)
+            if status != "ok":
+                errors.append(f"rank {rank}: {value}" if self.world > 1 and status == "error" else value)
+                bad_input = bad_input or status == "bad input"
             replies[rank] = value
         if errors:
             if method == "start":
                 self.close()
-            raise WorkerError("; ".join(errors))
+            raise WorkerError("; ".join(dict.fromkeys(errors)), bad_input)
         return replies
 
     def _fail(self, rank, method):

@@ -70,14 +70,17 @@ class Backend(fp.Plugin):
                 return diags + [fp.diagnostic(f"the python {python!r} does not exist or is not executable", "set python to an interpreter that imports torch", "python")]
             key = (python, int(s["world_size"]), s["device"], float(s["timeout"]))
             pool = self.pool if self.pool and not self.pool.broken and self.pool.key == key else None
-            try:
-                if pool is None:  # the workers of an earlier Configure serve again when they can
+            if pool is None:  # the workers of an earlier Configure serve again when they can
+                try:
                     pool = Pool(*key)
+                except WorkerError as e:
+                    return diags + [fp.diagnostic(f"the torch workers could not start: {e}", "the python setting names the workers' interpreter; it must import torch", "python")]
+            try:
                 params = pool.call("configure", [(s,)] * pool.world)[0]
             except WorkerError as e:
-                if pool is not None and pool is not self.pool:
+                if pool is not self.pool:
                     pool.close()
-                return diags + [fp.diagnostic(f"the torch workers could not load the model: {e}", attribute="python" if "import torch" in str(e) or "python" in str(e) else "checkpoint")]
+                return diags + [fp.diagnostic(f"the torch workers could not load the model: {e}", attribute="checkpoint" if e.bad_input else "")]
             if self.pool and self.pool is not pool:
                 self.pool.close()
             self.pool, self.tok, self.settings, self.params = pool, tok, s, params

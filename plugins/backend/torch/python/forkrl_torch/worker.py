@@ -78,7 +78,7 @@ def main():
         try:
             reply = ("ok", getattr(engine, method)(*args))
         except CheckpointError as e:  # a problem of the input: its message says all
-            reply = ("error", str(e))
+            reply = ("bad input", str(e))
         except Exception as e:
             traceback.print_exc()
             reply = ("error", f"{type(e).__name__}: {e}")
