@@ -32,12 +32,22 @@
 #     arm and not the other: compare actor/grad_clipped across arms.
 # With arm = "all" the two objectives are the same (every token is selected).
 #
-# The backend: the paper trains Qwen3-8B/14B/32B base models, which need a
-# real-model backend plugin (a Python process speaking forkrl's backend
-# protocol). Until that plugin exists, the block below is the built-in tinylm
-# as a placeholder so that the recipe validates; replace it with
-#   backend "torch" "policy" { source = "...", sha256 = "...", model = "Qwen/Qwen3-8B-Base" }
-# (names to be fixed by that plugin) before a real run.
+# The backend: the paper trains Qwen3-8B/14B/32B base models, on GPUs, with
+# the torch backend (see the README's PyTorch backend section): name a local
+# Hugging Face Qwen3 folder and the number of GPUs,
+#   forkrl run --var model=/path/to/Qwen3-8B-Base --var gpus=8 recipes/dapo-math.hcl
+
+variable "model" {
+  type        = string
+  default     = ""
+  description = "a local Hugging Face Qwen3 folder (config.json, safetensors, tokenizer.json)"
+}
+
+variable "gpus" {
+  type        = number
+  default     = 1
+  description = "data-parallel workers, one GPU each (NCCL)"
+}
 
 variable "rho" {
   type        = number
@@ -92,7 +102,12 @@ locals {
   overlong = 4096
 }
 
-backend "tinylm" "policy" {} # placeholder, see above
+backend "torch" "policy" {
+  checkpoint = var.model
+  device     = "cuda"
+  dtype      = "bfloat16"
+  world_size = var.gpus
+}
 
 verifier "math" "boxed" {
   extract = ["boxed"]

@@ -5,6 +5,7 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/kernels/selection"
 	"github.com/forkrl/forkrl/plugins/backend/tinylm"
+	"github.com/forkrl/forkrl/plugins/backend/torch"
 	"github.com/forkrl/forkrl/plugins/selector/entropy"
 	"github.com/forkrl/forkrl/plugins/verifier/countdown"
 	mathverifier "github.com/forkrl/forkrl/plugins/verifier/math"
@@ -15,6 +16,7 @@ import (
 // with isolation = "inproc" runs them in the host.
 func init() {
 	plugin.Register(plugin.Builtin{Kind: pluginapi.KindBackend, Name: tinylm.Name, New: func() any { return tinylm.New() }})
+	plugin.Register(plugin.Builtin{Kind: pluginapi.KindBackend, Name: torch.Name, Command: torch.Command})
 	plugin.Register(plugin.Builtin{Kind: pluginapi.KindVerifier, Name: countdown.Name, New: func() any { return countdown.NewVerifier() }})
 	plugin.Register(plugin.Builtin{Kind: pluginapi.KindVerifier, Name: mathverifier.Name, New: func() any { return mathverifier.NewVerifier() }})
 	for _, mode := range []selection.Mode{selection.Top, selection.Bottom, selection.Random, selection.All} {

@@ -78,6 +78,11 @@ func builtinRows() []pluginRow {
 	var rows []pluginRow
 	for _, b := range plugin.Builtins() {
 		row := pluginRow{kind: string(b.Kind), name: b.Name, version: "?", origin: "built-in", sha256: "-"}
+		if b.New == nil { // served by a command of its own, described when it runs
+			row.origin = "built-in (own process)"
+			rows = append(rows, row)
+			continue
+		}
 		if p, ok := b.New().(pluginapi.Plugin); ok {
 			if info, err := p.Info(context.Background()); err == nil {
 				row.version, row.protocol = info.Version, info.Protocol

@@ -49,8 +49,8 @@ func checkData(ctx context.Context, rec *recipe.Recipe) hcl.Diagnostics {
 // built-in backend of block b, configured as the run would configure it.
 func checkAlphabet(ctx context.Context, r *recipe.Run, b *recipe.PluginBlock, datasets []trainer.Dataset) hcl.Diagnostics {
 	bi, ok := plugin.LookupBuiltin(b.Kind, b.Type)
-	if !ok {
-		return nil
+	if !ok || bi.New == nil {
+		return nil // an external plugin, or a built-in served by its own command (torch)
 	}
 	model, ok := bi.New().(backend.Backend)
 	if !ok {

@@ -132,7 +132,7 @@ func Open(ctx context.Context, spec Spec) (*Instance, error) {
 		if spec.Isolation == Inproc {
 			err = in.instantiate(b)
 		} else {
-			err = in.startBuiltin()
+			err = in.startBuiltin(b)
 		}
 	}
 	if err != nil {
@@ -150,6 +150,9 @@ func Open(ctx context.Context, spec Spec) (*Instance, error) {
 
 // instantiate creates a built-in in the host process.
 func (in *Instance) instantiate(b Builtin) error {
+	if b.New == nil {
+		return &OpenError{Plugin: in.Spec.String(), What: fmt.Sprintf("isolation %q is for built-ins written in Go: this one runs in its own process; remove the isolation setting", Inproc)}
+	}
 	impl := b.New()
 	if !implementsKind(impl, in.Spec.Kind) {
 		return &OpenError{Plugin: in.Spec.String(), What: fmt.Sprintf("built-in's New returned %T, which does not implement the %s interface (a bug in its registration)", impl, in.Spec.Kind)}

@@ -86,8 +86,16 @@ func ServeArgs(kind pluginapi.Kind, name string) []string {
 	return []string{"plugin", "serve", string(kind), name}
 }
 
-// startBuiltin re-executes the running binary to serve the built-in.
-func (in *Instance) startBuiltin() error {
+// startBuiltin starts the built-in's own command, or re-executes the running
+// binary to serve it.
+func (in *Instance) startBuiltin(b Builtin) error {
+	if b.Command != nil {
+		cmd, err := b.Command()
+		if err != nil {
+			return &OpenError{Plugin: in.Spec.String(), What: "cannot prepare the plugin's command: " + err.Error(), Err: err}
+		}
+		return in.start(cmd, nil)
+	}
 	if os.Getenv(Handshake.MagicCookieKey) != "" {
 		// A host re-executed a binary that does not serve on `plugin serve`
 		// (a test binary without ServeIfAsked): refuse rather than recurse.

@@ -2,20 +2,27 @@ package plugin
 
 import (
 	"fmt"
+	"os/exec"
 	"sort"
 	"sync"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
 )
 
-// Builtin is a plugin compiled into the forkrl binary. New returns a fresh,
+// Builtin is a plugin that ships with the forkrl binary. New returns a fresh,
 // unconfigured implementation of the kind's interface: a backend.Backend, a
 // verifier.Verifier or a selector.Selector. It must be cheap and must not print
 // to stdout; the work belongs in Configure.
+//
+// A built-in written in another language sets Command instead of New: it
+// returns the command line of a process that serves the plugin (see
+// framework/proto's package doc). Such a built-in always runs in its own
+// process.
 type Builtin struct {
-	Kind pluginapi.Kind
-	Name string
-	New  func() any
+	Kind    pluginapi.Kind
+	Name    string
+	New     func() any
+	Command func() (*exec.Cmd, error)
 }
 
 type builtinKey struct {
@@ -30,14 +37,15 @@ var builtins = struct {
 
 // Register adds a built-in plugin. It is meant to be called from init
 // functions (cmd/forkrl/builtins.go holds the binary's list) and panics on a
-// programmer error: an unknown kind, an empty name, a nil New or a name
+// programmer error: an unknown kind, an empty name, neither or both of New and
+// Command, or a name
 // registered twice for the same kind.
 func Register(b Builtin) {
 	if !validKind(b.Kind) {
 		panic(fmt.Sprintf("plugin: Register: unknown kind %q", b.Kind))
 	}
-	if b.Name == "" || b.New == nil {
-		panic("plugin: Register: a built-in needs a name and a New function")
+	if b.Name == "" || (b.New == nil) == (b.Command == nil) {
+		panic("plugin: Register: a built-in needs a name and either a New or a Command function")
 	}
 	builtins.Lock()
 	defer builtins.Unlock()

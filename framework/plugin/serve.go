@@ -51,6 +51,10 @@ func ServeCommand(args []string) int {
 		fmt.Fprintln(os.Stderr, "forkrl plugin serve: this command is run by the forkrl host to serve a built-in plugin; it is not meant to be run by hand")
 		return 2
 	}
+	if b.New == nil {
+		fmt.Fprintf(os.Stderr, "forkrl plugin serve: built-in %s %q is served by its own command, not by forkrl\n", kind, name)
+		return 2
+	}
 	impl := b.New()
 	var set Set
 	switch kind {

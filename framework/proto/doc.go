@@ -23,9 +23,13 @@
 //
 //	go generate ./framework/proto
 //
-// The go:generate lines below pin the generator versions.
+// The go:generate lines below pin the generator versions. The last one
+// writes the Python message classes that forkrl's Python plugins use
+// (plugins/backend/torch/python/forkrl/v1; protoc 3.21 matches Debian 12's
+// python3-protobuf).
 package proto
 
 //go:generate go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 //go:generate go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 //go:generate sh -c "PATH=$(go env GOPATH)/bin:$PATH protoc --go_out=. --go_opt=paths=source_relative --go-grpc_out=. --go-grpc_opt=paths=source_relative forkrl/v1/plugin.proto forkrl/v1/backend.proto forkrl/v1/verifier.proto forkrl/v1/selector.proto"
+//go:generate protoc --python_out=../../plugins/backend/torch/python forkrl/v1/plugin.proto forkrl/v1/backend.proto forkrl/v1/selector.proto

@@ -83,6 +83,17 @@ func (p *PluginSchemas) lookup(b *PluginBlock) (pluginapi.Schema, error) {
 		sort.Strings(known)
 		return pluginapi.Schema{}, fmt.Errorf("there is no built-in %s named %q.%s Built-in %ss: %s; an external plugin needs source = \"path\" and sha256", b.Kind, b.Type, didYouMean(b.Type, known), b.Kind, quotedList(known))
 	}
+	if bi.New == nil { // served by a command of its own: ask the running plugin
+		in, err := plugin.Open(ctx, plugin.Spec{Kind: b.Kind, Name: b.Type, Label: b.Label, Log: io.Discard})
+		if err != nil {
+			// It cannot start here (its interpreter or packages are missing):
+			// a recipe meant for another machine still validates, and the
+			// plugin checks its settings in Configure when the run starts it.
+			return pluginapi.Schema{}, errUnchecked
+		}
+		defer in.Close()
+		return in.Info.Settings, nil
+	}
 	impl, ok := bi.New().(pluginapi.Plugin)
 	if !ok {
 		return pluginapi.Schema{}, fmt.Errorf("the built-in %s %q does not implement the plugin interface", b.Kind, b.Type)
@@ -126,7 +137,7 @@ func ConfigureBuiltins(ctx context.Context, runs []Run) hcl.Diagnostics {
 
 func configureBuiltin(ctx context.Context, b *PluginBlock, seed uint64) (diags hcl.Diagnostics) {
 	bi, ok := plugin.LookupBuiltin(b.Kind, b.Type)
-	if !ok {
+	if !ok || bi.New == nil { // a plugin with a command of its own is configured by runs only
 		return nil
 	}
 	impl, ok := bi.New().(pluginapi.Plugin)

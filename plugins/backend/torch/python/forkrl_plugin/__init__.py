@@ -1,0 +1,268 @@
+"""Scaffolding for forkrl plugins written in Python.
+
+A plugin subclasses Plugin (its name, version, kinds, settings schema and
+Configure), writes the methods of its kind's service, and calls serve():
+
+    class Top(forkrl_plugin.Plugin):
+        name, version, kinds = "my-selector", "0.1.0", ["selector"]
+        def schema(self, kind): return [attribute("rho", "number", "fraction kept", default=0.2)]
+        def configure(self, kind, settings, seed, dir): ...; return []   # diagnostics
+        def Select(self, request): ...                                    # forkrl.v1.Selector
+
+    forkrl_plugin.serve(Top(), {"forkrl.v1.Selector": selector_pb2})
+
+serve() speaks hashicorp/go-plugin's gRPC protocol as framework/proto/doc.go
+describes: it refuses to run unless the host started it, listens on a unix
+socket in the directory the host names, serves forkrl.v1.Plugin, the kinds'
+services, grpc.health.v1 and go-plugin's controller (Shutdown), prints the one
+handshake line on stdout and points stdout at stderr before anything else can
+print. Messages of up to 2 GiB are accepted. A method that raises answers with
+an INTERNAL status whose message names the exception, and its traceback goes
+to stderr, which the host logs under the plugin's name.
+
+Per-token values travel as Ragged tensors: ragged() and unragged() convert
+them from and to numpy arrays.
+"""
+
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import traceback
+from concurrent import futures
+
+import numpy as np
+
+_here = os.path.dirname(os.path.abspath(__file__))
+if os.path.dirname(_here) not in sys.path:  # the generated forkrl.v1 code lies beside this package
+    sys.path.insert(0, os.path.dirname(_here))
+
+import grpc  # noqa: E402
+
+from forkrl.v1 import plugin_pb2  # noqa: E402
+
+PROTOCOL_VERSION = 1
+"""The forkrl plugin protocol version (framework/pluginapi.ProtocolVersion)."""
+
+MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE = "FORKRL_PLUGIN", "forkrl-plugin-protocol"
+MAX_MESSAGE_BYTES = 2**31 - 1
+
+_NUMPY_DTYPES = {
+    plugin_pb2.DTYPE_FLOAT32: np.dtype("<f4"),
+    plugin_pb2.DTYPE_FLOAT64: np.dtype("<f8"),
+    plugin_pb2.DTYPE_INT32: np.dtype("<i4"),
+    plugin_pb2.DTYPE_INT64: np.dtype("<i8"),
+    plugin_pb2.DTYPE_BOOL: np.dtype("u1"),
+}
+_PROTO_DTYPES = {v: k for k, v in _NUMPY_DTYPES.items()}
+
+
+class BadRequest(Exception):
+    """A request the plugin cannot serve; its message becomes an error diagnostic."""
+
+
+def tensor(array):
+    """Returns a forkrl.v1.Tensor holding a numpy array."""
+    a = np.ascontiguousarray(array)
+    if a.dtype == np.bool_:
+        a = a.astype("u1")
+    a = a.astype(a.dtype.newbyteorder("<"), copy=False)
+    if a.dtype not in _PROTO_DTYPES:
+        raise TypeError(f"no forkrl tensor type for numpy {a.dtype}")
+    return plugin_pb2.Tensor(dtype=_PROTO_DTYPES[a.dtype], shape=list(a.shape), data=a.tobytes())
+
+
+def from_tensor(t, want=None):
+    """Returns the numpy array of a forkrl.v1.Tensor (want: the numpy dtype it must have)."""
+    if t.dtype not in _NUMPY_DTYPES:
+        raise BadRequest(f"tensor has an unknown dtype {t.dtype}")
+    dt = _NUMPY_DTYPES[t.dtype]
+    if want is not None and dt != np.dtype(want).newbyteorder("<"):
+        raise BadRequest(f"tensor has dtype {plugin_pb2.DType.Name(t.dtype)}, want {np.dtype(want)}")
+    n = int(np.prod(t.shape)) if len(t.shape) else 1
+    if len(t.data) != n * dt.itemsize:
+        raise BadRequest(f"tensor of shape {list(t.shape)} has {len(t.data)} bytes, want {n * dt.itemsize}")
+    return np.frombuffer(t.data, dtype=dt).reshape(tuple(t.shape))
+
+
+def ragged(rows, dtype):
+    """Returns a forkrl.v1.Ragged of rows (sequences of numbers) as dtype."""
+    lengths = [len(r) for r in rows]
+    flat = np.concatenate([np.asarray(r, dtype=dtype) for r in rows]) if rows else np.zeros(0, dtype)
+    return plugin_pb2.Ragged(values=tensor(flat.astype(dtype, copy=False)), lengths=lengths)
+
+
+def unragged(r, dtype):
+    """Returns the rows of a forkrl.v1.Ragged as numpy arrays of dtype; an absent Ragged gives None."""
+    if r is None or (not r.lengths and not r.HasField("values")):
+        return None
+    flat = from_tensor(r.values, dtype) if r.HasField("values") else np.zeros(0, dtype)
+    if flat.ndim != 1:
+        raise BadRequest(f"ragged values must be one-dimensional, got shape {list(flat.shape)}")
+    if any(n < 0 for n in r.lengths) or sum(r.lengths) != len(flat):
+        raise BadRequest(f"ragged lengths sum to {sum(r.lengths)}, the values hold {len(flat)}")
+    bounds = np.cumsum([0] + list(r.lengths))
+    return [flat[bounds[i]:bounds[i + 1]] for i in range(len(r.lengths))]
+
+
+def diagnostic(summary, detail="", attribute="", warning=False):
+    """Returns a forkrl.v1.Diagnostic (an error unless warning)."""
+    return plugin_pb2.Diagnostic(
+        severity=plugin_pb2.SEVERITY_WARNING if warning else plugin_pb2.SEVERITY_ERROR,
+        summary=summary, detail=detail, attribute=attribute)
+
+
+def has_errors(diags):
+    return any(d.severity == plugin_pb2.SEVERITY_ERROR for d in diags)
+
+
+def attribute(name, type, description, default=None, required=False, enum=(), min=None, max=None):
+    """Returns one forkrl.v1.Attribute of a settings schema."""
+    a = plugin_pb2.Attribute(name=name, type=type, description=description, required=required, enum=list(enum))
+    if default is not None:
+        a.default_json = json.dumps(default)
+    if min is not None:
+        a.min = min
+    if max is not None:
+        a.max = max
+    return a
+
+
+def resolve(schema, settings):
+    """Checks settings against a schema (unknown names, types, enums, ranges,
+    required ones) and returns (values with defaults filled in, diagnostics)."""
+    diags, out = [], {}
+    names = {a.name for a in schema}
+    for name in settings:
+        if name not in names:
+            diags.append(diagnostic(f"unknown setting {name!r}", "known settings: " + ", ".join(sorted(names)), name))
+    for a in schema:
+        if a.name not in settings:
+            if a.required:
+                diags.append(diagnostic(f"the setting {a.name!r} is required", a.description, a.name))
+            out[a.name] = json.loads(a.default_json) if a.default_json else None
+            continue
+        v = settings[a.name]
+        ok = {"number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
+              "string": lambda x: isinstance(x, str), "bool": lambda x: isinstance(x, bool)}.get(a.type, lambda x: True)(v)
+        if not ok:
+            diags.append(diagnostic(f"must be a {a.type}, got {json.dumps(v)}", a.description, a.name))
+        elif a.enum and v not in a.enum:
+            diags.append(diagnostic(f"must be one of {', '.join(a.enum)}, got {v!r}", a.description, a.name))
+        elif a.type == "number" and ((a.HasField("min") and v < a.min) or (a.HasField("max") and v > a.max)):
+            diags.append(diagnostic(f"must be between {a.min:g} and {a.max:g}, got {v:g}", a.description, a.name))
+        out[a.name] = v
+    return out, diags
+
+
+class Plugin:
+    """The base service of a plugin: Info and Configure. Subclasses set name,
+    version, kinds and description and override schema and configure."""
+
+    name, version, kinds, description = "", "0.0.0", [], ""
+
+    def schema(self, kind):
+        """The settings schema of one kind: a list of attribute() values."""
+        return []
+
+    def configure(self, kind, settings, seed, dir):
+        """Sets the kind up from its settings (a dict); returns diagnostics."""
+        return []
+
+    def close(self):
+        """Releases what the plugin holds (child processes); called before it exits."""
+
+    def Info(self, req):
+        kind = req.kind or (self.kinds[0] if self.kinds else "")
+        if req.kind and req.kind not in self.kinds:
+            raise BadRequest(f"this plugin serves {', '.join(self.kinds)}, not {req.kind}")
+        return plugin_pb2.InfoResponse(name=self.name, version=self.version, protocol=PROTOCOL_VERSION,
+                                       kinds=self.kinds, description=self.description,
+                                       settings=plugin_pb2.Schema(attributes=self.schema(kind)))
+
+    def Configure(self, req):
+        if req.kind not in self.kinds:
+            return plugin_pb2.ConfigureResponse(diagnostics=[diagnostic(f"this plugin serves {', '.join(self.kinds)}, not {req.kind!r}")])
+        try:
+            settings = json.loads(req.settings_json or "{}")
+        except ValueError as e:
+            return plugin_pb2.ConfigureResponse(diagnostics=[diagnostic(f"settings are not JSON: {e}")])
+        return plugin_pb2.ConfigureResponse(diagnostics=self.configure(req.kind, settings, req.seed, req.dir))
+
+
+def _unary(impl, method, req_cls, resp_cls):
+    def call(request, context):
+        try:
+            return getattr(impl, method)(request)
+        except BadRequest as e:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+        except Exception as e:  # the host's error names the plugin and the call; the traceback goes to the log
+            traceback.print_exc(file=sys.stderr)
+            context.abort(grpc.StatusCode.INTERNAL, f"{type(e).__name__}: {e}")
+    return grpc.unary_unary_rpc_method_handler(call, request_deserializer=req_cls.FromString,
+                                               response_serializer=resp_cls.SerializeToString)
+
+
+def _service_handler(impl, module, service):
+    """The handler of one service of a generated module (whose request and
+    response messages it holds), calling impl's methods by name."""
+    desc = module.DESCRIPTOR.services_by_name[service.split(".")[-1]]
+    return grpc.method_handlers_generic_handler(service, {
+        m.name: _unary(impl, m.name, getattr(module, m.input_type.name), getattr(module, m.output_type.name))
+        for m in desc.methods})
+
+
+def _raw_handler(service, methods):
+    """A handler for a service whose messages are encoded by hand (health, controller)."""
+    ident = lambda b: b  # noqa: E731
+    return grpc.method_handlers_generic_handler(service, {
+        name: grpc.unary_unary_rpc_method_handler(f, request_deserializer=ident, response_serializer=ident)
+        for name, f in methods.items()})
+
+
+def serve(plugin, services):
+    """Serves plugin as a forkrl plugin until the host stops it. services maps
+    each kind's service name ("forkrl.v1.Backend") to its generated module;
+    plugin implements its methods by name."""
+    if os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
+        print(f"{plugin.name}: this is a forkrl plugin; name it in a recipe rather than running it by hand", file=sys.stderr)
+        sys.exit(2)
+    handshake = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # whatever prints to stdout from now on goes to the log
+    sys.stdout = sys.stderr
+    sock_dir = os.environ.get("PLUGIN_UNIX_SOCKET_DIR") or tempfile.mkdtemp(prefix="forkrl-plugin-")
+    path = os.path.join(sock_dir, f"plugin-{os.getpid()}.sock")
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=[
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES), ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)])
+    stop = threading.Event()
+
+    def health(req):  # grpc.health.v1.HealthCheckResponse{status: SERVING}
+        return b"\x08\x01"
+
+    def shutdown(req):  # plugin.GRPCController/Shutdown: answer, then exit
+        stop.set()
+        return b""
+
+    handlers = [_service_handler(plugin, plugin_pb2, "forkrl.v1.Plugin"),
+                _raw_handler("grpc.health.v1.Health", {"Check": lambda req, ctx: health(req)}),
+                _raw_handler("plugin.GRPCController", {"Shutdown": lambda req, ctx: shutdown(req)})]
+    handlers += [_service_handler(plugin, module, name) for name, module in services.items()]
+    server.add_generic_rpc_handlers(handlers)
+    server.add_insecure_port("unix:" + path)
+    server.start()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    handshake.write(f"1|{PROTOCOL_VERSION}|unix|{path}|grpc|\n")
+    handshake.flush()
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        plugin.close()
+        server.stop(0.5)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass

@@ -1,0 +1,3 @@
+from forkrl_torch.server import main
+
+main()
