@@ -54,15 +54,21 @@ def sample_token(row, temperature, top_p, gate, rng):
     """Draws a token from one row of logits (a float32 numpy array). Returns
     the token, the sampler's log-prob of it (after temperature, entropy gate
     and top-p) and the entropy at the base temperature (1 when greedy).
-    gate is None or (threshold, t_high, t_low)."""
+    gate is None or (threshold, t_high, t_low); it reads the entropy at
+    T = 1, as the paper's gate (and tinylm's) does."""
     base = temperature if temperature > 0 else 1.0
     probs, ent = softmax(row, base)
+    probs_at = base  # the temperature probs holds
     T = temperature
     if gate is not None:
-        T = gate[1] if ent > gate[0] else gate[2]
+        at_one = ent
+        if base != 1.0:
+            probs, at_one = softmax(row, 1.0)
+            probs_at = 1.0
+        T = gate[1] if at_one > gate[0] else gate[2]
     if T <= 0:
         return int(np.argmax(row)), 0.0, ent
-    if T != base:
+    if T != probs_at:
         probs, _ = softmax(row, T)
     if 0 < top_p < 1:
         order = np.argsort(-probs, kind="stable")
