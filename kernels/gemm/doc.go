@@ -23,15 +23,20 @@
 // Large products are blocked as in BLIS: op(B) is packed into 16-column panels 256 deep (shared
 // by the goroutines), goroutines take units of C in turn (so one that the operating system
 // pauses holds up only its current unit), pack up to 144 rows of op(A) into 6-row panels kept
-// in L2, and a 6×16 AVX2+FMA micro-kernel in assembly updates each tile of C. Packing buffers
+// in L2, and a 6×16 micro-kernel in assembly (AVX-512 where the CPU has it, else AVX2+FMA)
+// updates each tile of C. Packing buffers
 // are pooled, so a call on one goroutine allocates nothing. Other paths, chosen by shape only:
 // m = 1 or n = 1 runs matrix-vector kernels (dot products when the matrix rows are contiguous
 // in k, else sums of scaled rows); x·Wᵀ with m ≤ 16 and k ≥ 64 (generation of a few sequences)
 // multiplies rows of x by rows of W without packing W. The assembly is chosen at run time
 // (golang.org/x/sys/cpu); without AVX2 and FMA, or under the noasm build tag, the same
-// algorithm runs with pure-Go kernels, which the tests run too. There is no AVX-512 kernel: the
-// machine this was built and measured on (AMD EPYC, Zen 3) has no AVX-512, and an assembly
-// kernel that no test has run is not shipped.
+// algorithm runs with pure-Go kernels, which the tests run too. Impl names the path in use
+// ("go", "avx2" or "avx512"; framework/provenance records it in a run's settings), and the
+// environment variable FORKRL_GEMM (ImplEnv) forces one, so that a run can be replayed on
+// another machine with the path it recorded; asking for a path the CPU lacks stops the
+// program at start. The AVX-512 and AVX2 micro-kernels apply the same fused multiply-adds to
+// each element of C in the same order, so they give the same bits (the tests check it);
+// the pure-Go kernels agree with them to rounding.
 //
 // # Determinism
 //

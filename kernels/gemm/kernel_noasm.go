@@ -2,8 +2,9 @@
 
 package gemm
 
-// Impl names the implementation in use: "go" for the pure-Go kernels,
-// "avx2" for the AVX2+FMA assembly.
+// Impl names the implementation in use: "go" for the pure-Go kernels (the only one in
+// this build), "avx2" for the AVX2+FMA assembly, "avx512" for the AVX2+FMA assembly with
+// the AVX-512 micro-kernel.
 var Impl = "go"
 
 // kernel is the micro-kernel; see kernelGo.
