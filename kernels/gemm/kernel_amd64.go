@@ -142,6 +142,27 @@ func dotTile(k int, a *[3][]float32, b *[4][]float32, out *[12]float32) {
 	dotTile3x4AVX2(k, &rows, out)
 }
 
+// kernel12x16AVX512 is kernel6x16AVX512 on two A panels stored one after the other and the
+// 12 rows of C they update.
+//
+//go:noescape
+func kernel12x16AVX512(kc int, pa, pb, c *float32, ldc int, alpha, beta float32)
+
+// kernelPair is kernel on two full tiles one above the other: pa holds their two packed A
+// panels one after the other, c the 2·mr rows of C. Each element sees the operations it
+// sees in kernel.
+func kernelPair(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
+	if !useAVX512 {
+		kernel(kc, pa, pb, c, ldc, alpha, beta)
+		kernel(kc, pa[kc*mr:], pb, c[mr*ldc:], ldc, alpha, beta)
+		return
+	}
+	if kc < 1 || len(pa) < 2*kc*mr || len(pb) < kc*nr || len(c) < (2*mr-1)*ldc+nr {
+		panic("gemm: micro-kernel operands too short")
+	}
+	kernel12x16AVX512(kc, &pa[0], &pb[0], &c[0], ldc, alpha, beta)
+}
+
 // kernel is the micro-kernel; see kernelGo.
 func kernel(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
 	if !useAVX2 {

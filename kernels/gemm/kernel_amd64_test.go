@@ -21,8 +21,8 @@ func forEachKernel(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
-// TestKernelAVX512MatchesAVX2 checks that the AVX-512 micro-kernel gives the AVX2 kernel's
-// bits, with and without beta, for depths that exercise its unrolled and remainder loops, and
+// TestKernelAVX512MatchesAVX2 checks that the AVX-512 micro-kernels (6 and 12 rows) give the
+// AVX2 kernel's bits, with and without beta, for depths that exercise its unrolled and remainder loops, and
 // that both stay within rounding of the pure-Go kernel. It is skipped on CPUs without AVX-512.
 func TestKernelAVX512MatchesAVX2(t *testing.T) {
 	if setImpl("avx512") != nil {
@@ -44,6 +44,22 @@ func TestKernelAVX512MatchesAVX2(t *testing.T) {
 				return c
 			}
 			want, got, ref := run("avx2"), run("avx512"), run("go")
+			pa2 := randSlice(r, 2*kc*mr)
+			c2 := randSlice(r, (2*mr-1)*ldc+nr)
+			pair := func(impl string) []float32 {
+				if err := setImpl(impl); err != nil {
+					t.Fatal(err)
+				}
+				c := append([]float32(nil), c2...)
+				kernelPair(kc, pa2, pb, c, ldc, 1.5, beta)
+				return c
+			}
+			want2, got2 := pair("avx2"), pair("avx512")
+			for i := range want2 {
+				if math.Float32bits(got2[i]) != math.Float32bits(want2[i]) {
+					t.Fatalf("kc=%d beta=%g: the 12-row kernel gives c[%d] = %g, the AVX2 kernel %g", kc, beta, i, got2[i], want2[i])
+				}
+			}
 			for i := range want {
 				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 					t.Fatalf("kc=%d beta=%g: c[%d] = %g with AVX-512, %g with AVX2", kc, beta, i, got[i], want[i])

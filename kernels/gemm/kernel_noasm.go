@@ -12,6 +12,13 @@ func kernel(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
 	kernelGo(kc, pa, pb, c, ldc, alpha, beta)
 }
 
+// kernelPair is kernel on two full tiles one above the other: pa holds their two packed A
+// panels one after the other, c the 2·mr rows of C.
+func kernelPair(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
+	kernel(kc, pa, pb, c, ldc, alpha, beta)
+	kernel(kc, pa[kc*mr:], pb, c[mr*ldc:], ldc, alpha, beta)
+}
+
 // dotRows sets out[r] = Σ_p x[p]·mat[r*ld+p] for r < len(out).
 func dotRows(k int, x, mat []float32, ld int, out []float32) { dotRowsGo(k, x, mat, ld, out) }
 

@@ -49,6 +49,10 @@ int main(int argc, char **argv) {
 	int threads = openblas_get_num_threads();
 	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
 		const struct shape *sh = &shapes[s];
+		if (only && strcmp(only, "-c") == 0) {
+			printf("%s\n", openblas_get_corename());
+			return 0;
+		}
 		if (only && strcmp(only, "-l") == 0) {
 			printf("%s\n", sh->name);
 			continue;
