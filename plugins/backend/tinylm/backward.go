@@ -76,7 +76,10 @@ func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
 		rstdQ, rstdK := a.rstdQ[l*n*d.H:(l+1)*n*d.H], a.rstdK[l*n*d.KV:(l+1)*n*d.KV]
 		att, y := a.att[l*b.att:(l+1)*b.att], a.y[l*n*d.H*d.hd:(l+1)*n*d.H*d.hd]
 		mid, ln2, rstd2 := a.mid[l*n*D:(l+1)*n*D], a.ln2[l*n*D:(l+1)*n*D], a.rstd2[l*n:(l+1)*n]
-		gu, act, sig := a.gu[l*n*2*d.F:(l+1)*n*2*d.F], a.act[l*n*d.F:(l+1)*n*d.F], a.sig[l*n*d.F:(l+1)*n*d.F]
+		gu, act, sig := a.gu[l*n*2*d.F:(l+1)*n*2*d.F], a.act, a.sig
+		// The forward pass kept one layer's SwiGLU output and sigmoid; recompute this layer's
+		// from gu, with the same code, so the same bits, instead of keeping every layer's.
+		swigluForward(act, sig, gu, n, d.F)
 
 		// dres holds dL/d(block output); the residual passes it to mid unchanged.
 		matmulBackward(sc.dact, G[lp.down:], sc.dres, act, P[lp.down:], n, d.F, D)

@@ -75,7 +75,8 @@ type acts struct {
 	rstdQ, rstdK      []float32 // layers·n·H, layers·n·KV
 	att               []float32 // layers·Σ H·len²: attention probabilities
 	y                 []float32 // layers·n·H·hd: attention output
-	gu, act, sig      []float32 // layers·n·2F, layers·n·F, layers·n·F (sigmoid of the gate)
+	gu                []float32 // layers·n·2F: MLP gate and up projections
+	act, sig          []float32 // n·F, n·F: SwiGLU output and sigmoid of the gate, one layer's (Backward recomputes them from gu)
 	lnf, rstdf        []float32 // n·D, n
 	hsel              []float32 // m·D: final hidden states at the predicting positions
 	logits            []float32 // m·V
@@ -115,8 +116,8 @@ func (a *acts) size(d dims) {
 	a.att = grow(a.att, d.L*a.b.att)
 	a.y = grow(a.y, d.L*n*d.H*d.hd)
 	a.gu = grow(a.gu, d.L*n*2*d.F)
-	a.act = grow(a.act, d.L*n*d.F)
-	a.sig = grow(a.sig, d.L*n*d.F)
+	a.act = grow(a.act, n*d.F)
+	a.sig = grow(a.sig, n*d.F)
 	a.lnf = grow(a.lnf, n*d.D)
 	a.rstdf = grow(a.rstdf, n)
 	a.hsel = grow(a.hsel, m*d.D)
@@ -145,7 +146,7 @@ func (m *model) forward(a *acts, T float32) {
 		rstdQ, rstdK := a.rstdQ[l*n*d.H:(l+1)*n*d.H], a.rstdK[l*n*d.KV:(l+1)*n*d.KV]
 		att, y := a.att[l*b.att:(l+1)*b.att], a.y[l*n*d.H*d.hd:(l+1)*n*d.H*d.hd]
 		mid, ln2, rstd2 := a.mid[l*n*D:(l+1)*n*D], a.ln2[l*n*D:(l+1)*n*D], a.rstd2[l*n:(l+1)*n]
-		gu, act, sig := a.gu[l*n*2*d.F:(l+1)*n*2*d.F], a.act[l*n*d.F:(l+1)*n*d.F], a.sig[l*n*d.F:(l+1)*n*d.F]
+		gu, act, sig := a.gu[l*n*2*d.F:(l+1)*n*2*d.F], a.act, a.sig
 		out := a.res[(l+1)*n*D : (l+2)*n*D]
 
 		rmsnormForward(ln1, rstd1, x, P[lp.ln1:], n, D, m.cfg.NormEps)
