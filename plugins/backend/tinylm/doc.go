@@ -10,6 +10,10 @@
 // of activations per forward pass, and a forward and a backward function per
 // layer kind (layers.go); the model's forward and backward passes
 // (forward.go, backward.go) are lists of those calls. There is no autograd.
+// The forward pass keeps the residual stream entering every block and one
+// block's other activations; the backward pass recomputes each block's from
+// its residual stream with the same code (so the same bits), which costs one
+// more forward pass and keeps memory to a fraction of every block's.
 // Matrix products go through kernels/gemm, log-probs, entropies and their
 // gradient through kernels/logits; work outside them is split over
 // goroutines so that each output has one writer, which keeps every result
