@@ -24,7 +24,9 @@
 // by the goroutines), goroutines take units of C in turn (so one that the operating system
 // pauses holds up only its current unit), pack up to 144 rows of op(A) into 6-row panels kept
 // in L2, and a 6×16 micro-kernel in assembly (AVX-512 where the CPU has it, else AVX2+FMA)
-// updates each tile of C. Packing buffers
+// updates each tile of C; with AVX-512, two tiles one above the other go through a 12×16
+// kernel, whose twelve accumulators (one register per row) hide the latency of the fused
+// multiply-adds. Packing buffers
 // are pooled, so a call on one goroutine allocates nothing. Other paths, chosen by shape only:
 // m = 1 or n = 1 runs matrix-vector kernels (dot products when the matrix rows are contiguous
 // in k, else sums of scaled rows); x·Wᵀ with m ≤ 16 and k ≥ 64 (generation of a few sequences)
