@@ -21,11 +21,6 @@ var (
 // AVX2+FMA assembly, "avx512" for the AVX2+FMA assembly with the AVX-512 micro-kernel.
 var Impl = "go"
 
-// ImplEnv is the environment variable that forces a path (go, avx2 or avx512) instead of
-// the best one the CPU has, so that a run can be replayed on another machine with the path
-// it recorded. A path the CPU lacks, or an unknown name, stops the program at start.
-const ImplEnv = "FORKRL_GEMM"
-
 func init() {
 	if err := setImpl(os.Getenv(ImplEnv)); err != nil {
 		panic(err)
