@@ -8,6 +8,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/forkrl/forkrl/internal/profile"
 )
 
 // command is one subcommand of forkrl. Each lives in its own file and
@@ -29,7 +31,29 @@ func register(c *command) {
 }
 
 func main() {
-	os.Exit(dispatch(os.Args[1:]))
+	os.Exit(profiled(os.Args[1:]))
+}
+
+// profiled runs the command under the CPU and heap profiles that
+// $FORKRL_CPUPROFILE and $FORKRL_MEMPROFILE ask for (see internal/profile).
+func profiled(args []string) int {
+	role := ""
+	if len(args) >= 4 && args[0] == "plugin" && args[1] == "serve" {
+		role = args[2] + "-" + args[3]
+	}
+	stop, err := profile.Start(role)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "forkrl:", err)
+		return 1
+	}
+	code := dispatch(args)
+	if err := stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "forkrl:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
 }
 
 func dispatch(args []string) int {

@@ -46,7 +46,8 @@ type Environment struct {
 	// GODEBUG cpu.* options), lower case and sorted: "avx2", "fma", …
 	CPUFeatures []string `json:"cpu_features"`
 	// Kernels maps each kernel package with an assembly variant to the
-	// implementation that ran: "go" or "avx2".
+	// implementation that ran: "go", "avx2", or for gemm also "avx512" (its
+	// AVX-512 micro-kernel; forced with FORKRL_GEMM, see kernels/gemm).
 	Kernels map[string]string `json:"kernels"`
 	// KernelPath sums Kernels up with the architecture: "amd64/avx2",
 	// "amd64/go", "arm64/go", or "amd64/gemm=avx2,selection=go,…" when the
@@ -172,14 +173,36 @@ func kernelPath(arch string, kernels map[string]string) string {
 // GODEBUGFor returns the GODEBUG options under which this build, on this
 // machine, takes the kernel path want: "" when it takes it already, and
 // ok false when no option can (another architecture, or assembly this CPU
-// or build lacks).
+// or build lacks). cpu.avx512f=off turns the AVX-512 GEMM micro-kernel off
+// (AVX2 everywhere), cpu.avx2=off,cpu.fma=off all assembly (pure Go).
 func GODEBUGFor(want string) (options string, ok bool) {
 	cur := Current()
-	if want == cur.KernelPath {
+	return godebugFor(cur.Arch, cur.Kernels, want)
+}
+
+// godebugFor is GODEBUGFor for a process on arch whose kernels took the
+// implementations kernels.
+func godebugFor(arch string, kernels map[string]string, want string) (options string, ok bool) {
+	if want == kernelPath(arch, kernels) {
 		return "", true
 	}
-	if want == cur.Arch+"/go" && cur.Arch == "amd64" {
-		return "cpu.avx2=off,cpu.fma=off", true
+	if arch != "amd64" {
+		return "", false
+	}
+	for _, o := range []struct{ options, from, to string }{
+		{"cpu.avx512f=off", "avx512", "avx2"},
+		{"cpu.avx2=off,cpu.fma=off", "", "go"}, // from "": every implementation
+	} {
+		k := make(map[string]string, len(kernels))
+		for n, impl := range kernels {
+			k[n] = impl
+			if o.from == "" || impl == o.from {
+				k[n] = o.to
+			}
+		}
+		if kernelPath(arch, k) == want {
+			return o.options, true
+		}
 	}
 	return "", false
 }

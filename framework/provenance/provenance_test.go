@@ -49,6 +49,19 @@ func TestKernelPath(t *testing.T) {
 			t.Errorf("kernelPath(%v) = %q, want %q", tt.kernels, got, tt.want)
 		}
 	}
+	avx512 := map[string]string{"gemm": "avx512", "selection": "avx2", "vecmath": "avx2"}
+	for want, opts := range map[string]string{
+		"amd64/gemm=avx512,selection=avx2,vecmath=avx2": "",
+		"amd64/avx2": "cpu.avx512f=off",
+		"amd64/go":   "cpu.avx2=off,cpu.fma=off",
+	} {
+		if got, ok := godebugFor("amd64", avx512, want); !ok || got != opts {
+			t.Errorf("from the AVX-512 GEMM path to %s: GODEBUG %q (ok %v), want %q", want, got, ok, opts)
+		}
+	}
+	if _, ok := godebugFor("amd64", map[string]string{"gemm": "avx2", "selection": "avx2", "vecmath": "avx2"}, "amd64/gemm=avx512,selection=avx2,vecmath=avx2"); ok {
+		t.Error("GODEBUG turned the AVX-512 path on")
+	}
 	cur := Current()
 	if opts, ok := GODEBUGFor(cur.KernelPath); !ok || opts != "" {
 		t.Errorf("the current path needs GODEBUG %q (ok %v)", opts, ok)

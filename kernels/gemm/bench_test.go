@@ -18,15 +18,18 @@ var benchShapes = []struct {
 	{"square1024", false, false, 1024, 1024, 1024},
 	{"square1024_NT", false, true, 1024, 1024, 1024},
 	{"square1024_TN", true, false, 1024, 1024, 1024},
-	{"xWt_512x1536x512", false, true, 512, 1536, 512},   // x·Wᵀ, MLP up-projection
-	{"dYW_512x512x1536", false, false, 512, 512, 1536},  // dX = dY·W
-	{"dYtX_1536x512x512", true, false, 1536, 512, 512},  // dW += dYᵀ·X
-	{"QKt_128x128x64", false, true, 128, 128, 64},       // attention scores, one head
-	{"PV_128x64x128", false, false, 128, 64, 128},       // attention output, one head
-	{"gen_xWt_1x1536x512", false, true, 1, 1536, 512},   // generation, one token
-	{"gen_xWt_16x1536x512", false, true, 16, 1536, 512}, // generation, 16 sequences
-	{"gen_xWt_64x1536x512", false, true, 64, 1536, 512}, // generation, 64 sequences
-	{"gen_QKt_1x256x64", false, true, 1, 256, 64},       // generation with a KV cache
+	{"xWt_512x1536x512", false, true, 512, 1536, 512},       // x·Wᵀ, MLP up-projection
+	{"dYW_512x512x1536", false, false, 512, 512, 1536},      // dX = dY·W
+	{"dYtX_1536x512x512", true, false, 1536, 512, 512},      // dW += dYᵀ·X
+	{"tiny_xWt_8192x768x128", false, true, 8192, 768, 128},  // the quickstart's MLP gate+up, 8192 tokens
+	{"tiny_dYW_8192x128x768", false, false, 8192, 128, 768}, // its dX
+	{"tiny_dYtX_768x128x8192", true, false, 768, 128, 8192}, // its dW
+	{"QKt_128x128x64", false, true, 128, 128, 64},           // attention scores, one head
+	{"PV_128x64x128", false, false, 128, 64, 128},           // attention output, one head
+	{"gen_xWt_1x1536x512", false, true, 1, 1536, 512},       // generation, one token
+	{"gen_xWt_16x1536x512", false, true, 16, 1536, 512},     // generation, 16 sequences
+	{"gen_xWt_64x1536x512", false, true, 64, 1536, 512},     // generation, 64 sequences
+	{"gen_QKt_1x256x64", false, true, 1, 256, 64},           // generation with a KV cache
 	{"gen_PV_1x64x256", false, false, 1, 64, 256},
 }
 

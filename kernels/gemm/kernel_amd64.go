@@ -2,20 +2,64 @@
 
 package gemm
 
-import "golang.org/x/sys/cpu"
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/cpu"
+)
 
 // useAVX2 selects the AVX2+FMA assembly kernels; without them the pure-Go kernels run.
-var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// useAVX512 selects, on top of them, the AVX-512 micro-kernel of the packed product.
+var (
+	useAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	useAVX512 = useAVX2 && cpu.X86.HasAVX512F
+)
 
-// Impl names the implementation in use: "go" for the pure-Go kernels,
-// "avx2" for the AVX2+FMA assembly.
+// Impl names the implementation in use: "go" for the pure-Go kernels, "avx2" for the
+// AVX2+FMA assembly, "avx512" for the AVX2+FMA assembly with the AVX-512 micro-kernel.
 var Impl = "go"
 
 func init() {
-	if useAVX2 {
-		Impl = "avx2"
+	if err := setImpl(os.Getenv(ImplEnv)); err != nil {
+		panic(err)
 	}
 }
+
+// setImpl selects the path name names, or the best the CPU has when name is "".
+func setImpl(name string) error {
+	hasAVX2 := cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	has := map[string]bool{"go": true, "avx2": hasAVX2, "avx512": hasAVX2 && cpu.X86.HasAVX512F}
+	switch {
+	case name == "":
+		name = "go"
+		for _, n := range []string{"avx2", "avx512"} {
+			if has[n] {
+				name = n
+			}
+		}
+	case !has[name]:
+		var avail []string
+		for _, n := range []string{"go", "avx2", "avx512"} {
+			if has[n] {
+				avail = append(avail, n)
+			}
+		}
+		if _, known := has[name]; !known {
+			return fmt.Errorf("gemm: %s=%q names no kernel path (this CPU has %s)", ImplEnv, name, strings.Join(avail, ", "))
+		}
+		return fmt.Errorf("gemm: %s=%q asks for a kernel path this CPU lacks (it has %s)", ImplEnv, name, strings.Join(avail, ", "))
+	}
+	useAVX2, useAVX512, Impl = name != "go", name == "avx512", name
+	return nil
+}
+
+// kernel6x16AVX512 is kernel6x16AVX2 with AVX-512: the same operations on each element of C,
+// so the same bits.
+//
+//go:noescape
+func kernel6x16AVX512(kc int, pa, pb, c *float32, ldc int, alpha, beta float32)
 
 // kernel6x16AVX2 is kernelGo in AVX2+FMA assembly on raw pointers.
 //
@@ -93,6 +137,27 @@ func dotTile(k int, a *[3][]float32, b *[4][]float32, out *[12]float32) {
 	dotTile3x4AVX2(k, &rows, out)
 }
 
+// kernel12x16AVX512 is kernel6x16AVX512 on two A panels stored one after the other and the
+// 12 rows of C they update.
+//
+//go:noescape
+func kernel12x16AVX512(kc int, pa, pb, c *float32, ldc int, alpha, beta float32)
+
+// kernelPair is kernel on two full tiles one above the other: pa holds their two packed A
+// panels one after the other, c the 2·mr rows of C. Each element sees the operations it
+// sees in kernel.
+func kernelPair(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
+	if !useAVX512 {
+		kernel(kc, pa, pb, c, ldc, alpha, beta)
+		kernel(kc, pa[kc*mr:], pb, c[mr*ldc:], ldc, alpha, beta)
+		return
+	}
+	if kc < 1 || len(pa) < 2*kc*mr || len(pb) < kc*nr || len(c) < (2*mr-1)*ldc+nr {
+		panic("gemm: micro-kernel operands too short")
+	}
+	kernel12x16AVX512(kc, &pa[0], &pb[0], &c[0], ldc, alpha, beta)
+}
+
 // kernel is the micro-kernel; see kernelGo.
 func kernel(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
 	if !useAVX2 {
@@ -101,6 +166,10 @@ func kernel(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
 	}
 	if kc < 1 || len(pa) < kc*mr || len(pb) < kc*nr || len(c) < (mr-1)*ldc+nr {
 		panic("gemm: micro-kernel operands too short")
+	}
+	if useAVX512 {
+		kernel6x16AVX512(kc, &pa[0], &pb[0], &c[0], ldc, alpha, beta)
+		return
 	}
 	kernel6x16AVX2(kc, &pa[0], &pb[0], &c[0], ldc, alpha, beta)
 }

@@ -1,5 +1,10 @@
 package gemm
 
+// ImplEnv is the environment variable that forces a path (go, avx2 or avx512) instead of
+// the best one the CPU has, so that a run can be replayed on another machine with the path
+// it recorded. A path the CPU or build lacks, or an unknown name, stops the program at start.
+const ImplEnv = "FORKRL_GEMM"
+
 // kernelGo is the pure-Go micro-kernel: with acc = Σ_{p<kc} pa[p*mr+i]·pb[p*nr+j], it sets
 // c[i*ldc+j] = alpha*acc + beta*c[i*ldc+j] for the mr×nr tile (C is not read when beta is 0).
 // It works on 2×4 sub-tiles whose sums stay in registers.

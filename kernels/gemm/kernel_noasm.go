@@ -2,13 +2,40 @@
 
 package gemm
 
-// Impl names the implementation in use: "go" for the pure-Go kernels,
-// "avx2" for the AVX2+FMA assembly.
+import (
+	"fmt"
+	"os"
+)
+
+// Impl names the implementation in use: "go" for the pure-Go kernels (the only one in
+// this build), "avx2" for the AVX2+FMA assembly, "avx512" for the AVX2+FMA assembly with
+// the AVX-512 micro-kernel.
 var Impl = "go"
+
+func init() {
+	if err := checkImplEnv(os.Getenv(ImplEnv)); err != nil {
+		panic(err)
+	}
+}
+
+// checkImplEnv accepts the one path of this build, "go", or none.
+func checkImplEnv(name string) error {
+	if name != "" && name != "go" {
+		return fmt.Errorf("gemm: %s=%q asks for a kernel path this build lacks (it has go)", ImplEnv, name)
+	}
+	return nil
+}
 
 // kernel is the micro-kernel; see kernelGo.
 func kernel(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
 	kernelGo(kc, pa, pb, c, ldc, alpha, beta)
+}
+
+// kernelPair is kernel on two full tiles one above the other: pa holds their two packed A
+// panels one after the other, c the 2·mr rows of C.
+func kernelPair(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {
+	kernel(kc, pa, pb, c, ldc, alpha, beta)
+	kernel(kc, pa[kc*mr:], pb, c[mr*ldc:], ldc, alpha, beta)
 }
 
 // dotRows sets out[r] = Σ_p x[p]·mat[r*ld+p] for r < len(out).

@@ -248,6 +248,11 @@ func (j *gemmJob) computeBlock(w int) {
 			cols := min(nr, n-col)
 			for ir := ic; ir < icEnd; ir++ {
 				row := ir * mr
+				if cols == nr && ir+1 < icEnd && m-row >= 2*mr {
+					kernelPair(kc, pa[(ir-ic)*mr*kc:(ir-ic+2)*mr*kc], bp, j.c[row*j.ldc+col:(row+2*mr-1)*j.ldc+col+nr], j.ldc, j.alpha, j.betaBlock)
+					ir++
+					continue
+				}
 				ap := pa[(ir-ic)*mr*kc : (ir-ic+1)*mr*kc]
 				tile(kc, ap, bp, j.c, row*j.ldc+col, j.ldc, min(mr, m-row), cols, j.alpha, j.betaBlock)
 			}

@@ -10,12 +10,17 @@
 # Needs gcc and Debian's libopenblas-dev (apt-get install -y libopenblas-dev); the Go
 # package itself never uses OpenBLAS.
 #
-# usage: kernels/gemm/peer/compare.sh [rounds] [seconds per measurement] [shape regexp]
+# OpenBLAS picks its kernel for the CPU (OPENBLAS_CORETYPE, when set, forces one) and Go its
+# path (FORKRL_GEMM, when set, forces one); the script prints both before the table.
+#
+# usage: kernels/gemm/peer/compare.sh [rounds] [seconds per measurement] [shape regexp] [threads]
+# (threads: a list such as "1 2", the default, or "1")
 set -euo pipefail
 cd "$(dirname "$0")"
 rounds=${1:-5}
 secs=${2:-0.3}
 filter=${3:-.*}
+threadlist=${4:-1 2}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if ! gcc -O2 -o "$tmp/openblas_sgemm" openblas_sgemm.c -lopenblas; then
@@ -24,8 +29,9 @@ if ! gcc -O2 -o "$tmp/openblas_sgemm" openblas_sgemm.c -lopenblas; then
 fi
 (cd .. && go test -c -o "$tmp/gemm.test" .)
 shapes=$("$tmp/openblas_sgemm" 0 -l | grep -E "^($filter)\$")
+echo "OpenBLAS kernel: $("$tmp/openblas_sgemm" 0 -c)  Go path: ${FORKRL_GEMM:-the best this CPU has}"
 for round in $(seq "$rounds"); do
-	for threads in 1 2; do
+	for threads in $threadlist; do
 		for shape in $shapes; do
 			"$tmp/gemm.test" -test.run '^$' -test.bench "BenchmarkSgemm/^${shape}\$" \
 				-test.benchtime "${secs}s" -test.cpu "$threads" |

@@ -22,6 +22,9 @@ static const struct shape shapes[] = {
 	{"xWt_512x1536x512", 0, 1, 512, 1536, 512},
 	{"dYW_512x512x1536", 0, 0, 512, 512, 1536},
 	{"dYtX_1536x512x512", 1, 0, 1536, 512, 512},
+	{"tiny_xWt_8192x768x128", 0, 1, 8192, 768, 128},
+	{"tiny_dYW_8192x128x768", 0, 0, 8192, 128, 768},
+	{"tiny_dYtX_768x128x8192", 1, 0, 768, 128, 8192},
 	{"QKt_128x128x64", 0, 1, 128, 128, 64},
 	{"PV_128x64x128", 0, 0, 128, 64, 128},
 	{"gen_xWt_1x1536x512", 0, 1, 1, 1536, 512},
@@ -49,6 +52,10 @@ int main(int argc, char **argv) {
 	int threads = openblas_get_num_threads();
 	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
 		const struct shape *sh = &shapes[s];
+		if (only && strcmp(only, "-c") == 0) {
+			printf("%s\n", openblas_get_corename());
+			return 0;
+		}
 		if (only && strcmp(only, "-l") == 0) {
 			printf("%s\n", sh->name);
 			continue;

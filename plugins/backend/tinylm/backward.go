@@ -69,14 +69,12 @@ func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
 
 	for l := d.L - 1; l >= 0; l-- {
 		lp := m.lay.layers[l]
+		if l < d.L-1 { // the forward pass left the last block's activations in a
+			m.layerForward(a, l)
+		}
 		x := a.res[l*n*D : (l+1)*n*D]
-		ln1, rstd1 := a.ln1[l*n*D:(l+1)*n*D], a.rstd1[l*n:(l+1)*n]
-		qkv := a.qkv[l*n*d.qkv : (l+1)*n*d.qkv]
-		q, k := a.q[l*n*d.H*d.hd:(l+1)*n*d.H*d.hd], a.k[l*n*d.KV*d.hd:(l+1)*n*d.KV*d.hd]
-		rstdQ, rstdK := a.rstdQ[l*n*d.H:(l+1)*n*d.H], a.rstdK[l*n*d.KV:(l+1)*n*d.KV]
-		att, y := a.att[l*b.att:(l+1)*b.att], a.y[l*n*d.H*d.hd:(l+1)*n*d.H*d.hd]
-		mid, ln2, rstd2 := a.mid[l*n*D:(l+1)*n*D], a.ln2[l*n*D:(l+1)*n*D], a.rstd2[l*n:(l+1)*n]
-		gu, act, sig := a.gu[l*n*2*d.F:(l+1)*n*2*d.F], a.act[l*n*d.F:(l+1)*n*d.F], a.sig[l*n*d.F:(l+1)*n*d.F]
+		ln1, rstd1, qkv, q, k, rstdQ, rstdK, att, y := a.ln1, a.rstd1, a.qkv, a.q, a.k, a.rstdQ, a.rstdK, a.att, a.y
+		mid, ln2, rstd2, gu, act, sig := a.mid, a.ln2, a.rstd2, a.gu, a.act, a.sig
 
 		// dres holds dL/d(block output); the residual passes it to mid unchanged.
 		matmulBackward(sc.dact, G[lp.down:], sc.dres, act, P[lp.down:], n, d.F, D)

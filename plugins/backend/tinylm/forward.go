@@ -65,17 +65,20 @@ func (b *batch) targetRange(s int) (lo, hi int) {
 // acts are the activations of one forward pass kept for its backward pass.
 // Buffers grow and are reused: first touches of fresh memory are slow.
 type acts struct {
-	b                 batch
-	temp              float32
-	res               []float32 // (layers+1)·n·D: the residual stream entering each block, and the last
-	ln1, ln2, mid     []float32 // layers·n·D
-	rstd1, rstd2      []float32 // layers·n
-	qkv               []float32 // layers·n·(H+2KV)·hd: raw projections
-	q, k              []float32 // layers·n·H·hd, layers·n·KV·hd: normalised and rotated
-	rstdQ, rstdK      []float32 // layers·n·H, layers·n·KV
-	att               []float32 // layers·Σ H·len²: attention probabilities
-	y                 []float32 // layers·n·H·hd: attention output
-	gu, act, sig      []float32 // layers·n·2F, layers·n·F, layers·n·F (sigmoid of the gate)
+	b    batch
+	temp float32
+	res  []float32 // (layers+1)·n·D: the residual stream entering each block, and the last
+	// One block's activations (the last block's after forward; Backward recomputes each
+	// block's with layerForward):
+	ln1, ln2, mid     []float32 // n·D
+	rstd1, rstd2      []float32 // n
+	qkv               []float32 // n·(H+2KV)·hd: raw projections
+	q, k              []float32 // n·H·hd, n·KV·hd: normalised and rotated
+	rstdQ, rstdK      []float32 // n·H, n·KV
+	att               []float32 // Σ H·len²: attention probabilities
+	y                 []float32 // n·H·hd: attention output
+	gu                []float32 // n·2F: MLP gate and up projections
+	act, sig          []float32 // n·F, n·F: SwiGLU output and sigmoid of the gate
 	lnf, rstdf        []float32 // n·D, n
 	hsel              []float32 // m·D: final hidden states at the predicting positions
 	logits            []float32 // m·V
@@ -102,21 +105,21 @@ func (m *model) dims() dims {
 func (a *acts) size(d dims) {
 	n, m := a.b.n, a.b.m
 	a.res = grow(a.res, (d.L+1)*n*d.D)
-	a.ln1 = grow(a.ln1, d.L*n*d.D)
-	a.ln2 = grow(a.ln2, d.L*n*d.D)
-	a.mid = grow(a.mid, d.L*n*d.D)
-	a.rstd1 = grow(a.rstd1, d.L*n)
-	a.rstd2 = grow(a.rstd2, d.L*n)
-	a.qkv = grow(a.qkv, d.L*n*d.qkv)
-	a.q = grow(a.q, d.L*n*d.H*d.hd)
-	a.k = grow(a.k, d.L*n*d.KV*d.hd)
-	a.rstdQ = grow(a.rstdQ, d.L*n*d.H)
-	a.rstdK = grow(a.rstdK, d.L*n*d.KV)
-	a.att = grow(a.att, d.L*a.b.att)
-	a.y = grow(a.y, d.L*n*d.H*d.hd)
-	a.gu = grow(a.gu, d.L*n*2*d.F)
-	a.act = grow(a.act, d.L*n*d.F)
-	a.sig = grow(a.sig, d.L*n*d.F)
+	a.ln1 = grow(a.ln1, n*d.D)
+	a.ln2 = grow(a.ln2, n*d.D)
+	a.mid = grow(a.mid, n*d.D)
+	a.rstd1 = grow(a.rstd1, n)
+	a.rstd2 = grow(a.rstd2, n)
+	a.qkv = grow(a.qkv, n*d.qkv)
+	a.q = grow(a.q, n*d.H*d.hd)
+	a.k = grow(a.k, n*d.KV*d.hd)
+	a.rstdQ = grow(a.rstdQ, n*d.H)
+	a.rstdK = grow(a.rstdK, n*d.KV)
+	a.att = grow(a.att, a.b.att)
+	a.y = grow(a.y, n*d.H*d.hd)
+	a.gu = grow(a.gu, n*2*d.F)
+	a.act = grow(a.act, n*d.F)
+	a.sig = grow(a.sig, n*d.F)
 	a.lnf = grow(a.lnf, n*d.D)
 	a.rstdf = grow(a.rstdf, n)
 	a.hsel = grow(a.hsel, m*d.D)
@@ -137,28 +140,8 @@ func (m *model) forward(a *acts, T float32) {
 	for t, tok := range b.tokens {
 		copy(a.res[t*D:(t+1)*D], P[m.lay.embed+int(tok)*D:])
 	}
-	for l, lp := range m.lay.layers {
-		x := a.res[l*n*D : (l+1)*n*D]
-		ln1, rstd1 := a.ln1[l*n*D:(l+1)*n*D], a.rstd1[l*n:(l+1)*n]
-		qkv := a.qkv[l*n*d.qkv : (l+1)*n*d.qkv]
-		q, k := a.q[l*n*d.H*d.hd:(l+1)*n*d.H*d.hd], a.k[l*n*d.KV*d.hd:(l+1)*n*d.KV*d.hd]
-		rstdQ, rstdK := a.rstdQ[l*n*d.H:(l+1)*n*d.H], a.rstdK[l*n*d.KV:(l+1)*n*d.KV]
-		att, y := a.att[l*b.att:(l+1)*b.att], a.y[l*n*d.H*d.hd:(l+1)*n*d.H*d.hd]
-		mid, ln2, rstd2 := a.mid[l*n*D:(l+1)*n*D], a.ln2[l*n*D:(l+1)*n*D], a.rstd2[l*n:(l+1)*n]
-		gu, act, sig := a.gu[l*n*2*d.F:(l+1)*n*2*d.F], a.act[l*n*d.F:(l+1)*n*d.F], a.sig[l*n*d.F:(l+1)*n*d.F]
-		out := a.res[(l+1)*n*D : (l+2)*n*D]
-
-		rmsnormForward(ln1, rstd1, x, P[lp.ln1:], n, D, m.cfg.NormEps)
-		matmulForward(qkv, ln1, P[lp.qkv:], n, D, d.qkv)
-		m.qkNormRopeForward(q, k, rstdQ, rstdK, qkv, b.pos, P[lp.qNorm:lp.qNorm+d.hd], P[lp.kNorm:lp.kNorm+d.hd])
-		m.attentionForward(y, att, q, k, qkv, b)
-		matmulForward(mid, y, P[lp.o:], n, d.H*d.hd, D)
-		axpy(mid, 1, x)
-		rmsnormForward(ln2, rstd2, mid, P[lp.ln2:], n, D, m.cfg.NormEps)
-		matmulForward(gu, ln2, P[lp.gateUp:], n, D, 2*d.F)
-		swigluForward(act, sig, gu, n, d.F)
-		matmulForward(out, act, P[lp.down:], n, d.F, D)
-		axpy(out, 1, mid)
+	for l := range m.lay.layers {
+		m.layerForward(a, l)
 	}
 	rmsnormForward(a.lnf, a.rstdf, a.res[d.L*n*D:], P[m.lay.norm:], n, D, m.cfg.NormEps)
 	for s := range b.starts {
@@ -180,6 +163,32 @@ func (m *model) forward(a *acts, T float32) {
 			a.values[i] = dot(a.hsel[i*D:(i+1)*D], w) + bias
 		}
 	}
+}
+
+// layerForward runs block l on the residual stream entering it, a.res's layer l, writing
+// its output into layer l+1 and its activations into a's one-layer buffers. Backward calls
+// it again for each block, with the same code on the same input, so the same bits, instead of
+// keeping every block's activations: only the residual stream is kept for all of them.
+func (m *model) layerForward(a *acts, l int) {
+	d := m.dims()
+	b := &a.b
+	n, D, P, lp := b.n, d.D, m.params, m.lay.layers[l]
+	x := a.res[l*n*D : (l+1)*n*D]
+	ln1, rstd1, qkv, q, k, rstdQ, rstdK, att, y := a.ln1, a.rstd1, a.qkv, a.q, a.k, a.rstdQ, a.rstdK, a.att, a.y
+	mid, ln2, rstd2, gu, act, sig := a.mid, a.ln2, a.rstd2, a.gu, a.act, a.sig
+	out := a.res[(l+1)*n*D : (l+2)*n*D]
+
+	rmsnormForward(ln1, rstd1, x, P[lp.ln1:], n, D, m.cfg.NormEps)
+	matmulForward(qkv, ln1, P[lp.qkv:], n, D, d.qkv)
+	m.qkNormRopeForward(q, k, rstdQ, rstdK, qkv, b.pos, P[lp.qNorm:lp.qNorm+d.hd], P[lp.kNorm:lp.kNorm+d.hd])
+	m.attentionForward(y, att, q, k, qkv, b)
+	matmulForward(mid, y, P[lp.o:], n, d.H*d.hd, D)
+	axpy(mid, 1, x)
+	rmsnormForward(ln2, rstd2, mid, P[lp.ln2:], n, D, m.cfg.NormEps)
+	matmulForward(gu, ln2, P[lp.gateUp:], n, D, 2*d.F)
+	swigluForward(act, sig, gu, n, d.F)
+	matmulForward(out, act, P[lp.down:], n, d.F, D)
+	axpy(out, 1, mid)
 }
 
 // qkNormRopeForward normalises each query and key head (QK-norm) and rotates

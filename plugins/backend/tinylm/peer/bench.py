@@ -1,7 +1,7 @@
 """PyTorch peer of tinylm's benchmarks: the same Qwen3-style model, sizes,
 workloads and thread count, timed on the CPU.
 
-Run beside the Go benchmarks with compare.py (see ../doc.go), or alone:
+Run beside the Go benchmarks with compare.py (see BENCHMARKS.md at the repository root), or alone:
 
     /usr/bin/python3 plugins/backend/tinylm/peer/bench.py --threads 1
 
