@@ -62,11 +62,11 @@ func (t *Trainer) selectWeights(ctx context.Context, s stepSettings, ss []*sampl
 	return resp.Weights, nil
 }
 
-// rho is the ρ a select hook sees: the schedule hook's, else the selector
-// block's "rho" setting, else 1.
+// rho is the ρ a select hook sees: the "rho" the schedule hook set, else
+// the selector block's, else 1.
 func (t *Trainer) rho(s stepSettings) float64 {
-	if s.rho != 0 {
-		return s.rho
+	if r, ok := s.selector["rho"].(float64); ok {
+		return r
 	}
 	if b, ok := t.cfg.Selector(t.alg.Selector); ok {
 		if r, ok := b.Settings["rho"].(float64); ok {

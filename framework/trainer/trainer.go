@@ -44,6 +44,7 @@ type Trainer struct {
 	ref       backend.Backend // nil: no KL term
 	selector  selector.Selector
 	hooks     *hooks.Script
+	settable  hooks.Settable // what the schedule hook may set of the selector
 	train     *Dataset
 	order     trainOrder
 	evals     []*Dataset
@@ -99,6 +100,12 @@ func New(ctx context.Context, cfg *recipe.Run, opts Options) (*Trainer, error) {
 		}
 		if t.alg.SelectScope == recipe.ScopeStep && t.alg.SelectEntropy != recipe.EntropyOld {
 			return nil, errors.New(`select_scope "step" needs select_entropy "old": the policy changes between mini-batches, so a whole step's entropies can only come from the scoring pass before the update`)
+		}
+	}
+	if t.hooks.Has("schedule") {
+		var err error
+		if t.settable, err = t.scheduleSettable(ctx); err != nil {
+			return nil, err
 		}
 	}
 	for i := range opts.Datasets {
