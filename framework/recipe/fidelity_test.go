@@ -2,6 +2,8 @@ package recipe
 
 import (
 	"testing"
+
+	"github.com/forkrl/forkrl/kernels/loss"
 )
 
 // TestDAPOMathObjectives checks the two token-means recipes/dapo-math.hcl
@@ -13,9 +15,9 @@ func TestDAPOMathObjectives(t *testing.T) {
 		vars               []string
 		denominator, scope string
 	}{
-		{nil, DenominatorSelected, ScopeMicro},
-		{[]string{"objective=code"}, DenominatorSelected, ScopeMicro},
-		{[]string{"objective=eq6"}, DenominatorAll, ScopeMini},
+		{nil, loss.SelectedTokens.String(), ScopeMicro},
+		{[]string{"objective=code"}, loss.SelectedTokens.String(), ScopeMicro},
+		{[]string{"objective=eq6"}, loss.AllTokens.String(), ScopeMini},
 	} {
 		rec, diags := Load("../../recipes/dapo-math.hcl", Options{Vars: tc.vars})
 		if diags.HasErrors() {

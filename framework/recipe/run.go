@@ -205,27 +205,11 @@ const (
 	AdvantageNone   = "none"   // SFT: no advantage, dL/dlogp = −1/N on reference tokens
 )
 
-// Loss aggregation modes (verl's names).
-const (
-	AggTokenMean          = "token-mean"              // Σ over all tokens / denominator
-	AggSeqMeanTokenMean   = "seq-mean-token-mean"     // mean over sequences of per-sequence token means
-	AggSeqMeanTokenSum    = "seq-mean-token-sum"      // mean over sequences of per-sequence token sums
-	AggSeqMeanTokenSumNrm = "seq-mean-token-sum-norm" // Σ over tokens / (sequences × max response tokens) (Dr. GRPO)
-)
-
-// Denominators of token-mean with selection.
-const (
-	DenominatorAll      = "all"      // all valid response tokens (the paper's eq. 6, TRL)
-	DenominatorSelected = "selected" // only the selected tokens (the paper's released code)
-)
-
-// KL estimators (Schulman's k1, k2, k3; k3 is verl's "low_var_kl").
-const (
-	KLNone = "none"
-	KLK1   = "k1"
-	KLK2   = "k2"
-	KLK3   = "k3"
-)
+// KLNone is the kl_estimator of an algorithm without a KL term; the others
+// are kernels/loss's Estimator names (k1, k2, k3; k3 is verl's "low_var_kl").
+// The loss_agg and loss_denominator names are kernels/loss's Aggregation and
+// Denominator names.
+const KLNone = "none"
 
 // Where the KL term goes.
 const (
@@ -295,8 +279,8 @@ type Algorithm struct {
 	// LossAgg is the loss aggregation: token-mean, seq-mean-token-mean,
 	// seq-mean-token-sum or seq-mean-token-sum-norm.
 	LossAgg string `json:"loss_agg"`
-	// LossDenominator is, for token-mean with a selector, DenominatorAll or
-	// DenominatorSelected.
+	// LossDenominator is, for token-mean with a selector, the name of a
+	// loss.Denominator: "all" or "selected".
 	LossDenominator string `json:"loss_denominator"`
 
 	// KLEstimator is none, k1, k2 or k3; KLCoef its coefficient (≥ 0);

@@ -14,10 +14,12 @@ import (
 // mini-batches of MiniBatchSize responses in a seeded order, one optimizer
 // Step per mini-batch.
 func (t *Trainer) update(ctx context.Context, s stepSettings, ss []*sample, acc means) error {
-	obj := t.objective(s)
+	obj, err := t.objective(s)
+	if err != nil {
+		return err
+	}
 	var stepWeights [][]float32
 	if t.selects() && t.alg.SelectScope == recipe.ScopeStep {
-		var err error
 		if stepWeights, err = t.selectTokens(ctx, s, ss, oldEntropies(ss), oldLogps(ss), acc, "step"); err != nil {
 			return err
 		}
