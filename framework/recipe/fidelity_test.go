@@ -3,6 +3,7 @@ package recipe
 import (
 	"testing"
 
+	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/kernels/loss"
 )
 
@@ -15,9 +16,9 @@ func TestDAPOMathObjectives(t *testing.T) {
 		vars               []string
 		denominator, scope string
 	}{
-		{nil, loss.SelectedTokens.String(), ScopeMicro},
-		{[]string{"objective=code"}, loss.SelectedTokens.String(), ScopeMicro},
-		{[]string{"objective=eq6"}, loss.AllTokens.String(), ScopeMini},
+		{nil, loss.SelectedTokens.String(), selector.ScopeMicro},
+		{[]string{"objective=code"}, loss.SelectedTokens.String(), selector.ScopeMicro},
+		{[]string{"objective=eq6"}, loss.AllTokens.String(), selector.ScopeMini},
 	} {
 		rec, diags := Load("../../recipes/dapo-math.hcl", Options{Vars: tc.vars})
 		if diags.HasErrors() {

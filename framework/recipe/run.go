@@ -107,7 +107,7 @@ type PluginBlock struct {
 	// the host's default (10 minutes). See CallTimeout.
 	Timeout string `json:"timeout,omitempty"`
 	// Scope and Entropy are a selector's host settings: which tokens one
-	// Select call sees (ScopeMicro, ScopeMini or ScopeStep) and where their
+	// Select call sees (selector.ScopeMicro, ScopeMini or ScopeStep) and where their
 	// entropies come from (EntropyCurrent or EntropyOld). The algorithm copies
 	// those of the selector it uses into SelectScope and SelectEntropy.
 	// Empty for other kinds.
@@ -225,13 +225,6 @@ const (
 	ExhaustedSkip  = "skip"  // train nothing this step
 )
 
-// Selector scopes: which tokens one Select call sees.
-const (
-	ScopeMicro = "micro" // one micro-batch (the paper's released code)
-	ScopeMini  = "mini"  // one mini-batch
-	ScopeStep  = "step"  // all tokens of the step
-)
-
 // Entropy sources for selection.
 const (
 	EntropyCurrent = "current" // from the current policy's Forward during the update (the paper's code)
@@ -258,9 +251,9 @@ type Algorithm struct {
 	// Selector is the label of the selector block; empty: every valid token
 	// gets weight 1.
 	Selector string `json:"selector"`
-	// SelectScope is ScopeMicro, ScopeMini or ScopeStep, and SelectEntropy
+	// SelectScope is selector.ScopeMicro, ScopeMini or ScopeStep, and SelectEntropy
 	// EntropyCurrent or EntropyOld: the scope and entropy settings of the
-	// selector block (empty without a selector). ScopeStep comes with
+	// selector block (empty without a selector). selector.ScopeStep comes with
 	// EntropyOld: the policy changes between mini-batches.
 	SelectScope   string `json:"select_scope"`
 	SelectEntropy string `json:"select_entropy"`

@@ -39,11 +39,11 @@ func TestPresets(t *testing.T) {
 		}, []string{"critic/vf_loss", "critic/grad_norm", "select/fraction"}},
 		{"dr.grpo, seq-mean-token-sum-norm, selected denominator, mini-batch scope", func(cfg *recipe.Run) {
 			cfg.Algorithm.Advantage, cfg.Algorithm.LossAgg = recipe.AdvantageDrGRPO, loss.SeqMeanTokenSumNorm.String()
-			cfg.Algorithm.LossDenominator, cfg.Algorithm.SelectScope = loss.SelectedTokens.String(), recipe.ScopeMini
+			cfg.Algorithm.LossDenominator, cfg.Algorithm.SelectScope = loss.SelectedTokens.String(), selector.ScopeMini
 		}, []string{"select/denominator", "actor/pg_loss"}},
 		{"rloo, step scope on the old policy's entropies, two epochs", func(cfg *recipe.Run) {
 			cfg.Algorithm.Advantage, cfg.Algorithm.Epochs = recipe.AdvantageRLOO, 2
-			cfg.Algorithm.SelectScope, cfg.Algorithm.SelectEntropy = recipe.ScopeStep, recipe.EntropyOld
+			cfg.Algorithm.SelectScope, cfg.Algorithm.SelectEntropy = selector.ScopeStep, recipe.EntropyOld
 		}, []string{"select/threshold", "actor/ppo_kl"}},
 	}
 	for _, tt := range tests {

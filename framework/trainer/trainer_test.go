@@ -26,7 +26,7 @@ func toyRun() *recipe.Run {
 		Datasets:  []recipe.Dataset{{Name: "letters", Verifier: "letters", Shuffle: true}},
 		Algorithm: recipe.Algorithm{
 			Preset: recipe.PresetDAPO, Policy: "policy", Selector: "top",
-			SelectScope: recipe.ScopeMicro, SelectEntropy: recipe.EntropyCurrent,
+			SelectScope: selector.ScopeMicro, SelectEntropy: recipe.EntropyCurrent,
 			Advantage: recipe.AdvantageGRPO, ClipLow: 0.2, ClipHigh: 0.28,
 			LossAgg: loss.TokenMean.String(), LossDenominator: loss.AllTokens.String(),
 			KLEstimator: recipe.KLNone, DynamicSampling: true, DynamicSamplingMaxRetries: 2,

@@ -5,6 +5,7 @@ import (
 	mrand "math/rand/v2"
 
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
+	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/run"
 	"github.com/forkrl/forkrl/kernels/loss"
@@ -19,7 +20,7 @@ func (t *Trainer) update(ctx context.Context, s stepSettings, ss []*sample, acc 
 		return err
 	}
 	var stepWeights [][]float32
-	if t.selects() && t.alg.SelectScope == recipe.ScopeStep {
+	if t.selects() && t.alg.SelectScope == selector.ScopeStep {
 		if stepWeights, err = t.selectTokens(ctx, s, ss, oldEntropies(ss), oldLogps(ss), acc, "step"); err != nil {
 			return err
 		}
@@ -84,7 +85,7 @@ func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objec
 	fwds := make([]backend.ForwardResponse, len(micros))
 	// With mini-batch scope on the current policy's entropies, every
 	// micro-batch is forwarded before any selection.
-	held := t.selects() && t.alg.SelectScope == recipe.ScopeMini && t.alg.SelectEntropy == recipe.EntropyCurrent
+	held := t.selects() && t.alg.SelectScope == selector.ScopeMini && t.alg.SelectEntropy == recipe.EntropyCurrent
 	var err error
 	switch {
 	case held:
@@ -98,7 +99,7 @@ func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objec
 		if weights, err = t.selectTokens(ctx, s, mini, ents, logps, acc, "mini", epoch, mi); err != nil {
 			return err
 		}
-	case t.selects() && t.alg.SelectScope == recipe.ScopeMini:
+	case t.selects() && t.alg.SelectScope == selector.ScopeMini:
 		if weights, err = t.selectTokens(ctx, s, mini, oldEntropies(mini), oldLogps(mini), acc, "mini", epoch, mi); err != nil {
 			return err
 		}
@@ -121,7 +122,7 @@ func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objec
 			w = weights[r[0]:r[1]]
 		}
 		p := pol
-		if t.selects() && t.alg.SelectScope == recipe.ScopeMicro {
+		if t.selects() && t.alg.SelectScope == selector.ScopeMicro {
 			ents, logps := f.Entropies, f.LogProbs
 			if t.alg.SelectEntropy == recipe.EntropyOld {
 				ents, logps = oldEntropies(micro), oldLogps(micro)
