@@ -178,7 +178,7 @@ func resumePoint(dir string, step int) string {
 // loadRecipe loads a recipe with the plugins' schemas and prints its
 // diagnostics; nil and the exit status when it has errors.
 func loadRecipe(path string, vars []string, stderr io.Writer) (*recipe.Recipe, int) {
-	rec, diags := recipe.Load(path, recipe.Options{Vars: vars, Schemas: &recipe.PluginSchemas{Log: stderr, Generators: generatorSchemas}})
+	rec, diags := recipe.Load(path, recipe.Options{Vars: vars, Schemas: &plugin.RecipeSchemas{Log: stderr, Generators: generatorSchemas}})
 	if len(diags) > 0 {
 		width, color := terminal(stderr)
 		if err := recipe.WriteDiagnostics(stderr, rec.Files, diags, width, color); err != nil {

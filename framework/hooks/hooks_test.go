@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkrl/forkrl/framework/recipe"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarktest"
 )
@@ -399,4 +400,12 @@ func TestScheduleSettable(t *testing.T) {
 	wantErr(t, err, "hooks.star:1:1: hook schedule:", `setting "rho"`, `selector "all" takes no number setting`)
 	_, err = s.Schedule(ctx, 1, Settable{})
 	wantErr(t, err, "hooks.star:1:1: hook schedule:", `setting "rho"`, "the run has no selector")
+}
+
+// TestRecipeDefaultStepBudget checks that a recipe without a step budget
+// gets the runtime's default.
+func TestRecipeDefaultStepBudget(t *testing.T) {
+	if recipe.DefaultHookStepBudget != DefaultStepBudget {
+		t.Errorf("recipe.DefaultHookStepBudget = %d, hooks.DefaultStepBudget = %d; want them equal", recipe.DefaultHookStepBudget, DefaultStepBudget)
+	}
 }

@@ -110,7 +110,7 @@ func decodePluginBlock(b *PluginBlock, dir string, schemas SchemaSource) hcl.Dia
 		return append(diags, decodeUnchecked(b)...)
 	}
 	sc, err := schemas.Schema(b)
-	if err == errUnchecked {
+	if err == ErrUnchecked {
 		return append(diags, decodeUnchecked(b)...)
 	}
 	if err != nil {

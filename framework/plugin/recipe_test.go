@@ -1,4 +1,4 @@
-package recipe
+package plugin
 
 import (
 	"context"
@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/pluginapi"
+	"github.com/forkrl/forkrl/framework/recipe"
 )
 
 // fakeBackend is a built-in registered by these tests: it declares a schema
@@ -46,8 +46,8 @@ func (fakeVerifier) Configure(context.Context, pluginapi.ConfigureRequest) (plug
 }
 
 func init() {
-	plugin.Register(plugin.Builtin{Kind: pluginapi.KindBackend, Name: "recipe-test", New: func() any { return fakeBackend{} }})
-	plugin.Register(plugin.Builtin{Kind: pluginapi.KindVerifier, Name: "recipe-test-verifier", New: func() any { return fakeVerifier{} }})
+	Register(Builtin{Kind: pluginapi.KindBackend, Name: "recipe-test", New: func() any { return fakeBackend{} }})
+	Register(Builtin{Kind: pluginapi.KindVerifier, Name: "recipe-test-verifier", New: func() any { return fakeVerifier{} }})
 }
 
 const runtimeRecipe = `variable "ckpt" { default = "base" }
@@ -68,8 +68,8 @@ run "seed" {
 }
 `
 
-func TestPluginSchemas(t *testing.T) {
-	rec, diags := Parse("rt.hcl", []byte(runtimeRecipe), Options{Schemas: &PluginSchemas{}})
+func TestRecipeSchemas(t *testing.T) {
+	rec, diags := recipe.Parse("rt.hcl", []byte(runtimeRecipe), recipe.Options{Schemas: &RecipeSchemas{}})
 	if diags.HasErrors() || len(rec.Runs) != 3 {
 		t.Fatalf("%d runs, %v", len(rec.Runs), diags)
 	}
@@ -81,19 +81,19 @@ func TestPluginSchemas(t *testing.T) {
 		t.Errorf("generator without a known schema was checked: %+v", g)
 	}
 
-	_, diags = Parse("rt.hcl", []byte(strings.Replace(runtimeRecipe, `"recipe-test" "policy"`, `"recipe-tset" "policy"`, 1)), Options{Schemas: &PluginSchemas{}})
+	_, diags = recipe.Parse("rt.hcl", []byte(strings.Replace(runtimeRecipe, `"recipe-test" "policy"`, `"recipe-tset" "policy"`, 1)), recipe.Options{Schemas: &RecipeSchemas{}})
 	if !diags.HasErrors() || !strings.Contains(diags[0].Detail, `Did you mean "recipe-test"?`) || diags[0].Subject.Start.Line != 2 || diags[0].Subject.Start.Column != 9 {
 		t.Errorf("unknown built-in: got %v; want a suggestion at 2:9", diags)
 	}
 
-	_, diags = Parse("rt.hcl", []byte(strings.Replace(runtimeRecipe, "width      = 64", "width      = 0", 1)), Options{Schemas: &PluginSchemas{}})
+	_, diags = recipe.Parse("rt.hcl", []byte(strings.Replace(runtimeRecipe, "width      = 64", "width      = 0", 1)), recipe.Options{Schemas: &RecipeSchemas{}})
 	if !diags.HasErrors() || !strings.Contains(diags.Error(), "width must be at least 1; got 0.") {
 		t.Errorf("declared bound: got %v", diags)
 	}
 }
 
 func TestConfigureBuiltins(t *testing.T) {
-	rec, diags := Parse("rt.hcl", []byte(runtimeRecipe), Options{Schemas: &PluginSchemas{}, Vars: []string{"ckpt=missing"}})
+	rec, diags := recipe.Parse("rt.hcl", []byte(runtimeRecipe), recipe.Options{Schemas: &RecipeSchemas{}, Vars: []string{"ckpt=missing"}})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
