@@ -7,7 +7,7 @@ import (
 	"github.com/forkrl/forkrl/framework/data"
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/seeds"
 )
 
 // Generator makes a built-in dataset (such as countdown's) from the
@@ -91,7 +91,7 @@ func loadDataset(cfg *recipe.Run, spec *recipe.Dataset, generators map[string]Ge
 		byPos[i] = data.Record{ID: strconv.Itoa(i), Problem: recs[i].Problem}
 	}
 	held := map[string]bool{}
-	for _, r := range data.Shuffle(byPos, run.StreamSeed(seed, "split", spec.Name))[:min(nEval, len(recs))] {
+	for _, r := range data.Shuffle(byPos, seeds.Stream(seed, "split", spec.Name))[:min(nEval, len(recs))] {
 		held[r.ID] = true
 	}
 	for i, r := range recs {

@@ -8,7 +8,7 @@ import (
 	"github.com/forkrl/forkrl/framework/hooks"
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/seeds"
 )
 
 // stepSettings are the settings that may change from step to step: the
@@ -94,7 +94,7 @@ func learningRate(hp recipe.Train, step int) float64 {
 // PluginSeed is the seed a plugin instance is configured with: the stream
 // "plugin/KIND/LABEL" of the run seed.
 func PluginSeed(cfg *recipe.Run, kind pluginapi.Kind, label string) uint64 {
-	return run.StreamSeed(cfg.Seed, "plugin", kind, label)
+	return seeds.Stream(cfg.Seed, "plugin", kind, label)
 }
 
 // configureSelector configures the selector again with the selector

@@ -5,7 +5,7 @@ import (
 
 	"github.com/forkrl/forkrl/framework/hooks"
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/seeds"
 )
 
 // selects reports whether the run weighs tokens (a selector plugin or a
@@ -42,7 +42,7 @@ func (t *Trainer) selectWeights(ctx context.Context, s stepSettings, ss []*sampl
 	}
 	resp, err := t.selector.Select(ctx, selector.SelectRequest{
 		Entropies: entropies, LogProbs: logps, Advantages: adv, Step: s.step,
-		Seed: run.StreamSeed(t.cfg.Seed, append([]any{"select", s.step}, parts...)...),
+		Seed: seeds.Stream(t.cfg.Seed, append([]any{"select", s.step}, parts...)...),
 	})
 	if err != nil {
 		return nil, err

@@ -7,7 +7,7 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/seeds"
 	"github.com/forkrl/forkrl/kernels/loss"
 )
 
@@ -62,7 +62,7 @@ func (t *Trainer) updateOrder(step, epoch, n int) []int {
 		}
 		return order
 	}
-	return mrand.New(mrand.NewPCG(run.StreamSeed(t.cfg.Seed, "minibatch", step, epoch), 0)).Perm(n)
+	return mrand.New(mrand.NewPCG(seeds.Stream(t.cfg.Seed, "minibatch", step, epoch), 0)).Perm(n)
 }
 
 // objective is what one micro-batch's loss is made of.
