@@ -19,8 +19,8 @@ func (t *Trainer) selects() bool {
 // selectTokens asks the select hook, or else the selector plugin, for a
 // weight per token of the samples, given the entropies and log-probs the
 // selection scope sees. The parts name the call's random stream.
-func (t *Trainer) selectTokens(ctx context.Context, s stepSettings, ss []*sample, entropies, logps [][]float32, acc means, parts ...any) ([][]float32, error) {
-	w, err := t.selectWeights(ctx, s, ss, entropies, logps, acc, parts...)
+func (t *Trainer) selectTokens(ctx context.Context, s stepSettings, ss []*sample, entropies, logps [][]float32, sums means, parts ...any) ([][]float32, error) {
+	w, err := t.selectWeights(ctx, s, ss, entropies, logps, sums, parts...)
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +31,7 @@ func (t *Trainer) selectTokens(ctx context.Context, s stepSettings, ss []*sample
 }
 
 // selectWeights is selectTokens without keeping the weights on the samples.
-func (t *Trainer) selectWeights(ctx context.Context, s stepSettings, ss []*sample, entropies, logps [][]float32, acc means, parts ...any) ([][]float32, error) {
+func (t *Trainer) selectWeights(ctx context.Context, s stepSettings, ss []*sample, entropies, logps [][]float32, sums means, parts ...any) ([][]float32, error) {
 	adv := make([][]float32, len(ss))
 	for i, smp := range ss {
 		adv[i] = smp.adv
@@ -58,7 +58,7 @@ func (t *Trainer) selectWeights(ctx context.Context, s stepSettings, ss []*sampl
 			return nil, pluginErrorf(selectorName(t.alg.Selector), "Select returned %d weights for a response of %d tokens", len(w), len(entropies[i]))
 		}
 	}
-	acc.add("select/threshold", resp.Threshold, 1)
+	sums.add("select/threshold", resp.Threshold, 1)
 	return resp.Weights, nil
 }
 

@@ -14,7 +14,7 @@ import (
 // step runs one training step, the loop of ARCHITECTURE.md, and returns
 // its metrics line.
 func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
-	m, acc := run.Metrics{}, means{}
+	m, sums := run.Metrics{}, means{}
 	s, err := t.schedule(ctx, step)
 	if err != nil {
 		return nil, err
@@ -75,13 +75,13 @@ func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
 		}
 		clock = time.Now()
 		tokensBefore := t.state.TokensTrained
-		if err := t.update(ctx, s, ss, acc); err != nil {
+		if err := t.update(ctx, s, ss, sums); err != nil {
 			return nil, err
 		}
 		m["timing_s/update_actor"] = time.Since(clock).Seconds()
 		m["perf/throughput"] = float64(t.state.TokensTrained-tokensBefore) / max(time.Since(clock).Seconds(), 1e-9)
 	}
-	acc.into(m)
+	sums.into(m)
 	logBatch(m, ss, t.alg.Preset != recipe.PresetSFT)
 	m["actor/lr"] = s.lr
 	m["perf/total_tokens"] = float64(t.state.TokensTrained)
