@@ -81,7 +81,7 @@ func validate(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	rec, diags := recipe.Load(path, recipe.Options{Vars: vars, Schemas: &plugin.RecipeSchemas{Log: stderr, Generators: generatorSchemas}})
+	rec, diags := recipe.Load(path, recipe.Options{Vars: vars, Schemas: &plugin.RecipeSchemas{Log: stderr}})
 	if !diags.HasErrors() {
 		diags = append(diags, checkHooks(rec)...)
 	}

@@ -19,12 +19,11 @@ import (
 // plugin's from starting it (after checking its sha256) and asking. Each
 // plugin is asked once.
 //
-// Generators are not plugins: their schemas come from Generators. A
-// generator missing from it has its settings evaluated but not checked.
+// A generator's schema comes from the registered generator's Schema; an
+// unregistered one has its settings evaluated but not checked.
 type RecipeSchemas struct {
-	Ctx        context.Context             // bounds the start of external plugins; nil: context.Background()
-	Log        io.Writer                   // receives an external plugin's stderr; nil: os.Stderr
-	Generators map[string]pluginapi.Schema // the built-in generators' schemas, by name
+	Ctx context.Context // bounds the start of external plugins; nil: context.Background()
+	Log io.Writer       // receives an external plugin's stderr; nil: os.Stderr
 
 	mu    sync.Mutex
 	cache map[[3]string]schemaResult
@@ -57,8 +56,8 @@ func (p *RecipeSchemas) lookup(b *recipe.PluginBlock) (pluginapi.Schema, error) 
 		ctx = context.Background()
 	}
 	if b.Kind == recipe.KindGenerator {
-		if s, ok := p.Generators[b.Type]; ok {
-			return s, nil
+		if g, ok := Generators()[b.Type]; ok {
+			return g.Schema(), nil
 		}
 		return pluginapi.Schema{}, recipe.ErrUnchecked
 	}
