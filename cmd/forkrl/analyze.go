@@ -322,7 +322,7 @@ func openSession(ctx context.Context, r *recipe.Run, dir string, nProblems int) 
 		return s, err
 	}
 	s.policy = plugins.Backends[r.Algorithm.Policy]
-	datasets, err := trainer.LoadDatasets(r, generators)
+	datasets, err := trainer.LoadDatasets(r, plugin.Generators())
 	if err != nil {
 		return s, err
 	}

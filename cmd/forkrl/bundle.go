@@ -125,7 +125,7 @@ func bundlePack(args []string, stdout, stderr io.Writer) int {
 	if code >= 0 {
 		return code
 	}
-	opt := bundle.PackOptions{WithData: *withData, Checkpoints: *checkpoints, Generators: generators}
+	opt := bundle.PackOptions{WithData: *withData, Checkpoints: *checkpoints, Generators: plugin.Generators()}
 	if *sign != "" {
 		key, err := bundle.ReadPrivateKey(*sign)
 		if err != nil {
@@ -404,7 +404,7 @@ func replay(ctx context.Context, file, out string, steps int, log io.Writer) (re
 	if err != nil {
 		return bundle.Report{}, err
 	}
-	notes, err := m.PrepareReplay(ctx, r, unpacked, generators)
+	notes, err := m.PrepareReplay(ctx, r, unpacked, plugin.Generators())
 	if err != nil {
 		return bundle.Report{}, err
 	}

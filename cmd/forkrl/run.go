@@ -23,7 +23,6 @@ import (
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/run"
 	"github.com/forkrl/forkrl/framework/trainer"
-	"github.com/forkrl/forkrl/plugins/verifier/countdown"
 )
 
 func init() {
@@ -33,24 +32,6 @@ func init() {
 		run:     func(args []string) int { return runCommand(args, os.Stdout, os.Stderr) },
 	})
 }
-
-// generators are the built-in dataset generators a recipe's dataset may name.
-var generators = map[string]trainer.Generator{
-	countdown.Name: func(settings pluginapi.Settings) (train, eval []trainer.Problem, diags pluginapi.Diagnostics) {
-		ds, diags := countdown.Generate(settings)
-		conv := func(recs []countdown.Record) []trainer.Problem {
-			out := make([]trainer.Problem, len(recs))
-			for i, r := range recs {
-				out[i] = trainer.Problem{ID: r.ID, Prompt: r.Prompt, Problem: r.Problem, Answer: r.Answer}
-			}
-			return out
-		}
-		return conv(ds.Train), conv(ds.Eval), diags
-	},
-}
-
-// generatorSchemas are the settings schemas of the built-in generators.
-var generatorSchemas = map[string]pluginapi.Schema{countdown.Name: countdown.GeneratorSchema()}
 
 // runFlags are the flags shared by run and sweep.
 type runFlags struct {
@@ -178,7 +159,7 @@ func resumePoint(dir string, step int) string {
 // loadRecipe loads a recipe with the plugins' schemas and prints its
 // diagnostics; nil and the exit status when it has errors.
 func loadRecipe(path string, vars []string, stderr io.Writer) (*recipe.Recipe, int) {
-	rec, diags := recipe.Load(path, recipe.Options{Vars: vars, Schemas: &recipe.PluginSchemas{Log: stderr, Generators: generatorSchemas}})
+	rec, diags := recipe.Load(path, recipe.Options{Vars: vars, Schemas: &plugin.RecipeSchemas{Log: stderr}})
 	if len(diags) > 0 {
 		width, color := terminal(stderr)
 		if err := recipe.WriteDiagnostics(stderr, rec.Files, diags, width, color); err != nil {
@@ -258,7 +239,7 @@ func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume, allowC
 	if err != nil {
 		return run.Summary{}, err
 	}
-	datasets, err := trainer.LoadDatasets(r, generators)
+	datasets, err := trainer.LoadDatasets(r, plugin.Generators())
 	if err != nil {
 		return run.Summary{}, err
 	}

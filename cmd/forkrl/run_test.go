@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -231,5 +232,51 @@ func TestPluginTimeoutSetting(t *testing.T) {
 	code := runCommand([]string{"--out", t.TempDir(), "--run", "tiny-seed1", recipePath}, &stdout, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), `verifier plugin "reward"`) || !strings.Contains(stderr.String(), "did not answer within 1ns") {
 		t.Errorf("exit %d, want 1 with the verifier's call timed out after 1ns\n%s", code, stderr.String())
+	}
+}
+
+// TestScheduleHookSetsSelectorSettings trains one step of the tiny recipe
+// with each built-in selector and a schedule hook that sets ρ to 0.6: the
+// selectors that take rho select that share of the tokens, and the one that
+// takes none ("all") fails with an error at the hook that names the setting
+// and the selector.
+func TestScheduleHookSetsSelectorSettings(t *testing.T) {
+	src, err := os.ReadFile(longTiny(t, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"top", "bottom", "random", "all"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			rec := strings.Replace(string(src), "selector \"top\" \"forks\" {\n  rho       = 0.2\n", "selector \""+name+"\" \"forks\" {\n", 1)
+			rec = strings.Replace(rec, "eval {\n  k        = 2\n  interval = 1\n}", "eval {\n  k        = 1\n  problems = 1\n}\n\nhooks {\n  file = \"hooks.star\"\n}", 1)
+			if err := os.WriteFile(filepath.Join(dir, "r.hcl"), []byte(rec), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			hook := "def schedule(step):\n    return {\"rho\": 0.6}\n"
+			if err := os.WriteFile(filepath.Join(dir, "hooks.star"), []byte(hook), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(dir, "out")
+			var stdout, stderr bytes.Buffer
+			code := runCommand([]string{"--out", out, "--run", "tiny-seed1", filepath.Join(dir, "r.hcl")}, &stdout, &stderr)
+			if name == "all" {
+				msg := stderr.String()
+				if code != 1 || !strings.Contains(msg, "hooks.star:1:1: hook schedule:") || !strings.Contains(msg, `"rho"`) || !strings.Contains(msg, `selector "all"`) {
+					t.Errorf("exit %d, want 1 with an error at the schedule hook naming rho and the selector all\n%s", code, msg)
+				}
+				return
+			}
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr.String())
+			}
+			ms, err := run.ReadMetrics(filepath.Join(out, "tiny-seed1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ms) != 1 || math.Abs(ms[0]["select/fraction"]-0.6) > 0.05 {
+				t.Errorf("metrics %v: want select/fraction about 0.6, the ρ the hook set", ms)
+			}
+		})
 	}
 }

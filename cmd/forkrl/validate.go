@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/forkrl/forkrl/framework/hooks"
+	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -80,12 +81,12 @@ func validate(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	rec, diags := recipe.Load(path, recipe.Options{Vars: vars, Schemas: &recipe.PluginSchemas{Log: stderr, Generators: generatorSchemas}})
+	rec, diags := recipe.Load(path, recipe.Options{Vars: vars, Schemas: &plugin.RecipeSchemas{Log: stderr}})
 	if !diags.HasErrors() {
 		diags = append(diags, checkHooks(rec)...)
 	}
 	if !diags.HasErrors() && *configure {
-		diags = append(diags, recipe.ConfigureBuiltins(context.Background(), rec.Runs)...)
+		diags = append(diags, plugin.ConfigureBuiltins(context.Background(), rec.Runs)...)
 		if !diags.HasErrors() {
 			diags = append(diags, checkData(context.Background(), rec)...)
 		}

@@ -32,7 +32,7 @@ func checkData(ctx context.Context, rec *recipe.Recipe) hcl.Diagnostics {
 			continue
 		}
 		seen[string(key)] = true
-		datasets, err := trainer.LoadDatasets(r, generators)
+		datasets, err := trainer.LoadDatasets(r, plugin.Generators())
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read the data", Detail: capitalized(err.Error())})
 			continue

@@ -11,8 +11,8 @@ import (
 	"strconv"
 
 	"github.com/forkrl/forkrl/framework/data"
+	"github.com/forkrl/forkrl/framework/pluginapi/generator"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/trainer"
 )
 
 // CheckpointSetting is the backend setting that names a base checkpoint
@@ -22,14 +22,14 @@ const CheckpointSetting = "checkpoint"
 // Fingerprints returns the fingerprint of everything the run reads, in the
 // order Pack records it: each dataset's files (or its generator's
 // problems), then each backend's base checkpoint.
-func Fingerprints(r *recipe.Run, generators map[string]trainer.Generator) ([]Data, error) {
+func Fingerprints(r *recipe.Run, generators map[string]generator.Generator) ([]Data, error) {
 	out, _, err := fingerprintData(r, generators, false)
 	return out, err
 }
 
 // fingerprintData returns the fingerprints, and the files to pack with
 // withData.
-func fingerprintData(r *recipe.Run, generators map[string]trainer.Generator, withData bool) ([]Data, []source, error) {
+func fingerprintData(r *recipe.Run, generators map[string]generator.Generator, withData bool) ([]Data, []source, error) {
 	var out []Data
 	var files []source
 	for _, ds := range r.Datasets {
@@ -38,11 +38,11 @@ func fingerprintData(r *recipe.Run, generators map[string]trainer.Generator, wit
 			if !ok {
 				return nil, nil, fmt.Errorf("dataset %q: no built-in generator %q", ds.Name, g.Type)
 			}
-			train, eval, diags := gen(g.Settings)
+			train, eval, diags := gen.Generate(g.Settings)
 			if err := diags.Err(); err != nil {
 				return nil, nil, fmt.Errorf("dataset %q: generator %q: %w", ds.Name, g.Type, err)
 			}
-			d, err := fingerprintProblems(append(append([]trainer.Problem{}, train...), eval...))
+			d, err := fingerprintProblems(append(append([]generator.Problem{}, train...), eval...))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -89,7 +89,7 @@ func fingerprintData(r *recipe.Run, generators map[string]trainer.Generator, wit
 }
 
 // fingerprintProblems fingerprints generated problems, one JSON object a line.
-func fingerprintProblems(ps []trainer.Problem) (Data, error) {
+func fingerprintProblems(ps []generator.Problem) (Data, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	for _, p := range ps {

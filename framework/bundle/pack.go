@@ -21,10 +21,10 @@ import (
 
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/pluginapi"
+	"github.com/forkrl/forkrl/framework/pluginapi/generator"
 	"github.com/forkrl/forkrl/framework/provenance"
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/run"
-	"github.com/forkrl/forkrl/framework/trainer"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -44,7 +44,7 @@ type PackOptions struct {
 	Checkpoints string
 	// Generators are the built-in dataset generators, to fingerprint the
 	// problems a generated dataset holds.
-	Generators map[string]trainer.Generator
+	Generators map[string]generator.Generator
 	// Sign, when not nil, signs the manifest (MANIFEST.sig).
 	Sign ed25519.PrivateKey
 }

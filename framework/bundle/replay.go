@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
+	"github.com/forkrl/forkrl/framework/pluginapi/generator"
 	"github.com/forkrl/forkrl/framework/provenance"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/trainer"
 )
 
 // PrepareReplay readies the run of a bundle unpacked into dir (see Unpack)
@@ -19,7 +19,7 @@ import (
 // the one the run used. A note says when the built-in plugins will run in
 // another forkrl executable than the run's, and when a built-in's version
 // changed since.
-func (m *Manifest) PrepareReplay(ctx context.Context, r *recipe.Run, dir string, generators map[string]trainer.Generator) (notes []string, err error) {
+func (m *Manifest) PrepareReplay(ctx context.Context, r *recipe.Run, dir string, generators map[string]generator.Generator) (notes []string, err error) {
 	m.pointAt(r, dir)
 	if err := m.checkData(r, generators); err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ func (m *Manifest) pointAt(r *recipe.Run, dir string) {
 
 // checkData refuses data that differ from the recorded fingerprints,
 // naming the file.
-func (m *Manifest) checkData(r *recipe.Run, generators map[string]trainer.Generator) error {
+func (m *Manifest) checkData(r *recipe.Run, generators map[string]generator.Generator) error {
 	now, err := Fingerprints(r, generators)
 	if err != nil {
 		return fmt.Errorf("refused: %w (relative paths are read from the working folder: replay from the folder the run ran from, or pack the run with --with-data)", err)

@@ -11,6 +11,11 @@
 //	on_step(metrics)   -> None | "stop" | dict of metrics (logged as hook/NAME)
 //	on_eval(results)   -> None | "stop" | dict of metrics
 //
+// A schedule sets the trainer's settings (ScheduleKeys) and the number
+// settings of the run's selector as its schema declares them (rho for the
+// built-in top, bottom and random; none for all), which the trainer passes
+// to the selector's Configure.
+//
 // A script is loaded once per run and its globals are frozen. Each call runs
 // on a fresh thread with a step budget and a memory budget (the heap it may
 // grow by, DefaultMemoryBudget, read every millisecond; builtins such as

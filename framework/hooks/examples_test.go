@@ -30,7 +30,7 @@ func TestExampleAnnealRho(t *testing.T) {
 		step int
 		rho  float64
 	}{{0, 0.5}, {50, 0.35}, {100, 0.2}, {500, 0.2}} {
-		m, err := s.Schedule(context.Background(), tt.step)
+		m, err := s.Schedule(context.Background(), tt.step, topRho)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -138,12 +139,23 @@ func (s *Script) Select(ctx context.Context, b Batch) ([][]float32, error) {
 	return out, nil
 }
 
-// ScheduleKeys are the settings a schedule hook may return.
-var ScheduleKeys = []string{"rho", "lr", "temperature", "clip_low", "clip_high", "entropy_coef", "kl_coef"}
+// ScheduleKeys are the trainer's settings a schedule hook may return.
+var ScheduleKeys = []string{"lr", "temperature", "clip_low", "clip_high", "entropy_coef", "kl_coef"}
+
+// Settable is what a schedule hook may set besides ScheduleKeys: the number
+// settings of the run's selector, as its schema declares them.
+type Settable struct {
+	// Owner names their owner in errors, e.g. `selector "top" (block "forks")`;
+	// empty when the run has none.
+	Owner string
+	// Settings are the names of its settings that take a number.
+	Settings []string
+}
 
 // Schedule returns the settings the schedule hook sets for a step (nil when
-// the script defines none). Unknown keys are an error with a suggestion.
-func (s *Script) Schedule(ctx context.Context, step int) (map[string]float64, error) {
+// the script defines none): ScheduleKeys and the settings of more. Any other
+// key is an error at the hook that says what it may set.
+func (s *Script) Schedule(ctx context.Context, step int, more Settable) (map[string]float64, error) {
 	if !s.Has("schedule") {
 		return nil, nil
 	}
@@ -156,20 +168,17 @@ func (s *Script) Schedule(ctx context.Context, step int) (map[string]float64, er
 	}
 	d, ok := v.(*starlark.Dict)
 	if !ok {
-		return nil, s.returnError("schedule", "schedule() returned %s; it must return a dict such as {\"rho\": 0.2} or None", v.Type())
+		return nil, s.returnError("schedule", "schedule() returned %s; it must return a dict such as {\"lr\": 1e-4} or None", v.Type())
 	}
+	known := append(append([]string{}, ScheduleKeys...), more.Settings...)
 	out := map[string]float64{}
 	for _, item := range d.Items() {
 		key, ok := starlark.AsString(item[0])
 		if !ok {
 			return nil, s.returnError("schedule", "schedule() returned a dict key %s; keys must be strings", item[0])
 		}
-		if !contains(ScheduleKeys, key) {
-			msg := fmt.Sprintf("schedule() returned the unknown setting %q; known settings are %v", key, ScheduleKeys)
-			if near := suggest.Closest(key, ScheduleKeys); near != "" {
-				msg = fmt.Sprintf("schedule() returned the unknown setting %q; did you mean %q?", key, near)
-			}
-			return nil, s.returnError("schedule", "%s", msg)
+		if !contains(known, key) {
+			return nil, s.returnError("schedule", "%s", unknownSetting(key, known, more))
 		}
 		f, ok := starlark.AsFloat(item[1])
 		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -178,6 +187,23 @@ func (s *Script) Schedule(ctx context.Context, step int) (map[string]float64, er
 		out[key] = f
 	}
 	return out, nil
+}
+
+// unknownSetting says why a schedule hook may not set key and what it may set.
+func unknownSetting(key string, known []string, more Settable) string {
+	msg := fmt.Sprintf("schedule() returned the setting %q, which is not one of the trainer's (%s)", key, strings.Join(ScheduleKeys, ", "))
+	switch {
+	case more.Owner == "":
+		msg += " and the run has no selector"
+	case len(more.Settings) == 0:
+		msg += fmt.Sprintf(" and %s takes no number setting", more.Owner)
+	default:
+		msg += fmt.Sprintf(" nor a number setting of %s (%s)", more.Owner, strings.Join(more.Settings, ", "))
+	}
+	if near := suggest.Closest(key, known); near != "" {
+		msg += fmt.Sprintf("; did you mean %q?", near)
+	}
+	return msg
 }
 
 // Group is what keep_group(group) sees of a prompt's responses.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkrl/forkrl/framework/recipe"
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarktest"
 )
@@ -177,11 +178,11 @@ def schedule(step):
 	if r, err := s.Reward(ctx, 0, Sample{Tokens: 1, Reward: 0.25}); err != nil || r != 0.25 {
 		t.Fatalf("reward after errors = %v, %v", r, err)
 	}
-	_, err = s.Schedule(ctx, 1)
+	_, err = s.Schedule(ctx, 1, topRho)
 	wantErr(t, err, "hooks.star:12:1: hook schedule:", `did you mean "rho"`)
-	_, err = s.Schedule(ctx, 2)
+	_, err = s.Schedule(ctx, 2, topRho)
 	wantErr(t, err, "returned list; it must return a dict")
-	_, err = s.Schedule(ctx, 3)
+	_, err = s.Schedule(ctx, 3, topRho)
 	wantErr(t, err, "hooks.star:17:5: hook schedule: the hook exceeded its step budget")
 }
 
@@ -291,7 +292,7 @@ func TestUndefinedHooksGiveDefaults(t *testing.T) {
 		t.Fatalf("Select = %v, %v", w, err)
 	}
 	s := mustLoad(t, "X = 1\n")
-	if m, err := s.Schedule(ctx, 0); err != nil || m != nil {
+	if m, err := s.Schedule(ctx, 0, Settable{}); err != nil || m != nil {
 		t.Fatalf("Schedule = %v, %v", m, err)
 	}
 	if o, err := s.OnEval(ctx, 0, nil); err != nil || o.Stop {
@@ -379,4 +380,32 @@ func randomBatch(r *rand.Rand) Batch {
 		b.Masks = append(b.Masks, m)
 	}
 	return b
+}
+
+// topRho is what a schedule hook may set besides the trainer's settings
+// with the built-in selector top.
+var topRho = Settable{Owner: `selector "top"`, Settings: []string{"rho"}}
+
+// TestScheduleSettable checks that a schedule hook sets exactly the trainer's
+// settings and the selector's number settings, and that any other key is an
+// error at the hook naming what it may set.
+func TestScheduleSettable(t *testing.T) {
+	s := mustLoad(t, "def schedule(step):\n    return {\"rho\": 0.5, \"lr\": 1e-3}\n")
+	ctx := context.Background()
+	m, err := s.Schedule(ctx, 1, topRho)
+	if err != nil || len(m) != 2 || m["rho"] != 0.5 || m["lr"] != 1e-3 {
+		t.Errorf("with top: %v, %v; want rho 0.5 and lr 1e-3", m, err)
+	}
+	_, err = s.Schedule(ctx, 1, Settable{Owner: `selector "all"`})
+	wantErr(t, err, "hooks.star:1:1: hook schedule:", `setting "rho"`, `selector "all" takes no number setting`)
+	_, err = s.Schedule(ctx, 1, Settable{})
+	wantErr(t, err, "hooks.star:1:1: hook schedule:", `setting "rho"`, "the run has no selector")
+}
+
+// TestRecipeDefaultStepBudget checks that a recipe without a step budget
+// gets the runtime's default.
+func TestRecipeDefaultStepBudget(t *testing.T) {
+	if recipe.DefaultHookStepBudget != DefaultStepBudget {
+		t.Errorf("recipe.DefaultHookStepBudget = %d, hooks.DefaultStepBudget = %d; want them equal", recipe.DefaultHookStepBudget, DefaultStepBudget)
+	}
 }

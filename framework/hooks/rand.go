@@ -7,7 +7,7 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/seeds"
 )
 
 const randLocal = "forkrl.rand"
@@ -16,7 +16,7 @@ const randLocal = "forkrl.rand"
 // the step and the index of the call within the step, so that a run replays
 // the same numbers, and a resumed run continues them.
 func newRand(seed uint64, hook string, step int, call uint64) *mrand.Rand {
-	return mrand.New(mrand.NewPCG(run.StreamSeed(seed, "hooks", hook, step, call), 0))
+	return mrand.New(mrand.NewPCG(seeds.Stream(seed, "hooks", hook, step, call), 0))
 }
 
 func threadRand(th *starlark.Thread) *mrand.Rand {

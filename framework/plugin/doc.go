@@ -4,7 +4,7 @@
 // A host opens one instance per recipe block and calls it through the kind's
 // interface:
 //
-//	inst, err := plugin.Open(ctx, plugin.Spec{Kind: pluginapi.KindSelector, Name: "entropy", Label: "top20"})
+//	inst, err := plugin.Open(ctx, plugin.Spec{Kind: pluginapi.KindSelector, Name: "top", Label: "top20"})
 //	if err != nil { ... }           // *plugin.OpenError: names the plugin, says what to do
 //	defer inst.Close()
 //	sel := inst.Selector()           // selector.Selector; Backend(), Verifier() for the other kinds

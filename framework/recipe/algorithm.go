@@ -2,7 +2,9 @@ package recipe
 
 import (
 	"fmt"
+	"slices"
 
+	"github.com/forkrl/forkrl/kernels/loss"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -22,8 +24,8 @@ func presetAlgorithm(name string) Algorithm {
 		ClipLow:                    0.2,
 		ClipHigh:                   0.2,
 		DualClip:                   3,
-		LossAgg:                    AggTokenMean,
-		LossDenominator:            DenominatorAll,
+		LossAgg:                    loss.TokenMean.String(),
+		LossDenominator:            loss.AllTokens.String(),
 		KLEstimator:                KLNone,
 		KLCoef:                     0.001,
 		KLPenalty:                  KLInLoss,
@@ -43,8 +45,8 @@ func presetAlgorithm(name string) Algorithm {
 		a.DynamicSampling = true
 		a.Overlong = true
 	case PresetGRPO:
-		a.LossAgg = AggSeqMeanTokenMean // the GRPO objective: mean over responses of token means
-		a.KLEstimator = KLK3
+		a.LossAgg = loss.SeqMeanTokenMean.String() // the GRPO objective: mean over responses of token means
+		a.KLEstimator = loss.K3.String()
 	case PresetPPO:
 		a.Advantage = AdvantageGAE
 		a.KLPenalty = KLInReward
@@ -222,9 +224,9 @@ func algorithmSpecs(r *resolver, a *Algorithm) []spec {
 		num("clip_low", &a.ClipLow, atLeast(0), below(1)),
 		num("clip_high", &a.ClipHigh, atLeast(0)),
 		num("dual_clip", &a.DualClip, dualClip),
-		str("loss_agg", &a.LossAgg, AggTokenMean, AggSeqMeanTokenMean, AggSeqMeanTokenSum, AggSeqMeanTokenSumNrm),
-		str("loss_denominator", &a.LossDenominator, DenominatorAll, DenominatorSelected),
-		str("kl_estimator", &a.KLEstimator, KLNone, KLK1, KLK2, KLK3),
+		str("loss_agg", &a.LossAgg, loss.AggregationNames()...),
+		str("loss_denominator", &a.LossDenominator, loss.DenominatorNames()...),
+		str("kl_estimator", &a.KLEstimator, append([]string{KLNone}, slices.Sorted(slices.Values(loss.EstimatorNames()))...)...),
 		num("kl_coef", &a.KLCoef, above(0)),
 		str("kl_penalty", &a.KLPenalty, KLInLoss, KLInReward),
 		num("entropy_coef", &a.EntropyCoef, atLeast(0)),

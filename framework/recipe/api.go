@@ -1,6 +1,8 @@
 package recipe
 
 import (
+	"errors"
+
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -41,8 +43,8 @@ type Variable struct {
 }
 
 // SchemaSource tells the decoder which settings a plugin block accepts. The
-// plugin runtime implements it from each plugin's Info (launching an external
-// plugin to ask); tests and tools can use Schemas.
+// plugin host implements it from each plugin's Info (launching an external
+// plugin to ask: plugin.RecipeSchemas); tests and tools can use Schemas.
 type SchemaSource interface {
 	// Schema returns the settings schema of the plugin (or generator) that
 	// block b names. The error, a sentence for a person (an unknown type
@@ -50,6 +52,10 @@ type SchemaSource interface {
 	// block's type label.
 	Schema(b *PluginBlock) (pluginapi.Schema, error)
 }
+
+// ErrUnchecked is what a SchemaSource returns for a plugin or generator whose
+// schema it cannot know here: its settings are evaluated but not checked.
+var ErrUnchecked = errors.New("no schema")
 
 // Options are the inputs of Load besides the recipe itself.
 type Options struct {

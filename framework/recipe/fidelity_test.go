@@ -2,6 +2,9 @@ package recipe
 
 import (
 	"testing"
+
+	"github.com/forkrl/forkrl/framework/pluginapi/selector"
+	"github.com/forkrl/forkrl/kernels/loss"
 )
 
 // TestDAPOMathObjectives checks the two token-means recipes/dapo-math.hcl
@@ -13,9 +16,9 @@ func TestDAPOMathObjectives(t *testing.T) {
 		vars               []string
 		denominator, scope string
 	}{
-		{nil, DenominatorSelected, ScopeMicro},
-		{[]string{"objective=code"}, DenominatorSelected, ScopeMicro},
-		{[]string{"objective=eq6"}, DenominatorAll, ScopeMini},
+		{nil, loss.SelectedTokens.String(), selector.ScopeMicro},
+		{[]string{"objective=code"}, loss.SelectedTokens.String(), selector.ScopeMicro},
+		{[]string{"objective=eq6"}, loss.AllTokens.String(), selector.ScopeMini},
 	} {
 		rec, diags := Load("../../recipes/dapo-math.hcl", Options{Vars: tc.vars})
 		if diags.HasErrors() {

@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
+	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
@@ -59,9 +60,9 @@ func decodePluginBlock(b *PluginBlock, dir string, schemas SchemaSource) hcl.Dia
 		}
 	}
 	if b.Kind == pluginapi.KindSelector {
-		b.Scope, b.Entropy = ScopeMini, EntropyCurrent
+		b.Scope, b.Entropy = selector.ScopeMini, EntropyCurrent
 		specs = append(specs,
-			str("scope", &b.Scope, ScopeMicro, ScopeMini, ScopeStep),
+			str("scope", &b.Scope, selector.Scopes...),
 			str("entropy", &b.Entropy, EntropyCurrent, EntropyOld))
 	}
 	schema := &hcl.BodySchema{}
@@ -79,9 +80,9 @@ func decodePluginBlock(b *PluginBlock, dir string, schemas SchemaSource) hcl.Dia
 			}
 		}
 	}
-	if b.Scope == ScopeStep && b.Entropy == EntropyCurrent {
+	if b.Scope == selector.ScopeStep && b.Entropy == EntropyCurrent {
 		diags = append(diags, invalid("scope", host.at("scope"),
-			"scope %q needs entropy = %q: the policy changes between mini-batches, so the entropies of a whole step can only come from the scoring pass before the update.", ScopeStep, EntropyOld))
+			"scope %q needs entropy = %q: the policy changes between mini-batches, so the entropies of a whole step can only come from the scoring pass before the update.", selector.ScopeStep, EntropyOld))
 	}
 	if b.Source != "" {
 		if !filepath.IsAbs(b.Source) {
@@ -109,7 +110,7 @@ func decodePluginBlock(b *PluginBlock, dir string, schemas SchemaSource) hcl.Dia
 		return append(diags, decodeUnchecked(b)...)
 	}
 	sc, err := schemas.Schema(b)
-	if err == errUnchecked {
+	if err == ErrUnchecked {
 		return append(diags, decodeUnchecked(b)...)
 	}
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/forkrl/forkrl/framework/data"
-	"github.com/forkrl/forkrl/framework/hooks"
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -15,8 +14,10 @@ import (
 )
 
 // DefaultHookStepBudget is the step budget of a hook call when the hooks
-// block does not set one: the hooks runtime's default.
-const DefaultHookStepBudget = hooks.DefaultStepBudget
+// block does not set one: the hooks runtime's default, hooks.DefaultStepBudget
+// (a test of package hooks checks that they agree; the recipe language does
+// not import the Starlark runtime).
+const DefaultHookStepBudget = 10_000_000
 
 // resolver resolves one run.
 type resolver struct {

@@ -107,7 +107,7 @@ type PluginBlock struct {
 	// the host's default (10 minutes). See CallTimeout.
 	Timeout string `json:"timeout,omitempty"`
 	// Scope and Entropy are a selector's host settings: which tokens one
-	// Select call sees (ScopeMicro, ScopeMini or ScopeStep) and where their
+	// Select call sees (selector.ScopeMicro, ScopeMini or ScopeStep) and where their
 	// entropies come from (EntropyCurrent or EntropyOld). The algorithm copies
 	// those of the selector it uses into SelectScope and SelectEntropy.
 	// Empty for other kinds.
@@ -205,27 +205,11 @@ const (
 	AdvantageNone   = "none"   // SFT: no advantage, dL/dlogp = −1/N on reference tokens
 )
 
-// Loss aggregation modes (verl's names).
-const (
-	AggTokenMean          = "token-mean"              // Σ over all tokens / denominator
-	AggSeqMeanTokenMean   = "seq-mean-token-mean"     // mean over sequences of per-sequence token means
-	AggSeqMeanTokenSum    = "seq-mean-token-sum"      // mean over sequences of per-sequence token sums
-	AggSeqMeanTokenSumNrm = "seq-mean-token-sum-norm" // Σ over tokens / (sequences × max response tokens) (Dr. GRPO)
-)
-
-// Denominators of token-mean with selection.
-const (
-	DenominatorAll      = "all"      // all valid response tokens (the paper's eq. 6, TRL)
-	DenominatorSelected = "selected" // only the selected tokens (the paper's released code)
-)
-
-// KL estimators (Schulman's k1, k2, k3; k3 is verl's "low_var_kl").
-const (
-	KLNone = "none"
-	KLK1   = "k1"
-	KLK2   = "k2"
-	KLK3   = "k3"
-)
+// KLNone is the kl_estimator of an algorithm without a KL term; the others
+// are kernels/loss's Estimator names (k1, k2, k3; k3 is verl's "low_var_kl").
+// The loss_agg and loss_denominator names are kernels/loss's Aggregation and
+// Denominator names.
+const KLNone = "none"
 
 // Where the KL term goes.
 const (
@@ -239,13 +223,6 @@ const (
 	ExhaustedTrain = "train" // train on the partial batch (and say so)
 	ExhaustedError = "error" // stop the run with an error, as DAPO does
 	ExhaustedSkip  = "skip"  // train nothing this step
-)
-
-// Selector scopes: which tokens one Select call sees.
-const (
-	ScopeMicro = "micro" // one micro-batch (the paper's released code)
-	ScopeMini  = "mini"  // one mini-batch
-	ScopeStep  = "step"  // all tokens of the step
 )
 
 // Entropy sources for selection.
@@ -274,9 +251,9 @@ type Algorithm struct {
 	// Selector is the label of the selector block; empty: every valid token
 	// gets weight 1.
 	Selector string `json:"selector"`
-	// SelectScope is ScopeMicro, ScopeMini or ScopeStep, and SelectEntropy
+	// SelectScope is selector.ScopeMicro, ScopeMini or ScopeStep, and SelectEntropy
 	// EntropyCurrent or EntropyOld: the scope and entropy settings of the
-	// selector block (empty without a selector). ScopeStep comes with
+	// selector block (empty without a selector). selector.ScopeStep comes with
 	// EntropyOld: the policy changes between mini-batches.
 	SelectScope   string `json:"select_scope"`
 	SelectEntropy string `json:"select_entropy"`
@@ -295,8 +272,8 @@ type Algorithm struct {
 	// LossAgg is the loss aggregation: token-mean, seq-mean-token-mean,
 	// seq-mean-token-sum or seq-mean-token-sum-norm.
 	LossAgg string `json:"loss_agg"`
-	// LossDenominator is, for token-mean with a selector, DenominatorAll or
-	// DenominatorSelected.
+	// LossDenominator is, for token-mean with a selector, the name of a
+	// loss.Denominator: "all" or "selected".
 	LossDenominator string `json:"loss_denominator"`
 
 	// KLEstimator is none, k1, k2 or k3; KLCoef its coefficient (≥ 0);

@@ -5,8 +5,15 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/internal/suggest"
 )
+
+// UnknownBuiltin is a SchemaSource's error for a built-in plugin of kind
+// named name that is not among known, with a suggestion.
+func UnknownBuiltin(kind pluginapi.Kind, name string, known []string) error {
+	return fmt.Errorf("there is no built-in %s named %q.%s Built-in %ss: %s; an external plugin needs source = \"path\" and sha256", kind, name, didYouMean(name, known), kind, quotedList(known))
+}
 
 // didYouMean returns " Did you mean "X"?" for the closest candidate, or "".
 func didYouMean(name string, candidates []string) string {

@@ -17,7 +17,6 @@
 // Every file is written whole to a temporary name and renamed into place, and
 // a checkpoint directory is renamed into place only once complete, so after a
 // SIGKILL the directory holds the state of the last completed write. Resuming
-// truncates the logs back to the last checkpoint (Dir.Rewind).
-//
-// StreamSeed derives every random stream of a run from the run's seed by name.
+// truncates the logs back to the last checkpoint (Dir.Rewind). The random
+// streams of a run are framework/seeds'.
 package run

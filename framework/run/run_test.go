@@ -10,25 +10,6 @@ import (
 	"time"
 )
 
-func TestStreamSeed(t *testing.T) {
-	tests := []struct {
-		name  string
-		a, b  uint64
-		equal bool
-	}{
-		{"same name", StreamSeed(1, "rollout", 3), StreamSeed(1, "rollout", 3), true},
-		{"parts are joined by slash", StreamSeed(1, "rollout", 3), StreamSeed(1, "rollout/3"), true},
-		{"other step", StreamSeed(1, "rollout", 3), StreamSeed(1, "rollout", 4), false},
-		{"other name", StreamSeed(1, "rollout", 3), StreamSeed(1, "select", 3), false},
-		{"other run seed", StreamSeed(1, "rollout", 3), StreamSeed(2, "rollout", 3), false},
-	}
-	for _, tt := range tests {
-		if (tt.a == tt.b) != tt.equal {
-			t.Errorf("%s: %d vs %d, want equal=%v", tt.name, tt.a, tt.b, tt.equal)
-		}
-	}
-}
-
 func TestCreateRefusesExistingRun(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "r")
 	in := Inputs{Files: map[string][]byte{"recipe.hcl": []byte("x = 1\n")}, Settings: map[string]int{"steps": 3}}

@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/seeds"
 )
 
 // Level is the confidence level of every interval the sweep reports.
@@ -147,7 +147,7 @@ type Paired struct {
 
 // Compare pairs the values of arms a and b by seed and describes their
 // differences. Seeds that only one arm has are left out. The bootstrap's
-// resamples come from the stream named sweep/bootstrap/A/B (run.StreamSeed
+// resamples come from the stream named sweep/bootstrap/A/B (seeds.Stream
 // of seed 0), so a comparison is the same on every machine.
 func Compare(a, b string, va, vb map[uint64]float64) Paired {
 	p := Paired{A: a, B: b, Seeds: []uint64{}, Diffs: []float64{}}
@@ -161,7 +161,7 @@ func Compare(a, b string, va, vb map[uint64]float64) Paired {
 		p.Diffs = append(p.Diffs, va[seed]-vb[seed])
 	}
 	p.Diff = Summarize(p.Diffs)
-	p.Bootstrap = BootstrapInterval(p.Diffs, run.StreamSeed(0, "sweep", "bootstrap", a, b))
+	p.Bootstrap = BootstrapInterval(p.Diffs, seeds.Stream(0, "sweep", "bootstrap", a, b))
 	p.Verdict = verdict(a, b, p.Diff.CI, p.Diff.N)
 	return p
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/kernels/loss"
 )
 
 // runToy trains cfg on the toy task with a policy, a critic and a reference
@@ -58,7 +59,7 @@ func TestPPOCriticKLInRewardOnePass(t *testing.T) {
 	cfg.Algorithm.Preset, cfg.Algorithm.Critic, cfg.Algorithm.Selector, cfg.Selectors = recipe.PresetPPO, "critic", "", nil
 	cfg.Algorithm.Advantage, cfg.Algorithm.Gamma, cfg.Algorithm.Lambda = recipe.AdvantageGAE, 1, 0.95
 	cfg.Algorithm.ValueCoef, cfg.Algorithm.DynamicSampling = 0.5, false
-	cfg.Algorithm.KLEstimator, cfg.Algorithm.KLCoef, cfg.Algorithm.KLPenalty = recipe.KLK1, 0.1, recipe.KLInReward
+	cfg.Algorithm.KLEstimator, cfg.Algorithm.KLCoef, cfg.Algorithm.KLPenalty = loss.K1.String(), 0.1, recipe.KLInReward
 	lines := runToy(t, cfg, nil)
 	if v := lines[len(lines)-1]["critic/vf_loss"]; len(lines) != 2 || v == 0 || math.IsNaN(v) {
 		t.Errorf("%d metrics lines, critic/vf_loss %v", len(lines), v)
@@ -76,9 +77,9 @@ func TestKLInRewardUsesEstimator(t *testing.T) {
 		estimator string
 		kl        float64 // Σ over the tokens, d = ref − old
 	}{
-		{recipe.KLK1, 1 - 0.75 + 0},                                         // −d
-		{recipe.KLK2, 0.5 + 0.75*0.75/2 + 0},                                // d²/2
-		{recipe.KLK3, math.Exp(-1) + 1 - 1 + math.Exp(0.75) - 0.75 - 1 + 0}, // e^d − d − 1
+		{loss.K1.String(), 1 - 0.75 + 0},                                         // −d
+		{loss.K2.String(), 0.5 + 0.75*0.75/2 + 0},                                // d²/2
+		{loss.K3.String(), math.Exp(-1) + 1 - 1 + math.Exp(0.75) - 0.75 - 1 + 0}, // e^d − d − 1
 	} {
 		tr := &Trainer{alg: recipe.Algorithm{KLEstimator: tc.estimator, KLCoef: 0.5, KLPenalty: recipe.KLInReward, Gamma: 1, Lambda: 1}}
 		s := &sample{resp: backend.Response{Tokens: []int32{1, 2, 0}}, reward: 1, oldLogp: old, refLogp: ref, oldValues: make([]float32, 3)}
@@ -101,6 +102,27 @@ func loadHooks(t *testing.T, src string) *hooks.Script {
 		t.Fatal(err)
 	}
 	return script
+}
+
+// TestUnknownLossNamesFail checks that a loss aggregation, denominator or KL
+// estimator the loss kernels do not know fails the run with the kernels'
+// error instead of training with another one.
+func TestUnknownLossNamesFail(t *testing.T) {
+	for _, tc := range []struct {
+		set  func(a *recipe.Algorithm)
+		want string
+	}{
+		{func(a *recipe.Algorithm) { a.LossAgg = "token_mean" }, `unknown loss aggregation "token_mean"`},
+		{func(a *recipe.Algorithm) { a.LossDenominator = "valid" }, `unknown loss denominator "valid"`},
+	} {
+		cfg := toyRun()
+		tc.set(&cfg.Algorithm)
+		tr := toyTrainer(t, cfg, filepath.Join(t.TempDir(), "r"), newToyModel(), false)
+		sum, err := tr.Run(context.Background())
+		if err == nil || sum.Status != run.StatusFailed || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("status %q, error %v; want a failure: %s", sum.Status, err, tc.want)
+		}
+	}
 }
 
 // TestScheduleRefusesGreedyTraining checks that a schedule hook cannot

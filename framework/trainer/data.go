@@ -3,7 +3,7 @@ package trainer
 import (
 	mrand "math/rand/v2"
 
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/seeds"
 )
 
 // Problem is one item of a dataset as the trainer sees it.
@@ -45,7 +45,7 @@ func (o *trainOrder) at(pos int) int {
 	}
 	epoch := pos / o.n
 	if o.perm == nil || epoch != o.epoch {
-		r := mrand.New(mrand.NewPCG(run.StreamSeed(o.seed, "data", o.name, epoch), 0))
+		r := mrand.New(mrand.NewPCG(seeds.Stream(o.seed, "data", o.name, epoch), 0))
 		o.perm = r.Perm(o.n)
 		o.epoch = epoch
 	}

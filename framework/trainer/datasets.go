@@ -5,21 +5,16 @@ import (
 	"strconv"
 
 	"github.com/forkrl/forkrl/framework/data"
-	"github.com/forkrl/forkrl/framework/pluginapi"
+	"github.com/forkrl/forkrl/framework/pluginapi/generator"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/seeds"
 )
-
-// Generator makes a built-in dataset (such as countdown's) from the
-// settings of a recipe's generator block: problems to train on and disjoint
-// problems to evaluate on.
-type Generator func(settings pluginapi.Settings) (train, eval []Problem, diags pluginapi.Diagnostics)
 
 // LoadDatasets reads or generates the datasets a run declares: files are
 // read, their fields mapped, duplicates dropped, the held-out split drawn
 // with the seeded stream "split/NAME", and prompts rendered from the
 // template; generators come from generators by name.
-func LoadDatasets(cfg *recipe.Run, generators map[string]Generator) ([]Dataset, error) {
+func LoadDatasets(cfg *recipe.Run, generators map[string]generator.Generator) ([]Dataset, error) {
 	out := make([]Dataset, 0, len(cfg.Datasets))
 	for i := range cfg.Datasets {
 		spec := &cfg.Datasets[i]
@@ -32,7 +27,7 @@ func LoadDatasets(cfg *recipe.Run, generators map[string]Generator) ([]Dataset, 
 	return out, nil
 }
 
-func loadDataset(cfg *recipe.Run, spec *recipe.Dataset, generators map[string]Generator) (Dataset, error) {
+func loadDataset(cfg *recipe.Run, spec *recipe.Dataset, generators map[string]generator.Generator) (Dataset, error) {
 	ds := Dataset{Name: spec.Name, Verifier: spec.Verifier}
 	var prompt *data.Prompt
 	if spec.PromptTemplate != "" {
@@ -46,10 +41,11 @@ func loadDataset(cfg *recipe.Run, spec *recipe.Dataset, generators map[string]Ge
 		if !ok {
 			return ds, fmt.Errorf("no built-in generator %q", g.Type)
 		}
-		train, eval, diags := gen(g.Settings)
+		gtrain, geval, diags := gen.Generate(g.Settings)
 		if err := diags.Err(); err != nil {
 			return ds, fmt.Errorf("generator %q: %w", g.Type, err)
 		}
+		train, eval := problemsOf(gtrain), problemsOf(geval)
 		for _, part := range [][]Problem{train, eval} {
 			for j := range part {
 				if prompt != nil {
@@ -91,7 +87,7 @@ func loadDataset(cfg *recipe.Run, spec *recipe.Dataset, generators map[string]Ge
 		byPos[i] = data.Record{ID: strconv.Itoa(i), Problem: recs[i].Problem}
 	}
 	held := map[string]bool{}
-	for _, r := range data.Shuffle(byPos, run.StreamSeed(seed, "split", spec.Name))[:min(nEval, len(recs))] {
+	for _, r := range data.Shuffle(byPos, seeds.Stream(seed, "split", spec.Name))[:min(nEval, len(recs))] {
 		held[r.ID] = true
 	}
 	for i, r := range recs {
@@ -117,4 +113,13 @@ func limit[T any](xs []T, n int) []T {
 		return xs[:n]
 	}
 	return xs
+}
+
+// problemsOf returns generated problems as the trainer's problems.
+func problemsOf(gs []generator.Problem) []Problem {
+	out := make([]Problem, len(gs))
+	for i, g := range gs {
+		out[i] = Problem(g)
+	}
+	return out
 }

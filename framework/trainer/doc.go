@@ -14,7 +14,7 @@
 // the start, at intervals and at the end (eval.go); checkpoints hold the
 // trainer's state and each model's own checkpoint (checkpoint.go).
 //
-// Every random stream derives from the run seed by name with run.StreamSeed,
+// Every random stream derives from the run seed by name with seeds.Stream,
 // afresh from the step number, so a run resumed from a checkpoint draws the
 // same numbers as one that never stopped. All numerics are done by the
 // kernels packages; this package only composes them.

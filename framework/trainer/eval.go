@@ -8,6 +8,7 @@ import (
 
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
 	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/seeds"
 	"github.com/forkrl/forkrl/kernels/estimate"
 )
 
@@ -81,7 +82,7 @@ func (t *Trainer) evaluateDataset(ctx context.Context, step int, ds *Dataset) (r
 		for i := start; i < min(start+evalChunk, len(problems)); i++ {
 			chunk = append(chunk, &problems[i])
 		}
-		seed := run.StreamSeed(t.cfg.Seed, "eval", ds.Name, step, start)
+		seed := seeds.Stream(t.cfg.Seed, "eval", ds.Name, step, start)
 		groups, err := t.generate(ctx, chunk, n, sampling, seed)
 		if err != nil {
 			return res, err

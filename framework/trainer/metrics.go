@@ -2,7 +2,9 @@ package trainer
 
 import "github.com/forkrl/forkrl/framework/run"
 
-// means accumulates weighted means of named metrics over the calls of a step.
+// means accumulates, over the calls of a step, the weighted sums of named
+// metrics and their weights, from which into takes the means. A step's is
+// named sums (not acc, which the progress line uses for accuracy).
 type means map[string]*[2]float64
 
 // add adds value v with weight w to the mean named name.

@@ -11,6 +11,7 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/kernels/loss"
 )
 
 // TestPresets runs each algorithm family on the toy task and checks the
@@ -24,7 +25,7 @@ func TestPresets(t *testing.T) {
 		{"grpo with a k3 KL to a frozen copy of the policy", func(cfg *recipe.Run) {
 			cfg.Algorithm.Preset, cfg.Algorithm.Selector, cfg.Selectors = recipe.PresetGRPO, "", nil
 			cfg.Algorithm.ClipHigh, cfg.Algorithm.DynamicSampling, cfg.Algorithm.Overlong = 0.2, false, false
-			cfg.Algorithm.KLEstimator, cfg.Algorithm.KLCoef, cfg.Algorithm.KLPenalty = recipe.KLK3, 0.1, recipe.KLInLoss
+			cfg.Algorithm.KLEstimator, cfg.Algorithm.KLCoef, cfg.Algorithm.KLPenalty = loss.K3.String(), 0.1, recipe.KLInLoss
 		}, []string{"actor/kl_loss", "actor/pg_loss"}},
 		{"ppo with the policy's value head", func(cfg *recipe.Run) {
 			cfg.Algorithm.Preset, cfg.Algorithm.Selector, cfg.Selectors = recipe.PresetPPO, "", nil
@@ -37,12 +38,12 @@ func TestPresets(t *testing.T) {
 			cfg.Algorithm.ValueCoef, cfg.Algorithm.DynamicSampling, cfg.Algorithm.CriticWarmupSteps = 0.5, false, 1
 		}, []string{"critic/vf_loss", "critic/grad_norm", "select/fraction"}},
 		{"dr.grpo, seq-mean-token-sum-norm, selected denominator, mini-batch scope", func(cfg *recipe.Run) {
-			cfg.Algorithm.Advantage, cfg.Algorithm.LossAgg = recipe.AdvantageDrGRPO, recipe.AggSeqMeanTokenSumNrm
-			cfg.Algorithm.LossDenominator, cfg.Algorithm.SelectScope = recipe.DenominatorSelected, recipe.ScopeMini
+			cfg.Algorithm.Advantage, cfg.Algorithm.LossAgg = recipe.AdvantageDrGRPO, loss.SeqMeanTokenSumNorm.String()
+			cfg.Algorithm.LossDenominator, cfg.Algorithm.SelectScope = loss.SelectedTokens.String(), selector.ScopeMini
 		}, []string{"select/denominator", "actor/pg_loss"}},
 		{"rloo, step scope on the old policy's entropies, two epochs", func(cfg *recipe.Run) {
 			cfg.Algorithm.Advantage, cfg.Algorithm.Epochs = recipe.AdvantageRLOO, 2
-			cfg.Algorithm.SelectScope, cfg.Algorithm.SelectEntropy = recipe.ScopeStep, recipe.EntropyOld
+			cfg.Algorithm.SelectScope, cfg.Algorithm.SelectEntropy = selector.ScopeStep, recipe.EntropyOld
 		}, []string{"select/threshold", "actor/ppo_kl"}},
 	}
 	for _, tt := range tests {

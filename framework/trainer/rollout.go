@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/seeds"
 )
 
 // rollout draws the next n training problems and samples the group of
@@ -22,7 +22,7 @@ func (t *Trainer) rollout(ctx context.Context, s stepSettings, attempt, n int) (
 		TopP:        float32(t.hp.TopP),
 		MaxTokens:   t.hp.MaxResponseTokens,
 	}
-	return t.generate(ctx, problems, t.hp.ResponsesPerPrompt, sampling, run.StreamSeed(t.cfg.Seed, "rollout", s.step, attempt))
+	return t.generate(ctx, problems, t.hp.ResponsesPerPrompt, sampling, seeds.Stream(t.cfg.Seed, "rollout", s.step, attempt))
 }
 
 // generate encodes the problems' prompts and samples n responses to each.

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/forkrl/forkrl/framework/hooks"
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/seeds"
 )
 
 // stepSettings are the settings that may change from step to step: the
@@ -18,7 +19,9 @@ type stepSettings struct {
 	temperature         float64
 	clipLow, clipHigh   float64
 	entropyCoef, klCoef float64
-	rho                 float64 // the selector's ρ set by the hook; 0: the recipe's
+	// selector holds the selector settings the schedule hook set, which
+	// override the selector block's for this step; nil when it set none.
+	selector pluginapi.Settings
 }
 
 // schedule returns the settings of a step.
@@ -30,7 +33,7 @@ func (t *Trainer) schedule(ctx context.Context, step int) (stepSettings, error) 
 		clipLow:     t.alg.ClipLow, clipHigh: t.alg.ClipHigh,
 		entropyCoef: t.alg.EntropyCoef, klCoef: t.alg.KLCoef,
 	}
-	set, err := t.hooks.Schedule(ctx, step)
+	set, err := t.hooks.Schedule(ctx, step, t.settable)
 	if err != nil {
 		return s, err
 	}
@@ -51,12 +54,15 @@ func (t *Trainer) schedule(ctx context.Context, step int) (stepSettings, error) 
 			s.entropyCoef = v
 		case "kl_coef":
 			s.klCoef = v
-		case "rho":
-			s.rho = v
+		default: // a selector setting, checked against its schema by the hook
+			if s.selector == nil {
+				s.selector = pluginapi.Settings{}
+			}
+			s.selector[k] = v
 		}
 	}
-	if s.rho != 0 && t.selector != nil {
-		if err := t.configureSelector(ctx, s.rho); err != nil {
+	if s.selector != nil && t.selector != nil {
+		if err := t.configureSelector(ctx, s.selector); err != nil {
 			return s, err
 		}
 	}
@@ -88,11 +94,12 @@ func learningRate(hp recipe.Train, step int) float64 {
 // PluginSeed is the seed a plugin instance is configured with: the stream
 // "plugin/KIND/LABEL" of the run seed.
 func PluginSeed(cfg *recipe.Run, kind pluginapi.Kind, label string) uint64 {
-	return run.StreamSeed(cfg.Seed, "plugin", kind, label)
+	return seeds.Stream(cfg.Seed, "plugin", kind, label)
 }
 
-// configureSelector configures the selector again with ρ set by the schedule hook.
-func (t *Trainer) configureSelector(ctx context.Context, rho float64) error {
+// configureSelector configures the selector again with the selector
+// block's settings overridden by those the schedule hook set.
+func (t *Trainer) configureSelector(ctx context.Context, set pluginapi.Settings) error {
 	block, _ := t.cfg.Selector(t.alg.Selector)
 	settings := pluginapi.Settings{}
 	if block != nil {
@@ -100,7 +107,9 @@ func (t *Trainer) configureSelector(ctx context.Context, rho float64) error {
 			settings[k] = v
 		}
 	}
-	settings["rho"] = rho
+	for k, v := range set {
+		settings[k] = v
+	}
 	resp, err := t.selector.Configure(ctx, pluginapi.ConfigureRequest{
 		Settings: settings,
 		Seed:     PluginSeed(t.cfg, pluginapi.KindSelector, t.alg.Selector),
@@ -109,4 +118,27 @@ func (t *Trainer) configureSelector(ctx context.Context, rho float64) error {
 		return err
 	}
 	return diagErr(selectorName(t.alg.Selector), resp.Diagnostics)
+}
+
+// scheduleSettable is what the schedule hook may set of the selector: the
+// number settings of the selector plugin's schema, or the ρ a select hook
+// sees when the run selects with a select hook alone.
+func (t *Trainer) scheduleSettable(ctx context.Context) (hooks.Settable, error) {
+	switch {
+	case t.selector != nil:
+		info, err := t.selector.Info(ctx)
+		if err != nil {
+			return hooks.Settable{}, err
+		}
+		st := hooks.Settable{Owner: fmt.Sprintf("selector %q (block %q)", info.Name, t.alg.Selector)}
+		for _, a := range info.Settings.Attributes {
+			if a.Type == "number" {
+				st.Settings = append(st.Settings, a.Name)
+			}
+		}
+		return st, nil
+	case t.hooks.Has("select"):
+		return hooks.Settable{Owner: "the select hook", Settings: []string{"rho"}}, nil
+	}
+	return hooks.Settable{}, nil
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/forkrl/forkrl/framework/hooks"
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/seeds"
 )
 
 // selects reports whether the run weighs tokens (a selector plugin or a
@@ -19,8 +19,8 @@ func (t *Trainer) selects() bool {
 // selectTokens asks the select hook, or else the selector plugin, for a
 // weight per token of the samples, given the entropies and log-probs the
 // selection scope sees. The parts name the call's random stream.
-func (t *Trainer) selectTokens(ctx context.Context, s stepSettings, ss []*sample, entropies, logps [][]float32, acc means, parts ...any) ([][]float32, error) {
-	w, err := t.selectWeights(ctx, s, ss, entropies, logps, acc, parts...)
+func (t *Trainer) selectTokens(ctx context.Context, s stepSettings, ss []*sample, entropies, logps [][]float32, sums means, parts ...any) ([][]float32, error) {
+	w, err := t.selectWeights(ctx, s, ss, entropies, logps, sums, parts...)
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +31,7 @@ func (t *Trainer) selectTokens(ctx context.Context, s stepSettings, ss []*sample
 }
 
 // selectWeights is selectTokens without keeping the weights on the samples.
-func (t *Trainer) selectWeights(ctx context.Context, s stepSettings, ss []*sample, entropies, logps [][]float32, acc means, parts ...any) ([][]float32, error) {
+func (t *Trainer) selectWeights(ctx context.Context, s stepSettings, ss []*sample, entropies, logps [][]float32, sums means, parts ...any) ([][]float32, error) {
 	adv := make([][]float32, len(ss))
 	for i, smp := range ss {
 		adv[i] = smp.adv
@@ -42,7 +42,7 @@ func (t *Trainer) selectWeights(ctx context.Context, s stepSettings, ss []*sampl
 	}
 	resp, err := t.selector.Select(ctx, selector.SelectRequest{
 		Entropies: entropies, LogProbs: logps, Advantages: adv, Step: s.step,
-		Seed: run.StreamSeed(t.cfg.Seed, append([]any{"select", s.step}, parts...)...),
+		Seed: seeds.Stream(t.cfg.Seed, append([]any{"select", s.step}, parts...)...),
 	})
 	if err != nil {
 		return nil, err
@@ -58,15 +58,15 @@ func (t *Trainer) selectWeights(ctx context.Context, s stepSettings, ss []*sampl
 			return nil, pluginErrorf(selectorName(t.alg.Selector), "Select returned %d weights for a response of %d tokens", len(w), len(entropies[i]))
 		}
 	}
-	acc.add("select/threshold", resp.Threshold, 1)
+	sums.add("select/threshold", resp.Threshold, 1)
 	return resp.Weights, nil
 }
 
-// rho is the ρ a select hook sees: the schedule hook's, else the selector
-// block's "rho" setting, else 1.
+// rho is the ρ a select hook sees: the "rho" the schedule hook set, else
+// the selector block's, else 1.
 func (t *Trainer) rho(s stepSettings) float64 {
-	if s.rho != 0 {
-		return s.rho
+	if r, ok := s.selector["rho"].(float64); ok {
+		return r
 	}
 	if b, ok := t.cfg.Selector(t.alg.Selector); ok {
 		if r, ok := b.Settings["rho"].(float64); ok {

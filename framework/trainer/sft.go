@@ -48,7 +48,7 @@ func (t *Trainer) sftBatch(ctx context.Context) ([]*group, error) {
 // mini-batch. It adds the micro-batch's share of the loss (one of micros)
 // to "sft/loss" and the policy's entropy on the reference tokens to
 // "actor/entropy".
-func sftGradient(logps, entropies [][]float32, n float64, micros int, acc means) [][]float32 {
+func sftGradient(logps, entropies [][]float32, n float64, micros int, sums means) [][]float32 {
 	g := make([][]float32, len(logps))
 	var nll, h, tokens float64
 	for i, row := range logps {
@@ -60,9 +60,9 @@ func sftGradient(logps, entropies [][]float32, n float64, micros int, acc means)
 			tokens++
 		}
 	}
-	acc.add("sft/loss", nll/n*float64(micros), 1)
+	sums.add("sft/loss", nll/n*float64(micros), 1)
 	if tokens > 0 {
-		acc.add("actor/entropy", h/tokens, tokens)
+		sums.add("actor/entropy", h/tokens, tokens)
 	}
 	return g
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/kernels/loss"
 )
 
 // TestSFTLearnsReferenceResponses fine-tunes the toy model on reference
@@ -15,7 +16,7 @@ import (
 func TestSFTLearnsReferenceResponses(t *testing.T) {
 	cfg := toyRun()
 	cfg.Selectors = nil
-	cfg.Algorithm = recipe.Algorithm{Preset: recipe.PresetSFT, Policy: "policy", Advantage: recipe.AdvantageNone, LossAgg: recipe.AggTokenMean, Epochs: 1}
+	cfg.Algorithm = recipe.Algorithm{Preset: recipe.PresetSFT, Policy: "policy", Advantage: recipe.AdvantageNone, LossAgg: loss.TokenMean.String(), Epochs: 1}
 	cfg.Train.Steps, cfg.Train.LearningRate = 30, 0.1
 	cfg.Train.MiniBatchSize = 4
 	cfg.Eval.N, cfg.Eval.K, cfg.Eval.Interval = 8, []int{8}, 0

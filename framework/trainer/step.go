@@ -14,7 +14,7 @@ import (
 // step runs one training step, the loop of ARCHITECTURE.md, and returns
 // its metrics line.
 func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
-	m, acc := run.Metrics{}, means{}
+	m, sums := run.Metrics{}, means{}
 	s, err := t.schedule(ctx, step)
 	if err != nil {
 		return nil, err
@@ -75,13 +75,13 @@ func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
 		}
 		clock = time.Now()
 		tokensBefore := t.state.TokensTrained
-		if err := t.update(ctx, s, ss, acc); err != nil {
+		if err := t.update(ctx, s, ss, sums); err != nil {
 			return nil, err
 		}
 		m["timing_s/update_actor"] = time.Since(clock).Seconds()
 		m["perf/throughput"] = float64(t.state.TokensTrained-tokensBefore) / max(time.Since(clock).Seconds(), 1e-9)
 	}
-	acc.into(m)
+	sums.into(m)
 	logBatch(m, ss, t.alg.Preset != recipe.PresetSFT)
 	m["actor/lr"] = s.lr
 	m["perf/total_tokens"] = float64(t.state.TokensTrained)
@@ -114,12 +114,21 @@ func (t *Trainer) onExhausted(m run.Metrics, groups []*group, rounds int) ([]*gr
 }
 
 // objective is what the step's loss is made of, from the algorithm's
-// settings and this step's schedule.
-func (t *Trainer) objective(s stepSettings) objective {
-	agg, _ := loss.ParseAggregation(t.alg.LossAgg)
-	den, _ := loss.ParseDenominator(t.alg.LossDenominator)
-	if t.alg.LossAgg == "" {
-		agg = loss.TokenMean
+// settings and this step's schedule. An empty loss_agg or loss_denominator
+// is the default (token-mean over all tokens); a name the loss kernels do
+// not know is an error.
+func (t *Trainer) objective(s stepSettings) (objective, error) {
+	agg, den := loss.TokenMean, loss.AllTokens
+	var err error
+	if t.alg.LossAgg != "" {
+		if agg, err = loss.ParseAggregation(t.alg.LossAgg); err != nil {
+			return objective{}, err
+		}
+	}
+	if t.alg.LossDenominator != "" {
+		if den, err = loss.ParseDenominator(t.alg.LossDenominator); err != nil {
+			return objective{}, err
+		}
 	}
 	obj := objective{sft: t.alg.Preset == recipe.PresetSFT}
 	obj.policy = loss.Policy{
@@ -129,7 +138,9 @@ func (t *Trainer) objective(s stepSettings) objective {
 	}
 	if t.ref != nil && t.alg.KLPenalty != recipe.KLInReward {
 		obj.policy.KLCoef = s.klCoef
-		obj.policy.KL, _ = loss.ParseEstimator(t.alg.KLEstimator)
+		if obj.policy.KL, err = loss.ParseEstimator(t.alg.KLEstimator); err != nil {
+			return objective{}, err
+		}
 	}
 	if t.alg.Advantage == recipe.AdvantageGAE {
 		obj.withValues = t.critic == nil
@@ -137,7 +148,7 @@ func (t *Trainer) objective(s stepSettings) objective {
 		obj.valueCoef = t.alg.ValueCoef
 		obj.policyOff = s.step <= t.alg.CriticWarmupSteps
 	}
-	return obj
+	return obj, nil
 }
 
 // refillSize is the number of prompts a generation round draws: the whole

@@ -44,6 +44,7 @@ type Trainer struct {
 	ref       backend.Backend // nil: no KL term
 	selector  selector.Selector
 	hooks     *hooks.Script
+	settable  hooks.Settable // what the schedule hook may set of the selector
 	train     *Dataset
 	order     trainOrder
 	evals     []*Dataset
@@ -91,14 +92,20 @@ func New(ctx context.Context, cfg *recipe.Run, opts Options) (*Trainer, error) {
 		// A select hook without a selector block: the built-in selectors'
 		// defaults, each mini-batch on the current policy's entropies. A
 		// selector block's scope and entropy settings apply to the hook.
-		t.alg.SelectScope, t.alg.SelectEntropy = recipe.ScopeMini, recipe.EntropyCurrent
+		t.alg.SelectScope, t.alg.SelectEntropy = selector.ScopeMini, recipe.EntropyCurrent
 	}
 	if t.alg.Selector != "" {
 		if t.selector, ok = opts.Plugins.Selectors[t.alg.Selector]; !ok {
 			return nil, fmt.Errorf("the algorithm's selector %q is not an opened selector", t.alg.Selector)
 		}
-		if t.alg.SelectScope == recipe.ScopeStep && t.alg.SelectEntropy != recipe.EntropyOld {
+		if t.alg.SelectScope == selector.ScopeStep && t.alg.SelectEntropy != recipe.EntropyOld {
 			return nil, errors.New(`select_scope "step" needs select_entropy "old": the policy changes between mini-batches, so a whole step's entropies can only come from the scoring pass before the update`)
+		}
+	}
+	if t.hooks.Has("schedule") {
+		var err error
+		if t.settable, err = t.scheduleSettable(ctx); err != nil {
+			return nil, err
 		}
 	}
 	for i := range opts.Datasets {

@@ -14,6 +14,7 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/kernels/loss"
 )
 
 // toyRun is a small DAPO run on the toy task: top-20% tokens, dynamic
@@ -25,9 +26,9 @@ func toyRun() *recipe.Run {
 		Datasets:  []recipe.Dataset{{Name: "letters", Verifier: "letters", Shuffle: true}},
 		Algorithm: recipe.Algorithm{
 			Preset: recipe.PresetDAPO, Policy: "policy", Selector: "top",
-			SelectScope: recipe.ScopeMicro, SelectEntropy: recipe.EntropyCurrent,
+			SelectScope: selector.ScopeMicro, SelectEntropy: recipe.EntropyCurrent,
 			Advantage: recipe.AdvantageGRPO, ClipLow: 0.2, ClipHigh: 0.28,
-			LossAgg: recipe.AggTokenMean, LossDenominator: recipe.DenominatorAll,
+			LossAgg: loss.TokenMean.String(), LossDenominator: loss.AllTokens.String(),
 			KLEstimator: recipe.KLNone, DynamicSampling: true, DynamicSamplingMaxRetries: 2,
 			Overlong: true, OverlongLength: 6, OverlongBuffer: 2, OverlongPenalty: 1, Epochs: 1,
 		},

@@ -5,20 +5,23 @@ import (
 	mrand "math/rand/v2"
 
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
+	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/seeds"
 	"github.com/forkrl/forkrl/kernels/loss"
 )
 
 // update trains the policy on a step's samples: Epochs passes, each over
 // mini-batches of MiniBatchSize responses in a seeded order, one optimizer
 // Step per mini-batch.
-func (t *Trainer) update(ctx context.Context, s stepSettings, ss []*sample, acc means) error {
-	obj := t.objective(s)
+func (t *Trainer) update(ctx context.Context, s stepSettings, ss []*sample, sums means) error {
+	obj, err := t.objective(s)
+	if err != nil {
+		return err
+	}
 	var stepWeights [][]float32
-	if t.selects() && t.alg.SelectScope == recipe.ScopeStep {
-		var err error
-		if stepWeights, err = t.selectTokens(ctx, s, ss, oldEntropies(ss), oldLogps(ss), acc, "step"); err != nil {
+	if t.selects() && t.alg.SelectScope == selector.ScopeStep {
+		if stepWeights, err = t.selectTokens(ctx, s, ss, oldEntropies(ss), oldLogps(ss), sums, "step"); err != nil {
 			return err
 		}
 	}
@@ -41,7 +44,7 @@ func (t *Trainer) update(ctx context.Context, s stepSettings, ss []*sample, acc 
 					weights[k] = stepWeights[i]
 				}
 			}
-			if err := t.updateMiniBatch(ctx, s, obj, mini, weights, acc, epoch, mi); err != nil {
+			if err := t.updateMiniBatch(ctx, s, obj, mini, weights, sums, epoch, mi); err != nil {
 				return err
 			}
 		}
@@ -59,7 +62,7 @@ func (t *Trainer) updateOrder(step, epoch, n int) []int {
 		}
 		return order
 	}
-	return mrand.New(mrand.NewPCG(run.StreamSeed(t.cfg.Seed, "minibatch", step, epoch), 0)).Perm(n)
+	return mrand.New(mrand.NewPCG(seeds.Stream(t.cfg.Seed, "minibatch", step, epoch), 0)).Perm(n)
 }
 
 // objective is what one micro-batch's loss is made of.
@@ -74,15 +77,15 @@ type objective struct {
 
 // updateMiniBatch is one optimizer step: Forward → selector → loss →
 // Backward for each micro-batch, then Step.
-func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objective, mini []*sample, weights [][]float32, acc means, epoch, mi int) error {
+func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objective, mini []*sample, weights [][]float32, sums means, epoch, mi int) error {
 	micros := splitEvery(len(mini), max(t.hp.MicroBatchSize, 1))
 	if obj.policyOff && t.critic != nil {
-		return t.updateCritic(ctx, s, *obj.value, mini, micros, acc)
+		return t.updateCritic(ctx, s, *obj.value, mini, micros, sums)
 	}
 	fwds := make([]backend.ForwardResponse, len(micros))
 	// With mini-batch scope on the current policy's entropies, every
 	// micro-batch is forwarded before any selection.
-	held := t.selects() && t.alg.SelectScope == recipe.ScopeMini && t.alg.SelectEntropy == recipe.EntropyCurrent
+	held := t.selects() && t.alg.SelectScope == selector.ScopeMini && t.alg.SelectEntropy == recipe.EntropyCurrent
 	var err error
 	switch {
 	case held:
@@ -93,11 +96,11 @@ func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objec
 			}
 			ents, logps = append(ents, fwds[k].Entropies...), append(logps, fwds[k].LogProbs...)
 		}
-		if weights, err = t.selectTokens(ctx, s, mini, ents, logps, acc, "mini", epoch, mi); err != nil {
+		if weights, err = t.selectTokens(ctx, s, mini, ents, logps, sums, "mini", epoch, mi); err != nil {
 			return err
 		}
-	case t.selects() && t.alg.SelectScope == recipe.ScopeMini:
-		if weights, err = t.selectTokens(ctx, s, mini, oldEntropies(mini), oldLogps(mini), acc, "mini", epoch, mi); err != nil {
+	case t.selects() && t.alg.SelectScope == selector.ScopeMini:
+		if weights, err = t.selectTokens(ctx, s, mini, oldEntropies(mini), oldLogps(mini), sums, "mini", epoch, mi); err != nil {
 			return err
 		}
 	}
@@ -119,27 +122,27 @@ func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objec
 			w = weights[r[0]:r[1]]
 		}
 		p := pol
-		if t.selects() && t.alg.SelectScope == recipe.ScopeMicro {
+		if t.selects() && t.alg.SelectScope == selector.ScopeMicro {
 			ents, logps := f.Entropies, f.LogProbs
 			if t.alg.SelectEntropy == recipe.EntropyOld {
 				ents, logps = oldEntropies(micro), oldLogps(micro)
 			}
-			if w, err = t.selectTokens(ctx, s, micro, ents, logps, acc, "micro", epoch, mi, k); err != nil {
+			if w, err = t.selectTokens(ctx, s, micro, ents, logps, sums, "micro", epoch, mi, k); err != nil {
 				return err
 			}
 			// As in the paper's released code: the micro-batch's own
 			// selected tokens, averaged over the mini-batch's micro-batches.
 			p.TokenCount = tokenCount(micro, w, p.Denominator) * float64(len(micros))
 		}
-		acc.add("select/denominator", p.TokenCount, 1)
+		sums.add("select/denominator", p.TokenCount, 1)
 		req := backend.BackwardRequest{Handle: f.Handle}
 		switch {
 		case obj.sft:
-			req.GradLogProbs = sftGradient(f.LogProbs, f.Entropies, allTokens, len(micros), acc)
+			req.GradLogProbs = sftGradient(f.LogProbs, f.Entropies, allTokens, len(micros), sums)
 		default:
 			g := loss.NewGrad(f.LogProbs)
 			met := p.Compute(g, t.lossBatch(micro, f, w))
-			logPolicyMetrics(acc, met, len(micros))
+			logPolicyMetrics(sums, met, len(micros))
 			req.GradLogProbs = g.Logp
 			if p.EntropyCoef != 0 {
 				req.GradEntropies = g.Entropy
@@ -150,7 +153,7 @@ func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objec
 			}
 		}
 		if obj.value != nil && t.critic == nil {
-			req.GradValues = t.valueGradient(*obj.value, obj.valueCoef, micro, f.Values, allTokens, len(micros), acc)
+			req.GradValues = t.valueGradient(*obj.value, obj.valueCoef, micro, f.Values, allTokens, len(micros), sums)
 		}
 		resp, err := t.policy.Backward(ctx, req)
 		if err != nil {
@@ -160,7 +163,7 @@ func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objec
 			return err
 		}
 		if obj.value != nil && t.critic != nil {
-			if err := t.trainCritic(ctx, s, *obj.value, micro, allTokens, len(micros), acc); err != nil {
+			if err := t.trainCritic(ctx, s, *obj.value, micro, allTokens, len(micros), sums); err != nil {
 				return err
 			}
 		}
@@ -169,11 +172,11 @@ func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objec
 		}
 	}
 	if obj.value != nil && t.critic != nil {
-		if err := t.stepModel(ctx, t.critic, t.alg.Critic, s, "critic", acc); err != nil {
+		if err := t.stepModel(ctx, t.critic, t.alg.Critic, s, "critic", sums); err != nil {
 			return err
 		}
 	}
-	return t.stepModel(ctx, t.policy, t.alg.Policy, s, "actor", acc)
+	return t.stepModel(ctx, t.policy, t.alg.Policy, s, "actor", sums)
 }
 
 // forward runs the policy's Forward on the samples of a micro-batch.
@@ -219,7 +222,7 @@ func (t *Trainer) lossBatch(micro []*sample, f backend.ForwardResponse, w [][]fl
 // optimizer steps in which max_grad_norm clipped it (grad_clipped): with the
 // "all" denominator a top-ρ arm's gradients are about ρ times smaller, so
 // clipping may act on some arms and not on others.
-func (t *Trainer) stepModel(ctx context.Context, b backend.Backend, label string, s stepSettings, prefix string, acc means) error {
+func (t *Trainer) stepModel(ctx context.Context, b backend.Backend, label string, s stepSettings, prefix string, sums means) error {
 	resp, err := b.Step(ctx, backend.StepRequest{
 		LearningRate: s.lr, Beta1: t.hp.Beta1, Beta2: t.hp.Beta2, Epsilon: t.hp.Epsilon,
 		WeightDecay: t.hp.WeightDecay, MaxGradNorm: t.hp.MaxGradNorm,
@@ -230,12 +233,12 @@ func (t *Trainer) stepModel(ctx context.Context, b backend.Backend, label string
 	if err := diagErr(backendName(label), resp.Diagnostics); err != nil {
 		return err
 	}
-	acc.add(prefix+"/grad_norm", resp.GradNorm, 1)
+	sums.add(prefix+"/grad_norm", resp.GradNorm, 1)
 	clipped := 0.0
 	if t.hp.MaxGradNorm > 0 && resp.GradNorm > t.hp.MaxGradNorm {
 		clipped = 1
 	}
-	acc.add(prefix+"/grad_clipped", clipped, 1)
+	sums.add(prefix+"/grad_clipped", clipped, 1)
 	return nil
 }
 
@@ -243,18 +246,18 @@ func (t *Trainer) stepModel(ctx context.Context, b backend.Backend, label string
 // The losses of a mini-batch's micros micro-batches add up to the
 // mini-batch's loss, so each counts micros times towards the mean over
 // mini-batches.
-func logPolicyMetrics(acc means, met loss.Metrics, micros int) {
+func logPolicyMetrics(sums means, met loss.Metrics, micros int) {
 	tokens := float64(met.Tokens)
-	acc.add("actor/pg_loss", met.PolicyLoss*float64(micros), 1)
-	acc.add("actor/pg_clipfrac", met.ClipFrac, tokens)
-	acc.add("actor/pg_clipfrac_lower", met.DualClipFrac, tokens)
-	acc.add("actor/ppo_kl", met.ApproxKL, tokens)
-	acc.add("actor/entropy", met.EntropyAll, tokens)
-	acc.add("actor/kl_loss", met.KL*float64(micros), 1)
-	acc.add("select/fraction", met.FracSelected, tokens)
-	acc.add("select/entropy_all", met.EntropyAll, tokens)
-	acc.add("select/entropy_selected", met.EntropySelected, met.Selected)
-	acc.add("select/clipfrac_selected", met.ClipFracSelected, met.Selected)
+	sums.add("actor/pg_loss", met.PolicyLoss*float64(micros), 1)
+	sums.add("actor/pg_clipfrac", met.ClipFrac, tokens)
+	sums.add("actor/pg_clipfrac_lower", met.DualClipFrac, tokens)
+	sums.add("actor/ppo_kl", met.ApproxKL, tokens)
+	sums.add("actor/entropy", met.EntropyAll, tokens)
+	sums.add("actor/kl_loss", met.KL*float64(micros), 1)
+	sums.add("select/fraction", met.FracSelected, tokens)
+	sums.add("select/entropy_all", met.EntropyAll, tokens)
+	sums.add("select/entropy_selected", met.EntropySelected, met.Selected)
+	sums.add("select/clipfrac_selected", met.ClipFracSelected, met.Selected)
 }
 
 // tokenCount is the token-mean denominator of a set of samples: all their

@@ -1,6 +1,9 @@
 package loss
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Aggregation is how per-token losses become one number.
 type Aggregation int
@@ -29,6 +32,10 @@ func (a Aggregation) String() string {
 	}
 	return fmt.Sprintf("Aggregation(%d)", int(a))
 }
+
+// AggregationNames returns the names of the aggregation modes, as recipes
+// spell them, in the order of the constants.
+func AggregationNames() []string { return slices.Clone(aggregationNames) }
 
 // ParseAggregation returns the aggregation mode named s.
 func ParseAggregation(s string) (Aggregation, error) {
@@ -62,6 +69,9 @@ func (d Denominator) String() string {
 	}
 	return fmt.Sprintf("Denominator(%d)", int(d))
 }
+
+// DenominatorNames returns the names of the denominators: all, selected.
+func DenominatorNames() []string { return slices.Clone(denominatorNames) }
 
 // ParseDenominator returns the denominator named s (all or selected).
 func ParseDenominator(s string) (Denominator, error) {

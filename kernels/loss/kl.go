@@ -3,6 +3,7 @@ package loss
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Estimator is a per-token estimator of KL(policy ‖ reference) from the two
@@ -29,6 +30,10 @@ func (e Estimator) String() string {
 	}
 	return fmt.Sprintf("Estimator(%d)", int(e))
 }
+
+// EstimatorNames returns the names of the estimators, in the order of the
+// constants.
+func EstimatorNames() []string { return slices.Clone(estimatorNames) }
 
 // ParseEstimator returns the estimator named s (k1, k2 or k3).
 func ParseEstimator(s string) (Estimator, error) {

@@ -8,6 +8,18 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi"
 )
 
+// Scopes: which tokens one Select call sees. The scope is a host attribute
+// of a recipe's selector block; a selector that declares a "scope" setting
+// is told it in Configure.
+const (
+	ScopeMicro = "micro" // one micro-batch (the paper's released code)
+	ScopeMini  = "mini"  // one mini-batch
+	ScopeStep  = "step"  // all tokens of the step
+)
+
+// Scopes are the scopes, from the smallest.
+var Scopes = []string{ScopeMicro, ScopeMini, ScopeStep}
+
 // Selector weighs the tokens of a batch.
 type Selector interface {
 	pluginapi.Plugin

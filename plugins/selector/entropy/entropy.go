@@ -18,6 +18,7 @@ package entropy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
@@ -28,18 +29,11 @@ import (
 // Version is the version of the built-in selectors.
 const Version = "1.0.0"
 
-// Scopes a recipe may give.
-const (
-	ScopeMicro = "micro"
-	ScopeMini  = "mini"
-	ScopeStep  = "step"
-)
-
 // Defaults of the settings.
 const (
 	DefaultRho   = 0.2
 	DefaultRule  = "topk"
-	DefaultScope = ScopeMini
+	DefaultScope = selector.ScopeMini
 )
 
 // Selector selects tokens in one mode of kernels/selection. It is safe for
@@ -78,7 +72,7 @@ func (s *Selector) Info(context.Context) (pluginapi.Info, error) {
 			pluginapi.Attribute{Name: "rule", Type: "string", Default: DefaultRule, Enum: []string{"topk", "quantile"},
 				Description: "topk: exactly max(1, ⌈ρn⌉) tokens with a deterministic tie-break; quantile: every token at or above the interpolated (1−ρ)-quantile"})
 	}
-	attrs = append(attrs, pluginapi.Attribute{Name: "scope", Type: "string", Default: DefaultScope, Enum: []string{ScopeMicro, ScopeMini, ScopeStep},
+	attrs = append(attrs, pluginapi.Attribute{Name: "scope", Type: "string", Default: DefaultScope, Enum: slices.Clone(selector.Scopes),
 		Description: "the batch over which the selection is made: a micro-batch, a mini-batch (one optimizer step) or the whole training step"})
 	return pluginapi.Info{
 		Name:        s.mode.String(),
@@ -119,7 +113,7 @@ func (s *Selector) Configure(ctx context.Context, req pluginapi.ConfigureRequest
 			opts.Rule = r
 		case "scope":
 			str, _ := v.(string)
-			if str != ScopeMicro && str != ScopeMini && str != ScopeStep {
+			if !slices.Contains(selector.Scopes, str) {
 				d = append(d, pluginapi.Diagnostic{Summary: fmt.Sprintf("unknown scope %v: want micro, mini or step", v), Attribute: name})
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
+	genapi "github.com/forkrl/forkrl/framework/pluginapi/generator"
 )
 
 // Record is one item of a generated dataset, in the shape a trainer reads
@@ -182,4 +183,26 @@ func (s *settingsReader) boolean(name string) bool {
 		s.fail(name, "%s must be true or false", name)
 	}
 	return v
+}
+
+// NewGenerator returns the countdown generator as a built-in generator
+// (framework/pluginapi/generator): GeneratorSchema's settings, Generate's
+// records.
+func NewGenerator() genapi.Generator { return countdownGenerator{} }
+
+type countdownGenerator struct{}
+
+func (countdownGenerator) Schema() pluginapi.Schema { return GeneratorSchema() }
+
+func (countdownGenerator) Generate(settings pluginapi.Settings) (train, eval []genapi.Problem, diags pluginapi.Diagnostics) {
+	ds, diags := Generate(settings)
+	return problems(ds.Train), problems(ds.Eval), diags
+}
+
+func problems(recs []Record) []genapi.Problem {
+	out := make([]genapi.Problem, len(recs))
+	for i, r := range recs {
+		out[i] = genapi.Problem(r)
+	}
+	return out
 }

@@ -67,3 +67,31 @@ func TestGenerateBadSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestNewGenerator checks that the registered generator declares
+// GeneratorSchema and makes Generate's records, and reports bad settings.
+func TestNewGenerator(t *testing.T) {
+	g := NewGenerator()
+	if !reflect.DeepEqual(g.Schema(), GeneratorSchema()) {
+		t.Error("the generator's schema is not GeneratorSchema")
+	}
+	settings := pluginapi.Settings{"train": 30.0, "eval": 10.0}
+	ds, _ := Generate(settings)
+	train, eval, diags := g.Generate(settings)
+	if diags.HasErrors() || len(train) != 30 || len(eval) != 10 {
+		t.Fatalf("%d train, %d eval, %v", len(train), len(eval), diags)
+	}
+	for i, r := range ds.Train {
+		if train[i].ID != r.ID || train[i].Prompt != r.Prompt || train[i].Problem != r.Problem || train[i].Answer != r.Answer {
+			t.Fatalf("train[%d] = %+v, want %+v", i, train[i], r)
+		}
+	}
+	for i, r := range ds.Eval {
+		if eval[i].ID != r.ID || eval[i].Problem != r.Problem || eval[i].Answer != r.Answer {
+			t.Fatalf("eval[%d] = %+v, want %+v", i, eval[i], r)
+		}
+	}
+	if _, _, diags := g.Generate(pluginapi.Settings{"max_number": 0.0}); !diags.HasErrors() {
+		t.Error("max_number 0: want a diagnostic")
+	}
+}

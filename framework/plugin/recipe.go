@@ -1,4 +1,4 @@
-package recipe
+package plugin
 
 import (
 	"context"
@@ -9,22 +9,21 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/pluginapi"
+	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/hashicorp/hcl/v2"
 )
 
-// PluginSchemas is the SchemaSource of the plugin runtime: a built-in
+// RecipeSchemas is the recipe.SchemaSource of the plugin host: a built-in
 // plugin's schema comes from its Info, called in-process; an external
 // plugin's from starting it (after checking its sha256) and asking. Each
 // plugin is asked once.
 //
-// Generators are not plugins: their schemas come from Generators. A
-// generator missing from it has its settings evaluated but not checked.
-type PluginSchemas struct {
-	Ctx        context.Context             // bounds the start of external plugins; nil: context.Background()
-	Log        io.Writer                   // receives an external plugin's stderr; nil: os.Stderr
-	Generators map[string]pluginapi.Schema // the built-in generators' schemas, by name
+// A generator's schema comes from the registered generator's Schema; an
+// unregistered one has its settings evaluated but not checked.
+type RecipeSchemas struct {
+	Ctx context.Context // bounds the start of external plugins; nil: context.Background()
+	Log io.Writer       // receives an external plugin's stderr; nil: os.Stderr
 
 	mu    sync.Mutex
 	cache map[[3]string]schemaResult
@@ -36,7 +35,7 @@ type schemaResult struct {
 }
 
 // Schema returns the schema the plugin of block b declares.
-func (p *PluginSchemas) Schema(b *PluginBlock) (pluginapi.Schema, error) {
+func (p *RecipeSchemas) Schema(b *recipe.PluginBlock) (pluginapi.Schema, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	key := [3]string{string(b.Kind), b.Type, b.Source + "@" + b.SHA256}
@@ -51,45 +50,42 @@ func (p *PluginSchemas) Schema(b *PluginBlock) (pluginapi.Schema, error) {
 	return s, err
 }
 
-// errUnchecked marks a generator without a known schema.
-var errUnchecked = fmt.Errorf("no schema")
-
-func (p *PluginSchemas) lookup(b *PluginBlock) (pluginapi.Schema, error) {
+func (p *RecipeSchemas) lookup(b *recipe.PluginBlock) (pluginapi.Schema, error) {
 	ctx := p.Ctx
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if b.Kind == KindGenerator {
-		if s, ok := p.Generators[b.Type]; ok {
-			return s, nil
+	if b.Kind == recipe.KindGenerator {
+		if g, ok := Generators()[b.Type]; ok {
+			return g.Schema(), nil
 		}
-		return pluginapi.Schema{}, errUnchecked
+		return pluginapi.Schema{}, recipe.ErrUnchecked
 	}
 	if b.Source != "" {
-		info, err := plugin.Inspect(ctx, plugin.Spec{Kind: b.Kind, Name: b.Type, Label: b.Label, Source: b.Source, SHA256: b.SHA256, Log: p.Log})
+		info, err := Inspect(ctx, Spec{Kind: b.Kind, Name: b.Type, Label: b.Label, Source: b.Source, SHA256: b.SHA256, Log: p.Log})
 		if err != nil {
 			return pluginapi.Schema{}, err
 		}
 		return info.Settings, nil
 	}
-	bi, ok := plugin.LookupBuiltin(b.Kind, b.Type)
+	bi, ok := LookupBuiltin(b.Kind, b.Type)
 	if !ok {
 		var known []string
-		for _, x := range plugin.Builtins() {
+		for _, x := range Builtins() {
 			if x.Kind == b.Kind {
 				known = append(known, x.Name)
 			}
 		}
 		sort.Strings(known)
-		return pluginapi.Schema{}, fmt.Errorf("there is no built-in %s named %q.%s Built-in %ss: %s; an external plugin needs source = \"path\" and sha256", b.Kind, b.Type, didYouMean(b.Type, known), b.Kind, quotedList(known))
+		return pluginapi.Schema{}, recipe.UnknownBuiltin(b.Kind, b.Type, known)
 	}
 	if bi.New == nil { // served by a command of its own: ask the running plugin
-		in, err := plugin.Open(ctx, plugin.Spec{Kind: b.Kind, Name: b.Type, Label: b.Label, Log: io.Discard})
+		in, err := Open(ctx, Spec{Kind: b.Kind, Name: b.Type, Label: b.Label, Log: io.Discard})
 		if err != nil {
 			// It cannot start here (its interpreter or packages are missing):
 			// a recipe meant for another machine still validates, and the
 			// plugin checks its settings in Configure when the run starts it.
-			return pluginapi.Schema{}, errUnchecked
+			return pluginapi.Schema{}, recipe.ErrUnchecked
 		}
 		defer in.Close()
 		return in.Info.Settings, nil
@@ -111,12 +107,12 @@ func (p *PluginSchemas) lookup(b *PluginBlock) (pluginapi.Schema, error) {
 // a diagnostic names, or at the block. A block with the same type and
 // settings as one already checked is not configured again. Each plugin gets
 // a scratch directory that is removed afterwards.
-func ConfigureBuiltins(ctx context.Context, runs []Run) hcl.Diagnostics {
+func ConfigureBuiltins(ctx context.Context, runs []recipe.Run) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	seen := map[string]bool{}
 	for i := range runs {
 		r := &runs[i]
-		for _, blocks := range [][]PluginBlock{r.Backends, r.Verifiers, r.Selectors} {
+		for _, blocks := range [][]recipe.PluginBlock{r.Backends, r.Verifiers, r.Selectors} {
 			for j := range blocks {
 				b := &blocks[j]
 				if b.Source != "" || !b.Checked {
@@ -135,8 +131,8 @@ func ConfigureBuiltins(ctx context.Context, runs []Run) hcl.Diagnostics {
 	return diags
 }
 
-func configureBuiltin(ctx context.Context, b *PluginBlock, seed uint64) (diags hcl.Diagnostics) {
-	bi, ok := plugin.LookupBuiltin(b.Kind, b.Type)
+func configureBuiltin(ctx context.Context, b *recipe.PluginBlock, seed uint64) (diags hcl.Diagnostics) {
+	bi, ok := LookupBuiltin(b.Kind, b.Type)
 	if !ok || bi.New == nil { // a plugin with a command of its own is configured by runs only
 		return nil
 	}
@@ -166,5 +162,5 @@ func configureBuiltin(ctx context.Context, b *PluginBlock, seed uint64) (diags h
 	if err != nil {
 		return fail("%v", err)
 	}
-	return PluginDiagnostics(b, resp.Diagnostics)
+	return recipe.PluginDiagnostics(b, resp.Diagnostics)
 }

@@ -1,4 +1,4 @@
-package recipe
+package plugin
 
 import (
 	"context"
@@ -6,8 +6,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/pluginapi"
+	"github.com/forkrl/forkrl/framework/pluginapi/generator"
+	"github.com/forkrl/forkrl/framework/recipe"
 )
 
 // fakeBackend is a built-in registered by these tests: it declares a schema
@@ -45,9 +46,21 @@ func (fakeVerifier) Configure(context.Context, pluginapi.ConfigureRequest) (plug
 	return pluginapi.ConfigureResponse{}, nil
 }
 
+// fakeGenerator is a generator registered by these tests.
+type fakeGenerator struct{}
+
+func (fakeGenerator) Schema() pluginapi.Schema {
+	return pluginapi.Schema{Attributes: []pluginapi.Attribute{{Name: "count", Type: "number", Default: 4.0}}}
+}
+
+func (fakeGenerator) Generate(pluginapi.Settings) (train, eval []generator.Problem, diags pluginapi.Diagnostics) {
+	return nil, nil, nil
+}
+
 func init() {
-	plugin.Register(plugin.Builtin{Kind: pluginapi.KindBackend, Name: "recipe-test", New: func() any { return fakeBackend{} }})
-	plugin.Register(plugin.Builtin{Kind: pluginapi.KindVerifier, Name: "recipe-test-verifier", New: func() any { return fakeVerifier{} }})
+	RegisterGenerator("recipe-test-gen", fakeGenerator{})
+	Register(Builtin{Kind: pluginapi.KindBackend, Name: "recipe-test", New: func() any { return fakeBackend{} }})
+	Register(Builtin{Kind: pluginapi.KindVerifier, Name: "recipe-test-verifier", New: func() any { return fakeVerifier{} }})
 }
 
 const runtimeRecipe = `variable "ckpt" { default = "base" }
@@ -68,8 +81,8 @@ run "seed" {
 }
 `
 
-func TestPluginSchemas(t *testing.T) {
-	rec, diags := Parse("rt.hcl", []byte(runtimeRecipe), Options{Schemas: &PluginSchemas{}})
+func TestRecipeSchemas(t *testing.T) {
+	rec, diags := recipe.Parse("rt.hcl", []byte(runtimeRecipe), recipe.Options{Schemas: &RecipeSchemas{}})
 	if diags.HasErrors() || len(rec.Runs) != 3 {
 		t.Fatalf("%d runs, %v", len(rec.Runs), diags)
 	}
@@ -81,19 +94,29 @@ func TestPluginSchemas(t *testing.T) {
 		t.Errorf("generator without a known schema was checked: %+v", g)
 	}
 
-	_, diags = Parse("rt.hcl", []byte(strings.Replace(runtimeRecipe, `"recipe-test" "policy"`, `"recipe-tset" "policy"`, 1)), Options{Schemas: &PluginSchemas{}})
+	gen := strings.Replace(runtimeRecipe, `generator "countdown" {}`, `generator "recipe-test-gen" {}`, 1)
+	rec, diags = recipe.Parse("rt.hcl", []byte(gen), recipe.Options{Schemas: &RecipeSchemas{}})
+	if g := rec.Runs[0].Datasets[0].Generator; diags.HasErrors() || !g.Checked || g.Settings["count"] != 4.0 {
+		t.Errorf("registered generator: %+v, %v; want its settings checked with the schema's default", g, diags)
+	}
+	_, diags = recipe.Parse("rt.hcl", []byte(strings.Replace(gen, `generator "recipe-test-gen" {}`, `generator "recipe-test-gen" { cuont = 2 }`, 1)), recipe.Options{Schemas: &RecipeSchemas{}})
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "cuont") {
+		t.Errorf("registered generator with an unknown setting: got %v", diags)
+	}
+
+	_, diags = recipe.Parse("rt.hcl", []byte(strings.Replace(runtimeRecipe, `"recipe-test" "policy"`, `"recipe-tset" "policy"`, 1)), recipe.Options{Schemas: &RecipeSchemas{}})
 	if !diags.HasErrors() || !strings.Contains(diags[0].Detail, `Did you mean "recipe-test"?`) || diags[0].Subject.Start.Line != 2 || diags[0].Subject.Start.Column != 9 {
 		t.Errorf("unknown built-in: got %v; want a suggestion at 2:9", diags)
 	}
 
-	_, diags = Parse("rt.hcl", []byte(strings.Replace(runtimeRecipe, "width      = 64", "width      = 0", 1)), Options{Schemas: &PluginSchemas{}})
+	_, diags = recipe.Parse("rt.hcl", []byte(strings.Replace(runtimeRecipe, "width      = 64", "width      = 0", 1)), recipe.Options{Schemas: &RecipeSchemas{}})
 	if !diags.HasErrors() || !strings.Contains(diags.Error(), "width must be at least 1; got 0.") {
 		t.Errorf("declared bound: got %v", diags)
 	}
 }
 
 func TestConfigureBuiltins(t *testing.T) {
-	rec, diags := Parse("rt.hcl", []byte(runtimeRecipe), Options{Schemas: &PluginSchemas{}, Vars: []string{"ckpt=missing"}})
+	rec, diags := recipe.Parse("rt.hcl", []byte(runtimeRecipe), recipe.Options{Schemas: &RecipeSchemas{}, Vars: []string{"ckpt=missing"}})
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
@@ -110,4 +133,13 @@ func TestConfigureBuiltins(t *testing.T) {
 		d.Subject.Start.Line != 4 || d.Subject.Start.Column != 16 {
 		t.Errorf("got %s: %s at %v; want the checkpoint diagnostic at the setting, 4:16", d.Summary, d.Detail, d.Subject)
 	}
+}
+
+func TestRegisterGeneratorTwicePanics(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("registering a generator name twice did not panic")
+		}
+	}()
+	RegisterGenerator("recipe-test-gen", fakeGenerator{})
 }
