@@ -24,7 +24,7 @@ variable "world_size" {
 
 # The model's shape and alphabet come from the checkpoint's config.json.
 backend "torch" "policy" {
-  checkpoint = "checkpoints/base-countdown"
+  checkpoint = "../checkpoints/base-countdown"
   device     = "cpu"
   world_size = var.world_size
 }

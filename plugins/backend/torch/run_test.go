@@ -40,9 +40,11 @@ func forkrl(t testing.TB) string {
 	return exe
 }
 
-// relativeBase is the base model's folder relative to the repository root,
-// where the end-to-end runs start: relative paths must work.
-const relativeBase = "checkpoints/base-countdown"
+// baseInRecipe stands for the base model's folder in a recipe's text;
+// tinyRecipe writes it relative to the recipe's folder, and the runs start
+// in the repository root: the plugin's path setting must be resolved
+// against the recipe, not the working directory.
+const baseInRecipe = "{{base}}"
 
 func baseCheckpoint(t testing.TB) string {
 	dir, err := filepath.Abs("../../../checkpoints/base-countdown")
@@ -98,7 +100,13 @@ eval {
   problems = 2
 }
 `, backendBlock, steps)
-	path := filepath.Join(t.TempDir(), name+".hcl")
+	dir := t.TempDir()
+	rel, err := filepath.Rel(dir, baseCheckpoint(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = strings.ReplaceAll(src, baseInRecipe, rel)
+	path := filepath.Join(dir, name+".hcl")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +114,7 @@ eval {
 }
 
 func torchBlock(t testing.TB, worldSize int) string {
-	return fmt.Sprintf("backend \"torch\" \"policy\" {\n  checkpoint = %q\n  world_size = %d\n}", relativeBase, worldSize)
+	return fmt.Sprintf("backend \"torch\" \"policy\" {\n  checkpoint = %q\n  world_size = %d\n}", baseInRecipe, worldSize)
 }
 
 func tinylmBlock(t testing.TB) string {

@@ -146,7 +146,8 @@ def resolve(schema, settings):
             continue
         v = settings[a.name]
         ok = {"number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
-              "string": lambda x: isinstance(x, str), "bool": lambda x: isinstance(x, bool)}.get(a.type, lambda x: True)(v)
+              "string": lambda x: isinstance(x, str), "path": lambda x: isinstance(x, str),
+              "bool": lambda x: isinstance(x, bool)}.get(a.type, lambda x: True)(v)
         if not ok:
             diags.append(diagnostic(f"must be a {a.type}, got {json.dumps(v)}", a.description, a.name))
         elif a.enum and v not in a.enum:

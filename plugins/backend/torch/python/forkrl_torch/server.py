@@ -25,7 +25,7 @@ from forkrl_torch.tokenizer import load_tokenizer
 NAME, VERSION = "torch", "0.1.0"
 
 SCHEMA = [
-    fp.attribute("checkpoint", "string", "the model folder: a forkrl checkpoint (tinylm's format) or a Hugging Face Qwen3 folder", required=True),
+    fp.attribute("checkpoint", "path", "the model folder: a forkrl checkpoint (tinylm's format) or a Hugging Face Qwen3 folder; relative to the recipe", required=True),
     fp.attribute("device", "string", "where the model runs", default="cpu", enum=["cpu", "cuda"]),
     fp.attribute("dtype", "string", "element type of the weights and activations (log-probs and entropies are always float32)", default="float32", enum=["float32", "bfloat16"]),
     fp.attribute("world_size", "number", "data-parallel worker processes (torch.distributed: gloo on cpu, NCCL on cuda)", default=1, min=1, max=1024),
