@@ -10,9 +10,21 @@
 # block, so it names a one-step DAPO run on DAPO-Math-17K whose update is not
 # part of the measurement; forkrl has no evaluation-only command yet.
 #
-# The backend is the built-in tinylm as a placeholder so that the recipe
-# validates; evaluating a real model needs the real-model backend plugin
-# (see recipes/dapo-math.hcl).
+# The backend is torch, as in recipes/dapo-math.hcl: name a local Hugging
+# Face Qwen3 folder (or a forkrl checkpoint) and the number of GPUs,
+#   forkrl run --var model=/path/to/Qwen3-8B-Base --var gpus=8 recipes/eval-math.hcl
+
+variable "model" {
+  type        = string
+  default     = ""
+  description = "a local Hugging Face Qwen3 folder (config.json, safetensors, tokenizer.json)"
+}
+
+variable "gpus" {
+  type        = number
+  default     = 1
+  description = "data-parallel workers, one GPU each (NCCL)"
+}
 
 variable "n" {
   type        = number
@@ -47,7 +59,12 @@ locals {
   }
 }
 
-backend "tinylm" "policy" {} # placeholder, see above
+backend "torch" "policy" {
+  checkpoint = var.model
+  device     = "cuda"
+  dtype      = "bfloat16"
+  world_size = var.gpus
+}
 
 verifier "math" "boxed" {
   extract = ["boxed"]
