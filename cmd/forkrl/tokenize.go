@@ -8,7 +8,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/forkrl/forkrl/plugins/backend/bpe"
+	"github.com/forkrl/forkrl/formats/bpe"
 )
 
 func init() {

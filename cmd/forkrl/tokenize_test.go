@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/forkrl/forkrl/plugins/backend/bpe"
+	"github.com/forkrl/forkrl/formats/bpe"
 )
 
 func TestTokenizeLines(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/forkrl/forkrl/formats/safetensors"
 	"github.com/forkrl/forkrl/internal/atomicfile"
-	"github.com/forkrl/forkrl/plugins/backend/safetensors"
 )
 
 // Checkpoint files inside a checkpoint directory.

@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/forkrl/forkrl/formats/bpe"
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/internal/atomicfile"
-	"github.com/forkrl/forkrl/plugins/backend/bpe"
 )
 
 // Hugging Face checkpoints: a folder with config.json, model.safetensors (or

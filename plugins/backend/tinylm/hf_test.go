@@ -14,9 +14,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/forkrl/forkrl/formats/safetensors"
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
-	"github.com/forkrl/forkrl/plugins/backend/safetensors"
 )
 
 // qwen3Config is a Hugging Face config.json of a Qwen3 model of the given

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/forkrl/forkrl/plugins/backend/gguf"
-	"github.com/forkrl/forkrl/plugins/backend/gguf/llamacpp"
+	"github.com/forkrl/forkrl/formats/gguf"
+	"github.com/forkrl/forkrl/formats/gguf/llamacpp"
 )
 
 // parityAlphabet has 297 distinct characters, so that the vocabulary (with

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkrl/forkrl/formats/gguf/llamacpp"
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
-	"github.com/forkrl/forkrl/plugins/backend/gguf/llamacpp"
 )
 
 // Qwen3-0.6B's shape, with random weights: the speed comparison with

@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkrl/forkrl/formats/safetensors"
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
-	"github.com/forkrl/forkrl/plugins/backend/safetensors"
 	"github.com/forkrl/forkrl/plugins/backend/tinylm"
 )
 

@@ -15,7 +15,7 @@ import (
 	"github.com/dlclark/regexp2/v2"
 )
 
-var qwenDir = filepath.Join("..", "..", "..", "data", "tokenizers", "qwen3")
+var qwenDir = filepath.Join("..", "..", "data", "tokenizers", "qwen3")
 
 var (
 	qwenOnce sync.Once

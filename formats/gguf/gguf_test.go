@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/forkrl/forkrl/plugins/backend/gguf/llamacpp"
+	"github.com/forkrl/forkrl/formats/gguf/llamacpp"
 )
 
 // RandomQwen3 makes random weights of the given config, keyed by their

@@ -16,8 +16,8 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/forkrl/forkrl/formats/bpe"
 	"github.com/forkrl/forkrl/internal/atomicfile"
-	"github.com/forkrl/forkrl/plugins/backend/bpe"
 )
 
 // Value types of GGUF metadata.
