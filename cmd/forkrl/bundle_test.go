@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/forkrl/forkrl/internal/digest"
+
 	"github.com/forkrl/forkrl/framework/bundle"
 	"github.com/forkrl/forkrl/framework/provenance"
 )
@@ -188,7 +190,7 @@ func TestBundleCarriesAnExternalPlugin(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the example plugin: %v\n%s", err, out)
 	}
-	sum, err := provenance.FileSHA256(exe)
+	sum, err := digest.File(exe)
 	if err != nil {
 		t.Fatal(err)
 	}

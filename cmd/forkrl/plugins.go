@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/forkrl/forkrl/internal/digest"
+
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/pluginapi"
 )
@@ -111,7 +113,7 @@ func externalRows(dir string, errs io.Writer) (rows []pluginRow, failed bool) {
 		if err != nil || !st.Mode().IsRegular() || st.Mode()&0o111 == 0 {
 			continue
 		}
-		sum, err := plugin.FileSHA256(path)
+		sum, err := digest.File(path)
 		if err != nil {
 			fmt.Fprintf(errs, "forkrl plugins: %v\n", err)
 			failed = true

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/forkrl/forkrl/internal/digest"
+
 	"github.com/forkrl/forkrl/framework/hooks"
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/pluginapi"
@@ -351,7 +353,7 @@ func runInputs(r *recipe.Run) (run.Inputs, error) {
 	var data map[string]string
 	for _, ds := range r.Datasets {
 		for _, f := range ds.Files {
-			sum, err := plugin.FileSHA256(f)
+			sum, err := digest.File(f)
 			if err != nil {
 				return run.Inputs{}, fmt.Errorf("dataset %q: %w", ds.Name, err)
 			}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/forkrl/forkrl/internal/digest"
+
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
@@ -25,7 +27,7 @@ func TestNumpyTopMatchesTopK(t *testing.T) {
 	}
 	ctx := context.Background()
 	src, _ := filepath.Abs("numpy_top.py")
-	sum, err := plugin.FileSHA256(src)
+	sum, err := digest.File(src)
 	if err != nil {
 		t.Fatal(err)
 	}

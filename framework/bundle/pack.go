@@ -19,13 +19,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/forkrl/forkrl/internal/digest"
+
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/framework/pluginapi/generator"
 	"github.com/forkrl/forkrl/framework/provenance"
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/run"
-	"github.com/klauspost/compress/zstd"
 )
 
 // Which checkpoints of the run a bundle holds.
@@ -220,7 +223,7 @@ func describePlugins(ctx context.Context, r *recipe.Run, env *provenance.Environ
 			out = append(out, p)
 			continue
 		}
-		sum, err := provenance.FileSHA256(b.Source)
+		sum, err := digest.File(b.Source)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s %q: the plugin executable the run used: %w", b.Kind, b.Label, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/forkrl/forkrl/internal/digest"
+
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/framework/pluginapi/generator"
 	"github.com/forkrl/forkrl/framework/provenance"
@@ -113,7 +115,7 @@ func (m *Manifest) checkPlugins() error {
 		if p.Builtin || p.Bundled != "" {
 			continue
 		}
-		sum, err := provenance.FileSHA256(p.Source)
+		sum, err := digest.File(p.Source)
 		if err != nil {
 			return fmt.Errorf("refused: the %s plugin %q: %w", p.Kind, p.Label, err)
 		}

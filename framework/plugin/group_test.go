@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkrl/forkrl/internal/digest"
+
 	"github.com/forkrl/forkrl/framework/pluginapi"
 )
 
@@ -51,7 +53,7 @@ func TestStartTimeoutWithAChildHoldingThePipes(t *testing.T) {
 	if err := os.WriteFile(script, []byte(src), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := FileSHA256(script)
+	sum, err := digest.File(script)
 	if err != nil {
 		t.Fatal(err)
 	}

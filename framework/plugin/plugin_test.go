@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forkrl/forkrl/internal/digest"
+
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 )
@@ -52,7 +54,7 @@ func openT(t *testing.T, spec Spec) *Instance {
 
 // selfSHA256 is the checksum of the test binary, which also serves as an external plugin.
 var selfSHA256 = sync.OnceValue(func() string {
-	sum, err := FileSHA256(os.Args[0])
+	sum, err := digest.File(os.Args[0])
 	if err != nil {
 		panic(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/forkrl/forkrl/internal/digest"
 
 	hclog "github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
@@ -124,20 +125,6 @@ func (in *Instance) startExternal() error {
 	return in.start(exec.Command(path, in.Spec.Args...), secure)
 }
 
-// FileSHA256 returns the hex sha256 of a file.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // checkExternal refuses an external plugin that is missing, not executable,
 // without a checksum or with another checksum, and returns its checksum.
 func checkExternal(spec Spec) ([]byte, error) {
@@ -155,7 +142,7 @@ func checkExternal(spec Spec) ([]byte, error) {
 	case st.Mode()&0o111 == 0:
 		return refuse(fmt.Sprintf("%s is not executable: chmod +x it", spec.Source), nil)
 	}
-	have, err := FileSHA256(spec.Source)
+	have, err := digest.File(spec.Source)
 	if err != nil {
 		return refuse("cannot read the plugin executable: "+err.Error(), err)
 	}

@@ -15,11 +15,8 @@ package provenance
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"reflect"
 	"runtime"
@@ -27,10 +24,13 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/forkrl/forkrl/internal/digest"
+
+	"golang.org/x/sys/cpu"
+
 	"github.com/forkrl/forkrl/kernels/gemm"
 	"github.com/forkrl/forkrl/kernels/selection"
 	"github.com/forkrl/forkrl/kernels/vecmath"
-	"golang.org/x/sys/cpu"
 )
 
 // SettingsKey is the entry of settings.json that holds the Environment.
@@ -102,7 +102,7 @@ func Current() Environment {
 	}
 	e.KernelPath = kernelPath(e.Arch, e.Kernels)
 	if exe, err := os.Executable(); err == nil {
-		e.Executable, _ = FileSHA256(exe)
+		e.Executable, _ = digest.File(exe)
 	}
 	return e
 }
@@ -205,20 +205,6 @@ func godebugFor(arch string, kernels map[string]string, want string) (options st
 		}
 	}
 	return "", false
-}
-
-// FileSHA256 returns the hex sha256 of a file's content.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("reading %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // AddToSettings returns the settings JSON object with the environment

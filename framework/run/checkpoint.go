@@ -1,16 +1,15 @@
 package run
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/forkrl/forkrl/internal/digest"
 
 	"github.com/forkrl/forkrl/internal/atomicfile"
 )
@@ -126,7 +125,7 @@ func writeManifest(dir string) error {
 		if err != nil || rel == ManifestFile {
 			return err
 		}
-		sum, err := fileSHA256(path)
+		sum, err := digest.File(path)
 		if err != nil {
 			return err
 		}
@@ -156,7 +155,7 @@ func VerifyCheckpoint(dir string) error {
 			return fmt.Errorf("checkpoint %s is damaged: %s:%d is not a line \"SHA256  FILE\"", dir, ManifestFile, i+1)
 		}
 		file := filepath.Join(dir, filepath.FromSlash(rel))
-		have, err := fileSHA256(file)
+		have, err := digest.File(file)
 		if err != nil {
 			return fmt.Errorf("checkpoint %s is damaged: %w", dir, err)
 		}
@@ -165,20 +164,6 @@ func VerifyCheckpoint(dir string) error {
 		}
 	}
 	return nil
-}
-
-// fileSHA256 returns the hex sha256 of a file.
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // NewestCheckpointStep returns the step of the newest complete checkpoint
