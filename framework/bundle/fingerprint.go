@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/forkrl/forkrl/internal/digest"
+
 	"github.com/forkrl/forkrl/framework/data"
 	"github.com/forkrl/forkrl/framework/pluginapi/generator"
 	"github.com/forkrl/forkrl/framework/recipe"
@@ -51,7 +53,7 @@ func fingerprintData(r *recipe.Run, generators map[string]generator.Generator, w
 			continue
 		}
 		for i, f := range ds.Files {
-			sum, size, err := hashFile(f)
+			sum, size, err := digest.FileSize(f)
 			if err != nil {
 				return nil, nil, fmt.Errorf("dataset %q: the data file the run read: %w", ds.Name, err)
 			}
@@ -114,7 +116,7 @@ func fingerprintFolder(dir string) (Data, []string, error) {
 		if !d.Type().IsRegular() {
 			return fmt.Errorf("%s is not a regular file", p)
 		}
-		sum, n, err := hashFile(p)
+		sum, n, err := digest.FileSize(p)
 		if err != nil {
 			return err
 		}

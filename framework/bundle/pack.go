@@ -74,7 +74,7 @@ func Pack(ctx context.Context, w io.Writer, runDir string, opt PackOptions) (*Ma
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(runDir, run.SettingsFile), err)
 	}
-	m := &Manifest{Format: FormatVersion, Run: r.Name, PackedBy: provenance.Current().Forkrl, Checkpoints: opt.Checkpoints}
+	m := &Manifest{Format: FormatVersion, Run: r.Name, PackedBy: provenance.CurrentBuild(), Checkpoints: opt.Checkpoints}
 	if env, ok, err := provenance.FromSettings(settings); err != nil {
 		return nil, err
 	} else if ok {
@@ -97,7 +97,7 @@ func Pack(ctx context.Context, w io.Writer, runDir string, opt PackOptions) (*Ma
 	m.Plugins = plugins
 	files = append(files, pluginFiles...)
 	for i := range files {
-		if files[i].SHA256, files[i].Size, err = hashFile(files[i].disk); err != nil {
+		if files[i].SHA256, files[i].Size, err = digest.FileSize(files[i].disk); err != nil {
 			return nil, err
 		}
 		m.Files = append(m.Files, files[i].File)
@@ -188,21 +188,6 @@ func runFiles(dir, checkpoints string) ([]source, error) {
 	return out, nil
 }
 
-// hashFile returns the hex sha256 and the size of a file.
-func hashFile(p string) (string, int64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, fmt.Errorf("reading %s: %w", p, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
 // describePlugins records every plugin block of the run, and lists the
 // executables (and Go sources) of the external ones to pack.
 func describePlugins(ctx context.Context, r *recipe.Run, env *provenance.Environment) ([]Plugin, []source, error) {
@@ -277,7 +262,7 @@ func builtinInfo(ctx context.Context, kind pluginapi.Kind, name string) (info pl
 // above the working directory; "" otherwise.
 func moduleSource(exe string) string {
 	info, err := buildinfo.ReadFile(exe)
-	module := provenance.Current().Forkrl.Module
+	module := provenance.CurrentBuild().Module
 	if err != nil || module == "" || info.Main.Path != module {
 		return ""
 	}

@@ -23,6 +23,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/forkrl/forkrl/internal/digest"
 
@@ -93,7 +94,7 @@ func short(rev string) string {
 // Current describes this process: its build, its machine and its kernels.
 func Current() Environment {
 	e := Environment{
-		Forkrl:      currentBuild(),
+		Forkrl:      CurrentBuild(),
 		Go:          runtime.Version(),
 		OS:          runtime.GOOS,
 		Arch:        runtime.GOARCH,
@@ -101,13 +102,23 @@ func Current() Environment {
 		Kernels:     map[string]string{"gemm": gemm.Impl, "selection": selection.Impl, "vecmath": vecmath.Impl},
 	}
 	e.KernelPath = kernelPath(e.Arch, e.Kernels)
-	if exe, err := os.Executable(); err == nil {
-		e.Executable, _ = digest.File(exe)
-	}
+	e.Executable = executableSHA256()
 	return e
 }
 
-func currentBuild() Build {
+// executableSHA256 is the sha256 of this process's executable, read once:
+// the file does not change while the process runs.
+var executableSHA256 = sync.OnceValue(func() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	sum, _ := digest.File(exe)
+	return sum
+})
+
+// CurrentBuild describes the forkrl build of this process.
+func CurrentBuild() Build {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return Build{Version: "unknown"}

@@ -35,7 +35,7 @@ func Lock(path string) (release func(), err error) {
 		}
 		return nil, fmt.Errorf("run directory %s is in use by %s: wait for it to end, or stop it, before resuming", path, holder)
 	}
-	if err := f.Truncate(0); err == nil {
+	if err = f.Truncate(0); err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	if err != nil {

@@ -3,18 +3,13 @@ package trainer
 import (
 	mrand "math/rand/v2"
 
+	"github.com/forkrl/forkrl/framework/pluginapi/generator"
 	"github.com/forkrl/forkrl/framework/seeds"
 )
 
-// Problem is one item of a dataset as the trainer sees it.
-type Problem struct {
-	ID      string // a stable id (the record's id field or its index)
-	Prompt  string // the text given to the model (the prompt template applied)
-	Problem string // the problem as the verifier sees it
-	// Answer is the reference answer handed to the verifier; for sft it is
-	// the reference response the model is trained to produce.
-	Answer string
-}
+// Problem is one item of a dataset as the trainer sees it: the same as a
+// generated problem, whether a generator made it or a data file held it.
+type Problem = generator.Problem
 
 // Dataset is a named dataset split into the problems trained on and the
 // problems held out for evaluation.

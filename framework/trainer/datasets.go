@@ -45,7 +45,7 @@ func loadDataset(cfg *recipe.Run, spec *recipe.Dataset, generators map[string]ge
 		if err := diags.Err(); err != nil {
 			return ds, fmt.Errorf("generator %q: %w", g.Type, err)
 		}
-		train, eval := problemsOf(gtrain), problemsOf(geval)
+		train, eval := gtrain, geval
 		for _, part := range [][]Problem{train, eval} {
 			for j := range part {
 				if prompt != nil {
@@ -113,13 +113,4 @@ func limit[T any](xs []T, n int) []T {
 		return xs[:n]
 	}
 	return xs
-}
-
-// problemsOf returns generated problems as the trainer's problems.
-func problemsOf(gs []generator.Problem) []Problem {
-	out := make([]Problem, len(gs))
-	for i, g := range gs {
-		out[i] = Problem(g)
-	}
-	return out
 }

@@ -12,14 +12,21 @@ import (
 
 // File returns the hex sha256 of a file's content.
 func File(path string) (string, error) {
+	sum, _, err := FileSize(path)
+	return sum, err
+}
+
+// FileSize returns the hex sha256 of a file's content and its size in
+// bytes, read in one pass.
+func FileSize(path string) (sum string, size int64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("reading %s: %w", path, err)
+	if size, err = io.Copy(h, f); err != nil {
+		return "", 0, fmt.Errorf("reading %s: %w", path, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), size, nil
 }

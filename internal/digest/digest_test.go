@@ -16,6 +16,9 @@ func TestFile(t *testing.T) {
 	if got, err := File(path); err != nil || got != want {
 		t.Errorf("File = %q, %v; want %q", got, err, want)
 	}
+	if got, n, err := FileSize(path); err != nil || got != want || n != 3 {
+		t.Errorf("FileSize = %q, %d, %v; want %q, 3", got, n, err, want)
+	}
 	if _, err := File(filepath.Join(t.TempDir(), "absent")); err == nil {
 		t.Error("File of an absent file: no error")
 	}

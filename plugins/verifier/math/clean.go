@@ -77,6 +77,10 @@ func undoubleBackslashes(s string) string {
 // or the answers of a list.
 var systemEnvs = []string{"cases", "aligned", "gathered", "align*", "align"}
 
+// rowSeparators turns a system's row breaks into commas and drops its
+// alignment marks.
+var rowSeparators = strings.NewReplacer(`\\`, ",", "&", "")
+
 // flattenSystems writes a system as the list of its rows: "\begin{cases} x
 // = 1 \\ y = 2 \end{cases}" is "x = 1, y = 2", compared as the tuple it names
 // (math-verify's reading of assignments: its tests match "(p,q)=(3,2)" with
@@ -96,7 +100,7 @@ func flattenSystems(s string) string {
 			if j < 0 {
 				break
 			}
-			body := strings.NewReplacer(`\\`, ",", "&", "").Replace(s[i+len(begin) : i+j])
+			body := rowSeparators.Replace(s[i+len(begin) : i+j])
 			s = s[:i] + body + s[i+j+len(end):]
 		}
 	}

@@ -111,7 +111,7 @@ func (r Result) Reward() float64 {
 // Grade extracts the answer of a full model response and compares it with
 // the reference answer.
 func (g *Grader) Grade(response, reference string) Result {
-	reference = Reference(reference)
+	reference = referenceAnswer(reference, g.opts.MaxAnswerLen)
 	answer, ok := g.extract(response)
 	if !ok {
 		return Result{Reason: "no answer found (looked for: " + strings.Join(g.opts.Extract, ", ") + ")"}
@@ -185,14 +185,18 @@ func (g *Grader) GradeExtracted(pred, gold string) Result {
 // free text (Extract); else the reference itself. math-verify extracts the
 // gold answer as it extracts the prediction; the Hendrycks grader and the
 // paper's grader take the last box of the solution.
-func Reference(ref string) string {
+func Reference(ref string) string { return referenceAnswer(ref, DefaultOptions().MaxAnswerLen) }
+
+// referenceAnswer is Reference for a grader whose answers are at most
+// maxLen bytes long.
+func referenceAnswer(ref string, maxLen int) string {
 	if b, ok := LastBoxes(ref); ok {
 		return b
 	}
 	ref = strings.TrimSpace(ref)
-	if isSolution(ref) {
+	if isSolution(ref, maxLen) {
 		if c := Extract(ref); len(c) > 0 {
-			return firstParsable(c, DefaultOptions().MaxAnswerLen)
+			return firstParsable(c, maxLen)
 		}
 	}
 	return ref
@@ -202,11 +206,11 @@ func Reference(ref string) string {
 // rather than an answer: it has several lines or announces its answer, and
 // does not read as mathematics (a matrix written over several lines is an
 // answer).
-func isSolution(ref string) bool {
+func isSolution(ref string, maxLen int) bool {
 	if !strings.Contains(ref, "\n") && !announcesAnswer(tail(ref)) {
 		return false
 	}
-	return len(ref) > DefaultOptions().MaxAnswerLen || !mathOnly(ref)
+	return len(ref) > maxLen || !mathOnly(ref)
 }
 
 // Equal compares a bare answer with a bare reference answer.
