@@ -269,7 +269,8 @@ func analyze(ctx context.Context, r *recipe.Run, dir string, nProblems, minCount
 	if report.Entropy, err = analysis.Entropy(pieces, entropies, analysis.EntropyOptions{MinCount: minCount, Listed: 10}); err != nil {
 		return err
 	}
-	if report.Histogram, err = analysis.NewHistogram(entropies, histogramBins(entropies), 0, histogramTop(entropies)); err != nil {
+	top := histogramTop(entropies)
+	if report.Histogram, err = analysis.NewHistogram(entropies, int(math.Round(top/histogramWidth)), 0, top); err != nil {
 		return err
 	}
 	if sess.countdown {
@@ -295,10 +296,6 @@ const histogramWidth = 0.05
 // entropy rounded up to a whole bin.
 func histogramTop(entropies [][]float32) float64 {
 	return math.Max(1, math.Ceil(analysis.MaxEntropy(entropies)/histogramWidth)) * histogramWidth
-}
-
-func histogramBins(entropies [][]float32) int {
-	return int(math.Round(histogramTop(entropies) / histogramWidth))
 }
 
 // session is what the analyses that sample or score a policy share: the

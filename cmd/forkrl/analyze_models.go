@@ -240,18 +240,17 @@ func saveAnalysis(runDir, name string, v any, stdout io.Writer) error {
 // runCheckpoints lists the policy checkpoints of a run directory in step
 // order.
 func runCheckpoints(dir string) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(dir, run.CheckpointsDir))
+	steps, err := run.CheckpointSteps(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading the checkpoints of %s: %w", dir, err)
 	}
 	var out []string
-	for _, e := range entries {
-		p := filepath.Join(dir, run.CheckpointsDir, e.Name(), "policy")
-		if _, err := os.Stat(p); err == nil && checkpointStep(p) > 0 {
+	for _, step := range steps {
+		p := filepath.Join(run.CheckpointDir(dir, step), "policy")
+		if _, err := os.Stat(p); err == nil && step > 0 {
 			out = append(out, p)
 		}
 	}
-	sort.Slice(out, func(a, b int) bool { return checkpointStep(out[a]) < checkpointStep(out[b]) })
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s has no policy checkpoints (checkpoints/step-NNNNNN/policy)", dir)
 	}

@@ -131,7 +131,7 @@ func TestAnalyzeBadInput(t *testing.T) {
 		{"a checkpoint of another shape", []string{"--run", "tiny-seed1", "--problems", "2", "--checkpoint", base, recipePath}, 1, "loading " + base},
 		{"overlap with a checkpoint of another shape", []string{"overlap", "--run", "tiny-seed1", "--problems", "2", "--checkpoint", base, recipePath}, 1, "loading " + base},
 		{"overlap with nothing to compare", []string{"overlap", "--run", "tiny-seed1", recipePath}, 2, "nothing to compare"},
-		{"overlap of a run without checkpoints", []string{"overlap", "--run-dir", t.TempDir(), recipePath}, 2, "reading the checkpoints of"},
+		{"overlap of a run without checkpoints", []string{"overlap", "--run-dir", t.TempDir(), recipePath}, 2, "has no policy checkpoints"},
 		{"grid with a bad temperature", []string{"grid", "--t-high", "1,x", recipePath}, 2, `"x" is not a positive number`},
 		{"t_high without the gate", []string{"--t-high", "1.5", "--run", "tiny-seed1", recipePath}, 2, "set --entropy-gate"},
 		{"steps of a run without samples", []string{"steps", t.TempDir()}, 1, "is not a run directory"},

@@ -170,11 +170,21 @@ func VerifyCheckpoint(dir string) error {
 // in the run directory at path, as it is on disk: without verifying it
 // (LatestCheckpoint does) and without touching anything.
 func NewestCheckpointStep(path string) (int, bool) {
-	steps, err := (&Dir{Path: path}).checkpointSteps()
+	steps, err := CheckpointSteps(path)
 	if err != nil || len(steps) == 0 {
 		return 0, false
 	}
 	return steps[len(steps)-1], true
+}
+
+// CheckpointSteps lists the steps of the complete checkpoints of the run
+// directory at path, oldest first, as they are on disk (not verified).
+func CheckpointSteps(path string) ([]int, error) { return (&Dir{Path: path}).checkpointSteps() }
+
+// CheckpointDir is the folder of the checkpoint of step in the run
+// directory at path.
+func CheckpointDir(path string, step int) string {
+	return filepath.Join(path, CheckpointsDir, stepName(step))
 }
 
 // checkpointSteps lists the steps of the complete checkpoints, oldest first.
