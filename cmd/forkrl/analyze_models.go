@@ -261,10 +261,8 @@ func runCheckpoints(dir string) ([]string, error) {
 // else 0.
 func checkpointStep(path string) int {
 	for _, part := range strings.Split(filepath.ToSlash(path), "/") {
-		if s, ok := strings.CutPrefix(part, "step-"); ok {
-			if n, err := strconv.Atoi(s); err == nil {
-				return n
-			}
+		if n, ok := run.ParseStepName(part); ok {
+			return n
 		}
 	}
 	return 0

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/forkrl/forkrl/framework/analysis"
 	"github.com/forkrl/forkrl/framework/run"
@@ -129,7 +128,7 @@ func load(path string, all bool) (*Run, error) {
 		r.warn("%s: %v", r.file(run.SamplesDir), err)
 	}
 	for _, e := range entries {
-		step, ok := parseStep(e.Name())
+		step, ok := run.ParseStepName(e.Name())
 		if !ok {
 			continue
 		}
@@ -216,23 +215,6 @@ func (r *Run) jsonLines(name string, b []byte, f func([]byte) error) {
 	if err := sc.Err(); err != nil {
 		r.warn("%s: %v", r.file(name), err)
 	}
-}
-
-// parseStep reads the step of a samples file name, step-000012.jsonl.
-func parseStep(name string) (int, bool) {
-	s, ok := strings.CutPrefix(name, "step-")
-	if !ok {
-		return 0, false
-	}
-	s, ok = strings.CutSuffix(s, ".jsonl")
-	if !ok {
-		return 0, false
-	}
-	var n int
-	if _, err := fmt.Sscanf(s, "%d", &n); err != nil {
-		return 0, false
-	}
-	return n, true
 }
 
 // MetricNames returns the names of the metrics logged at any step, sorted.

@@ -195,7 +195,7 @@ func (d *Dir) checkpointSteps() ([]int, error) {
 	}
 	var steps []int
 	for _, e := range entries {
-		if n, ok := parseStepName(e.Name()); ok && e.IsDir() {
+		if n, ok := ParseStepName(e.Name()); ok && e.IsDir() {
 			steps = append(steps, n)
 		}
 	}

@@ -316,8 +316,9 @@ func (d *Dir) WriteSamples(step int, samples []Sample) error {
 // stepName is the file or directory name of a step: step-000012.
 func stepName(step int) string { return fmt.Sprintf("step-%06d", step) }
 
-// parseStepName reads a name written by stepName (with an optional suffix).
-func parseStepName(name string) (int, bool) {
+// ParseStepName reads the step of a name the run directory gives a step's
+// files and folders: step-000012, step-000012.jsonl.
+func ParseStepName(name string) (int, bool) {
 	name = strings.TrimSuffix(name, ".jsonl")
 	s, ok := strings.CutPrefix(name, "step-")
 	if !ok {
@@ -352,7 +353,7 @@ func (d *Dir) Rewind(step int) error {
 		return err
 	}
 	for _, e := range entries {
-		if n, ok := parseStepName(e.Name()); ok && n > step {
+		if n, ok := ParseStepName(e.Name()); ok && n > step {
 			if err := os.Remove(filepath.Join(d.Path, SamplesDir, e.Name())); err != nil {
 				return err
 			}

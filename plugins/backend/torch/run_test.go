@@ -1,8 +1,6 @@
 package torch
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -13,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/forkrl/forkrl/framework/run"
 )
 
 // The end-to-end tests run the forkrl binary, built once, on a tiny DAPO
@@ -132,7 +132,7 @@ func tinylmBlock(t testing.TB) string {
 }
 
 // runRecipe trains a recipe into out and returns its metrics, one map per step.
-func runRecipe(t testing.TB, recipe, out string, args ...string) []map[string]float64 {
+func runRecipe(t testing.TB, recipe, out string, args ...string) []run.Metrics {
 	t.Helper()
 	cmd := exec.Command(forkrl(t), append([]string{"run", "--out", out, recipe}, args...)...)
 	cmd.Dir = "../../.."
@@ -141,39 +141,34 @@ func runRecipe(t testing.TB, recipe, out string, args ...string) []map[string]fl
 		t.Fatalf("forkrl run %s: %v\n%s", filepath.Base(recipe), err, raw)
 	}
 	name := strings.TrimSuffix(filepath.Base(recipe), ".hcl")
-	return readMetrics(t, filepath.Join(out, name, "metrics.jsonl"))
+	return readMetrics(t, filepath.Join(out, name))
 }
 
-func readMetrics(t testing.TB, path string) []map[string]float64 {
+// readMetrics reads the metrics lines of the run directory dir.
+func readMetrics(t testing.TB, dir string) []run.Metrics {
 	t.Helper()
-	f, err := os.Open(path)
+	m, err := run.ReadMetrics(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []map[string]float64
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		m := map[string]float64{}
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		out = append(out, m)
-	}
-	return out
+	return m
 }
 
 // stepOneMetrics are the figures compared across backends and world sizes.
 var stepOneMetrics = []string{"actor/pg_loss", "actor/entropy", "select/threshold", "actor/grad_norm"}
 
-func compareStepOne(t *testing.T, what string, a, b []map[string]float64, rel float64) {
+func compareStepOne(t *testing.T, what string, a, b []run.Metrics, rel float64) {
 	t.Helper()
 	if len(a) == 0 || len(b) == 0 {
 		t.Fatalf("%s: no metrics", what)
 	}
 	for _, k := range stepOneMetrics {
-		x, y := a[0][k], b[0][k]
+		x, okA := a[0][k]
+		y, okB := b[0][k]
+		if !okA || !okB {
+			t.Errorf("%s: step-1 metric %s missing (in the first run: %v, in the second: %v)", what, k, okA, okB)
+			continue
+		}
 		t.Logf("%s: step-1 %s %.9g against %.9g", what, k, x, y)
 		if d := math.Abs(x - y); d > rel*math.Max(math.Abs(x), math.Abs(y)) || math.IsNaN(d) {
 			t.Errorf("%s: step-1 %s %.9g against %.9g (relative difference %.2g, bound %g)", what, k, x, y, d/math.Max(math.Abs(x), math.Abs(y)), rel)
@@ -238,7 +233,7 @@ func TestKillAndResume(t *testing.T) {
 	if left := alive(procs); len(left) > 0 {
 		t.Errorf("processes %v outlived the killed host", left)
 	}
-	before := readMetrics(t, filepath.Join(out, "tiny-kill", "metrics.jsonl"))
+	before := readMetrics(t, filepath.Join(out, "tiny-kill"))
 	resume := exec.Command(forkrl(t), "run", "--out", out, recipe, "--resume")
 	resume.Dir = "../../.."
 	raw, err := resume.CombinedOutput()
@@ -248,7 +243,7 @@ func TestKillAndResume(t *testing.T) {
 	if strings.Contains(string(raw), "step 1/3") || !strings.Contains(string(raw), "step 3/3") {
 		t.Errorf("the resumed run did not continue after step 1:\n%s", raw)
 	}
-	metrics := readMetrics(t, filepath.Join(out, "tiny-kill", "metrics.jsonl"))
+	metrics := readMetrics(t, filepath.Join(out, "tiny-kill"))
 	if len(before) == 0 || fmt.Sprint(metrics[0]) != fmt.Sprint(before[0]) {
 		t.Errorf("step 1's metrics changed on resuming:\n%v\n%v", before, metrics)
 	}
