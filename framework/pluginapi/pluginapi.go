@@ -158,3 +158,12 @@ func (d Diagnostics) Err() error {
 	}
 	return errors.New(strings.Join(msgs, "; "))
 }
+
+// ErrFrom is Err with the plugin that gave the diagnostics named in front
+// ("backend \"policy\": ..."); nil when there are no errors.
+func (d Diagnostics) ErrFrom(who string) error {
+	if err := d.Err(); err != nil {
+		return fmt.Errorf("%s: %w", who, err)
+	}
+	return nil
+}

@@ -13,12 +13,7 @@ func selectorName(label string) string { return fmt.Sprintf("selector %q", label
 
 // diagErr turns a plugin's error diagnostics into an error that names the
 // plugin; nil when there are none.
-func diagErr(who string, d pluginapi.Diagnostics) error {
-	if err := d.Err(); err != nil {
-		return fmt.Errorf("%s: %w", who, err)
-	}
-	return nil
-}
+func diagErr(who string, d pluginapi.Diagnostics) error { return d.ErrFrom(who) }
 
 // pluginErrorf reports a plugin's answer that breaks the protocol.
 func pluginErrorf(who, format string, args ...any) error {

@@ -5,29 +5,23 @@ import (
 
 	"github.com/forkrl/forkrl/framework/hooks"
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
+	"github.com/forkrl/forkrl/framework/rollout"
 	"github.com/forkrl/forkrl/kernels/reward"
 )
 
 // verify scores the samples of a dataset with its verifier: the verifier's
 // reward, whether it accepted the answer, and the answer it parsed.
 func (t *Trainer) verify(ctx context.Context, ds *Dataset, ss []*sample) error {
-	v := t.verifiers[ds.Name]
 	items := make([]verifier.Item, len(ss))
 	for i, s := range ss {
-		items[i] = verifier.Item{Problem: s.problem.Problem, Response: s.text, Reference: s.problem.Answer}
+		items[i] = rollout.Item(s.problem, s.text)
 	}
-	resp, err := v.Verify(ctx, verifier.VerifyRequest{Items: items})
+	results, err := rollout.Verify(ctx, t.verifiers[ds.Name], verifierName(ds.Verifier), items)
 	if err != nil {
 		return err
 	}
-	if err := diagErr(verifierName(ds.Verifier), resp.Diagnostics); err != nil {
-		return err
-	}
-	if len(resp.Results) != len(ss) {
-		return pluginErrorf(verifierName(ds.Verifier), "Verify returned %d results for %d items", len(resp.Results), len(ss))
-	}
 	for i, s := range ss {
-		r := resp.Results[i]
+		r := results[i]
 		s.score, s.answer, s.correct = r.Reward, r.Answer, r.Reward > 0
 		s.reward = r.Reward
 	}

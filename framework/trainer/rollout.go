@@ -2,9 +2,9 @@ package trainer
 
 import (
 	"context"
-	"strings"
 
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
+	"github.com/forkrl/forkrl/framework/rollout"
 	"github.com/forkrl/forkrl/framework/seeds"
 )
 
@@ -25,39 +25,18 @@ func (t *Trainer) rollout(ctx context.Context, s stepSettings, attempt, n int) (
 	return t.generate(ctx, problems, t.hp.ResponsesPerPrompt, sampling, seeds.Stream(t.cfg.Seed, "rollout", s.step, attempt))
 }
 
-// generate encodes the problems' prompts and samples n responses to each.
+// generate samples n responses to each problem (rollout.Generate) into
+// groups.
 func (t *Trainer) generate(ctx context.Context, problems []*Problem, n int, sampling backend.Sampling, seed uint64) ([]*group, error) {
-	texts := make([]string, len(problems))
-	for i, p := range problems {
-		texts[i] = p.Prompt
-	}
-	enc, err := t.policy.Encode(ctx, backend.EncodeRequest{Texts: texts})
+	samples, err := rollout.Generate(ctx, t.policy, backendName(t.alg.Policy), problems, n, sampling, seed)
 	if err != nil {
 		return nil, err
-	}
-	if err := diagErr(backendName(t.alg.Policy), enc.Diagnostics); err != nil {
-		return nil, err
-	}
-	gen, err := t.policy.Generate(ctx, backend.GenerateRequest{Prompts: enc.IDs, N: n, Sampling: sampling, Seed: seed})
-	if err != nil {
-		return nil, err
-	}
-	if err := diagErr(backendName(t.alg.Policy), gen.Diagnostics); err != nil {
-		return nil, err
-	}
-	if len(gen.Responses) != len(problems)*n {
-		return nil, pluginErrorf(backendName(t.alg.Policy), "Generate returned %d responses for %d prompts × %d", len(gen.Responses), len(problems), n)
 	}
 	groups := make([]*group, len(problems))
 	for i, p := range problems {
 		g := &group{problem: p}
-		for j := range n {
-			r := gen.Responses[i*n+j]
-			// A response cut mid-character, or a model emitting stray bytes,
-			// is not valid UTF-8: the verifier sees U+FFFD there, as
-			// Hugging Face's decoding gives.
-			text := strings.ToValidUTF8(strings.Join(r.Pieces, ""), "\uFFFD")
-			g.samples = append(g.samples, &sample{problem: p, prompt: enc.IDs[i], resp: r, text: text})
+		for _, s := range samples[i*n : (i+1)*n] {
+			g.samples = append(g.samples, &sample{problem: p, prompt: s.Prompt, resp: s.Response, text: s.Text})
 		}
 		groups[i] = g
 	}

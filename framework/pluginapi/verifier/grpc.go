@@ -64,7 +64,11 @@ func (c *GRPCClient) Verify(ctx context.Context, req VerifyRequest) (VerifyRespo
 		return VerifyResponse{}, pluginapi.BadResponse("Verify", fmt.Errorf("%d results for %d items", n, len(req.Items)))
 	}
 	for _, r := range resp.GetResults() {
-		out.Results = append(out.Results, Result{Reward: r.GetReward(), Answer: r.GetAnswer(), Reason: r.GetReason()})
+		res := Result{Reward: r.GetReward(), Answer: r.GetAnswer(), Reason: r.GetReason(), Verdict: r.GetVerdict()}
+		for _, s := range r.GetRoles() {
+			res.Roles = append(res.Roles, Span{Start: int(s.GetStart()), End: int(s.GetEnd()), Role: s.GetRole()})
+		}
+		out.Results = append(out.Results, res)
 	}
 	return out, nil
 }
@@ -87,7 +91,11 @@ func (s *GRPCServer) Verify(ctx context.Context, p *pb.VerifyRequest) (*pb.Verif
 	}
 	out := &pb.VerifyResponse{Diagnostics: pluginapi.DiagnosticsToProto(resp.Diagnostics)}
 	for _, r := range resp.Results {
-		out.Results = append(out.Results, &pb.VerifyResult{Reward: r.Reward, Answer: r.Answer, Reason: r.Reason})
+		res := &pb.VerifyResult{Reward: r.Reward, Answer: r.Answer, Reason: r.Reason, Verdict: r.Verdict}
+		for _, s := range r.Roles {
+			res.Roles = append(res.Roles, &pb.RoleSpan{Start: uint32(s.Start), End: uint32(s.End), Role: s.Role})
+		}
+		out.Results = append(out.Results, res)
 	}
 	return out, nil
 }

@@ -4,6 +4,8 @@ package verifier
 
 import (
 	"context"
+	"fmt"
+	"sort"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
 )
@@ -31,6 +33,85 @@ type Result struct {
 	Reward float64
 	Answer string // the answer parsed from the response
 	Reason string // why no answer could be parsed or why it is wrong; empty when correct
+	// Verdict is the verifier's category of the response: VerdictCorrect,
+	// VerdictWrongAnswer, VerdictNoAnswer, VerdictUnparsable or a category
+	// of the verifier's own, in snake_case. A verifier that gives none
+	// leaves it empty, and the host reads FromReward(Reward) instead.
+	Verdict string
+	// Roles label what the bytes of the response do, for analyses of
+	// per-token entropy (nil: the verifier labels none).
+	Roles Roles
+}
+
+// The verdicts verifiers share; a verifier may add categories of its own.
+const (
+	VerdictCorrect     = "correct"      // the answer earns the reward
+	VerdictWrong       = "wrong"        // no reward, from a verifier that names no verdict
+	VerdictWrongAnswer = "wrong_answer" // an answer was read and it is wrong
+	VerdictNoAnswer    = "no_answer"    // no answer was found in the response
+	VerdictUnparsable  = "unparsable"   // an answer was found but cannot be read
+)
+
+// FromReward is the verdict of a result whose verifier names none:
+// VerdictCorrect for a positive reward, else VerdictWrong.
+func FromReward(reward float64) string {
+	if reward > 0 {
+		return VerdictCorrect
+	}
+	return VerdictWrong
+}
+
+// Span gives the bytes [Start, End) of a response a role.
+type Span struct {
+	Start, End int
+	Role       string
+}
+
+// Roles are the spans of a response that have a role, in ascending order
+// and not overlapping.
+type Roles []Span
+
+// Label returns the spans of a labelling of each byte, merging runs of the
+// same label; bytes labelled "" get no span.
+func Label[R ~string](labels []R) Roles {
+	var out Roles
+	for i, l := range labels {
+		switch {
+		case l == "":
+		case len(out) > 0 && out[len(out)-1].End == i && out[len(out)-1].Role == string(l):
+			out[len(out)-1].End++
+		default:
+			out = append(out, Span{Start: i, End: i + 1, Role: string(l)})
+		}
+	}
+	return out
+}
+
+// At is the role of the byte at offset i; "" when no span holds it.
+func (r Roles) At(i int) string {
+	k := sort.Search(len(r), func(k int) bool { return r[k].End > i })
+	if k < len(r) && r[k].Start <= i {
+		return r[k].Role
+	}
+	return ""
+}
+
+// Check reports spans out of order, overlapping, empty, unnamed or beyond
+// a response of n bytes.
+func (r Roles) Check(n int) error {
+	at := 0
+	for k, s := range r {
+		switch {
+		case s.Start < at || s.End <= s.Start:
+			return fmt.Errorf("role span %d [%d, %d) is empty, out of order or overlaps the one before", k, s.Start, s.End)
+		case s.End > n:
+			return fmt.Errorf("role span %d [%d, %d) goes beyond the response's %d bytes", k, s.Start, s.End, n)
+		case s.Role == "":
+			return fmt.Errorf("role span %d [%d, %d) names no role", k, s.Start, s.End)
+		}
+		at = s.End
+	}
+	return nil
 }
 
 // VerifyResponse holds one result per item.

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
 )
 
 // Failure classifies why a response earns no reward.
@@ -27,21 +29,23 @@ const (
 	UnsoundWork                    // the answer is right but the work before it is not (CheckWork only)
 )
 
+// failureNames are the verdicts the verifier reports (Result.Verdict).
 var failureNames = [...]string{
-	Correct:         "correct",
-	NoAnswer:        "no answer",
-	Syntax:          "unparsable",
-	ExtraText:       "extra text",
-	NumberNotGiven:  "number not given",
-	NumberReused:    "number reused",
-	NumberMissing:   "number missing",
-	DivisionByZero:  "division by zero",
-	InexactDivision: "inexact division",
+	Correct:         verifier.VerdictCorrect,
+	NoAnswer:        verifier.VerdictNoAnswer,
+	Syntax:          verifier.VerdictUnparsable,
+	ExtraText:       "extra_text",
+	NumberNotGiven:  "number_not_given",
+	NumberReused:    "number_reused",
+	NumberMissing:   "number_missing",
+	DivisionByZero:  "division_by_zero",
+	InexactDivision: "inexact_division",
 	Overflow:        "overflow",
-	WrongValue:      "wrong value",
-	UnsoundWork:     "unsound work",
+	WrongValue:      "wrong_value",
+	UnsoundWork:     "unsound_work",
 }
 
+// String names the failure as the verifier's verdict does, in snake_case.
 func (f Failure) String() string {
 	if f < 0 || int(f) >= len(failureNames) {
 		return "Failure(" + strconv.Itoa(int(f)) + ")"

@@ -82,6 +82,11 @@ func (v *Verifier) Configure(_ context.Context, req pluginapi.ConfigureRequest) 
 // correct equation earns the reward, so Item.Reference is not consulted. An
 // item whose problem is not a countdown prompt gets reward 0 and an error
 // diagnostic naming it.
+//
+// The verdict is CheckWork's failure (Failure.String) whatever check_work
+// says, so that analyses count the right answers reached by unsound work
+// also where they earn the reward; check_work decides only the reward. The
+// roles label each byte of the response (Roles).
 func (v *Verifier) Verify(_ context.Context, req verifier.VerifyRequest) (verifier.VerifyResponse, error) {
 	resp := verifier.VerifyResponse{Results: make([]verifier.Result, len(req.Items))}
 	for i, it := range req.Items {
@@ -95,12 +100,13 @@ func (v *Verifier) Verify(_ context.Context, req verifier.VerifyRequest) (verifi
 			})
 			continue
 		}
-		check := Check
-		if v.checkWork {
-			check = CheckWork
+		verdict := CheckWork(numbers, target, it.Response)
+		reward := verdict.Reward()
+		if verdict.Failure == UnsoundWork && !v.checkWork {
+			reward = 1
 		}
-		verdict := check(numbers, target, it.Response)
-		resp.Results[i] = verifier.Result{Reward: verdict.Reward(), Answer: verdict.Answer, Reason: verdict.Reason}
+		resp.Results[i] = verifier.Result{Reward: reward, Answer: verdict.Answer, Reason: verdict.Reason,
+			Verdict: verdict.Failure.String(), Roles: verifier.Label(Roles(it.Response))}
 	}
 	return resp, nil
 }

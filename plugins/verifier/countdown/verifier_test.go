@@ -34,22 +34,29 @@ func TestVerifierPlugin(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []struct {
-		reward float64
-		answer string
-		reason string
+		reward  float64
+		answer  string
+		reason  string
+		verdict string
 	}{
-		{1, "25+7-3", ""},
-		{0, "25+7", "does not use 3"},
-		{0, "", `does not end with ":"`},
+		{1, "25+7-3", "", "correct"},
+		{0, "25+7", "does not use 3", "number_missing"},
+		{0, "", `does not end with ":"`, ""},
 	}
 	if len(out.Results) != len(want) {
 		t.Fatalf("%d results for %d items", len(out.Results), len(want))
 	}
 	for i, w := range want {
 		r := out.Results[i]
-		if r.Reward != w.reward || r.Answer != w.answer || !strings.Contains(r.Reason, w.reason) || (w.reason == "") != (r.Reason == "") {
-			t.Errorf("item %d: %+v, want reward %g, answer %q, reason containing %q", i, r, w.reward, w.answer, w.reason)
+		if r.Reward != w.reward || r.Answer != w.answer || !strings.Contains(r.Reason, w.reason) || (w.reason == "") != (r.Reason == "") || r.Verdict != w.verdict {
+			t.Errorf("item %d: %+v, want reward %g, answer %q, reason containing %q, verdict %q", i, r, w.reward, w.answer, w.reason, w.verdict)
 		}
+	}
+	// The roles label every byte of the response, in spans of one role.
+	first := out.Results[0].Roles
+	if err := first.Check(len("25+7=32 32-3=29 ans:(25+7)-3\n")); err != nil || first[0] != (verifier.Span{Start: 0, End: 1, Role: "operand"}) ||
+		first.At(2) != "operator" || first.At(4) != "equals" || first.At(15) != "space" || first.At(20) != "answer" || first[len(first)-1].End != 29 {
+		t.Errorf("roles %+v", first)
 	}
 	if len(out.Diagnostics) != 1 || !strings.Contains(out.Diagnostics[0].Summary, "item 2") {
 		t.Errorf("diagnostics %+v, want one for item 2", out.Diagnostics)
@@ -67,6 +74,8 @@ func TestVerifierCheckWork(t *testing.T) {
 		{Problem: "3 7 25>29:", Response: "25+7=32 32-3=29 ans:(25+7)-3\n"},
 		{Problem: "3 7 25>29:", Response: "25+7=33 33-4=29 ans:(25+7)-3\n"}, // right answer, wrong work
 	}
+	// The verdict judges the work whatever check_work says; check_work
+	// decides the reward.
 	for _, tt := range []struct {
 		checkWork bool
 		rewards   [2]float64
@@ -80,11 +89,11 @@ func TestVerifierCheckWork(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, r := range out.Results {
-			if r.Reward != tt.rewards[i] {
-				t.Errorf("check_work = %v, item %d: reward %g (%s), want %g", tt.checkWork, i, r.Reward, r.Reason, tt.rewards[i])
+			if r.Reward != tt.rewards[i] || r.Verdict != [2]string{"correct", "unsound_work"}[i] {
+				t.Errorf("check_work = %v, item %d: reward %g, verdict %q (%s), want %g", tt.checkWork, i, r.Reward, r.Verdict, r.Reason, tt.rewards[i])
 			}
 		}
-		if tt.checkWork && !strings.Contains(out.Results[1].Reason, "25+7 is 32") {
+		if !strings.Contains(out.Results[1].Reason, "25+7 is 32") {
 			t.Errorf("reason %q does not name the wrong step", out.Results[1].Reason)
 		}
 	}

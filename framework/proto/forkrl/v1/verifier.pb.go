@@ -128,10 +128,18 @@ func (x *VerifyRequest) GetItems() []*VerifyItem {
 }
 
 type VerifyResult struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Reward        float64                `protobuf:"fixed64,1,opt,name=reward,proto3" json:"reward,omitempty"`
-	Answer        string                 `protobuf:"bytes,2,opt,name=answer,proto3" json:"answer,omitempty"`
-	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Reward float64                `protobuf:"fixed64,1,opt,name=reward,proto3" json:"reward,omitempty"`
+	Answer string                 `protobuf:"bytes,2,opt,name=answer,proto3" json:"answer,omitempty"`
+	Reason string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The verifier's category of the response ("correct", "no_answer",
+	// "wrong_answer", or a category of its own, in snake_case). Empty: the
+	// host derives "correct" from a positive reward, else "wrong".
+	Verdict string `protobuf:"bytes,4,opt,name=verdict,proto3" json:"verdict,omitempty"`
+	// What the bytes of the response do, for analyses (for example countdown's
+	// "operand", "operator", "answer"): spans in ascending order, not
+	// overlapping, within the response; bytes outside every span have no role.
+	Roles         []*RoleSpan `protobuf:"bytes,5,rep,name=roles,proto3" json:"roles,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -187,6 +195,81 @@ func (x *VerifyResult) GetReason() string {
 	return ""
 }
 
+func (x *VerifyResult) GetVerdict() string {
+	if x != nil {
+		return x.Verdict
+	}
+	return ""
+}
+
+func (x *VerifyResult) GetRoles() []*RoleSpan {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+// RoleSpan gives the bytes [start, end) of a response a role.
+type RoleSpan struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Start         uint32                 `protobuf:"varint,1,opt,name=start,proto3" json:"start,omitempty"`
+	End           uint32                 `protobuf:"varint,2,opt,name=end,proto3" json:"end,omitempty"`
+	Role          string                 `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoleSpan) Reset() {
+	*x = RoleSpan{}
+	mi := &file_forkrl_v1_verifier_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoleSpan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoleSpan) ProtoMessage() {}
+
+func (x *RoleSpan) ProtoReflect() protoreflect.Message {
+	mi := &file_forkrl_v1_verifier_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoleSpan.ProtoReflect.Descriptor instead.
+func (*RoleSpan) Descriptor() ([]byte, []int) {
+	return file_forkrl_v1_verifier_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RoleSpan) GetStart() uint32 {
+	if x != nil {
+		return x.Start
+	}
+	return 0
+}
+
+func (x *RoleSpan) GetEnd() uint32 {
+	if x != nil {
+		return x.End
+	}
+	return 0
+}
+
+func (x *RoleSpan) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
 type VerifyResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Results       []*VerifyResult        `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
@@ -197,7 +280,7 @@ type VerifyResponse struct {
 
 func (x *VerifyResponse) Reset() {
 	*x = VerifyResponse{}
-	mi := &file_forkrl_v1_verifier_proto_msgTypes[3]
+	mi := &file_forkrl_v1_verifier_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -209,7 +292,7 @@ func (x *VerifyResponse) String() string {
 func (*VerifyResponse) ProtoMessage() {}
 
 func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_forkrl_v1_verifier_proto_msgTypes[3]
+	mi := &file_forkrl_v1_verifier_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -222,7 +305,7 @@ func (x *VerifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyResponse.ProtoReflect.Descriptor instead.
 func (*VerifyResponse) Descriptor() ([]byte, []int) {
-	return file_forkrl_v1_verifier_proto_rawDescGZIP(), []int{3}
+	return file_forkrl_v1_verifier_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *VerifyResponse) GetResults() []*VerifyResult {
@@ -250,11 +333,17 @@ const file_forkrl_v1_verifier_proto_rawDesc = "" +
 	"\bresponse\x18\x02 \x01(\tR\bresponse\x12\x1c\n" +
 	"\treference\x18\x03 \x01(\tR\treference\"<\n" +
 	"\rVerifyRequest\x12+\n" +
-	"\x05items\x18\x01 \x03(\v2\x15.forkrl.v1.VerifyItemR\x05items\"V\n" +
+	"\x05items\x18\x01 \x03(\v2\x15.forkrl.v1.VerifyItemR\x05items\"\x9b\x01\n" +
 	"\fVerifyResult\x12\x16\n" +
 	"\x06reward\x18\x01 \x01(\x01R\x06reward\x12\x16\n" +
 	"\x06answer\x18\x02 \x01(\tR\x06answer\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"|\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n" +
+	"\averdict\x18\x04 \x01(\tR\averdict\x12)\n" +
+	"\x05roles\x18\x05 \x03(\v2\x13.forkrl.v1.RoleSpanR\x05roles\"F\n" +
+	"\bRoleSpan\x12\x14\n" +
+	"\x05start\x18\x01 \x01(\rR\x05start\x12\x10\n" +
+	"\x03end\x18\x02 \x01(\rR\x03end\x12\x12\n" +
+	"\x04role\x18\x03 \x01(\tR\x04role\"|\n" +
 	"\x0eVerifyResponse\x121\n" +
 	"\aresults\x18\x01 \x03(\v2\x17.forkrl.v1.VerifyResultR\aresults\x127\n" +
 	"\vdiagnostics\x18\x02 \x03(\v2\x15.forkrl.v1.DiagnosticR\vdiagnostics2I\n" +
@@ -273,25 +362,27 @@ func file_forkrl_v1_verifier_proto_rawDescGZIP() []byte {
 	return file_forkrl_v1_verifier_proto_rawDescData
 }
 
-var file_forkrl_v1_verifier_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_forkrl_v1_verifier_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_forkrl_v1_verifier_proto_goTypes = []any{
 	(*VerifyItem)(nil),     // 0: forkrl.v1.VerifyItem
 	(*VerifyRequest)(nil),  // 1: forkrl.v1.VerifyRequest
 	(*VerifyResult)(nil),   // 2: forkrl.v1.VerifyResult
-	(*VerifyResponse)(nil), // 3: forkrl.v1.VerifyResponse
-	(*Diagnostic)(nil),     // 4: forkrl.v1.Diagnostic
+	(*RoleSpan)(nil),       // 3: forkrl.v1.RoleSpan
+	(*VerifyResponse)(nil), // 4: forkrl.v1.VerifyResponse
+	(*Diagnostic)(nil),     // 5: forkrl.v1.Diagnostic
 }
 var file_forkrl_v1_verifier_proto_depIdxs = []int32{
 	0, // 0: forkrl.v1.VerifyRequest.items:type_name -> forkrl.v1.VerifyItem
-	2, // 1: forkrl.v1.VerifyResponse.results:type_name -> forkrl.v1.VerifyResult
-	4, // 2: forkrl.v1.VerifyResponse.diagnostics:type_name -> forkrl.v1.Diagnostic
-	1, // 3: forkrl.v1.Verifier.Verify:input_type -> forkrl.v1.VerifyRequest
-	3, // 4: forkrl.v1.Verifier.Verify:output_type -> forkrl.v1.VerifyResponse
-	4, // [4:5] is the sub-list for method output_type
-	3, // [3:4] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	3, // 1: forkrl.v1.VerifyResult.roles:type_name -> forkrl.v1.RoleSpan
+	2, // 2: forkrl.v1.VerifyResponse.results:type_name -> forkrl.v1.VerifyResult
+	5, // 3: forkrl.v1.VerifyResponse.diagnostics:type_name -> forkrl.v1.Diagnostic
+	1, // 4: forkrl.v1.Verifier.Verify:input_type -> forkrl.v1.VerifyRequest
+	4, // 5: forkrl.v1.Verifier.Verify:output_type -> forkrl.v1.VerifyResponse
+	5, // [5:6] is the sub-list for method output_type
+	4, // [4:5] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_forkrl_v1_verifier_proto_init() }
@@ -306,7 +397,7 @@ func file_forkrl_v1_verifier_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_forkrl_v1_verifier_proto_rawDesc), len(file_forkrl_v1_verifier_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
