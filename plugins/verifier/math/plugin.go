@@ -19,6 +19,7 @@ const Version = "0.2.0"
 
 // Verifier is the math verifier plugin: reward 1 when the response's final
 // answer is equivalent to the reference answer, 0 otherwise with the reason.
+// Its verdicts are correct, wrong_answer, no_answer and unparsable.
 type Verifier struct {
 	mu     sync.RWMutex
 	grader *Grader
@@ -151,7 +152,30 @@ func (v *Verifier) Verify(ctx context.Context, req verifier.VerifyRequest) (veri
 			}
 		}
 		r := g.Grade(it.Response, it.Reference)
-		resp.Results[i] = verifier.Result{Reward: r.Reward(), Answer: r.Answer, Reason: r.Reason}
+		resp.Results[i] = verifier.Result{Reward: r.Reward(), Answer: r.Answer, Reason: r.Reason, Verdict: g.verdict(r)}
 	}
 	return resp, nil
+}
+
+// verdict is the coarse category of a grade: correct; no_answer when no
+// answer was found; unparsable when the answer is too long or neither
+// mathematics nor a time the grader can read (it matched the reference
+// only as text, if at all); else wrong_answer.
+func (g *Grader) verdict(r Result) string {
+	switch {
+	case r.Correct:
+		return verifier.VerdictCorrect
+	case r.Answer == "":
+		return verifier.VerdictNoAnswer
+	case len(r.Answer) > g.opts.MaxAnswerLen:
+		return verifier.VerdictUnparsable
+	}
+	c := clean(r.Answer)
+	if _, _, ok := parseWithUnits(c); ok {
+		return verifier.VerdictWrongAnswer
+	}
+	if _, ok := clockTime(c); ok {
+		return verifier.VerdictWrongAnswer
+	}
+	return verifier.VerdictUnparsable
 }

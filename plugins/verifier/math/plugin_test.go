@@ -53,20 +53,27 @@ func TestVerifierVerify(t *testing.T) {
 		{Problem: "1/2 + 1/4?", Response: `So we get \boxed{\frac{3}{4}}.`, Reference: "0.75"},
 		{Problem: "2+2?", Response: "Answer: 5", Reference: "4"},
 		{Problem: "2+2?", Response: "I do not know.", Reference: "4"},
+		{Problem: "2+2?", Response: `\boxed{2+}`, Reference: "4"},
 	}
 	out, err := v.Verify(context.Background(), verifier.VerifyRequest{Items: items})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []struct {
-		reward float64
-		answer string
-		reason string
-	}{{1, `\frac{3}{4}`, ""}, {0, "5", "not equivalent"}, {0, "", "no answer found"}}
+		reward  float64
+		answer  string
+		reason  string
+		verdict string
+	}{
+		{1, `\frac{3}{4}`, "", "correct"},
+		{0, "5", "not equivalent", "wrong_answer"},
+		{0, "", "no answer found", "no_answer"},
+		{0, "2+", "not mathematics", "unparsable"},
+	}
 	for i, w := range want {
 		r := out.Results[i]
-		if r.Reward != w.reward || r.Answer != w.answer || !strings.Contains(r.Reason, w.reason) || (w.reason == "") != (r.Reason == "") {
-			t.Errorf("item %d: got %+v, want reward %v answer %q reason containing %q", i, r, w.reward, w.answer, w.reason)
+		if r.Reward != w.reward || r.Answer != w.answer || !strings.Contains(r.Reason, w.reason) || (w.reason == "") != (r.Reason == "") || r.Verdict != w.verdict {
+			t.Errorf("item %d: got %+v, want reward %v answer %q reason containing %q verdict %q", i, r, w.reward, w.answer, w.reason, w.verdict)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
