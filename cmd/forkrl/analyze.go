@@ -23,9 +23,9 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
 	"github.com/forkrl/forkrl/framework/recipe"
+	"github.com/forkrl/forkrl/framework/rollout"
 	"github.com/forkrl/forkrl/framework/trainer"
 	"github.com/forkrl/forkrl/internal/atomicfile"
-	"github.com/forkrl/forkrl/plugins/verifier/countdown"
 )
 
 func init() {
@@ -48,10 +48,10 @@ type analyzeReport struct {
 	Gate        *recipe.EntropyGate     `json:"entropy_gate,omitempty"`
 	Seed        uint64                  `json:"seed"`
 	Accuracy    float64                 `json:"accuracy"`           // mean reward over all samples (avg@k)
-	Verdicts    map[string]int          `json:"verdicts,omitempty"` // countdown: samples by countdown.CheckWork's verdict on the answer and the work
+	Verdicts    map[string]int          `json:"verdicts,omitempty"` // samples by the verifier's verdict (verifier.Result.Verdict)
 	Entropy     analysis.EntropyFigures `json:"entropy"`
 	Histogram   analysis.Histogram      `json:"histogram"`       // entropies in 0.05-nat bins
-	Roles       []analysis.GroupStat    `json:"roles,omitempty"` // countdown: average entropy by role of the character
+	Roles       []analysis.GroupStat    `json:"roles,omitempty"` // average entropy by the role the verifier gives a token's first byte; none when it gives no roles
 }
 
 func analyzeCommand(args []string, stdout, stderr io.Writer) int {
@@ -82,9 +82,9 @@ func analyzeCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Samples the policy of a recipe's run (or a checkpoint of it) on the held-out problems of the")
 		fmt.Fprintln(stderr, "dataset it evaluates, and reports the accuracy and how the entropy of the response tokens")
 		fmt.Fprintln(stderr, "is distributed: the fraction below 0.01 and 0.1, the share of all entropy held by the top")
-		fmt.Fprintln(stderr, "20% of tokens, and the tokens with the highest and lowest average entropy. For countdown")
-		fmt.Fprintln(stderr, "it also averages by the role of each character (a choice of number or operator, a result) and counts")
-		fmt.Fprintln(stderr, "the samples by verdict on the answer and on the work before it (countdown.CheckWork).")
+		fmt.Fprintln(stderr, "20% of tokens, and the tokens with the highest and lowest average entropy. It counts the")
+		fmt.Fprintln(stderr, "samples by the verifier's verdict and, where the verifier gives the characters of a response")
+		fmt.Fprintln(stderr, "roles (countdown: a choice of number or operator, a result, ...), averages the entropy by role.")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Subcommands: overlap (the top-20% entropy positions of two checkpoints on the same responses,")
 		fmt.Fprintln(stderr, "and the entropy change per base-entropy percentile bin), grid (accuracy of the entropy-gated")
@@ -250,21 +250,25 @@ func analyze(ctx context.Context, r *recipe.Run, dir string, nProblems, minCount
 	if err != nil {
 		return err
 	}
-	pieces := make([][]string, len(sam.responses))
-	entropies := make([][]float32, len(sam.responses))
-	for i, resp := range sam.responses {
-		pieces[i] = make([]string, len(resp.Pieces))
-		for j, piece := range resp.Pieces {
+	pieces := make([][]string, len(sam))
+	entropies := make([][]float32, len(sam))
+	for i, smp := range sam {
+		pieces[i] = make([]string, len(smp.Response.Pieces))
+		for j, piece := range smp.Response.Pieces {
 			pieces[i][j] = tokenKey(piece)
 		}
-		entropies[i] = resp.Entropies
+		entropies[i] = smp.Response.Entropies
 	}
-	rewards, err := sess.rewards(ctx, sam)
+	results, err := sess.verify(ctx, sam)
 	if err != nil {
 		return err
 	}
-	for _, v := range rewards {
-		report.Accuracy += v / float64(len(rewards))
+	report.Verdicts = map[string]int{}
+	labelled := false
+	for _, r := range results {
+		report.Accuracy += r.Reward / float64(len(results))
+		report.Verdicts[r.Verdict]++
+		labelled = labelled || len(r.Roles) > 0
 	}
 	if report.Entropy, err = analysis.Entropy(pieces, entropies, analysis.EntropyOptions{MinCount: minCount, Listed: 10}); err != nil {
 		return err
@@ -273,14 +277,10 @@ func analyze(ctx context.Context, r *recipe.Run, dir string, nProblems, minCount
 	if report.Histogram, err = analysis.NewHistogram(entropies, int(math.Round(top/histogramWidth)), 0, top); err != nil {
 		return err
 	}
-	if sess.countdown {
-		report.Verdicts = map[string]int{}
-		roles := make([][]string, len(sam.responses))
-		for i, resp := range sam.responses {
-			roles[i] = tokenRoles(resp.Pieces)
-			if numbers, target, err := countdown.ParsePrompt(sam.items[i].Problem); err == nil {
-				report.Verdicts[countdown.CheckWork(numbers, target, sam.items[i].Response).Failure.String()]++
-			}
+	if labelled {
+		roles := make([][]string, len(sam))
+		for i, smp := range sam {
+			roles[i] = tokenRoles(smp, results[i].Roles)
 		}
 		if report.Roles, err = analysis.GroupMeans(roles, entropies, 1); err != nil {
 			return err
@@ -301,13 +301,12 @@ func histogramTop(entropies [][]float32) float64 {
 // session is what the analyses that sample or score a policy share: the
 // run's plugins, its evaluated dataset and its verifier.
 type session struct {
-	r         *recipe.Run
-	policy    backend.Backend
-	verify    verifier.Verifier
-	ds        trainer.Dataset
-	problems  []trainer.Problem
-	countdown bool // the dataset's verifier is countdown's
-	close     func()
+	r        *recipe.Run
+	policy   backend.Backend
+	verifier verifier.Verifier
+	ds       trainer.Dataset
+	problems []trainer.Problem
+	close    func()
 }
 
 // openSession opens the run's plugins and the first nProblems held-out
@@ -328,11 +327,9 @@ func openSession(ctx context.Context, r *recipe.Run, dir string, nProblems int) 
 	}
 	s.problems = s.ds.Eval[:min(nProblems, len(s.ds.Eval))]
 	var ok bool
-	if s.verify, ok = plugins.Verifiers[s.ds.Verifier]; !ok {
+	if s.verifier, ok = plugins.Verifiers[s.ds.Verifier]; !ok {
 		return s, fmt.Errorf("dataset %q has no verifier", s.ds.Name)
 	}
-	b, ok := r.Verifier(s.ds.Verifier)
-	s.countdown = ok && b.Type == countdown.Name
 	return s, nil
 }
 
@@ -351,69 +348,32 @@ func (s *session) load(ctx context.Context, checkpoint string) error {
 	return nil
 }
 
-// sampled are k responses to each problem of a session, prompt-major.
-type sampled struct {
-	prompts   [][]int32 // by problem
-	responses []backend.Response
-	items     []verifier.Item // by response
+// sample draws k responses to each problem, problem-major, as training
+// does (rollout.Generate).
+func (s *session) sample(ctx context.Context, k int, seed uint64, sm backend.Sampling) ([]rollout.Sample, error) {
+	problems := make([]*trainer.Problem, len(s.problems))
+	for i := range s.problems {
+		problems[i] = &s.problems[i]
+	}
+	return rollout.Generate(ctx, s.policy, fmt.Sprintf("backend %q", s.r.Algorithm.Policy), problems, k, sm, seed)
 }
 
-// sample draws k responses to each problem.
-func (s *session) sample(ctx context.Context, k int, seed uint64, sm backend.Sampling) (sampled, error) {
-	texts := make([]string, len(s.problems))
-	for i, p := range s.problems {
-		texts[i] = p.Prompt
+// verify asks the dataset's verifier about sampled responses, as training
+// does (rollout.Verify).
+func (s *session) verify(ctx context.Context, sam []rollout.Sample) ([]verifier.Result, error) {
+	items := make([]verifier.Item, len(sam))
+	for i, smp := range sam {
+		items[i] = rollout.Item(smp.Problem, smp.Text)
 	}
-	enc, err := s.policy.Encode(ctx, backend.EncodeRequest{Texts: texts})
-	if err != nil {
-		return sampled{}, err
-	}
-	if err := enc.Diagnostics.Err(); err != nil {
-		return sampled{}, err
-	}
-	gen, err := s.policy.Generate(ctx, backend.GenerateRequest{Prompts: enc.IDs, N: k, Seed: seed, Sampling: sm})
-	if err != nil {
-		return sampled{}, err
-	}
-	if err := gen.Diagnostics.Err(); err != nil {
-		return sampled{}, err
-	}
-	if len(gen.Responses) != len(s.problems)*k {
-		return sampled{}, fmt.Errorf("Generate returned %d responses for %d prompts × %d", len(gen.Responses), len(s.problems), k)
-	}
-	out := sampled{prompts: enc.IDs, responses: gen.Responses, items: make([]verifier.Item, len(gen.Responses))}
-	for i, resp := range gen.Responses {
-		p := s.problems[resp.Prompt]
-		out.items[i] = verifier.Item{Problem: p.Problem, Response: strings.Join(resp.Pieces, ""), Reference: p.Answer}
-	}
-	return out, nil
-}
-
-// rewards verifies sampled responses.
-func (s *session) rewards(ctx context.Context, sam sampled) ([]float64, error) {
-	verdicts, err := s.verify.Verify(ctx, verifier.VerifyRequest{Items: sam.items})
-	if err != nil {
-		return nil, err
-	}
-	if err := verdicts.Diagnostics.Err(); err != nil {
-		return nil, err
-	}
-	if len(verdicts.Results) != len(sam.items) {
-		return nil, fmt.Errorf("Verify returned %d results for %d responses", len(verdicts.Results), len(sam.items))
-	}
-	out := make([]float64, len(verdicts.Results))
-	for i, v := range verdicts.Results {
-		out[i] = v.Reward
-	}
-	return out, nil
+	return rollout.Verify(ctx, s.verifier, fmt.Sprintf("verifier %q", s.ds.Verifier), items)
 }
 
 // entropies scores sampled responses under the loaded policy and returns
 // the entropy of each response token at temperature 1.
-func (s *session) entropies(ctx context.Context, sam sampled) ([][]float32, error) {
-	seqs := make([]backend.Sequence, len(sam.responses))
-	for i, resp := range sam.responses {
-		seqs[i] = backend.Sequence{Prompt: sam.prompts[resp.Prompt], Response: resp.Tokens}
+func (s *session) entropies(ctx context.Context, sam []rollout.Sample) ([][]float32, error) {
+	seqs := make([]backend.Sequence, len(sam))
+	for i, smp := range sam {
+		seqs[i] = backend.Sequence{Prompt: smp.Prompt, Response: smp.Response.Tokens}
 	}
 	var out [][]float32
 	for lo := 0; lo < len(seqs); lo += scoreChunk {
@@ -462,19 +422,20 @@ func tokenKey(piece string) string {
 	return piece
 }
 
-// tokenRoles gives each token the countdown role of its first character;
-// special tokens get "<special>".
-func tokenRoles(pieces []string) []string {
-	charRoles := countdown.Roles(strings.Join(pieces, ""))
-	out := make([]string, len(pieces))
-	at := 0
-	for i, p := range pieces {
+// tokenRoles gives each token of a sample the role of its first byte in
+// the verified text; special tokens get "<special>", tokens the roles leave
+// out "<none>".
+func tokenRoles(smp rollout.Sample, roles verifier.Roles) []string {
+	offsets := smp.TokenOffsets()
+	out := make([]string, len(offsets))
+	for i, p := range smp.Response.Pieces {
+		role := roles.At(offsets[i])
 		if p == "" {
-			out[i] = "<special>"
-			continue
+			role = "<special>"
+		} else if role == "" {
+			role = "<none>"
 		}
-		out[i] = string(charRoles[at])
-		at += len(p)
+		out[i] = role
 	}
 	return out
 }
@@ -497,7 +458,7 @@ func writeAnalysis(w io.Writer, rep analyzeReport) {
 		for i, kind := range kinds {
 			counts[i] = fmt.Sprintf("%s %d", kind, rep.Verdicts[kind])
 		}
-		fmt.Fprintf(w, "samples by verdict on the answer and the work before it: %s\n", strings.Join(counts, ", "))
+		fmt.Fprintf(w, "samples by verdict: %s\n", strings.Join(counts, ", "))
 	}
 	if len(rep.Roles) > 0 {
 		fmt.Fprintln(w, "average entropy by role:")

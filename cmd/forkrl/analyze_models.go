@@ -330,15 +330,15 @@ func analyzeGridCommand(args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return 0, nil, err
 			}
-			rewards, err := s.rewards(ctx, sam)
+			results, err := s.verify(ctx, sam)
 			if err != nil {
 				return 0, nil, err
 			}
 			var acc float64
-			ents := make([][]float32, len(sam.responses))
-			for i, r := range rewards {
-				acc += r / float64(len(rewards))
-				ents[i] = sam.responses[i].Entropies
+			ents := make([][]float32, len(sam))
+			for i, r := range results {
+				acc += r.Reward / float64(len(results))
+				ents[i] = sam[i].Response.Entropies
 			}
 			return acc, ents, nil
 		}
