@@ -25,7 +25,9 @@
 // reward only when every step takes numbers the attempt has at hand and
 // does its arithmetic right and the last attempt ends at the target. A
 // policy rewarded for the answer line alone can learn to guess it while its
-// work decays.
+// work decays. Either way the verifier's verdict (Failure.String: correct,
+// unsound_work, wrong_value, ...) judges the work too, and its roles label
+// each character (Roles), for forkrl analyze.
 //
 // In a trace, the choices of numbers and operators, and after each "no" the
 // choice between another attempt and the answer, are the uncertain
