@@ -38,6 +38,9 @@ func Generate(ctx context.Context, policy backend.Backend, who string, problems 
 	if err := enc.Diagnostics.ErrFrom(who); err != nil {
 		return nil, err
 	}
+	if len(enc.IDs) != len(texts) {
+		return nil, fmt.Errorf("%s: Encode returned %d token lists for %d prompts", who, len(enc.IDs), len(texts))
+	}
 	gen, err := policy.Generate(ctx, backend.GenerateRequest{Prompts: enc.IDs, N: n, Sampling: sampling, Seed: seed})
 	if err != nil {
 		return nil, err

@@ -57,6 +57,14 @@ func TestGenerate(t *testing.T) {
 	if _, err := Generate(context.Background(), policy, `backend "policy"`, problems, 3, sampling, 42); err == nil || err.Error() != `backend "policy": Generate returned 5 responses for 2 prompts × 3` {
 		t.Errorf("err = %v", err)
 	}
+	// A policy that encodes fewer prompts than asked is named, not indexed
+	// past the end.
+	policy.EncodeFunc = func(context.Context, backend.EncodeRequest) (backend.EncodeResponse, error) {
+		return backend.EncodeResponse{IDs: [][]int32{{1}}}, nil
+	}
+	if _, err := Generate(context.Background(), policy, `backend "policy"`, problems, 3, sampling, 42); err == nil || err.Error() != `backend "policy": Encode returned 1 token lists for 2 prompts` {
+		t.Errorf("err = %v", err)
+	}
 }
 
 // TestTokenOffsets maps each token to where its text begins in the
