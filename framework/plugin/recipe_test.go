@@ -58,7 +58,7 @@ func (fakeGenerator) Generate(pluginapi.Settings) (train, eval []generator.Probl
 }
 
 func init() {
-	RegisterGenerator("recipe-test-gen", fakeGenerator{})
+	Register(Builtin{Kind: pluginapi.KindGenerator, Name: "recipe-test-gen", New: func() any { return fakeGenerator{} }})
 	Register(Builtin{Kind: pluginapi.KindBackend, Name: "recipe-test", New: func() any { return fakeBackend{} }})
 	Register(Builtin{Kind: pluginapi.KindVerifier, Name: "recipe-test-verifier", New: func() any { return fakeVerifier{} }})
 }
@@ -141,5 +141,5 @@ func TestRegisterGeneratorTwicePanics(t *testing.T) {
 			t.Error("registering a generator name twice did not panic")
 		}
 	}()
-	RegisterGenerator("recipe-test-gen", fakeGenerator{})
+	Register(Builtin{Kind: pluginapi.KindGenerator, Name: "recipe-test-gen", New: func() any { return fakeGenerator{} }})
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sync"
 
+	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -98,6 +99,45 @@ func (b *BaseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*
 		return nil, err
 	}
 	return &pb.ConfigureResponse{Diagnostics: DiagnosticsToProto(resp.Diagnostics)}, nil
+}
+
+// Service is a kind's gRPC service, both sides of it: Register serves an
+// implementation on a plugin's gRPC server, Client makes the host's client
+// of a connection. Each kind sub-package has one, an empty struct type.
+type Service[T Plugin] interface {
+	Kind() Kind
+	Register(s *grpc.Server, impl T)
+	Client(base BaseClient, c *grpc.ClientConn) T
+}
+
+// GRPCPlugin is a kind for go-plugin, made of the kind's interface T and its
+// Service S: on the plugin side it serves Impl (Info and Configure through
+// Base), on the host side it dispenses the kind's gRPC client. The kind
+// sub-packages name their instance GRPCPlugin (backend.GRPCPlugin is
+// GRPCPlugin[backend.Backend, …]).
+type GRPCPlugin[T Plugin, S Service[T]] struct {
+	goplugin.NetRPCUnsupportedPlugin
+	// Impl is the implementation served; only the plugin side sets it.
+	Impl T
+	// Base serves Info and Configure for all the kinds of one binary; nil: its own.
+	Base *BaseServer
+}
+
+// GRPCServer registers the kind's service (and the base service) on s.
+func (p *GRPCPlugin[T, S]) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
+	var svc S
+	if p.Base == nil {
+		p.Base = &BaseServer{}
+	}
+	p.Base.Register(s, svc.Kind(), p.Impl)
+	svc.Register(s, p.Impl)
+	return nil
+}
+
+// GRPCClient returns the host side of the connection, a T.
+func (p *GRPCPlugin[T, S]) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	var svc S
+	return svc.Client(BaseClient{Kind: svc.Kind(), Client: pb.NewPluginClient(c)}, c), nil
 }
 
 // BaseClient calls the base service for one kind; the kinds' gRPC clients embed it.

@@ -12,32 +12,24 @@ import (
 
 // GRPCPlugin is the selector kind for go-plugin: on the plugin side it serves
 // Impl, on the host side it dispenses a *GRPCClient.
-type GRPCPlugin struct {
-	goplugin.NetRPCUnsupportedPlugin
-	// Impl is the selector served; only the plugin side sets it.
-	Impl Selector
-	// Base serves Info and Configure for all the kinds of one binary; nil: its own.
-	Base *pluginapi.BaseServer
-}
+type GRPCPlugin = pluginapi.GRPCPlugin[Selector, Service]
+
+// Service is the selector's gRPC service.
+type Service struct{}
 
 var _ goplugin.GRPCPlugin = (*GRPCPlugin)(nil)
 
-// GRPCServer registers the selector service (and the base service) on s.
-func (p *GRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	if p.Base == nil {
-		p.Base = &pluginapi.BaseServer{}
-	}
-	p.Base.Register(s, pluginapi.KindSelector, p.Impl)
-	pb.RegisterSelectorServer(s, &GRPCServer{Impl: p.Impl})
-	return nil
+// Kind returns pluginapi.KindSelector.
+func (Service) Kind() pluginapi.Kind { return pluginapi.KindSelector }
+
+// Register serves impl on s.
+func (Service) Register(s *grpc.Server, impl Selector) {
+	pb.RegisterSelectorServer(s, &GRPCServer{Impl: impl})
 }
 
-// GRPCClient returns the host side of the connection, a Selector.
-func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return &GRPCClient{
-		BaseClient: pluginapi.BaseClient{Kind: pluginapi.KindSelector, Client: pb.NewPluginClient(c)},
-		client:     pb.NewSelectorClient(c),
-	}, nil
+// Client returns the host's client of connection c.
+func (Service) Client(base pluginapi.BaseClient, c *grpc.ClientConn) Selector {
+	return &GRPCClient{BaseClient: base, client: pb.NewSelectorClient(c)}
 }
 
 // GRPCClient is a Selector that calls a plugin over gRPC.
