@@ -18,9 +18,9 @@ import (
 // serving and the recipe's schemas look a kind up here; adding a kind is a
 // line here, its constant in pluginapi, its proto and its API sub-package.
 var kinds = []kind{
-	served[backend.Backend, backend.Service](guardBackend),
-	served[verifier.Verifier, verifier.Service](guardVerifier),
-	served[selector.Selector, selector.Service](guardSelector),
+	served(backend.Service, guardBackend),
+	served(verifier.Service, guardVerifier),
+	served(selector.Service, guardSelector),
 	inHost(pluginapi.KindGenerator, generator.Generator.Schema),
 }
 
@@ -40,19 +40,15 @@ type kind struct {
 	info func(ctx context.Context, name string, impl any) (pluginapi.Info, bool, error)
 }
 
-// served is the row of a kind served over gRPC: its interface T and its
-// gRPC service S (which names the kind), guarded by guard.
-func served[T pluginapi.Plugin, S pluginapi.Service[T]](guard func(guardedBase, T) T) kind {
-	var svc S
+// served is the row of a kind served over gRPC: its interface T, its gRPC
+// service (which names the kind) and its guard.
+func served[T pluginapi.Plugin](svc pluginapi.Service[T], guard func(guardedBase, T) T) kind {
 	return kind{
-		name:       svc.Kind(),
+		name:       svc.Kind,
 		implements: func(impl any) bool { _, ok := impl.(T); return ok },
 		grpc: func(impl any, base *pluginapi.BaseServer) goplugin.Plugin {
-			p := &pluginapi.GRPCPlugin[T, S]{Base: base}
-			if impl != nil {
-				p.Impl = impl.(T)
-			}
-			return p
+			t, _ := impl.(T) // nil on the host's side
+			return svc.Plugin(t, base)
 		},
 		guard: func(base guardedBase, impl any) any { return guard(base, impl.(T)) },
 		info: func(ctx context.Context, _ string, impl any) (pluginapi.Info, bool, error) {

@@ -103,41 +103,43 @@ func (b *BaseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*
 
 // Service is a kind's gRPC service, both sides of it: Register serves an
 // implementation on a plugin's gRPC server, Client makes the host's client
-// of a connection. Each kind sub-package has one, an empty struct type.
-type Service[T Plugin] interface {
-	Kind() Kind
-	Register(s *grpc.Server, impl T)
-	Client(base BaseClient, c *grpc.ClientConn) T
+// of a connection. Each kind sub-package declares its own (selector.Service).
+type Service[T Plugin] struct {
+	Kind     Kind
+	Register func(s *grpc.Server, impl T)
+	Client   func(base BaseClient, c *grpc.ClientConn) T
 }
 
-// GRPCPlugin is a kind for go-plugin, made of the kind's interface T and its
-// Service S: on the plugin side it serves Impl (Info and Configure through
-// Base), on the host side it dispenses the kind's gRPC client. The kind
-// sub-packages name their instance GRPCPlugin (backend.GRPCPlugin is
-// GRPCPlugin[backend.Backend, …]).
-type GRPCPlugin[T Plugin, S Service[T]] struct {
-	goplugin.NetRPCUnsupportedPlugin
-	// Impl is the implementation served; only the plugin side sets it.
-	Impl T
-	// Base serves Info and Configure for all the kinds of one binary; nil: its own.
-	Base *BaseServer
+// Plugin returns the kind for go-plugin: on the plugin side it serves impl
+// (Info and Configure through base; nil: a base of its own), on the host
+// side (a nil impl) it dispenses the kind's gRPC client.
+func (svc Service[T]) Plugin(impl T, base *BaseServer) goplugin.Plugin {
+	return &grpcPlugin[T]{svc: svc, impl: impl, base: base}
 }
+
+// grpcPlugin is a Service's go-plugin plugin (gRPC only).
+type grpcPlugin[T Plugin] struct {
+	goplugin.NetRPCUnsupportedPlugin
+	svc  Service[T]
+	impl T
+	base *BaseServer
+}
+
+var _ goplugin.GRPCPlugin = (*grpcPlugin[Plugin])(nil)
 
 // GRPCServer registers the kind's service (and the base service) on s.
-func (p *GRPCPlugin[T, S]) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	var svc S
-	if p.Base == nil {
-		p.Base = &BaseServer{}
+func (p *grpcPlugin[T]) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
+	if p.base == nil {
+		p.base = &BaseServer{}
 	}
-	p.Base.Register(s, svc.Kind(), p.Impl)
-	svc.Register(s, p.Impl)
+	p.base.Register(s, p.svc.Kind, p.impl)
+	p.svc.Register(s, p.impl)
 	return nil
 }
 
 // GRPCClient returns the host side of the connection, a T.
-func (p *GRPCPlugin[T, S]) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	var svc S
-	return svc.Client(BaseClient{Kind: svc.Kind(), Client: pb.NewPluginClient(c)}, c), nil
+func (p *grpcPlugin[T]) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return p.svc.Client(BaseClient{Kind: p.svc.Kind, Client: pb.NewPluginClient(c)}, c), nil
 }
 
 // BaseClient calls the base service for one kind; the kinds' gRPC clients embed it.

@@ -4,9 +4,10 @@
 //
 // The kinds are listed in kinds.go. Each kind lives in a sub-package with its
 // Go interface; a kind served over gRPC (backend, verifier, selector) also
-// has its client and server shims there (GRPCPlugin, an instance of this
-// package's generic GRPCPlugin, GRPCClient and GRPCServer, in the shape of
-// go-plugin's examples/grpc/shared) and a Mock for tests. Problems of the input are reported as Diagnostics inside
+// has there its Service (a Service of this package: its gRPC registration
+// and client, whose Plugin method gives the kind for go-plugin), its client
+// and server shims (GRPCClient, GRPCServer, in the shape of go-plugin's
+// examples/grpc/shared) and a Mock for tests. Problems of the input are reported as Diagnostics inside
 // responses; transport failures (the plugin crashed, timed out or spoke
 // another protocol) are returned as errors.
 //

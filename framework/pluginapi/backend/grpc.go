@@ -4,33 +4,20 @@ import (
 	"context"
 	"fmt"
 
-	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	pb "github.com/forkrl/forkrl/framework/proto/forkrl/v1"
 )
 
-// GRPCPlugin is the backend kind for go-plugin: on the plugin side it serves
-// Impl, on the host side it dispenses a *GRPCClient.
-type GRPCPlugin = pluginapi.GRPCPlugin[Backend, Service]
-
-// Service is the backend's gRPC service.
-type Service struct{}
-
-var _ goplugin.GRPCPlugin = (*GRPCPlugin)(nil)
-
-// Kind returns pluginapi.KindBackend.
-func (Service) Kind() pluginapi.Kind { return pluginapi.KindBackend }
-
-// Register serves impl on s.
-func (Service) Register(s *grpc.Server, impl Backend) {
-	pb.RegisterBackendServer(s, &GRPCServer{Impl: impl})
-}
-
-// Client returns the host's client of connection c.
-func (Service) Client(base pluginapi.BaseClient, c *grpc.ClientConn) Backend {
-	return &GRPCClient{BaseClient: base, client: pb.NewBackendClient(c)}
+// Service is the backend kind's gRPC service; Service.Plugin(impl, base) is
+// the kind for go-plugin, whose host side dispenses a *GRPCClient.
+var Service = pluginapi.Service[Backend]{
+	Kind:     pluginapi.KindBackend,
+	Register: func(s *grpc.Server, impl Backend) { pb.RegisterBackendServer(s, &GRPCServer{Impl: impl}) },
+	Client: func(base pluginapi.BaseClient, c *grpc.ClientConn) Backend {
+		return &GRPCClient{BaseClient: base, client: pb.NewBackendClient(c)}
+	},
 }
 
 // GRPCClient is a Backend that calls a plugin over gRPC.

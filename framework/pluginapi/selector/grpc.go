@@ -3,33 +3,20 @@ package selector
 import (
 	"context"
 
-	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	pb "github.com/forkrl/forkrl/framework/proto/forkrl/v1"
 )
 
-// GRPCPlugin is the selector kind for go-plugin: on the plugin side it serves
-// Impl, on the host side it dispenses a *GRPCClient.
-type GRPCPlugin = pluginapi.GRPCPlugin[Selector, Service]
-
-// Service is the selector's gRPC service.
-type Service struct{}
-
-var _ goplugin.GRPCPlugin = (*GRPCPlugin)(nil)
-
-// Kind returns pluginapi.KindSelector.
-func (Service) Kind() pluginapi.Kind { return pluginapi.KindSelector }
-
-// Register serves impl on s.
-func (Service) Register(s *grpc.Server, impl Selector) {
-	pb.RegisterSelectorServer(s, &GRPCServer{Impl: impl})
-}
-
-// Client returns the host's client of connection c.
-func (Service) Client(base pluginapi.BaseClient, c *grpc.ClientConn) Selector {
-	return &GRPCClient{BaseClient: base, client: pb.NewSelectorClient(c)}
+// Service is the selector kind's gRPC service; Service.Plugin(impl, base) is
+// the kind for go-plugin, whose host side dispenses a *GRPCClient.
+var Service = pluginapi.Service[Selector]{
+	Kind:     pluginapi.KindSelector,
+	Register: func(s *grpc.Server, impl Selector) { pb.RegisterSelectorServer(s, &GRPCServer{Impl: impl}) },
+	Client: func(base pluginapi.BaseClient, c *grpc.ClientConn) Selector {
+		return &GRPCClient{BaseClient: base, client: pb.NewSelectorClient(c)}
+	},
 }
 
 // GRPCClient is a Selector that calls a plugin over gRPC.

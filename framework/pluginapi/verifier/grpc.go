@@ -4,33 +4,20 @@ import (
 	"context"
 	"fmt"
 
-	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	pb "github.com/forkrl/forkrl/framework/proto/forkrl/v1"
 )
 
-// GRPCPlugin is the verifier kind for go-plugin: on the plugin side it serves
-// Impl, on the host side it dispenses a *GRPCClient.
-type GRPCPlugin = pluginapi.GRPCPlugin[Verifier, Service]
-
-// Service is the verifier's gRPC service.
-type Service struct{}
-
-var _ goplugin.GRPCPlugin = (*GRPCPlugin)(nil)
-
-// Kind returns pluginapi.KindVerifier.
-func (Service) Kind() pluginapi.Kind { return pluginapi.KindVerifier }
-
-// Register serves impl on s.
-func (Service) Register(s *grpc.Server, impl Verifier) {
-	pb.RegisterVerifierServer(s, &GRPCServer{Impl: impl})
-}
-
-// Client returns the host's client of connection c.
-func (Service) Client(base pluginapi.BaseClient, c *grpc.ClientConn) Verifier {
-	return &GRPCClient{BaseClient: base, client: pb.NewVerifierClient(c)}
+// Service is the verifier kind's gRPC service; Service.Plugin(impl, base) is
+// the kind for go-plugin, whose host side dispenses a *GRPCClient.
+var Service = pluginapi.Service[Verifier]{
+	Kind:     pluginapi.KindVerifier,
+	Register: func(s *grpc.Server, impl Verifier) { pb.RegisterVerifierServer(s, &GRPCServer{Impl: impl}) },
+	Client: func(base pluginapi.BaseClient, c *grpc.ClientConn) Verifier {
+		return &GRPCClient{BaseClient: base, client: pb.NewVerifierClient(c)}
+	},
 }
 
 // GRPCClient is a Verifier that calls a plugin over gRPC.

@@ -13,7 +13,7 @@ func TestVerifyRoundTrip(t *testing.T) {
 		{Problem: "1+1", Response: "2", Reference: "2"},
 		{Problem: "2+2", Response: "five", Reference: "4"},
 	}}
-	client, server := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{"verifier": &GRPCPlugin{Impl: &Mock{}}})
+	client, server := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{"verifier": Service.Plugin(&Mock{}, nil)})
 	defer client.Close()
 	defer server.Stop()
 	raw, err := client.Dispense("verifier")
