@@ -134,12 +134,3 @@ func TestConfigureBuiltins(t *testing.T) {
 		t.Errorf("got %s: %s at %v; want the checkpoint diagnostic at the setting, 4:16", d.Summary, d.Detail, d.Subject)
 	}
 }
-
-func TestRegisterGeneratorTwicePanics(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Error("registering a generator name twice did not panic")
-		}
-	}()
-	Register(Builtin{Kind: pluginapi.KindGenerator, Name: "recipe-test-gen", New: func() any { return fakeGenerator{} }})
-}
