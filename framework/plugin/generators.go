@@ -11,8 +11,11 @@ import (
 func Generators() map[string]generator.Generator {
 	out := map[string]generator.Generator{}
 	for _, b := range Builtins() {
-		if b.Kind == pluginapi.KindGenerator {
-			out[b.Name] = b.New().(generator.Generator)
+		if b.Kind != pluginapi.KindGenerator {
+			continue
+		}
+		if g, ok := b.New().(generator.Generator); ok { // otherwise RecipeSchemas refuses the block
+			out[b.Name] = g
 		}
 	}
 	return out
