@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -37,6 +38,17 @@ type Instance struct {
 	closed    atomic.Bool
 	// stopReason says why forkrl stopped the plugin after a failed call.
 	stopReason atomic.Value
+}
+
+// Implementation returns the instance's interface of kind T (a
+// backend.Backend, verifier.Verifier or selector.Selector), guarded; it
+// panics when the instance is of another kind.
+func Implementation[T pluginapi.Plugin](in *Instance) T {
+	impl, ok := in.impl.(T)
+	if !ok {
+		panic(fmt.Sprintf("plugin: %s opened as %s, used as %s", in.Spec, in.Spec.Kind, reflect.TypeFor[T]()))
+	}
+	return impl
 }
 
 // Backend returns the backend interface; it panics when the instance is of another kind.

@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"fmt"
 
 	goplugin "github.com/hashicorp/go-plugin"
 
@@ -111,16 +110,4 @@ func clientPlugins() goplugin.PluginSet {
 		}
 	}
 	return set
-}
-
-// Implementation returns the instance's interface of kind T (a
-// backend.Backend, verifier.Verifier or selector.Selector), guarded; it
-// panics when the instance is of another kind.
-func Implementation[T pluginapi.Plugin](in *Instance) T {
-	impl, ok := in.impl.(T)
-	if !ok {
-		var want T
-		panic(fmt.Sprintf("plugin: %s opened as %s, used as %T", in.Spec, in.Spec.Kind, &want))
-	}
-	return impl
 }

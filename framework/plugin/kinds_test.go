@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"context"
+	"errors"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -92,9 +94,21 @@ func TestImplementation(t *testing.T) {
 	}
 	defer func() {
 		msg, _ := recover().(string)
-		if !strings.Contains(msg, `selector plugin "echo"`) || !strings.Contains(msg, "opened as selector") {
+		if !strings.Contains(msg, `selector plugin "echo"`) || !strings.Contains(msg, "opened as selector, used as backend.Backend") {
 			t.Errorf("Implementation of another kind panicked with %q", msg)
 		}
 	}()
 	Implementation[backend.Backend](in)
+}
+
+// TestServeRefusesAKindInTheHost runs the test binary as `plugin serve
+// generator NAME`, as a host would for a served kind.
+func TestServeRefusesAKindInTheHost(t *testing.T) {
+	cmd := exec.Command(os.Args[0], ServeArgs(pluginapi.KindGenerator, "recipe-test-gen")...)
+	cmd.Env = append(os.Environ(), Handshake.MagicCookieKey+"="+Handshake.MagicCookieValue)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "a generator runs in the host and is not served") {
+		t.Errorf("serving a generator: %v, %q; want exit status 2 and why", err, out)
+	}
 }

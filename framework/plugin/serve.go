@@ -70,12 +70,13 @@ func ServeCommand(args []string) int {
 		fmt.Fprintf(os.Stderr, "forkrl plugin serve: built-in %s %q is served by its own command, not by forkrl\n", kind, name)
 		return 2
 	}
-	if k, _ := lookupKind(kind); k.grpc == nil {
+	k, _ := lookupKind(kind) // a registered built-in's kind is in the table
+	if k.grpc == nil {
 		fmt.Fprintf(os.Stderr, "forkrl plugin serve: a %s runs in the host and is not served\n", kind)
 		return 2
 	}
 	impl := b.New()
-	if k, _ := lookupKind(kind); !k.implements(impl) {
+	if !k.implements(impl) {
 		fmt.Fprintf(os.Stderr, "forkrl plugin serve: built-in %s %q is a %T, which does not implement the %s interface\n", kind, name, impl, kind)
 		return 1
 	}
