@@ -33,8 +33,8 @@ var rootNames = func() map[string]string {
 		"each":    "attribute of each",
 		"dataset": "dataset",
 	}
-	for _, k := range topKindNames() {
-		names[k] = k
+	for _, k := range topKinds {
+		names[string(k)] = string(k)
 	}
 	return names
 }()

@@ -69,41 +69,18 @@ var topSchema = &hcl.BodySchema{Blocks: slices.Concat(
 	},
 )}
 
-// pluginBlockSchemas are the top-level plugin blocks, KIND "TYPE" "LABEL": one
-// for each kind that does not run in the host.
+// pluginBlockSchemas are the top-level plugin blocks, KIND "TYPE" "LABEL".
 func pluginBlockSchemas() []hcl.BlockHeaderSchema {
 	var out []hcl.BlockHeaderSchema
-	for _, k := range topKinds() {
+	for _, k := range topKinds {
 		out = append(out, hcl.BlockHeaderSchema{Type: string(k), LabelNames: []string{"type", "name"}})
 	}
 	return out
 }
 
-// topKinds are the kinds whose blocks stand at the top of a recipe.
-func topKinds() []pluginapi.Kind {
-	var out []pluginapi.Kind
-	for _, k := range pluginapi.Kinds {
-		if !k.InHost() {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// isTopKind reports whether blockType is the type of a top-level plugin block.
-func isTopKind(blockType string) bool {
-	k := pluginapi.Kind(blockType)
-	return k.Valid() && !k.InHost()
-}
-
-// topKindNames are topKinds as strings.
-func topKindNames() []string {
-	var out []string
-	for _, k := range topKinds() {
-		out = append(out, string(k))
-	}
-	return out
-}
+// topKinds are the kinds whose blocks stand at the top of a recipe: those
+// that do not run in the host.
+var topKinds = slices.DeleteFunc(slices.Clone(pluginapi.Kinds), pluginapi.Kind.InHost)
 
 // loader holds a recipe's blocks between the steps of Parse.
 type loader struct {
@@ -228,7 +205,7 @@ func (l *loader) classify(content *hcl.BodyContent) hcl.Diagnostics {
 		labels[kind][label] = b
 	}
 	for _, b := range content.Blocks {
-		if isTopKind(b.Type) {
+		if slices.Contains(topKinds, pluginapi.Kind(b.Type)) {
 			seen(b.Type, b.Labels[1], b, b.LabelRanges[1])
 			l.plugins = append(l.plugins, b)
 			continue
@@ -297,15 +274,21 @@ func (l *loader) classify(content *hcl.BodyContent) hcl.Diagnostics {
 			})
 		}
 	}
-	l.refs = map[string]cty.Value{}
-	for _, kind := range append(topKindNames(), "dataset") {
-		obj := map[string]cty.Value{}
-		for label := range labels[kind] {
-			obj[label] = cty.StringVal(label)
-		}
-		l.refs[kind] = cty.ObjectVal(obj)
+	l.refs = map[string]cty.Value{"dataset": labelObject(labels["dataset"])}
+	for _, k := range topKinds {
+		l.refs[string(k)] = labelObject(labels[string(k)])
 	}
 	return diags
+}
+
+// labelObject is the object that references to blocks go through
+// (backend.policy): each block's label, as a string.
+func labelObject(blocks map[string]*hcl.Block) cty.Value {
+	obj := map[string]cty.Value{}
+	for label := range blocks {
+		obj[label] = cty.StringVal(label)
+	}
+	return cty.ObjectVal(obj)
 }
 
 var missingBlockDetail = map[string]string{

@@ -67,7 +67,7 @@ func (r *Run) Dataset(name string) (*Dataset, bool) {
 // recipe order.
 func (r *Run) Plugins() []*PluginBlock {
 	var out []*PluginBlock
-	for _, k := range topKinds() {
+	for _, k := range topKinds {
 		bs := *r.blocks(k)
 		for i := range bs {
 			out = append(out, &bs[i])
