@@ -19,7 +19,7 @@ import (
 // plugin is asked once.
 //
 // A kind that runs in the host (a generator) declares its schema through its
-// interface; an unregistered one has its settings evaluated but not checked.
+// interface.
 type RecipeSchemas struct {
 	Ctx context.Context // bounds the start of external plugins; nil: context.Background()
 	Log io.Writer       // receives an external plugin's stderr; nil: os.Stderr
@@ -54,10 +54,6 @@ func (p *RecipeSchemas) lookup(b *recipe.PluginBlock) (pluginapi.Schema, error) 
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	k, ok := lookupKind(b.Kind)
-	if !ok {
-		return pluginapi.Schema{}, fmt.Errorf("unknown plugin kind %q", b.Kind)
-	}
 	if b.Source != "" {
 		info, err := Inspect(ctx, Spec{Kind: b.Kind, Name: b.Type, Label: b.Label, Source: b.Source, SHA256: b.SHA256, Log: p.Log})
 		if err != nil {
@@ -67,10 +63,6 @@ func (p *RecipeSchemas) lookup(b *recipe.PluginBlock) (pluginapi.Schema, error) 
 	}
 	bi, ok := LookupBuiltin(b.Kind, b.Type)
 	switch {
-	case !ok && k.grpc == nil:
-		// A kind that runs in the host has no external plugins: the
-		// settings are checked when the run looks the built-in up.
-		return pluginapi.Schema{}, recipe.ErrUnchecked
 	case !ok:
 		return pluginapi.Schema{}, recipe.UnknownBuiltin(b.Kind, b.Type, builtinNames(b.Kind))
 	case bi.New == nil: // served by a command of its own: ask the running plugin
