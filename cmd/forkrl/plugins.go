@@ -15,7 +15,6 @@ import (
 	"github.com/forkrl/forkrl/internal/digest"
 
 	"github.com/forkrl/forkrl/framework/plugin"
-	"github.com/forkrl/forkrl/framework/pluginapi"
 )
 
 func init() {
@@ -85,9 +84,10 @@ func builtinRows() []pluginRow {
 			rows = append(rows, row)
 			continue
 		}
-		if p, ok := b.New().(pluginapi.Plugin); ok {
-			if info, err := p.Info(context.Background()); err == nil {
-				row.version, row.protocol = info.Version, info.Protocol
+		if info, ok, err := b.Describe(context.Background()); ok && err == nil {
+			row.protocol = info.Protocol
+			if info.Version != "" {
+				row.version = info.Version
 			}
 		}
 		rows = append(rows, row)

@@ -27,9 +27,16 @@ func TestMain(m *testing.M) {
 func TestPluginsListsBuiltins(t *testing.T) {
 	var out bytes.Buffer
 	writeRows(&out, builtinRows())
-	for _, name := range []string{"top", "bottom", "random", "all"} {
-		if !strings.Contains(out.String(), "selector  "+name+" ") {
-			t.Errorf("listing lacks the built-in selector %q:\n%s", name, out.String())
+	listed := map[string]bool{}
+	for _, line := range strings.Split(out.String(), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 5 {
+			listed[f[0]+" "+f[1]+" protocol "+f[3]] = true
+		}
+	}
+	for _, name := range []string{"selector top", "selector bottom", "selector random", "selector all", "generator countdown"} {
+		if !listed[name+" protocol 1"] {
+			t.Errorf("listing lacks the built-in %s with protocol 1:\n%s", name, out.String())
 		}
 	}
 	rows, failed := externalRows(t.TempDir(), &out)

@@ -18,9 +18,6 @@ import (
 	"github.com/forkrl/forkrl/framework/hooks"
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/pluginapi"
-	"github.com/forkrl/forkrl/framework/pluginapi/backend"
-	"github.com/forkrl/forkrl/framework/pluginapi/selector"
-	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
 	"github.com/forkrl/forkrl/framework/provenance"
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/run"
@@ -371,95 +368,56 @@ func runInputs(r *recipe.Run) (run.Inputs, error) {
 // a KL term and names no reference backend. The returned function closes
 // every plugin opened, also when an error stopped the opening half-way.
 func openPlugins(ctx context.Context, r *recipe.Run, dir string, log io.Writer) (trainer.Plugins, func(), error) {
-	ps := trainer.Plugins{
-		Backends:  map[string]backend.Backend{},
-		Verifiers: map[string]verifier.Verifier{},
-		Selectors: map[string]selector.Selector{},
-	}
+	var ps trainer.Plugins
 	var opened []*plugin.Instance
 	closeAll := func() {
 		for _, in := range opened {
 			_ = in.Close()
 		}
 	}
-	ps, err := openEach(r, ps, func(b *recipe.PluginBlock, label string) (*plugin.Instance, error) {
+	open := func(b *recipe.PluginBlock, label string) error {
 		in, err := plugin.Open(ctx, plugin.Spec{
 			Kind: b.Kind, Name: b.Type, Label: label, Source: b.Source, SHA256: b.SHA256,
 			Isolation: plugin.Isolation(b.Isolation), CallTimeout: b.CallTimeout(), Log: log,
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		opened = append(opened, in)
 		work := filepath.Join(dir, "plugins", string(b.Kind)+"-"+label)
 		if err := os.MkdirAll(work, 0o755); err != nil {
-			return nil, err
+			return err
 		}
 		abs, err := filepath.Abs(work)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		var configurable pluginapi.Plugin
-		switch b.Kind {
-		case pluginapi.KindBackend:
-			configurable = in.Backend()
-		case pluginapi.KindVerifier:
-			configurable = in.Verifier()
-		default:
-			configurable = in.Selector()
-		}
-		resp, err := configurable.Configure(ctx, pluginapi.ConfigureRequest{
+		resp, err := in.Plugin().Configure(ctx, pluginapi.ConfigureRequest{
 			Settings: b.Settings, Seed: trainer.PluginSeed(r, b.Kind, label), Dir: abs,
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := resp.Diagnostics.Err(); err != nil {
-			return nil, fmt.Errorf("%s: %w", in.Spec, err)
+			return fmt.Errorf("%s: %w", in.Spec, err)
 		}
-		return in, nil
-	})
-	return ps, closeAll, err
-}
-
-// openEach opens every plugin of a run with open.
-func openEach(r *recipe.Run, ps trainer.Plugins, open func(b *recipe.PluginBlock, label string) (*plugin.Instance, error)) (trainer.Plugins, error) {
-	for i := range r.Backends {
-		b := &r.Backends[i]
-		in, err := open(b, b.Label)
-		if err != nil {
-			return ps, err
+		return ps.Add(b.Kind, label, in.Plugin())
+	}
+	for _, b := range r.Plugins() {
+		if err := open(b, b.Label); err != nil {
+			return ps, closeAll, err
 		}
-		ps.Backends[b.Label] = in.Backend()
 	}
 	if label, copyOfPolicy, ok := trainer.ReferenceLabel(r); ok && copyOfPolicy {
 		b, found := r.Backend(r.Algorithm.Policy)
 		if !found {
-			return ps, fmt.Errorf("the algorithm's policy %q is not a backend block", r.Algorithm.Policy)
+			return ps, closeAll, fmt.Errorf("the algorithm's policy %q is not a backend block", r.Algorithm.Policy)
 		}
-		in, err := open(b, label)
-		if err != nil {
-			return ps, err
+		if err := open(b, label); err != nil {
+			return ps, closeAll, err
 		}
-		ps.Backends[label] = in.Backend()
 	}
-	for i := range r.Verifiers {
-		b := &r.Verifiers[i]
-		in, err := open(b, b.Label)
-		if err != nil {
-			return ps, err
-		}
-		ps.Verifiers[b.Label] = in.Verifier()
-	}
-	for i := range r.Selectors {
-		b := &r.Selectors[i]
-		in, err := open(b, b.Label)
-		if err != nil {
-			return ps, err
-		}
-		ps.Selectors[b.Label] = in.Selector()
-	}
-	return ps, nil
+	return ps, closeAll, nil
 }
 
 // printSummary prints where the run is and how its evaluations moved.

@@ -193,8 +193,7 @@ func runFiles(dir, checkpoints string) ([]source, error) {
 func describePlugins(ctx context.Context, r *recipe.Run, env *provenance.Environment) ([]Plugin, []source, error) {
 	var out []Plugin
 	var files []source
-	blocks := append(append(append([]recipe.PluginBlock{}, r.Backends...), r.Verifiers...), r.Selectors...)
-	for _, b := range blocks {
+	for _, b := range r.Plugins() {
 		p := Plugin{Kind: string(b.Kind), Type: b.Type, Label: b.Label, Source: b.Source}
 		if b.Source == "" {
 			info, ok := builtinInfo(ctx, b.Kind, b.Type)
@@ -249,10 +248,8 @@ func builtinInfo(ctx context.Context, kind pluginapi.Kind, name string) (info pl
 		return info, false
 	}
 	info.Name = name
-	if impl, isPlugin := b.New().(pluginapi.Plugin); isPlugin {
-		if got, err := impl.Info(ctx); err == nil {
-			info = got
-		}
+	if got, described, err := b.Describe(ctx); described && err == nil {
+		info = got
 	}
 	return info, true
 }

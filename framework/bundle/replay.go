@@ -76,11 +76,9 @@ func (m *Manifest) pointAt(r *recipe.Run, dir string) {
 		if p.Bundled == "" {
 			continue
 		}
-		for _, blocks := range [][]recipe.PluginBlock{r.Backends, r.Verifiers, r.Selectors} {
-			for i := range blocks {
-				if string(blocks[i].Kind) == p.Kind && blocks[i].Label == p.Label {
-					blocks[i].Source = at(p.Bundled)
-				}
+		for _, b := range r.Plugins() {
+			if string(b.Kind) == p.Kind && b.Label == p.Label {
+				b.Source = at(p.Bundled)
 			}
 		}
 	}

@@ -1,5 +1,8 @@
 // Package plugin is forkrl's plugin host: it opens backends, verifiers and
-// selectors, built in or external, and keeps them from hurting the host.
+// selectors, built in or external, and keeps them from hurting the host. It
+// also holds the built-in dataset generators, a kind that runs in the host
+// (Generators). kinds.go is the table of kinds that drives the registry,
+// Open, the guards, Serve and the recipe's schemas.
 //
 // A host opens one instance per recipe block and calls it through the kind's
 // interface:

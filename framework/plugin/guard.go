@@ -11,17 +11,10 @@ import (
 
 // guard wraps a kind implementation (in process, or a gRPC client) so that
 // every call goes through call: deadline, panic recovery, errors naming the
-// plugin and the call.
+// plugin and the call. The kinds table says how for each kind.
 func guard(in *Instance, impl any) any {
-	base := guardedBase{in, impl.(pluginapi.Plugin)}
-	switch in.Spec.Kind {
-	case pluginapi.KindBackend:
-		return guardedBackend{base, impl.(backend.Backend)}
-	case pluginapi.KindVerifier:
-		return guardedVerifier{base, impl.(verifier.Verifier)}
-	default:
-		return guardedSelector{base, impl.(selector.Selector)}
-	}
+	k, _ := lookupKind(in.Spec.Kind)
+	return k.guard(guardedBase{in, impl.(pluginapi.Plugin)}, impl)
 }
 
 type guardedBase struct {
@@ -41,6 +34,10 @@ func (g guardedBase) Configure(ctx context.Context, req pluginapi.ConfigureReque
 	return call(ctx, g.in, "Configure", req, g.impl.Configure)
 }
 
+func guardSelector(base guardedBase, impl selector.Selector) selector.Selector {
+	return guardedSelector{base, impl}
+}
+
 type guardedSelector struct {
 	guardedBase
 	impl selector.Selector
@@ -51,6 +48,10 @@ func (g guardedSelector) Select(ctx context.Context, req selector.SelectRequest)
 	return call(ctx, g.in, "Select", req, g.impl.Select)
 }
 
+func guardVerifier(base guardedBase, impl verifier.Verifier) verifier.Verifier {
+	return guardedVerifier{base, impl}
+}
+
 type guardedVerifier struct {
 	guardedBase
 	impl verifier.Verifier
@@ -59,6 +60,10 @@ type guardedVerifier struct {
 // Verify calls the plugin's Verify through call.
 func (g guardedVerifier) Verify(ctx context.Context, req verifier.VerifyRequest) (verifier.VerifyResponse, error) {
 	return call(ctx, g.in, "Verify", req, g.impl.Verify)
+}
+
+func guardBackend(base guardedBase, impl backend.Backend) backend.Backend {
+	return guardedBackend{base, impl}
 }
 
 type guardedBackend struct {

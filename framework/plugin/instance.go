@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -39,27 +40,29 @@ type Instance struct {
 	stopReason atomic.Value
 }
 
-// Backend returns the backend interface; it panics when the instance is of another kind.
-func (in *Instance) Backend() backend.Backend {
-	return in.typed(pluginapi.KindBackend).(backend.Backend)
+// Implementation returns the instance's interface of kind T (a
+// backend.Backend, verifier.Verifier or selector.Selector), guarded; it
+// panics when the instance is of another kind.
+func Implementation[T pluginapi.Plugin](in *Instance) T {
+	impl, ok := in.impl.(T)
+	if !ok {
+		panic(fmt.Sprintf("plugin: %s opened as %s, used as %s", in.Spec, in.Spec.Kind, reflect.TypeFor[T]()))
+	}
+	return impl
 }
+
+// Backend returns the backend interface; it panics when the instance is of another kind.
+func (in *Instance) Backend() backend.Backend { return Implementation[backend.Backend](in) }
 
 // Verifier returns the verifier interface; it panics when the instance is of another kind.
-func (in *Instance) Verifier() verifier.Verifier {
-	return in.typed(pluginapi.KindVerifier).(verifier.Verifier)
-}
+func (in *Instance) Verifier() verifier.Verifier { return Implementation[verifier.Verifier](in) }
 
 // Selector returns the selector interface; it panics when the instance is of another kind.
-func (in *Instance) Selector() selector.Selector {
-	return in.typed(pluginapi.KindSelector).(selector.Selector)
-}
+func (in *Instance) Selector() selector.Selector { return Implementation[selector.Selector](in) }
 
-func (in *Instance) typed(k pluginapi.Kind) any {
-	if in.Spec.Kind != k {
-		panic(fmt.Sprintf("plugin: %s opened as %s, used as %s", in.Spec, in.Spec.Kind, k))
-	}
-	return in.impl
-}
+// Plugin returns the instance's kind interface as what every kind shares
+// (Info and Configure); Implementation gives the kind's own interface.
+func (in *Instance) Plugin() pluginapi.Plugin { return in.impl.(pluginapi.Plugin) }
 
 // Close stops the plugin's process (if it has one) and unregisters the
 // instance. Calls after Close fail with ErrClosed. Close is idempotent.
@@ -110,8 +113,11 @@ func CloseAll() {
 // names the plugin and says what to do.
 func Open(ctx context.Context, spec Spec) (*Instance, error) {
 	spec = spec.withDefaults()
-	if !validKind(spec.Kind) {
-		return nil, &OpenError{Plugin: spec.String(), What: fmt.Sprintf("unknown plugin kind %q: use backend, verifier or selector", spec.Kind)}
+	switch k, ok := lookupKind(spec.Kind); {
+	case !ok:
+		return nil, &OpenError{Plugin: spec.String(), What: fmt.Sprintf("unknown plugin kind %q: use %s", spec.Kind, strings.Join(servedKinds(), ", "))}
+	case k.grpc == nil:
+		return nil, &OpenError{Plugin: spec.String(), What: fmt.Sprintf("a %s runs in the host as a function of its settings and is not opened: use it through its recipe block", spec.Kind)}
 	}
 	in := &Instance{Spec: spec, log: newPluginLog(spec.Log, fmt.Sprintf("[%s %s] ", spec.Kind, spec.label()))}
 	var err error
@@ -154,7 +160,7 @@ func (in *Instance) instantiate(b Builtin) error {
 		return &OpenError{Plugin: in.Spec.String(), What: fmt.Sprintf("isolation %q is for built-ins written in Go: this one runs in its own process; remove the isolation setting", Inproc)}
 	}
 	impl := b.New()
-	if !implementsKind(impl, in.Spec.Kind) {
+	if k, _ := lookupKind(in.Spec.Kind); !k.implements(impl) {
 		return &OpenError{Plugin: in.Spec.String(), What: fmt.Sprintf("built-in's New returned %T, which does not implement the %s interface (a bug in its registration)", impl, in.Spec.Kind)}
 	}
 	in.impl = guard(in, impl)
@@ -177,19 +183,6 @@ func (in *Instance) checkInfo(ctx context.Context) error {
 		}
 	}
 	return &OpenError{Plugin: in.Spec.String(), What: fmt.Sprintf("the plugin %q serves %s, not %s: check the block's kind in the recipe", info.Name, kindList(info.Kinds), in.Spec.Kind)}
-}
-
-func implementsKind(impl any, k pluginapi.Kind) bool {
-	var ok bool
-	switch k {
-	case pluginapi.KindBackend:
-		_, ok = impl.(backend.Backend)
-	case pluginapi.KindVerifier:
-		_, ok = impl.(verifier.Verifier)
-	case pluginapi.KindSelector:
-		_, ok = impl.(selector.Selector)
-	}
-	return ok
 }
 
 // callResult carries an in-process call's result out of its goroutine.

@@ -100,7 +100,7 @@ func misbehave(mode string) int {
 	case "protocol-2":
 		goplugin.Serve(&goplugin.ServeConfig{
 			HandshakeConfig: goplugin.HandshakeConfig{ProtocolVersion: 2, MagicCookieKey: Handshake.MagicCookieKey, MagicCookieValue: Handshake.MagicCookieValue},
-			Plugins:         goplugin.PluginSet{"selector": &selector.GRPCPlugin{Impl: echoSelector("v2")}},
+			Plugins:         goplugin.PluginSet{"selector": selector.Service.Plugin(echoSelector("v2"), nil)},
 			GRPCServer:      func(o []grpc.ServerOption) *grpc.Server { return grpc.NewServer(o...) },
 		})
 	case "exit":

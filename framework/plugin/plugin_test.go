@@ -143,6 +143,7 @@ func TestRefusals(t *testing.T) {
 	}{
 		{"unknown built-in", Spec{Name: "nope"}, []string{`selector plugin "nope"`, `no built-in selector named "nope"`, "echo"}},
 		{"unknown kind", Spec{Kind: "reward", Name: "x"}, []string{`unknown plugin kind "reward"`}},
+		{"kind that runs in the host", Spec{Kind: pluginapi.KindGenerator, Name: "recipe-test-gen"}, []string{`generator plugin "recipe-test-gen"`, "runs in the host", "is not opened"}},
 		{"missing binary", Spec{Source: filepath.Join(dir, "missing"), SHA256: "00"}, []string{"does not exist", "build it"}},
 		{"not executable", Spec{Source: notExec, SHA256: "00"}, []string{"is not executable", "chmod +x"}},
 		{"no checksum", Spec{Source: self, Args: []string{"plugin-test", "good"}}, []string{"no sha256 given", selfSHA256()}},

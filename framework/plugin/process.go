@@ -22,9 +22,6 @@ import (
 	"google.golang.org/grpc/experimental"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
-	"github.com/forkrl/forkrl/framework/pluginapi/backend"
-	"github.com/forkrl/forkrl/framework/pluginapi/selector"
-	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
 	pb "github.com/forkrl/forkrl/framework/proto/forkrl/v1"
 )
 
@@ -69,15 +66,6 @@ func serverOptions() []grpc.ServerOption {
 		grpc.InitialConnWindowSize(windowBytes),
 		grpc.ReadBufferSize(bufferBytes),
 		grpc.WriteBufferSize(bufferBytes),
-	}
-}
-
-// clientPlugins is the plugin set the host dispenses from.
-func clientPlugins() goplugin.PluginSet {
-	return goplugin.PluginSet{
-		string(pluginapi.KindBackend):  &backend.GRPCPlugin{},
-		string(pluginapi.KindVerifier): &verifier.GRPCPlugin{},
-		string(pluginapi.KindSelector): &selector.GRPCPlugin{},
 	}
 }
 

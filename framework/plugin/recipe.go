@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"sync"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
@@ -19,8 +18,8 @@ import (
 // plugin's from starting it (after checking its sha256) and asking. Each
 // plugin is asked once.
 //
-// A generator's schema comes from the registered generator's Schema; an
-// unregistered one has its settings evaluated but not checked.
+// A kind that runs in the host (a generator) declares its schema through its
+// interface.
 type RecipeSchemas struct {
 	Ctx context.Context // bounds the start of external plugins; nil: context.Background()
 	Log io.Writer       // receives an external plugin's stderr; nil: os.Stderr
@@ -55,12 +54,6 @@ func (p *RecipeSchemas) lookup(b *recipe.PluginBlock) (pluginapi.Schema, error) 
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if b.Kind == recipe.KindGenerator {
-		if g, ok := Generators()[b.Type]; ok {
-			return g.Schema(), nil
-		}
-		return pluginapi.Schema{}, recipe.ErrUnchecked
-	}
 	if b.Source != "" {
 		info, err := Inspect(ctx, Spec{Kind: b.Kind, Name: b.Type, Label: b.Label, Source: b.Source, SHA256: b.SHA256, Log: p.Log})
 		if err != nil {
@@ -69,17 +62,10 @@ func (p *RecipeSchemas) lookup(b *recipe.PluginBlock) (pluginapi.Schema, error) 
 		return info.Settings, nil
 	}
 	bi, ok := LookupBuiltin(b.Kind, b.Type)
-	if !ok {
-		var known []string
-		for _, x := range Builtins() {
-			if x.Kind == b.Kind {
-				known = append(known, x.Name)
-			}
-		}
-		sort.Strings(known)
-		return pluginapi.Schema{}, recipe.UnknownBuiltin(b.Kind, b.Type, known)
-	}
-	if bi.New == nil { // served by a command of its own: ask the running plugin
+	switch {
+	case !ok:
+		return pluginapi.Schema{}, recipe.UnknownBuiltin(b.Kind, b.Type, builtinNames(b.Kind))
+	case bi.New == nil: // served by a command of its own: ask the running plugin
 		in, err := Open(ctx, Spec{Kind: b.Kind, Name: b.Type, Label: b.Label, Log: io.Discard})
 		if err != nil {
 			// It cannot start here (its interpreter or packages are missing):
@@ -90,12 +76,11 @@ func (p *RecipeSchemas) lookup(b *recipe.PluginBlock) (pluginapi.Schema, error) 
 		defer in.Close()
 		return in.Info.Settings, nil
 	}
-	impl, ok := bi.New().(pluginapi.Plugin)
-	if !ok {
-		return pluginapi.Schema{}, fmt.Errorf("the built-in %s %q does not implement the plugin interface", b.Kind, b.Type)
-	}
-	info, err := impl.Info(ctx)
-	if err != nil {
+	info, ok, err := bi.Describe(ctx)
+	switch {
+	case !ok:
+		return pluginapi.Schema{}, fmt.Errorf("the built-in %s %q cannot declare its settings: it does not implement the %s interface", b.Kind, b.Type, b.Kind)
+	case err != nil:
 		return pluginapi.Schema{}, fmt.Errorf("the built-in %s %q could not describe itself: %v", b.Kind, b.Type, err)
 	}
 	return info.Settings, nil
@@ -112,20 +97,17 @@ func ConfigureBuiltins(ctx context.Context, runs []recipe.Run) hcl.Diagnostics {
 	seen := map[string]bool{}
 	for i := range runs {
 		r := &runs[i]
-		for _, blocks := range [][]recipe.PluginBlock{r.Backends, r.Verifiers, r.Selectors} {
-			for j := range blocks {
-				b := &blocks[j]
-				if b.Source != "" || !b.Checked {
-					continue
-				}
-				settings, _ := json.Marshal(b.Settings)
-				key := string(b.Kind) + "/" + b.Type + "/" + string(settings)
-				if seen[key] {
-					continue
-				}
-				seen[key] = true
-				diags = append(diags, configureBuiltin(ctx, b, r.Seed)...)
+		for _, b := range r.Plugins() {
+			if b.Source != "" || !b.Checked {
+				continue
 			}
+			settings, _ := json.Marshal(b.Settings)
+			key := string(b.Kind) + "/" + b.Type + "/" + string(settings)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			diags = append(diags, configureBuiltin(ctx, b, r.Seed)...)
 		}
 	}
 	return diags

@@ -23,13 +23,28 @@ type Set struct {
 	Selector selector.Selector
 }
 
+// impls returns the kinds the set serves and their implementations.
+func (s Set) impls() map[pluginapi.Kind]any {
+	impls := map[pluginapi.Kind]any{}
+	if s.Backend != nil {
+		impls[pluginapi.KindBackend] = s.Backend
+	}
+	if s.Verifier != nil {
+		impls[pluginapi.KindVerifier] = s.Verifier
+	}
+	if s.Selector != nil {
+		impls[pluginapi.KindSelector] = s.Selector
+	}
+	return impls
+}
+
 // Serve serves the plugins of set to the forkrl host that started this
 // process, and returns when the host stops it. An external plugin's main
 // calls it and nothing else that prints to stdout: stdout carries the
 // handshake, so Serve sends everything else written to file descriptor 1
 // to stderr, which the host logs under the plugin's name.
 func Serve(set Set) {
-	serve(claimStdout(), set)
+	serve(claimStdout(), set.impls())
 }
 
 // ServeCommand runs `forkrl plugin ARGS`: with ARGS "serve KIND NAME" it
@@ -55,21 +70,17 @@ func ServeCommand(args []string) int {
 		fmt.Fprintf(os.Stderr, "forkrl plugin serve: built-in %s %q is served by its own command, not by forkrl\n", kind, name)
 		return 2
 	}
-	impl := b.New()
-	var set Set
-	switch kind {
-	case pluginapi.KindBackend:
-		set.Backend, ok = impl.(backend.Backend)
-	case pluginapi.KindVerifier:
-		set.Verifier, ok = impl.(verifier.Verifier)
-	case pluginapi.KindSelector:
-		set.Selector, ok = impl.(selector.Selector)
+	k, _ := lookupKind(kind) // a registered built-in's kind is in the table
+	if k.grpc == nil {
+		fmt.Fprintf(os.Stderr, "forkrl plugin serve: a %s runs in the host and is not served\n", kind)
+		return 2
 	}
-	if !ok {
+	impl := b.New()
+	if !k.implements(impl) {
 		fmt.Fprintf(os.Stderr, "forkrl plugin serve: built-in %s %q is a %T, which does not implement the %s interface\n", kind, name, impl, kind)
 		return 1
 	}
-	serve(handshake, set)
+	serve(handshake, map[pluginapi.Kind]any{kind: impl})
 	return 0
 }
 
@@ -88,18 +99,14 @@ func ServeIfAsked() {
 	}
 }
 
-// serve runs go-plugin's server with the handshake written to handshake.
-func serve(handshake *os.File, set Set) {
+// serve runs go-plugin's server for the implementations of impls, by kind,
+// with the handshake written to handshake.
+func serve(handshake *os.File, impls map[pluginapi.Kind]any) {
 	base := &pluginapi.BaseServer{}
 	plugins := goplugin.PluginSet{}
-	if set.Backend != nil {
-		plugins[string(pluginapi.KindBackend)] = &backend.GRPCPlugin{Impl: set.Backend, Base: base}
-	}
-	if set.Verifier != nil {
-		plugins[string(pluginapi.KindVerifier)] = &verifier.GRPCPlugin{Impl: set.Verifier, Base: base}
-	}
-	if set.Selector != nil {
-		plugins[string(pluginapi.KindSelector)] = &selector.GRPCPlugin{Impl: set.Selector, Base: base}
+	for kind, impl := range impls {
+		k, _ := lookupKind(kind)
+		plugins[string(kind)] = k.grpc(impl, base)
 	}
 	os.Stdout = handshake
 	var stdio sync.Once

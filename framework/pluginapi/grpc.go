@@ -7,6 +7,7 @@ import (
 	"math"
 	"sync"
 
+	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -98,6 +99,47 @@ func (b *BaseServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*
 		return nil, err
 	}
 	return &pb.ConfigureResponse{Diagnostics: DiagnosticsToProto(resp.Diagnostics)}, nil
+}
+
+// Service is a kind's gRPC service, both sides of it: Register serves an
+// implementation on a plugin's gRPC server, Client makes the host's client
+// of a connection. Each kind sub-package declares its own (selector.Service).
+type Service[T Plugin] struct {
+	Kind     Kind
+	Register func(s *grpc.Server, impl T)
+	Client   func(base BaseClient, c *grpc.ClientConn) T
+}
+
+// Plugin returns the kind for go-plugin: on the plugin side it serves impl
+// (Info and Configure through base; nil: a base of its own), on the host
+// side (a nil impl) it dispenses the kind's gRPC client.
+func (svc Service[T]) Plugin(impl T, base *BaseServer) goplugin.Plugin {
+	return &grpcPlugin[T]{svc: svc, impl: impl, base: base}
+}
+
+// grpcPlugin is a Service's go-plugin plugin (gRPC only).
+type grpcPlugin[T Plugin] struct {
+	goplugin.NetRPCUnsupportedPlugin
+	svc  Service[T]
+	impl T
+	base *BaseServer
+}
+
+var _ goplugin.GRPCPlugin = (*grpcPlugin[Plugin])(nil)
+
+// GRPCServer registers the kind's service (and the base service) on s.
+func (p *grpcPlugin[T]) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
+	if p.base == nil {
+		p.base = &BaseServer{}
+	}
+	p.base.Register(s, p.svc.Kind, p.impl)
+	p.svc.Register(s, p.impl)
+	return nil
+}
+
+// GRPCClient returns the host side of the connection, a T.
+func (p *grpcPlugin[T]) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return p.svc.Client(BaseClient{Kind: p.svc.Kind, Client: pb.NewPluginClient(c)}, c), nil
 }
 
 // BaseClient calls the base service for one kind; the kinds' gRPC clients embed it.

@@ -35,8 +35,8 @@ func TestBaseServiceRoundTrip(t *testing.T) {
 	ver := &verifier.Mock{MockPlugin: pluginapi.MockPlugin{About: pluginapi.Info{Name: "two-kinds-verifier", Kinds: []pluginapi.Kind{pluginapi.KindVerifier}}}}
 	base := &pluginapi.BaseServer{}
 	client, server := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{
-		"selector": &selector.GRPCPlugin{Impl: sel, Base: base},
-		"verifier": &verifier.GRPCPlugin{Impl: ver, Base: base},
+		"selector": selector.Service.Plugin(sel, base),
+		"verifier": verifier.Service.Plugin(ver, base),
 	})
 	defer client.Close()
 	defer server.Stop()

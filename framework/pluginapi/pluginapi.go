@@ -2,10 +2,12 @@
 // self-description (Info), the schema of its recipe settings, the Configure
 // call and the diagnostics that responses carry.
 //
-// Each kind (backend, verifier, selector) lives in a sub-package with its Go
-// interface, its gRPC client and server shims (GRPCPlugin, GRPCClient,
-// GRPCServer, in the shape of go-plugin's examples/grpc/shared) and a Mock
-// for tests. Problems of the input are reported as Diagnostics inside
+// The kinds are listed in kinds.go. Each kind lives in a sub-package with its
+// Go interface; a kind served over gRPC (backend, verifier, selector) also
+// has there its Service (a Service of this package: its gRPC registration
+// and client, whose Plugin method gives the kind for go-plugin), its client
+// and server shims (GRPCClient, GRPCServer, in the shape of go-plugin's
+// examples/grpc/shared) and a Mock for tests. Problems of the input are reported as Diagnostics inside
 // responses; transport failures (the plugin crashed, timed out or spoke
 // another protocol) are returned as errors.
 //
@@ -25,16 +27,6 @@ import (
 
 // ProtocolVersion is the version of the plugin protocol this build speaks.
 const ProtocolVersion = 1
-
-// Kind names a plugin kind.
-type Kind string
-
-// The plugin kinds.
-const (
-	KindBackend  Kind = "backend"
-	KindVerifier Kind = "verifier"
-	KindSelector Kind = "selector"
-)
 
 // Info describes a plugin: who it is and what settings its recipe block takes.
 type Info struct {

@@ -53,7 +53,7 @@ type SchemaSource interface {
 	Schema(b *PluginBlock) (pluginapi.Schema, error)
 }
 
-// ErrUnchecked is what a SchemaSource returns for a plugin or generator whose
+// ErrUnchecked is what a SchemaSource returns for a plugin whose
 // schema it cannot know here: its settings are evaluated but not checked.
 var ErrUnchecked = errors.New("no schema")
 

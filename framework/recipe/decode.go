@@ -26,15 +26,18 @@ func eval(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics
 }
 
 // rootNames describes the objects of the evaluation context, for messages.
-var rootNames = map[string]string{
-	"var":      "variable",
-	"local":    "local value",
-	"each":     "attribute of each",
-	"backend":  "backend",
-	"verifier": "verifier",
-	"selector": "selector",
-	"dataset":  "dataset",
-}
+var rootNames = func() map[string]string {
+	names := map[string]string{
+		"var":     "variable",
+		"local":   "local value",
+		"each":    "attribute of each",
+		"dataset": "dataset",
+	}
+	for _, k := range topKinds {
+		names[string(k)] = string(k)
+	}
+	return names
+}()
 
 func checkRefs(expr hcl.Expression, ctx *hcl.EvalContext) hcl.Diagnostics {
 	var diags hcl.Diagnostics

@@ -5,10 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -47,21 +49,38 @@ func Parse(filename string, src []byte, opts Options) (*Recipe, hcl.Diagnostics)
 	return rec, dedupe(diags)
 }
 
-var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
-	{Type: "variable", LabelNames: []string{"name"}},
-	{Type: "locals"},
-	{Type: "backend", LabelNames: []string{"type", "name"}},
-	{Type: "verifier", LabelNames: []string{"type", "name"}},
-	{Type: "selector", LabelNames: []string{"type", "name"}},
-	{Type: "dataset", LabelNames: []string{"name"}},
-	{Type: "algorithm", LabelNames: []string{"preset"}},
-	{Type: "train"},
-	{Type: "eval"},
-	{Type: "hooks"},
-	{Type: "output"},
-	{Type: "sweep"},
-	{Type: "run", LabelNames: []string{"name"}},
-}}
+// topSchema is the recipe's top level: its plugin blocks after variables
+// and locals, then the other blocks.
+var topSchema = &hcl.BodySchema{Blocks: slices.Concat(
+	[]hcl.BlockHeaderSchema{
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "locals"},
+	},
+	pluginBlockSchemas(),
+	[]hcl.BlockHeaderSchema{
+		{Type: "dataset", LabelNames: []string{"name"}},
+		{Type: "algorithm", LabelNames: []string{"preset"}},
+		{Type: "train"},
+		{Type: "eval"},
+		{Type: "hooks"},
+		{Type: "output"},
+		{Type: "sweep"},
+		{Type: "run", LabelNames: []string{"name"}},
+	},
+)}
+
+// pluginBlockSchemas are the top-level plugin blocks, KIND "TYPE" "LABEL".
+func pluginBlockSchemas() []hcl.BlockHeaderSchema {
+	var out []hcl.BlockHeaderSchema
+	for _, k := range topKinds {
+		out = append(out, hcl.BlockHeaderSchema{Type: string(k), LabelNames: []string{"type", "name"}})
+	}
+	return out
+}
+
+// topKinds are the kinds whose blocks stand at the top of a recipe: those
+// that do not run in the host.
+var topKinds = slices.DeleteFunc(slices.Clone(pluginapi.Kinds), pluginapi.Kind.InHost)
 
 // loader holds a recipe's blocks between the steps of Parse.
 type loader struct {
@@ -186,6 +205,11 @@ func (l *loader) classify(content *hcl.BodyContent) hcl.Diagnostics {
 		labels[kind][label] = b
 	}
 	for _, b := range content.Blocks {
+		if slices.Contains(topKinds, pluginapi.Kind(b.Type)) {
+			seen(b.Type, b.Labels[1], b, b.LabelRanges[1])
+			l.plugins = append(l.plugins, b)
+			continue
+		}
 		switch b.Type {
 		case "variable":
 			seen("variable", b.Labels[0], b, b.LabelRanges[0])
@@ -210,9 +234,6 @@ func (l *loader) classify(content *hcl.BodyContent) hcl.Diagnostics {
 				}
 				l.locals[name] = a
 			}
-		case "backend", "verifier", "selector":
-			seen(b.Type, b.Labels[1], b, b.LabelRanges[1])
-			l.plugins = append(l.plugins, b)
 		case "dataset":
 			seen("dataset", b.Labels[0], b, b.LabelRanges[0])
 			l.datasets = append(l.datasets, b)
@@ -253,15 +274,21 @@ func (l *loader) classify(content *hcl.BodyContent) hcl.Diagnostics {
 			})
 		}
 	}
-	l.refs = map[string]cty.Value{}
-	for _, kind := range []string{"backend", "verifier", "selector", "dataset"} {
-		obj := map[string]cty.Value{}
-		for label := range labels[kind] {
-			obj[label] = cty.StringVal(label)
-		}
-		l.refs[kind] = cty.ObjectVal(obj)
+	l.refs = map[string]cty.Value{"dataset": labelObject(labels["dataset"])}
+	for _, k := range topKinds {
+		l.refs[string(k)] = labelObject(labels[string(k)])
 	}
 	return diags
+}
+
+// labelObject is the object that references to blocks go through
+// (backend.policy): each block's label, as a string.
+func labelObject(blocks map[string]*hcl.Block) cty.Value {
+	obj := map[string]cty.Value{}
+	for label := range blocks {
+		obj[label] = cty.StringVal(label)
+	}
+	return cty.ObjectVal(obj)
 }
 
 var missingBlockDetail = map[string]string{

@@ -34,14 +34,20 @@ func (s Schemas) Schema(b *PluginBlock) (pluginapi.Schema, error) {
 	return pluginapi.Schema{}, fmt.Errorf("there is no built-in %s named %q.%s Known: %s", b.Kind, b.Type, didYouMean(b.Type, known), quotedList(known))
 }
 
-// hostAttributes are the attributes of a plugin block that the host reads
-// itself. A plugin may not declare them, except a selector's scope: the host
-// reads it and passes its value to the plugin in Settings.
-var hostAttributes = map[pluginapi.Kind][]string{
-	pluginapi.KindBackend:  {"source", "sha256", "isolation", "timeout"},
-	pluginapi.KindVerifier: {"source", "sha256", "isolation", "timeout"},
-	pluginapi.KindSelector: {"source", "sha256", "isolation", "timeout", "scope", "entropy"},
-	KindGenerator:          nil,
+// hostAttributes are the attributes of a plugin block of kind k that the
+// host reads itself: how to run the plugin (none for a kind that runs in the
+// host), and a selector's scope and entropy. A plugin may not declare them,
+// except a selector's scope: the host reads it and passes its value to the
+// plugin in Settings.
+func hostAttributes(k pluginapi.Kind) []string {
+	if k.InHost() {
+		return nil
+	}
+	attrs := []string{"source", "sha256", "isolation", "timeout"}
+	if k == pluginapi.KindSelector {
+		attrs = append(attrs, "scope", "entropy")
+	}
+	return attrs
 }
 
 // decodePluginBlock reads the host attributes of a plugin block (source,
@@ -50,7 +56,7 @@ var hostAttributes = map[pluginapi.Kind][]string{
 func decodePluginBlock(b *PluginBlock, dir string, schemas SchemaSource) hcl.Diagnostics {
 	b.Dir = dir
 	var specs []spec
-	if b.Kind != KindGenerator {
+	if !b.Kind.InHost() {
 		b.Isolation = IsolationProcess
 		specs = []spec{
 			str("source", &b.Source),
@@ -163,7 +169,7 @@ func DecodeSettings(b *PluginBlock, schema pluginapi.Schema) hcl.Diagnostics {
 			shared[a.Name] = b.Scope
 			continue
 		}
-		for _, h := range hostAttributes[b.Kind] {
+		for _, h := range hostAttributes(b.Kind) {
 			if a.Name == h {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,

@@ -36,7 +36,7 @@ var testSchemas = Schemas{
 		}},
 		"all": {},
 	},
-	KindGenerator: {
+	pluginapi.KindGenerator: {
 		"countdown": {Attributes: []pluginapi.Attribute{
 			{Name: "count", Type: "number", Default: 10000.0, Min: ptr(1)},
 			{Name: "sizes", Type: "list(number)"},

@@ -61,14 +61,8 @@ func (l *loader) resolve(s runSpec, cmdline map[string]valueAt) (*Run, hcl.Diagn
 			Body: b.Body, EvalContext: r.ctx, DefRange: b.DefRange, TypeRange: b.LabelRanges[0],
 		}
 		diags = append(diags, decodePluginBlock(&pb, l.dir, l.opts.Schemas)...)
-		switch pb.Kind {
-		case pluginapi.KindBackend:
-			run.Backends = append(run.Backends, pb)
-		case pluginapi.KindVerifier:
-			run.Verifiers = append(run.Verifiers, pb)
-		case pluginapi.KindSelector:
-			run.Selectors = append(run.Selectors, pb)
-		}
+		list := run.blocks(pb.Kind)
+		*list = append(*list, pb)
 	}
 	for _, b := range l.datasets {
 		ds, d := r.decodeDataset(b)
@@ -174,7 +168,7 @@ func (r *resolver) decodeDataset(b *hcl.Block) (Dataset, hcl.Diagnostics) {
 		})
 	case len(gens) > 0:
 		g := gens[0]
-		ds.Generator = &PluginBlock{Kind: KindGenerator, Type: g.Labels[0], Label: ds.Name, Body: g.Body, EvalContext: r.ctx, DefRange: g.DefRange, TypeRange: g.LabelRanges[0]}
+		ds.Generator = &PluginBlock{Kind: pluginapi.KindGenerator, Type: g.Labels[0], Label: ds.Name, Body: g.Body, EvalContext: r.ctx, DefRange: g.DefRange, TypeRange: g.LabelRanges[0]}
 		diags = append(diags, decodePluginBlock(ds.Generator, r.dir, r.opts.Schemas)...)
 		if d.has("format") {
 			diags = append(diags, invalid("format", d.at("format"), "format applies to files; a generator makes its records itself."))

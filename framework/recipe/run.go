@@ -2,16 +2,12 @@ package recipe
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/hashicorp/hcl/v2"
 )
-
-// KindGenerator is the kind of a dataset's built-in generator block
-// (`generator "countdown" { … }` inside a dataset). Its body is decoded
-// against the generator's schema, like a plugin's.
-const KindGenerator pluginapi.Kind = "generator"
 
 // Run is one fully resolved run of a recipe: every variable, local, preset and
 // default applied, every reference checked. A recipe without run blocks has
@@ -64,6 +60,33 @@ func (r *Run) Dataset(name string) (*Dataset, bool) {
 		}
 	}
 	return nil, false
+}
+
+// Plugins returns the run's top-level plugin blocks (a dataset's generator
+// is its dataset's), in the order of pluginapi.Kinds and, within a kind, in
+// recipe order.
+func (r *Run) Plugins() []*PluginBlock {
+	var out []*PluginBlock
+	for _, k := range topKinds {
+		bs := *r.blocks(k)
+		for i := range bs {
+			out = append(out, &bs[i])
+		}
+	}
+	return out
+}
+
+// blocks returns the list of the run's blocks of kind k, a top-level kind.
+func (r *Run) blocks(k pluginapi.Kind) *[]PluginBlock {
+	switch k {
+	case pluginapi.KindBackend:
+		return &r.Backends
+	case pluginapi.KindVerifier:
+		return &r.Verifiers
+	case pluginapi.KindSelector:
+		return &r.Selectors
+	}
+	panic(fmt.Sprintf("recipe: a run has no list of %s blocks", k))
 }
 
 func findBlock(bs []PluginBlock, label string) (*PluginBlock, bool) {
@@ -152,7 +175,7 @@ type Dataset struct {
 	// Format is "jsonl" or "parquet" (from the files' extension unless set).
 	Format string `json:"format,omitempty"`
 	// Generator is the built-in generator that makes the problems (Kind
-	// KindGenerator, Type its name such as "countdown"); nil for files.
+	// pluginapi.KindGenerator, Type its name such as "countdown"); nil for files.
 	Generator *PluginBlock `json:"generator,omitempty"`
 	// PromptTemplate is a Go text/template over a record's fields (e.g.
 	// "Make {{.target}} from {{.numbers}}."), executed to make the prompt.

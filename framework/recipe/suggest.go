@@ -12,7 +12,11 @@ import (
 // UnknownBuiltin is a SchemaSource's error for a built-in plugin of kind
 // named name that is not among known, with a suggestion.
 func UnknownBuiltin(kind pluginapi.Kind, name string, known []string) error {
-	return fmt.Errorf("there is no built-in %s named %q.%s Built-in %ss: %s; an external plugin needs source = \"path\" and sha256", kind, name, didYouMean(name, known), kind, quotedList(known))
+	external := "; an external plugin needs source = \"path\" and sha256"
+	if kind.InHost() {
+		external = "" // only built-ins run in the host
+	}
+	return fmt.Errorf("there is no built-in %s named %q.%s Built-in %ss: %s%s", kind, name, didYouMean(name, known), kind, quotedList(known), external)
 }
 
 // didYouMean returns " Did you mean "X"?" for the closest candidate, or "".

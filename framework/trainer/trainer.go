@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/forkrl/forkrl/framework/hooks"
+	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
@@ -19,6 +20,38 @@ type Plugins struct {
 	Backends  map[string]backend.Backend
 	Verifiers map[string]verifier.Verifier
 	Selectors map[string]selector.Selector
+}
+
+// Add puts an opened plugin of a kind under its label. It fails when impl
+// does not implement the kind's interface or the kind is not one a run opens.
+func (p *Plugins) Add(kind pluginapi.Kind, label string, impl pluginapi.Plugin) error {
+	var ok bool
+	switch kind {
+	case pluginapi.KindBackend:
+		ok = add(&p.Backends, label, impl)
+	case pluginapi.KindVerifier:
+		ok = add(&p.Verifiers, label, impl)
+	case pluginapi.KindSelector:
+		ok = add(&p.Selectors, label, impl)
+	default:
+		return fmt.Errorf("a run opens no %s plugins", kind)
+	}
+	if !ok {
+		return fmt.Errorf("%s %q: a %T does not implement the %s interface", kind, label, impl, kind)
+	}
+	return nil
+}
+
+// add puts impl in *m under label when it is a T.
+func add[T any](m *map[string]T, label string, impl any) bool {
+	x, ok := impl.(T)
+	if ok {
+		if *m == nil {
+			*m = map[string]T{}
+		}
+		(*m)[label] = x
+	}
+	return ok
 }
 
 // Options are everything a run needs besides its resolved settings.

@@ -4,41 +4,20 @@ import (
 	"context"
 	"fmt"
 
-	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	pb "github.com/forkrl/forkrl/framework/proto/forkrl/v1"
 )
 
-// GRPCPlugin is the backend kind for go-plugin: on the plugin side it serves
-// Impl, on the host side it dispenses a *GRPCClient.
-type GRPCPlugin struct {
-	goplugin.NetRPCUnsupportedPlugin
-	// Impl is the backend served; only the plugin side sets it.
-	Impl Backend
-	// Base serves Info and Configure for all the kinds of one binary; nil: its own.
-	Base *pluginapi.BaseServer
-}
-
-var _ goplugin.GRPCPlugin = (*GRPCPlugin)(nil)
-
-// GRPCServer registers the backend service (and the base service) on s.
-func (p *GRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	if p.Base == nil {
-		p.Base = &pluginapi.BaseServer{}
-	}
-	p.Base.Register(s, pluginapi.KindBackend, p.Impl)
-	pb.RegisterBackendServer(s, &GRPCServer{Impl: p.Impl})
-	return nil
-}
-
-// GRPCClient returns the host side of the connection, a Backend.
-func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return &GRPCClient{
-		BaseClient: pluginapi.BaseClient{Kind: pluginapi.KindBackend, Client: pb.NewPluginClient(c)},
-		client:     pb.NewBackendClient(c),
-	}, nil
+// Service is the backend kind's gRPC service; Service.Plugin(impl, base) is
+// the kind for go-plugin, whose host side dispenses a *GRPCClient.
+var Service = pluginapi.Service[Backend]{
+	Kind:     pluginapi.KindBackend,
+	Register: func(s *grpc.Server, impl Backend) { pb.RegisterBackendServer(s, &GRPCServer{Impl: impl}) },
+	Client: func(base pluginapi.BaseClient, c *grpc.ClientConn) Backend {
+		return &GRPCClient{BaseClient: base, client: pb.NewBackendClient(c)}
+	},
 }
 
 // GRPCClient is a Backend that calls a plugin over gRPC.

@@ -61,7 +61,7 @@ func recorder(got *[]any) *Mock {
 func TestBackendRoundTrip(t *testing.T) {
 	var got []any
 	mock := recorder(&got)
-	client, server := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{"backend": &GRPCPlugin{Impl: mock}})
+	client, server := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{"backend": Service.Plugin(mock, nil)})
 	defer client.Close()
 	defer server.Stop()
 	raw, err := client.Dispense("backend")

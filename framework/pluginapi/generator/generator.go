@@ -2,8 +2,9 @@
 // set, made from the settings of a recipe's dataset block
 // (dataset "NAME" { generator "TYPE" { ... } }). Unlike the other kinds a
 // generator runs in the host, as a function of its settings: it has no
-// process and no gRPC service. Built-in generators are registered with
-// plugin.RegisterGenerator (cmd/forkrl/builtins.go holds the list), and the
+// process and no gRPC service (pluginapi.Kind.InHost). Built-in generators
+// are registered with plugin.Register like the built-in plugins, with Kind
+// pluginapi.KindGenerator (cmd/forkrl/builtins.go holds the list), and the
 // recipe decodes a generator block against the generator's Schema.
 package generator
 

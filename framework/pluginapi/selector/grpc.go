@@ -3,41 +3,20 @@ package selector
 import (
 	"context"
 
-	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	pb "github.com/forkrl/forkrl/framework/proto/forkrl/v1"
 )
 
-// GRPCPlugin is the selector kind for go-plugin: on the plugin side it serves
-// Impl, on the host side it dispenses a *GRPCClient.
-type GRPCPlugin struct {
-	goplugin.NetRPCUnsupportedPlugin
-	// Impl is the selector served; only the plugin side sets it.
-	Impl Selector
-	// Base serves Info and Configure for all the kinds of one binary; nil: its own.
-	Base *pluginapi.BaseServer
-}
-
-var _ goplugin.GRPCPlugin = (*GRPCPlugin)(nil)
-
-// GRPCServer registers the selector service (and the base service) on s.
-func (p *GRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	if p.Base == nil {
-		p.Base = &pluginapi.BaseServer{}
-	}
-	p.Base.Register(s, pluginapi.KindSelector, p.Impl)
-	pb.RegisterSelectorServer(s, &GRPCServer{Impl: p.Impl})
-	return nil
-}
-
-// GRPCClient returns the host side of the connection, a Selector.
-func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return &GRPCClient{
-		BaseClient: pluginapi.BaseClient{Kind: pluginapi.KindSelector, Client: pb.NewPluginClient(c)},
-		client:     pb.NewSelectorClient(c),
-	}, nil
+// Service is the selector kind's gRPC service; Service.Plugin(impl, base) is
+// the kind for go-plugin, whose host side dispenses a *GRPCClient.
+var Service = pluginapi.Service[Selector]{
+	Kind:     pluginapi.KindSelector,
+	Register: func(s *grpc.Server, impl Selector) { pb.RegisterSelectorServer(s, &GRPCServer{Impl: impl}) },
+	Client: func(base pluginapi.BaseClient, c *grpc.ClientConn) Selector {
+		return &GRPCClient{BaseClient: base, client: pb.NewSelectorClient(c)}
+	},
 }
 
 // GRPCClient is a Selector that calls a plugin over gRPC.

@@ -30,7 +30,7 @@ func TestSelectRoundTrip(t *testing.T) {
 		got = r
 		return want, nil
 	}}
-	client, server := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{"selector": &GRPCPlugin{Impl: mock}})
+	client, server := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{"selector": Service.Plugin(mock, nil)})
 	defer client.Close()
 	defer server.Stop()
 	raw, err := client.Dispense("selector")

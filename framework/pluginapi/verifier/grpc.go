@@ -4,41 +4,20 @@ import (
 	"context"
 	"fmt"
 
-	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	pb "github.com/forkrl/forkrl/framework/proto/forkrl/v1"
 )
 
-// GRPCPlugin is the verifier kind for go-plugin: on the plugin side it serves
-// Impl, on the host side it dispenses a *GRPCClient.
-type GRPCPlugin struct {
-	goplugin.NetRPCUnsupportedPlugin
-	// Impl is the verifier served; only the plugin side sets it.
-	Impl Verifier
-	// Base serves Info and Configure for all the kinds of one binary; nil: its own.
-	Base *pluginapi.BaseServer
-}
-
-var _ goplugin.GRPCPlugin = (*GRPCPlugin)(nil)
-
-// GRPCServer registers the verifier service (and the base service) on s.
-func (p *GRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	if p.Base == nil {
-		p.Base = &pluginapi.BaseServer{}
-	}
-	p.Base.Register(s, pluginapi.KindVerifier, p.Impl)
-	pb.RegisterVerifierServer(s, &GRPCServer{Impl: p.Impl})
-	return nil
-}
-
-// GRPCClient returns the host side of the connection, a Verifier.
-func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return &GRPCClient{
-		BaseClient: pluginapi.BaseClient{Kind: pluginapi.KindVerifier, Client: pb.NewPluginClient(c)},
-		client:     pb.NewVerifierClient(c),
-	}, nil
+// Service is the verifier kind's gRPC service; Service.Plugin(impl, base) is
+// the kind for go-plugin, whose host side dispenses a *GRPCClient.
+var Service = pluginapi.Service[Verifier]{
+	Kind:     pluginapi.KindVerifier,
+	Register: func(s *grpc.Server, impl Verifier) { pb.RegisterVerifierServer(s, &GRPCServer{Impl: impl}) },
+	Client: func(base pluginapi.BaseClient, c *grpc.ClientConn) Verifier {
+		return &GRPCClient{BaseClient: base, client: pb.NewVerifierClient(c)}
+	},
 }
 
 // GRPCClient is a Verifier that calls a plugin over gRPC.

@@ -33,7 +33,7 @@ func TestVerifyRoundTrip(t *testing.T) {
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			client, server := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{"verifier": &GRPCPlugin{Impl: tt.impl}})
+			client, server := goplugin.TestPluginGRPCConn(t, false, map[string]goplugin.Plugin{"verifier": Service.Plugin(tt.impl, nil)})
 			defer client.Close()
 			defer server.Stop()
 			raw, err := client.Dispense("verifier")
