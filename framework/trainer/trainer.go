@@ -45,6 +45,8 @@ type Trainer struct {
 	selector  selector.Selector
 	hooks     *hooks.Script
 	settable  hooks.Settable // what the schedule hook may set of the selector
+	scope     scope          // how the update weighs tokens, from the selector's scope
+	losses    lossKinds      // the algorithm's loss names, parsed
 	train     *Dataset
 	order     trainOrder
 	evals     []*Dataset
@@ -120,7 +122,7 @@ func New(ctx context.Context, cfg *recipe.Run, opts Options) (*Trainer, error) {
 		}
 		if v, ok := opts.Plugins.Verifiers[d.Verifier]; ok {
 			t.verifiers[d.Name] = v
-		} else if t.alg.Preset != recipe.PresetSFT || d.Name != t.hp.Dataset {
+		} else if !t.alg.Supervised() || d.Name != t.hp.Dataset {
 			return nil, fmt.Errorf("dataset %q is scored by verifier %q, which was not opened", d.Name, d.Verifier)
 		}
 	}
@@ -150,6 +152,9 @@ func New(ctx context.Context, cfg *recipe.Run, opts Options) (*Trainer, error) {
 	}
 	if t.alg.Advantage == recipe.AdvantageGAE && t.critic == nil && !t.model.ValueHead {
 		return nil, fmt.Errorf("advantage \"gae\" needs values: backend %q has no value head and no critic is named", t.alg.Policy)
+	}
+	if err := t.prepareUpdate(); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -297,7 +302,7 @@ func (t *Trainer) report(step int, m run.Metrics) {
 	p := run.Progress{
 		Step: step, Steps: t.hp.Steps,
 		Reward: m["rollout/score/mean"], Accuracy: m["rollout/accuracy"], Entropy: m["actor/entropy"],
-		Supervised: t.alg.Preset == recipe.PresetSFT, Loss: m["sft/loss"],
+		Supervised: t.alg.Supervised(), Loss: m["sft/loss"],
 		TokensPerSec: m["perf/throughput"], Left: left,
 	}
 	switch {
