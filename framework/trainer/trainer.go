@@ -213,6 +213,11 @@ func (t *Trainer) runSteps(ctx context.Context) error {
 			return err
 		}
 	}
+	if t.cfg.Output.TensorBoard {
+		if err := t.rewriteEvents(); err != nil {
+			return fmt.Errorf("writing TensorBoard events: %w", err)
+		}
+	}
 	for t.state.Step < t.hp.Steps && !t.state.Stopped {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -269,13 +274,14 @@ func (t *Trainer) finishStep(ctx context.Context, step int, m run.Metrics) error
 		return err
 	}
 	last := step == t.hp.Steps || t.state.Stopped
+	var ev run.Evaluation
 	if last || (t.cfg.Eval.Interval > 0 && step%t.cfg.Eval.Interval == 0) {
-		if _, err := t.evaluate(ctx, step); err != nil {
+		if ev, err = t.evaluate(ctx, step); err != nil {
 			return fmt.Errorf("evaluation: %w", err)
 		}
 	}
 	if t.cfg.Output.TensorBoard {
-		if err := t.writeEvents(); err != nil {
+		if err := t.appendEvents(step, m, ev); err != nil {
 			return fmt.Errorf("writing TensorBoard events: %w", err)
 		}
 	}
