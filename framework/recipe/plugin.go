@@ -35,8 +35,8 @@ func (s Schemas) Schema(b *PluginBlock) (pluginapi.Schema, error) {
 }
 
 // hostAttributes are the attributes of a plugin block that the host reads
-// itself. A plugin may not declare them, except a selector's scope: the host
-// reads it and passes its value to the plugin in Settings.
+// itself; a plugin may not declare them, and they are not among the
+// settings it is configured with.
 var hostAttributes = map[pluginapi.Kind][]string{
 	pluginapi.KindBackend:  {"source", "sha256", "isolation", "timeout"},
 	pluginapi.KindVerifier: {"source", "sha256", "isolation", "timeout"},
@@ -157,12 +157,7 @@ func decodeUnchecked(b *PluginBlock) hcl.Diagnostics {
 func DecodeSettings(b *PluginBlock, schema pluginapi.Schema) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	bs := &hcl.BodySchema{}
-	shared := map[string]string{}
 	for _, a := range schema.Attributes {
-		if a.Name == "scope" && b.Kind == pluginapi.KindSelector {
-			shared[a.Name] = b.Scope
-			continue
-		}
 		for _, h := range hostAttributes[b.Kind] {
 			if a.Name == h {
 				diags = append(diags, &hcl.Diagnostic{
@@ -191,10 +186,6 @@ func DecodeSettings(b *PluginBlock, schema pluginapi.Schema) hcl.Diagnostics {
 	diags = append(diags, d...)
 	settings := pluginapi.Settings{}
 	for _, a := range schema.Attributes {
-		if v, ok := shared[a.Name]; ok {
-			settings[a.Name] = v
-			continue
-		}
 		attr, ok := content.Attributes[a.Name]
 		var v cty.Value
 		if ok {
