@@ -360,7 +360,7 @@ func runInputs(r *recipe.Run) (run.Inputs, error) {
 			data[f] = sum
 		}
 	}
-	return run.Inputs{Files: files, Data: data, Settings: json.RawMessage(settings)}, nil
+	return run.Inputs{Files: files, Data: data, Settings: json.RawMessage(settings), Upgrade: recipe.UpgradeSettings}, nil
 }
 
 // openPlugins opens and configures every plugin block of a run, plus a

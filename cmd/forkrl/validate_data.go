@@ -97,7 +97,7 @@ func checkAlphabet(ctx context.Context, r *recipe.Run, b *recipe.PluginBlock, da
 // answerSeverity is an error when the run trains on the answers (sft) and a
 // warning otherwise: a verifier may accept an answer written another way.
 func answerSeverity(r *recipe.Run, dataset string) hcl.DiagnosticSeverity {
-	if r.Algorithm.Preset == recipe.PresetSFT && r.Train.Dataset == dataset {
+	if r.Algorithm.Supervised() && r.Train.Dataset == dataset {
 		return hcl.DiagError
 	}
 	return hcl.DiagWarning

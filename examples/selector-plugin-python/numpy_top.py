@@ -20,7 +20,6 @@ from forkrl.v1 import selector_pb2 as pb  # noqa: E402
 
 SCHEMA = [
     fp.attribute("rho", "number", "fraction of the valid tokens kept, highest entropy first", default=0.2, min=0, max=1),
-    fp.attribute("scope", "string", "the batch the host selects over", default="mini", enum=["micro", "mini", "step"]),
 ]
 
 

@@ -23,7 +23,7 @@ func main() {
 	plugin.Serve(plugin.Set{Selector: &signedForks{rho: 0.2}})
 }
 
-// signedForks is the selector. Its settings are rho and scope.
+// signedForks is the selector. Its setting is rho.
 type signedForks struct {
 	mu  sync.Mutex
 	rho float64
@@ -41,7 +41,6 @@ func (s *signedForks) Info(context.Context) (pluginapi.Info, error) {
 		Description: "top-ρ entropy tokens of positive-advantage responses, all tokens of the others",
 		Settings: pluginapi.Schema{Attributes: []pluginapi.Attribute{
 			{Name: "rho", Type: "number", Default: 0.2, Min: &zero, Max: &one, Description: "fraction of the positive responses' valid tokens kept"},
-			{Name: "scope", Type: "string", Default: "mini", Enum: []string{"micro", "mini", "step"}, Description: "the batch the host selects over"},
 		}},
 	}, nil
 }

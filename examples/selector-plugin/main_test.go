@@ -88,7 +88,7 @@ func TestReadmeSteps(t *testing.T) {
 		t.Errorf("Info %+v, sha256 %s", in.Info, in.SHA256)
 	}
 	sel := in.Selector()
-	if r, err := sel.Configure(ctx, pluginapi.ConfigureRequest{Settings: pluginapi.Settings{"rho": 0.5, "scope": "mini"}}); err != nil || r.Diagnostics.HasErrors() {
+	if r, err := sel.Configure(ctx, pluginapi.ConfigureRequest{Settings: pluginapi.Settings{"rho": 0.5}}); err != nil || r.Diagnostics.HasErrors() {
 		t.Fatal(err, r.Diagnostics.Err())
 	}
 	resp, err := sel.Select(ctx, selector.SelectRequest{

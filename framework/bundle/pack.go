@@ -113,8 +113,13 @@ func Pack(ctx context.Context, w io.Writer, runDir string, opt PackOptions) (*Ma
 	return m, nil
 }
 
-// ParseSettings reads a run's settings.json as a recipe run.
+// ParseSettings reads a run's settings.json as a recipe run, brought to the
+// current format when an earlier forkrl recorded it (recipe.UpgradeSettings).
 func ParseSettings(settings []byte) (*recipe.Run, error) {
+	settings, err := recipe.UpgradeSettings(settings)
+	if err != nil {
+		return nil, fmt.Errorf("the settings do not parse as a recipe run: %w", err)
+	}
 	var r recipe.Run
 	if err := json.Unmarshal(settings, &r); err != nil {
 		return nil, fmt.Errorf("the settings do not parse as a recipe run: %w", err)

@@ -93,7 +93,7 @@ var applicability = map[string]func(a *Algorithm) string{
 }
 
 func notSFT(a *Algorithm) string {
-	if a.Preset == PresetSFT {
+	if a.Supervised() {
 		return "the sft preset trains on reference tokens without a policy-gradient loss"
 	}
 	return ""
@@ -144,7 +144,7 @@ func (r *resolver) decodeAlgorithm(b *hcl.Block, run *Run) (decoded, hcl.Diagnos
 	if diags.HasErrors() {
 		return d, diags
 	}
-	if a.Preset != PresetSFT && a.Advantage == AdvantageNone {
+	if !a.Supervised() && a.Advantage == AdvantageNone {
 		diags = append(diags, invalid("advantage", d.at("advantage"), "advantage %q is for sft only.", AdvantageNone))
 	}
 	if r.defaultRef(&a.Policy, "backend", "policy", d) {
@@ -194,7 +194,7 @@ func dualClip(x float64) string {
 // normalize zeroes the fields that do not apply, so that the resolved
 // settings show only what runs.
 func (a *Algorithm) normalize() {
-	if a.Preset == PresetSFT {
+	if a.Supervised() {
 		a.ClipLow, a.ClipHigh, a.DualClip = 0, 0, 0
 		a.KLEstimator, a.EntropyCoef = KLNone, 0
 		a.DynamicSampling, a.Overlong = false, false

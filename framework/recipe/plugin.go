@@ -37,8 +37,7 @@ func (s Schemas) Schema(b *PluginBlock) (pluginapi.Schema, error) {
 // hostAttributes are the attributes of a plugin block of kind k that the
 // host reads itself: how to run the plugin (none for a kind that runs in the
 // host), and a selector's scope and entropy. A plugin may not declare them,
-// except a selector's scope: the host reads it and passes its value to the
-// plugin in Settings.
+// and they are not among the settings it is configured with.
 func hostAttributes(k pluginapi.Kind) []string {
 	if k.InHost() {
 		return nil
@@ -163,12 +162,7 @@ func decodeUnchecked(b *PluginBlock) hcl.Diagnostics {
 func DecodeSettings(b *PluginBlock, schema pluginapi.Schema) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	bs := &hcl.BodySchema{}
-	shared := map[string]string{}
 	for _, a := range schema.Attributes {
-		if a.Name == "scope" && b.Kind == pluginapi.KindSelector {
-			shared[a.Name] = b.Scope
-			continue
-		}
 		for _, h := range hostAttributes(b.Kind) {
 			if a.Name == h {
 				diags = append(diags, &hcl.Diagnostic{
@@ -197,10 +191,6 @@ func DecodeSettings(b *PluginBlock, schema pluginapi.Schema) hcl.Diagnostics {
 	diags = append(diags, d...)
 	settings := pluginapi.Settings{}
 	for _, a := range schema.Attributes {
-		if v, ok := shared[a.Name]; ok {
-			settings[a.Name] = v
-			continue
-		}
 		attr, ok := content.Attributes[a.Name]
 		var v cty.Value
 		if ok {

@@ -29,7 +29,6 @@ var testSchemas = Schemas{
 		"top": {Attributes: []pluginapi.Attribute{
 			{Name: "rho", Type: "number", Default: 0.2, Min: ptr(0), Max: ptr(1)},
 			{Name: "rule", Type: "string", Default: "topk", Enum: []string{"topk", "quantile"}},
-			{Name: "scope", Type: "string", Default: "mini", Enum: []string{"micro", "mini", "step"}},
 		}},
 		"bottom": {Attributes: []pluginapi.Attribute{
 			{Name: "rho", Type: "number", Default: 0.2, Min: ptr(0), Max: ptr(1)},
@@ -114,8 +113,8 @@ func TestGoodRecipes(t *testing.T) {
 			t.Errorf("bottom selector settings %v (checked %v); want rho 0.8", sel.Settings, sel.Checked)
 		}
 		top, _ := r.Selector("top")
-		if want := (pluginapi.Settings{"rho": 0.8, "rule": "topk", "scope": "micro"}); !reflect.DeepEqual(top.Settings, want) {
-			t.Errorf("top selector settings %v; want %v (the host's scope passed on)", top.Settings, want)
+		if want := (pluginapi.Settings{"rho": 0.8, "rule": "topk"}); !reflect.DeepEqual(top.Settings, want) || top.Scope != "micro" {
+			t.Errorf("top selector settings %v, scope %q; want %v and micro (the host's scope apart from the plugin's settings)", top.Settings, top.Scope, want)
 		}
 		be, _ := r.Backend("policy")
 		if want := (pluginapi.Settings{"checkpoint": filepath.Join("testdata", "base"), "layers": 4.0}); !reflect.DeepEqual(be.Settings, want) {

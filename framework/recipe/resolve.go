@@ -237,7 +237,7 @@ func (r *resolver) decodeTrain(b *hcl.Block, t *Train) (decoded, hcl.Diagnostics
 		Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, WeightDecay: 0.01, MaxGradNorm: 1,
 		Seed: 1,
 	}
-	if r.algorithm.Preset == PresetSFT {
+	if r.algorithm.Supervised() {
 		t.ResponsesPerPrompt = 1
 	}
 	specs := trainSpecs(r, t)
@@ -410,7 +410,7 @@ func checkRun(run *Run, alg, train, ev decoded) hcl.Diagnostics {
 		diags = append(diags, invalid("critic_warmup_steps", alg.at("critic_warmup_steps"), "critic_warmup_steps (%d) leaves no step to train the policy (steps = %d).", a.CriticWarmupSteps, t.Steps))
 	}
 	needVerifier := map[string]*hcl.Range{}
-	if a.Preset != PresetSFT && t.Dataset != "" {
+	if !a.Supervised() && t.Dataset != "" {
 		needVerifier[t.Dataset] = train.at("dataset")
 	}
 	for _, name := range run.Eval.Datasets {

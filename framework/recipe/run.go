@@ -344,6 +344,11 @@ type Algorithm struct {
 	Epochs int `json:"epochs"`
 }
 
+// Supervised reports whether the algorithm is supervised fine-tuning (the
+// sft preset): it trains on the reference responses of the train dataset,
+// with no rollouts, rewards or policy-gradient loss.
+func (a *Algorithm) Supervised() bool { return a.Preset == PresetSFT }
+
 // Learning-rate schedules.
 const (
 	ScheduleConstant = "constant"

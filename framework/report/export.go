@@ -17,17 +17,7 @@ import (
 
 // TensorBoardDir is the folder of a run directory that output {
 // tensorboard = true } keeps TensorBoard events in while the run trains.
-const TensorBoardDir = "tensorboard"
-
-// evalScalars are the scalars of an evaluation line, by tag.
-func evalScalars(e EvalLine) map[string]float64 {
-	p := "eval/" + e.Dataset + "/"
-	m := map[string]float64{p + "avg_at_n": e.AvgAtN, p + "mean_length": e.MeanLength, p + "mean_entropy": e.MeanEntropy}
-	for k, v := range e.PassAtK {
-		m[fmt.Sprintf("%spass_at_%d", p, k)] = v
-	}
-	return m
-}
+const TensorBoardDir = run.TensorBoardDir
 
 // WriteEvents writes the run's metrics and evaluations as one TensorBoard
 // event file in out and returns its path: each metric under its name, and
@@ -36,10 +26,7 @@ func evalScalars(e EvalLine) map[string]float64 {
 // timing_s/elapsed where a step has it, so that the file is the same each
 // time it is written.
 func WriteEvents(r *Run, out string) (string, error) {
-	start := 0.0
-	if info, err := os.Stat(filepath.Join(r.Path, run.SettingsFile)); err == nil {
-		start = float64(info.ModTime().Unix())
-	}
+	start := run.EventStart(r.Path)
 	steps := map[int]map[string]float64{}
 	wall := map[int]float64{}
 	for _, m := range r.Metrics {
@@ -57,7 +44,7 @@ func WriteEvents(r *Run, out string) (string, error) {
 		if steps[e.Step] == nil {
 			steps[e.Step] = map[string]float64{}
 		}
-		for k, v := range evalScalars(e) {
+		for k, v := range (run.Evaluation{e.Dataset: e.EvalResult}).Scalars() {
 			steps[e.Step][k] = v
 		}
 	}
@@ -79,7 +66,7 @@ func WriteEvents(r *Run, out string) (string, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return "", err
 	}
-	path := filepath.Join(out, fmt.Sprintf("events.out.tfevents.%d.forkrl", int64(start)))
+	path := filepath.Join(out, run.EventFile(start))
 	return path, atomicfile.WriteFile(path, b.Bytes())
 }
 

@@ -51,6 +51,11 @@ func (d *Dir) Changes(in Inputs) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if in.Upgrade != nil {
+		if oldRaw, err = in.Upgrade(oldRaw); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(d.Path, SettingsFile), err)
+		}
+	}
 	newRaw, err := json.Marshal(in.Settings)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the run's settings: %w", err)

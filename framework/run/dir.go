@@ -54,6 +54,10 @@ type Inputs struct {
 	// data.sha256); nil: the run reads no data file.
 	Data     map[string]string
 	Settings any // written as settings.json
+	// Upgrade, when not nil, brings settings.json as an earlier version
+	// recorded it to the current format before Changes compares it with
+	// Settings.
+	Upgrade func(recorded []byte) ([]byte, error)
 }
 
 // Create makes a new run directory at path and writes the run's inputs into

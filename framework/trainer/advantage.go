@@ -3,7 +3,6 @@ package trainer
 import (
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/kernels/advantage"
-	"github.com/forkrl/forkrl/kernels/loss"
 )
 
 // grpoEpsilon is added to the group's standard deviation (verl's default).
@@ -50,7 +49,6 @@ func (t *Trainer) advantages(groups []*group, klCoef float64) {
 // by the recipe's kl_estimator as verl does), GAE over the old values, then
 // whitening over the batch.
 func (t *Trainer) gae(ss []*sample, klCoef float64) {
-	est, _ := loss.ParseEstimator(t.alg.KLEstimator)
 	rewards := make([][]float32, len(ss))
 	values := make([][]float32, len(ss))
 	adv := make([][]float32, len(ss))
@@ -63,7 +61,7 @@ func (t *Trainer) gae(ss []*sample, klCoef float64) {
 		}
 		if s.refLogp != nil && t.alg.KLPenalty == recipe.KLInReward {
 			for j := range rewards[i] {
-				kl, _ := est.Value(float64(s.oldLogp[j]), float64(s.refLogp[j]))
+				kl, _ := t.losses.kl.Value(float64(s.oldLogp[j]), float64(s.refLogp[j]))
 				rewards[i][j] -= float32(klCoef * kl)
 			}
 		}

@@ -82,6 +82,10 @@ func TestKLInRewardUsesEstimator(t *testing.T) {
 		{loss.K3.String(), math.Exp(-1) + 1 - 1 + math.Exp(0.75) - 0.75 - 1 + 0}, // e^d − d − 1
 	} {
 		tr := &Trainer{alg: recipe.Algorithm{KLEstimator: tc.estimator, KLCoef: 0.5, KLPenalty: recipe.KLInReward, Gamma: 1, Lambda: 1}}
+		var err error
+		if tr.losses, err = parseLossKinds(tr.alg, true); err != nil {
+			t.Fatal(err)
+		}
 		s := &sample{resp: backend.Response{Tokens: []int32{1, 2, 0}}, reward: 1, oldLogp: old, refLogp: ref, oldValues: make([]float32, 3)}
 		tr.gae([]*sample{s}, 0.25) // the step's coefficient, not the recipe's 0.5
 		if want := 1 - 0.25*tc.kl; math.Abs(float64(s.returns[0])-want) > 1e-6 {
@@ -105,8 +109,10 @@ func loadHooks(t *testing.T, src string) *hooks.Script {
 }
 
 // TestUnknownLossNamesFail checks that a loss aggregation, denominator or KL
-// estimator the loss kernels do not know fails the run with the kernels'
-// error instead of training with another one.
+// estimator the loss kernels do not know stops the trainer from being built,
+// with the kernels' error, instead of training with another one; among them
+// the estimator of a KL penalty in GAE's rewards, which used to fall back to
+// k3 without a word.
 func TestUnknownLossNamesFail(t *testing.T) {
 	for _, tc := range []struct {
 		set  func(a *recipe.Algorithm)
@@ -114,13 +120,28 @@ func TestUnknownLossNamesFail(t *testing.T) {
 	}{
 		{func(a *recipe.Algorithm) { a.LossAgg = "token_mean" }, `unknown loss aggregation "token_mean"`},
 		{func(a *recipe.Algorithm) { a.LossDenominator = "valid" }, `unknown loss denominator "valid"`},
+		{func(a *recipe.Algorithm) {
+			a.Preset, a.Critic, a.Selector = recipe.PresetPPO, "critic", ""
+			a.Advantage, a.Gamma, a.Lambda, a.ValueCoef = recipe.AdvantageGAE, 1, 0.95, 0.5
+			a.KLEstimator, a.KLCoef, a.KLPenalty = "k4", 0.1, recipe.KLInReward
+		}, `unknown KL estimator "k4"`},
 	} {
 		cfg := toyRun()
 		tc.set(&cfg.Algorithm)
-		tr := toyTrainer(t, cfg, filepath.Join(t.TempDir(), "r"), newToyModel(), false)
-		sum, err := tr.Run(context.Background())
-		if err == nil || sum.Status != run.StatusFailed || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("status %q, error %v; want a failure: %s", sum.Status, err, tc.want)
+		d, err := run.Create(filepath.Join(t.TempDir(), "r"), run.Inputs{Settings: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = New(context.Background(), cfg, Options{
+			Plugins: Plugins{
+				Backends:  map[string]backend.Backend{"policy": newToyModel(), "critic": newToyModel(), "reference": newToyModel()},
+				Verifiers: map[string]verifier.Verifier{"letters": toyVerifier{}},
+				Selectors: map[string]selector.Selector{"top": &toySelector{rho: 0.2}},
+			},
+			Datasets: toyDatasets(), Dir: d,
+		})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v; want: %s", err, tc.want)
 		}
 	}
 }

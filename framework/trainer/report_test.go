@@ -2,10 +2,12 @@ package trainer
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/forkrl/forkrl/framework/recipe"
@@ -128,4 +130,64 @@ func TestTensorBoardWhileTraining(t *testing.T) {
 			t.Errorf("no evaluation at step %d in the events", step)
 		}
 	}
+}
+
+// TestTensorBoardAppendsAsTheRewriteWrote checks that the event file the
+// trainer appends step by step is, byte for byte, the one report.WriteEvents
+// writes whole from the run's logs, and that a run resumed from an earlier
+// checkpoint than its last step leaves one event per step, none twice.
+func TestTensorBoardAppendsAsTheRewriteWrote(t *testing.T) {
+	cfg := toyRun()
+	cfg.Train.Steps, cfg.Train.CheckpointInterval, cfg.Output.TensorBoard = 3, 2, true
+	dir := filepath.Join(t.TempDir(), "r")
+	if _, err := toyTrainer(t, cfg, dir, newToyModel(), false).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkEvents := func(when string, steps []int64) {
+		t.Helper()
+		files, _ := filepath.Glob(filepath.Join(dir, run.TensorBoardDir, "events.out.tfevents.*"))
+		if len(files) != 1 {
+			t.Fatalf("%s: event files %v", when, files)
+		}
+		got, err := os.ReadFile(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs, err := report.LoadLogs(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path, err := report.WriteEvents(logs, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(path) != filepath.Base(files[0]) || !bytes.Equal(got, want) {
+			t.Errorf("%s: the appended event file %s (%d bytes) differs from the rewrite %s (%d bytes)", when, filepath.Base(files[0]), len(got), filepath.Base(path), len(want))
+		}
+		events, err := tfevents.Read(bytes.NewReader(got))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seen []int64
+		for _, ev := range events[1:] { // after the file_version event
+			seen = append(seen, ev.Step)
+		}
+		if !slices.Equal(seen, steps) {
+			t.Errorf("%s: events of steps %v, want %v", when, seen, steps)
+		}
+	}
+	checkEvents("after the run", []int64{0, 1, 2, 3})
+
+	// Resumed from step 2's checkpoint, as after a kill during step 3's.
+	if err := os.RemoveAll(filepath.Join(dir, run.CheckpointsDir, "step-000003")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := toyTrainer(t, cfg, dir, newToyModel(), true).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkEvents("after the resume", []int64{0, 1, 2, 3})
 }

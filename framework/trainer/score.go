@@ -87,5 +87,5 @@ func (t *Trainer) scoreWith(ctx context.Context, b backend.Backend, label string
 // the training temperature: sampling without nucleus truncation. SFT's
 // reference responses were not sampled.
 func (t *Trainer) rolloutIsPolicy() bool {
-	return t.alg.Preset != recipe.PresetSFT && (t.hp.TopP == 0 || t.hp.TopP == 1)
+	return !t.alg.Supervised() && (t.hp.TopP == 0 || t.hp.TopP == 1)
 }

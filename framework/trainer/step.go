@@ -8,7 +8,6 @@ import (
 
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/run"
-	"github.com/forkrl/forkrl/kernels/loss"
 )
 
 // step runs one training step, the loop of ARCHITECTURE.md, and returns
@@ -21,7 +20,7 @@ func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
 	}
 	var groups []*group
 	clock := time.Now()
-	if t.alg.Preset == recipe.PresetSFT {
+	if t.alg.Supervised() {
 		if groups, err = t.sftBatch(ctx); err != nil {
 			return nil, err
 		}
@@ -70,7 +69,7 @@ func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
 			return nil, err
 		}
 		m["timing_s/old_log_prob"] = time.Since(clock).Seconds()
-		if t.alg.Preset != recipe.PresetSFT {
+		if !t.alg.Supervised() {
 			t.advantages(groups, s.klCoef)
 		}
 		clock = time.Now()
@@ -82,7 +81,7 @@ func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
 		m["perf/throughput"] = float64(t.state.TokensTrained-tokensBefore) / max(time.Since(clock).Seconds(), 1e-9)
 	}
 	sums.into(m)
-	logBatch(m, ss, t.alg.Preset != recipe.PresetSFT)
+	logBatch(m, ss, !t.alg.Supervised())
 	m["actor/lr"] = s.lr
 	m["perf/total_tokens"] = float64(t.state.TokensTrained)
 	if err := t.writeSamples(step, groups); err != nil {
@@ -111,44 +110,6 @@ func (t *Trainer) onExhausted(m run.Metrics, groups []*group, rounds int) ([]*gr
 		return nil, nil
 	}
 	return groups, nil
-}
-
-// objective is what the step's loss is made of, from the algorithm's
-// settings and this step's schedule. An empty loss_agg or loss_denominator
-// is the default (token-mean over all tokens); a name the loss kernels do
-// not know is an error.
-func (t *Trainer) objective(s stepSettings) (objective, error) {
-	agg, den := loss.TokenMean, loss.AllTokens
-	var err error
-	if t.alg.LossAgg != "" {
-		if agg, err = loss.ParseAggregation(t.alg.LossAgg); err != nil {
-			return objective{}, err
-		}
-	}
-	if t.alg.LossDenominator != "" {
-		if den, err = loss.ParseDenominator(t.alg.LossDenominator); err != nil {
-			return objective{}, err
-		}
-	}
-	obj := objective{sft: t.alg.Preset == recipe.PresetSFT}
-	obj.policy = loss.Policy{
-		ClipLow: s.clipLow, ClipHigh: s.clipHigh, DualClip: t.alg.DualClip,
-		EntropyCoef: s.entropyCoef,
-		Aggregate:   loss.Aggregate{Mode: agg, Denominator: den, NormLength: float64(t.hp.MaxResponseTokens)},
-	}
-	if t.ref != nil && t.alg.KLPenalty != recipe.KLInReward {
-		obj.policy.KLCoef = s.klCoef
-		if obj.policy.KL, err = loss.ParseEstimator(t.alg.KLEstimator); err != nil {
-			return objective{}, err
-		}
-	}
-	if t.alg.Advantage == recipe.AdvantageGAE {
-		obj.withValues = t.critic == nil
-		obj.value = &loss.Value{ClipRange: t.alg.ValueClip, Aggregate: loss.Aggregate{Mode: loss.TokenMean}}
-		obj.valueCoef = t.alg.ValueCoef
-		obj.policyOff = s.step <= t.alg.CriticWarmupSteps
-	}
-	return obj, nil
 }
 
 // refillSize is the number of prompts a generation round draws: the whole
@@ -226,7 +187,7 @@ func logBatch(m run.Metrics, ss []*sample, sampled bool) {
 // asks for, with their per-token entropies (sft has no rollouts).
 func (t *Trainer) writeSamples(step int, groups []*group) error {
 	n := t.cfg.Output.RolloutSamples
-	if n <= 0 || t.alg.Preset == recipe.PresetSFT {
+	if n <= 0 || t.alg.Supervised() {
 		return nil
 	}
 	var out []run.Sample

@@ -78,6 +78,8 @@ type Trainer struct {
 	selector  selector.Selector
 	hooks     *hooks.Script
 	settable  hooks.Settable // what the schedule hook may set of the selector
+	scope     scope          // how the update weighs tokens, from the selector's scope
+	losses    lossKinds      // the algorithm's loss names, parsed
 	train     *Dataset
 	order     trainOrder
 	evals     []*Dataset
@@ -153,7 +155,7 @@ func New(ctx context.Context, cfg *recipe.Run, opts Options) (*Trainer, error) {
 		}
 		if v, ok := opts.Plugins.Verifiers[d.Verifier]; ok {
 			t.verifiers[d.Name] = v
-		} else if t.alg.Preset != recipe.PresetSFT || d.Name != t.hp.Dataset {
+		} else if !t.alg.Supervised() || d.Name != t.hp.Dataset {
 			return nil, fmt.Errorf("dataset %q is scored by verifier %q, which was not opened", d.Name, d.Verifier)
 		}
 	}
@@ -183,6 +185,9 @@ func New(ctx context.Context, cfg *recipe.Run, opts Options) (*Trainer, error) {
 	}
 	if t.alg.Advantage == recipe.AdvantageGAE && t.critic == nil && !t.model.ValueHead {
 		return nil, fmt.Errorf("advantage \"gae\" needs values: backend %q has no value head and no critic is named", t.alg.Policy)
+	}
+	if err := t.prepareUpdate(); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -241,6 +246,11 @@ func (t *Trainer) runSteps(ctx context.Context) error {
 			return err
 		}
 	}
+	if t.cfg.Output.TensorBoard {
+		if err := t.rewriteEvents(); err != nil {
+			return fmt.Errorf("writing TensorBoard events: %w", err)
+		}
+	}
 	for t.state.Step < t.hp.Steps && !t.state.Stopped {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -297,13 +307,14 @@ func (t *Trainer) finishStep(ctx context.Context, step int, m run.Metrics) error
 		return err
 	}
 	last := step == t.hp.Steps || t.state.Stopped
+	var ev run.Evaluation
 	if last || (t.cfg.Eval.Interval > 0 && step%t.cfg.Eval.Interval == 0) {
-		if _, err := t.evaluate(ctx, step); err != nil {
+		if ev, err = t.evaluate(ctx, step); err != nil {
 			return fmt.Errorf("evaluation: %w", err)
 		}
 	}
 	if t.cfg.Output.TensorBoard {
-		if err := t.writeEvents(); err != nil {
+		if err := t.appendEvents(step, m, ev); err != nil {
 			return fmt.Errorf("writing TensorBoard events: %w", err)
 		}
 	}
@@ -330,7 +341,7 @@ func (t *Trainer) report(step int, m run.Metrics) {
 	p := run.Progress{
 		Step: step, Steps: t.hp.Steps,
 		Reward: m["rollout/score/mean"], Accuracy: m["rollout/accuracy"], Entropy: m["actor/entropy"],
-		Supervised: t.alg.Preset == recipe.PresetSFT, Loss: m["sft/loss"],
+		Supervised: t.alg.Supervised(), Loss: m["sft/loss"],
 		TokensPerSec: m["perf/throughput"], Left: left,
 	}
 	switch {

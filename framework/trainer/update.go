@@ -5,7 +5,6 @@ import (
 	mrand "math/rand/v2"
 
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
-	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/seeds"
 	"github.com/forkrl/forkrl/kernels/loss"
@@ -15,15 +14,9 @@ import (
 // mini-batches of MiniBatchSize responses in a seeded order, one optimizer
 // Step per mini-batch.
 func (t *Trainer) update(ctx context.Context, s stepSettings, ss []*sample, sums means) error {
-	obj, err := t.objective(s)
-	if err != nil {
+	obj := t.objective(s)
+	if err := t.scope.step(ctx, s, ss, sums); err != nil {
 		return err
-	}
-	var stepWeights [][]float32
-	if t.selects() && t.alg.SelectScope == selector.ScopeStep {
-		if stepWeights, err = t.selectTokens(ctx, s, ss, oldEntropies(ss), oldLogps(ss), sums, "step"); err != nil {
-			return err
-		}
 	}
 	size := t.hp.MiniBatchSize
 	if size <= 0 {
@@ -32,24 +25,139 @@ func (t *Trainer) update(ctx context.Context, s stepSettings, ss []*sample, sums
 	for epoch := range max(t.alg.Epochs, 1) {
 		order := t.updateOrder(s.step, epoch, len(ss))
 		for mi, lo := 0, 0; lo < len(order); mi, lo = mi+1, lo+size {
-			idx := order[lo:min(lo+size, len(order))]
-			mini := make([]*sample, len(idx))
-			var weights [][]float32
-			if stepWeights != nil {
-				weights = make([][]float32, len(idx))
+			mb := &miniBatch{epoch: epoch, index: mi}
+			for _, i := range order[lo:min(lo+size, len(order))] {
+				mb.samples = append(mb.samples, ss[i])
 			}
-			for k, i := range idx {
-				mini[k] = ss[i]
-				if stepWeights != nil {
-					weights[k] = stepWeights[i]
-				}
-			}
-			if err := t.updateMiniBatch(ctx, s, obj, mini, weights, sums, epoch, mi); err != nil {
+			mb.micros = splitEvery(len(mb.samples), max(t.hp.MicroBatchSize, 1))
+			if err := t.updateMiniBatch(ctx, s, obj, mb, sums); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// updateMiniBatch is one optimizer step, the algorithm itself: the tokens'
+// weights, then for each micro-batch Forward → loss → Backward, then Step.
+// During PPO's warm-up of a separate critic only the critic trains.
+func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objective, mb *miniBatch, sums means) error {
+	if obj.criticWarmup && t.critic != nil {
+		return t.warmUpCritic(ctx, s, obj.value, mb, sums)
+	}
+	if err := t.scope.mini(ctx, s, mb, sums); err != nil {
+		return err
+	}
+	pol := obj.policy
+	pol.SeqCount = float64(len(mb.samples))
+	pol.TokenCount = tokenCount(mb.samples, mb.weights, pol.Denominator)
+	pol.ValidTokenCount = tokenCount(mb.samples, nil, loss.AllTokens) // KL and entropy terms average over every valid token
+	for k := range mb.micros {
+		micro := mb.micro(k)
+		f, err := t.forwardMicro(ctx, s, mb, k)
+		if err != nil {
+			return err
+		}
+		if err := t.scope.micro(ctx, s, mb, k, f, sums); err != nil {
+			return err
+		}
+		w := mb.microWeights(k)
+		p := pol
+		if t.scope.perMicro {
+			// As in the paper's released code: the micro-batch's own
+			// selected tokens, averaged over the mini-batch's micro-batches.
+			p.TokenCount = tokenCount(micro, w, p.Denominator) * float64(len(mb.micros))
+		}
+		sums.add("select/denominator", p.TokenCount, 1)
+		req := backend.BackwardRequest{Handle: f.Handle}
+		req.GradLogProbs, req.GradEntropies = t.policyGradient(obj, p, micro, f, w, len(mb.micros), sums)
+		if t.valueHead() {
+			req.GradValues = valueGradient(obj.value, obj.valueCoef, micro, f.Values, pol.ValidTokenCount, len(mb.micros), sums)
+		}
+		if err := t.backward(ctx, t.policy, t.alg.Policy, req); err != nil {
+			return err
+		}
+		if t.critic != nil && obj.value != nil {
+			if err := t.trainCritic(ctx, s, obj.value, micro, pol.ValidTokenCount, len(mb.micros), sums); err != nil {
+				return err
+			}
+		}
+		for _, smp := range micro {
+			t.state.TokensTrained += int64(len(smp.resp.Tokens))
+		}
+	}
+	if t.critic != nil && obj.value != nil {
+		if err := t.stepModel(ctx, t.critic, t.alg.Critic, s, "critic", sums); err != nil {
+			return err
+		}
+	}
+	return t.stepModel(ctx, t.policy, t.alg.Policy, s, "actor", sums)
+}
+
+// miniBatch is the samples of one optimizer step, cut into micro-batches,
+// with the weights the selection gave their tokens.
+type miniBatch struct {
+	samples      []*sample
+	micros       [][2]int // the micro-batches, as ranges of samples
+	epoch, index int      // the epoch and the mini-batch's place in it
+	// weights holds a weight per token of each sample (nil: every token
+	// weighs 1), set by the scope before or as each micro-batch trains.
+	weights [][]float32
+	// forwards holds each micro-batch's Forward when the selection needed
+	// them all before the first Backward; nil: forwarded as each trains.
+	forwards []backend.ForwardResponse
+}
+
+// micro returns the samples of micro-batch k.
+func (mb *miniBatch) micro(k int) []*sample {
+	return mb.samples[mb.micros[k][0]:mb.micros[k][1]]
+}
+
+// microWeights returns the weights of micro-batch k; nil: all tokens.
+func (mb *miniBatch) microWeights(k int) [][]float32 {
+	if mb.weights == nil {
+		return nil
+	}
+	return mb.weights[mb.micros[k][0]:mb.micros[k][1]]
+}
+
+// setWeights sets the weights of the samples from index lo on.
+func (mb *miniBatch) setWeights(lo int, w [][]float32) {
+	if mb.weights == nil {
+		mb.weights = make([][]float32, len(mb.samples))
+	}
+	copy(mb.weights[lo:], w)
+}
+
+// forwardMicro returns micro-batch k's Forward: the one the selection held,
+// else a new one.
+func (t *Trainer) forwardMicro(ctx context.Context, s stepSettings, mb *miniBatch, k int) (backend.ForwardResponse, error) {
+	if mb.forwards != nil {
+		return mb.forwards[k], nil
+	}
+	return t.forward(ctx, s, mb.micro(k))
+}
+
+// policyGradient returns the gradients of a micro-batch's policy loss with
+// respect to its log-probs and entropies: supervised fine-tuning's negative
+// log-likelihood of the reference tokens, or the policy-gradient loss p.
+// During PPO's critic warm-up the policy loss is logged but its gradient
+// is zero.
+func (t *Trainer) policyGradient(obj objective, p loss.Policy, micro []*sample, f backend.ForwardResponse, w [][]float32, micros int, sums means) (logp, entropy [][]float32) {
+	if obj.sft {
+		return sftGradient(f.LogProbs, f.Entropies, p.ValidTokenCount, micros, sums), nil
+	}
+	g := loss.NewGrad(f.LogProbs)
+	met := p.Compute(g, t.lossBatch(micro, f, w))
+	logPolicyMetrics(sums, met, micros)
+	switch {
+	case obj.criticWarmup:
+		zero(g.Logp)
+		return g.Logp, nil
+	case p.EntropyCoef != 0:
+		return g.Logp, g.Entropy
+	}
+	return g.Logp, nil
 }
 
 // updateOrder is the order in which an epoch visits a step's samples: as
@@ -67,120 +175,83 @@ func (t *Trainer) updateOrder(step, epoch, n int) []int {
 
 // objective is what one micro-batch's loss is made of.
 type objective struct {
-	policy     loss.Policy
-	value      *loss.Value // PPO: the value loss of the policy's value head
-	sft        bool        // dL/dlogp = −1/N on reference tokens
-	policyOff  bool        // PPO's critic warm-up: only the value loss trains
-	valueCoef  float64
-	withValues bool
+	policy loss.Policy
+	sft    bool // supervised: dL/dlogp = −1/N on reference tokens
+	// value is PPO's value loss (of the policy's value head, or of the
+	// critic), weighted valueCoef in the policy's loss; nil without GAE.
+	value     *loss.Value
+	valueCoef float64
+	// criticWarmup: PPO's critic warm-up, in which only the value loss trains.
+	criticWarmup bool
 }
 
-// updateMiniBatch is one optimizer step: Forward → selector → loss →
-// Backward for each micro-batch, then Step.
-func (t *Trainer) updateMiniBatch(ctx context.Context, s stepSettings, obj objective, mini []*sample, weights [][]float32, sums means, epoch, mi int) error {
-	micros := splitEvery(len(mini), max(t.hp.MicroBatchSize, 1))
-	if obj.policyOff && t.critic != nil {
-		return t.updateCritic(ctx, s, *obj.value, mini, micros, sums)
-	}
-	fwds := make([]backend.ForwardResponse, len(micros))
-	// With mini-batch scope on the current policy's entropies, every
-	// micro-batch is forwarded before any selection.
-	held := t.selects() && t.alg.SelectScope == selector.ScopeMini && t.alg.SelectEntropy == recipe.EntropyCurrent
+// lossKinds are the algorithm's loss names, parsed once when the trainer
+// is built.
+type lossKinds struct {
+	agg loss.Aggregation
+	den loss.Denominator
+	kl  loss.Estimator // the KL estimator, when the run has a KL term
+}
+
+// parseLossKinds parses the algorithm's loss names: an empty loss_agg or
+// loss_denominator is the default (token-mean over all tokens); a name the
+// loss kernels do not know is an error.
+func parseLossKinds(a recipe.Algorithm, kl bool) (lossKinds, error) {
+	k := lossKinds{agg: loss.TokenMean, den: loss.AllTokens}
 	var err error
-	switch {
-	case held:
-		var ents, logps [][]float32
-		for k, r := range micros {
-			if fwds[k], err = t.forward(ctx, s, mini[r[0]:r[1]], obj.withValues); err != nil {
-				return err
-			}
-			ents, logps = append(ents, fwds[k].Entropies...), append(logps, fwds[k].LogProbs...)
-		}
-		if weights, err = t.selectTokens(ctx, s, mini, ents, logps, sums, "mini", epoch, mi); err != nil {
-			return err
-		}
-	case t.selects() && t.alg.SelectScope == selector.ScopeMini:
-		if weights, err = t.selectTokens(ctx, s, mini, oldEntropies(mini), oldLogps(mini), sums, "mini", epoch, mi); err != nil {
-			return err
+	if a.LossAgg != "" {
+		if k.agg, err = loss.ParseAggregation(a.LossAgg); err != nil {
+			return k, err
 		}
 	}
-	pol := obj.policy
-	pol.SeqCount = float64(len(mini))
-	pol.TokenCount = tokenCount(mini, weights, pol.Denominator)
-	allTokens := tokenCount(mini, nil, loss.AllTokens)
-	pol.ValidTokenCount = allTokens // KL and entropy terms average over every valid token
-	for k, r := range micros {
-		micro := mini[r[0]:r[1]]
-		if !held {
-			if fwds[k], err = t.forward(ctx, s, micro, obj.withValues); err != nil {
-				return err
-			}
-		}
-		f := fwds[k]
-		var w [][]float32
-		if weights != nil {
-			w = weights[r[0]:r[1]]
-		}
-		p := pol
-		if t.selects() && t.alg.SelectScope == selector.ScopeMicro {
-			ents, logps := f.Entropies, f.LogProbs
-			if t.alg.SelectEntropy == recipe.EntropyOld {
-				ents, logps = oldEntropies(micro), oldLogps(micro)
-			}
-			if w, err = t.selectTokens(ctx, s, micro, ents, logps, sums, "micro", epoch, mi, k); err != nil {
-				return err
-			}
-			// As in the paper's released code: the micro-batch's own
-			// selected tokens, averaged over the mini-batch's micro-batches.
-			p.TokenCount = tokenCount(micro, w, p.Denominator) * float64(len(micros))
-		}
-		sums.add("select/denominator", p.TokenCount, 1)
-		req := backend.BackwardRequest{Handle: f.Handle}
-		switch {
-		case obj.sft:
-			req.GradLogProbs = sftGradient(f.LogProbs, f.Entropies, allTokens, len(micros), sums)
-		default:
-			g := loss.NewGrad(f.LogProbs)
-			met := p.Compute(g, t.lossBatch(micro, f, w))
-			logPolicyMetrics(sums, met, len(micros))
-			req.GradLogProbs = g.Logp
-			if p.EntropyCoef != 0 {
-				req.GradEntropies = g.Entropy
-			}
-			if obj.policyOff {
-				zero(req.GradLogProbs)
-				req.GradEntropies = nil
-			}
-		}
-		if obj.value != nil && t.critic == nil {
-			req.GradValues = t.valueGradient(*obj.value, obj.valueCoef, micro, f.Values, allTokens, len(micros), sums)
-		}
-		resp, err := t.policy.Backward(ctx, req)
-		if err != nil {
-			return err
-		}
-		if err := diagErr(backendName(t.alg.Policy), resp.Diagnostics); err != nil {
-			return err
-		}
-		if obj.value != nil && t.critic != nil {
-			if err := t.trainCritic(ctx, s, *obj.value, micro, allTokens, len(micros), sums); err != nil {
-				return err
-			}
-		}
-		for _, smp := range micro {
-			t.state.TokensTrained += int64(len(smp.resp.Tokens))
+	if a.LossDenominator != "" {
+		if k.den, err = loss.ParseDenominator(a.LossDenominator); err != nil {
+			return k, err
 		}
 	}
-	if obj.value != nil && t.critic != nil {
-		if err := t.stepModel(ctx, t.critic, t.alg.Critic, s, "critic", sums); err != nil {
-			return err
+	if kl {
+		if k.kl, err = loss.ParseEstimator(a.KLEstimator); err != nil {
+			return k, err
 		}
 	}
-	return t.stepModel(ctx, t.policy, t.alg.Policy, s, "actor", sums)
+	return k, nil
 }
 
-// forward runs the policy's Forward on the samples of a micro-batch.
-func (t *Trainer) forward(ctx context.Context, s stepSettings, micro []*sample, withValues bool) (backend.ForwardResponse, error) {
+// prepareUpdate parses the loss names and chooses the selection scope, once
+// when the trainer is built.
+func (t *Trainer) prepareUpdate() error {
+	var err error
+	if t.losses, err = parseLossKinds(t.alg, t.ref != nil); err != nil {
+		return err
+	}
+	t.scope = t.chooseScope()
+	return nil
+}
+
+// objective is what the step's loss is made of, from the algorithm's
+// settings and this step's schedule.
+func (t *Trainer) objective(s stepSettings) objective {
+	obj := objective{sft: t.alg.Supervised()}
+	obj.policy = loss.Policy{
+		ClipLow: s.clipLow, ClipHigh: s.clipHigh, DualClip: t.alg.DualClip,
+		EntropyCoef: s.entropyCoef,
+		Aggregate:   loss.Aggregate{Mode: t.losses.agg, Denominator: t.losses.den, NormLength: float64(t.hp.MaxResponseTokens)},
+	}
+	if t.ref != nil && t.alg.KLPenalty != recipe.KLInReward {
+		obj.policy.KLCoef, obj.policy.KL = s.klCoef, t.losses.kl
+	}
+	if t.alg.Advantage == recipe.AdvantageGAE {
+		obj.value = &loss.Value{ClipRange: t.alg.ValueClip, Aggregate: loss.Aggregate{Mode: loss.TokenMean}}
+		obj.valueCoef = t.alg.ValueCoef
+		obj.criticWarmup = s.step <= t.alg.CriticWarmupSteps
+	}
+	return obj
+}
+
+// forward runs the policy's Forward on the samples of a micro-batch, with
+// the value head's values when PPO's values come from it.
+func (t *Trainer) forward(ctx context.Context, s stepSettings, micro []*sample) (backend.ForwardResponse, error) {
+	withValues := t.valueHead()
 	f, err := t.policy.Forward(ctx, backend.ScoreRequest{Sequences: sequences(micro), Temperature: float32(s.temperature), WithValues: withValues})
 	if err != nil {
 		return f, err
@@ -197,6 +268,15 @@ func (t *Trainer) forward(ctx context.Context, s stepSettings, micro []*sample, 
 		}
 	}
 	return f, nil
+}
+
+// backward runs a backend's Backward.
+func (t *Trainer) backward(ctx context.Context, b backend.Backend, label string, req backend.BackwardRequest) error {
+	resp, err := b.Backward(ctx, req)
+	if err != nil {
+		return err
+	}
+	return diagErr(backendName(label), resp.Diagnostics)
 }
 
 // lossBatch assembles the loss kernel's view of a micro-batch.

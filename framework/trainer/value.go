@@ -4,15 +4,24 @@ import (
 	"context"
 
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
+	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/kernels/loss"
 )
+
+// valueHead reports whether PPO's values come from the policy's value head:
+// GAE without a separate critic. The policy's Forward then returns values,
+// and its Backward takes the value loss's gradient.
+func (t *Trainer) valueHead() bool {
+	return t.alg.Advantage == recipe.AdvantageGAE && t.critic == nil
+}
 
 // valueGradient is the gradient of PPO's clipped value loss with respect to
 // the predicted values of a micro-batch, scaled by coef; tokens is the
 // mini-batch's token count (the loss's denominator) and micros the number of
 // its micro-batches.
-func (t *Trainer) valueGradient(v loss.Value, coef float64, micro []*sample, values [][]float32, tokens float64, micros int, sums means) [][]float32 {
-	v.TokenCount = tokens
+func valueGradient(v *loss.Value, coef float64, micro []*sample, values [][]float32, tokens float64, micros int, sums means) [][]float32 {
+	vl := *v
+	vl.TokenCount = tokens
 	grad := make([][]float32, len(micro))
 	old := make([][]float32, len(micro))
 	returns := make([][]float32, len(micro))
@@ -20,7 +29,7 @@ func (t *Trainer) valueGradient(v loss.Value, coef float64, micro []*sample, val
 		grad[i] = make([]float32, len(s.resp.Tokens))
 		old[i], returns[i] = s.oldValues, s.returns
 	}
-	met := v.Compute(grad, values, old, returns, nil)
+	met := vl.Compute(grad, values, old, returns, nil)
 	for _, row := range grad {
 		for j := range row {
 			row[j] *= float32(coef)
@@ -33,7 +42,7 @@ func (t *Trainer) valueGradient(v loss.Value, coef float64, micro []*sample, val
 
 // trainCritic runs the critic backend's Forward and Backward on a
 // micro-batch with the value loss; its Step follows the mini-batch.
-func (t *Trainer) trainCritic(ctx context.Context, s stepSettings, v loss.Value, micro []*sample, tokens float64, micros int, sums means) error {
+func (t *Trainer) trainCritic(ctx context.Context, s stepSettings, v *loss.Value, micro []*sample, tokens float64, micros int, sums means) error {
 	who := backendName(t.alg.Critic)
 	f, err := t.critic.Forward(ctx, backend.ScoreRequest{Sequences: sequences(micro), Temperature: float32(s.temperature), WithValues: true})
 	if err != nil {
@@ -54,20 +63,16 @@ func (t *Trainer) trainCritic(ctx context.Context, s stepSettings, v loss.Value,
 	for i, smp := range micro {
 		req.GradLogProbs[i] = make([]float32, len(smp.resp.Tokens))
 	}
-	req.GradValues = t.valueGradient(v, 1, micro, f.Values, tokens, micros, sums)
-	resp, err := t.critic.Backward(ctx, req)
-	if err != nil {
-		return err
-	}
-	return diagErr(who, resp.Diagnostics)
+	req.GradValues = valueGradient(v, 1, micro, f.Values, tokens, micros, sums)
+	return t.backward(ctx, t.critic, t.alg.Critic, req)
 }
 
-// updateCritic is a mini-batch of PPO's critic warm-up with a separate
+// warmUpCritic is a mini-batch of PPO's critic warm-up with a separate
 // critic: only the critic trains, and the policy is left untouched.
-func (t *Trainer) updateCritic(ctx context.Context, s stepSettings, v loss.Value, mini []*sample, micros [][2]int, sums means) error {
-	tokens := tokenCount(mini, nil, loss.AllTokens)
-	for _, r := range micros {
-		if err := t.trainCritic(ctx, s, v, mini[r[0]:r[1]], tokens, len(micros), sums); err != nil {
+func (t *Trainer) warmUpCritic(ctx context.Context, s stepSettings, v *loss.Value, mb *miniBatch, sums means) error {
+	tokens := tokenCount(mb.samples, nil, loss.AllTokens)
+	for k := range mb.micros {
+		if err := t.trainCritic(ctx, s, v, mb.micro(k), tokens, len(mb.micros), sums); err != nil {
 			return err
 		}
 	}

@@ -76,6 +76,12 @@ func NewWriter(w io.Writer, wallTime float64) (*Writer, error) {
 	return ew, ew.Write(Event{WallTime: wallTime, FileVersion: FileVersion})
 }
 
+// AppendWriter continues on w an event file that already has its
+// file_version event (w appends to it).
+func AppendWriter(w io.Writer) *Writer {
+	return &Writer{w: w}
+}
+
 // WriteScalars writes one event holding the values of a step, tags in
 // sorted order.
 func (w *Writer) WriteScalars(step int64, wallTime float64, values map[string]float64) error {

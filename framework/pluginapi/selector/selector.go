@@ -9,8 +9,9 @@ import (
 )
 
 // Scopes: which tokens one Select call sees. The scope is a host attribute
-// of a recipe's selector block; a selector that declares a "scope" setting
-// is told it in Configure.
+// of a recipe's selector block, as is where the entropies come from: the
+// host reads both and hands Select the batch they name; a selector may not
+// declare settings of those names.
 const (
 	ScopeMicro = "micro" // one micro-batch (the paper's released code)
 	ScopeMini  = "mini"  // one mini-batch

@@ -9,16 +9,17 @@
 //   - rho: the fraction of valid tokens kept, in [0, 1] (default 0.2; not for all);
 //   - rule: "topk" (exactly max(1, ⌈ρn⌉) tokens, deterministic tie-break) or
 //     "quantile" (every token at or above the interpolated (1−ρ)-quantile, in
-//     torch.quantile's float32 arithmetic, as TRL) (default "topk"; not for all);
-//   - scope: "micro", "mini" or "step", the batch over which ρ is taken
-//     (default "mini"). The host reads it and hands Select that batch; the
-//     selector ranks whatever batch it gets.
+//     torch.quantile's float32 arithmetic, as TRL) (default "topk"; not for all).
+//
+// The batch over which ρ is taken (a micro-batch, a mini-batch or the whole
+// step) is the selector block's scope, which the host reads itself and
+// applies by the batch it hands Select; the selector ranks whatever batch it
+// gets.
 package entropy
 
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/forkrl/forkrl/framework/pluginapi"
@@ -27,13 +28,12 @@ import (
 )
 
 // Version is the version of the built-in selectors.
-const Version = "1.0.0"
+const Version = "1.1.0"
 
 // Defaults of the settings.
 const (
-	DefaultRho   = 0.2
-	DefaultRule  = "topk"
-	DefaultScope = selector.ScopeMini
+	DefaultRho  = 0.2
+	DefaultRule = "topk"
 )
 
 // Selector selects tokens in one mode of kernels/selection. It is safe for
@@ -72,8 +72,6 @@ func (s *Selector) Info(context.Context) (pluginapi.Info, error) {
 			pluginapi.Attribute{Name: "rule", Type: "string", Default: DefaultRule, Enum: []string{"topk", "quantile"},
 				Description: "topk: exactly max(1, ⌈ρn⌉) tokens with a deterministic tie-break; quantile: every token at or above the interpolated (1−ρ)-quantile"})
 	}
-	attrs = append(attrs, pluginapi.Attribute{Name: "scope", Type: "string", Default: DefaultScope, Enum: slices.Clone(selector.Scopes),
-		Description: "the batch over which the selection is made: a micro-batch, a mini-batch (one optimizer step) or the whole training step"})
 	return pluginapi.Info{
 		Name:        s.mode.String(),
 		Version:     Version,
@@ -84,8 +82,7 @@ func (s *Selector) Info(context.Context) (pluginapi.Info, error) {
 	}, nil
 }
 
-// Configure reads rho and rule and checks scope (which the host applies);
-// unknown or ill-typed settings are diagnostics.
+// Configure reads rho and rule; unknown or ill-typed settings are diagnostics.
 func (s *Selector) Configure(ctx context.Context, req pluginapi.ConfigureRequest) (pluginapi.ConfigureResponse, error) {
 	info, _ := s.Info(ctx)
 	var d pluginapi.Diagnostics
@@ -111,11 +108,6 @@ func (s *Selector) Configure(ctx context.Context, req pluginapi.ConfigureRequest
 				continue
 			}
 			opts.Rule = r
-		case "scope":
-			str, _ := v.(string)
-			if !slices.Contains(selector.Scopes, str) {
-				d = append(d, pluginapi.Diagnostic{Summary: fmt.Sprintf("unknown scope %v: want micro, mini or step", v), Attribute: name})
-			}
 		}
 	}
 	if d.HasErrors() {

@@ -71,7 +71,7 @@ func TestMatchesKernel(t *testing.T) {
 	for _, mode := range []selection.Mode{selection.Top, selection.Bottom, selection.Random, selection.All} {
 		for _, rule := range []string{"topk", "quantile"} {
 			s := New(mode)
-			settings := pluginapi.Settings{"scope": "step"}
+			settings := pluginapi.Settings{}
 			if mode != selection.All {
 				settings["rho"], settings["rule"] = 0.2, rule
 			}
@@ -110,7 +110,7 @@ func TestConfigureDiagnostics(t *testing.T) {
 		{"rho above 1", selection.Top, pluginapi.Settings{"rho": 1.5}, "rho must be a number in [0, 1]"},
 		{"rho not a number", selection.Top, pluginapi.Settings{"rho": "0.2"}, "rho must be a number"},
 		{"unknown rule", selection.Bottom, pluginapi.Settings{"rule": "median"}, "unknown selection rule"},
-		{"unknown scope", selection.Random, pluginapi.Settings{"scope": "epoch"}, "unknown scope"},
+		{"scope is the host's", selection.Random, pluginapi.Settings{"scope": "mini"}, `unknown setting "scope"`},
 		{"rho for all", selection.All, pluginapi.Settings{"rho": 0.2}, `unknown setting "rho"`},
 	}
 	for _, tt := range tests {
@@ -139,8 +139,8 @@ func TestInfoDeclaresSettings(t *testing.T) {
 	for _, mode := range []selection.Mode{selection.Top, selection.Bottom, selection.Random, selection.All} {
 		info, _ := New(mode).Info(context.Background())
 		_, hasRho := info.Settings.Lookup("rho")
-		_, hasScope := info.Settings.Lookup("scope")
-		if info.Name != mode.String() || !hasScope || hasRho == (mode == selection.All) {
+		_, hasScope := info.Settings.Lookup("scope") // a host attribute of the selector block
+		if info.Name != mode.String() || hasScope || hasRho == (mode == selection.All) {
 			t.Errorf("%s: Info = %+v", mode, info)
 		}
 	}
