@@ -2,9 +2,22 @@
 
 package vecmath
 
-// Impl names the implementation in use: "go" for the pure-Go reference,
-// "avx2" for the AVX2+FMA assembly.
+import (
+	"os"
+
+	"github.com/forkrl/forkrl/kernels/internal/kernelpath"
+)
+
+// Impl names the implementation in use: "go" for the pure-Go reference (the
+// only one in this build), "avx2" for the AVX2+FMA assembly, "avx512" for the
+// AVX-512 softmax statistics and exp.
 var Impl = "go"
+
+func init() {
+	if _, err := kernelpath.Choose("vecmath", ImplEnv, os.Getenv(ImplEnv), paths, func(p string) bool { return p == "go" }); err != nil {
+		panic(err)
+	}
+}
 
 func softmaxStats(x []float32, scale float64) (m, s, t float64) {
 	return softmaxStatsRef(x, scale)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/forkrl/forkrl/kernels/internal/cputime"
 )
 
 func benchInput(n int) []float32 {
@@ -23,10 +25,14 @@ func BenchmarkSoftmaxStats(b *testing.B) {
 		b.Run(fmt.Sprintf("%s/n=%d", Impl, n), func(b *testing.B) {
 			x := benchInput(n)
 			b.SetBytes(int64(4 * n))
+			cpu0, ok := cputime.Process()
 			for b.Loop() {
 				for lo := 0; lo < n; lo += V {
 					SoftmaxStats(x[lo:lo+V], 1)
 				}
+			}
+			if cpu1, _ := cputime.Process(); ok && cpu1 > cpu0 {
+				b.ReportMetric(float64(b.N)*float64(4*n)/1e6/(cpu1-cpu0).Seconds(), "MB/cpu-s")
 			}
 		})
 	}
