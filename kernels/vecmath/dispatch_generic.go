@@ -14,9 +14,15 @@ import (
 var Impl = "go"
 
 func init() {
-	if _, err := kernelpath.Choose("vecmath", ImplEnv, os.Getenv(ImplEnv), paths, func(p string) bool { return p == "go" }); err != nil {
+	if err := setImpl(os.Getenv(ImplEnv)); err != nil {
 		panic(err)
 	}
+}
+
+// setImpl accepts the one path of this build, "go", or none.
+func setImpl(name string) error {
+	_, err := kernelpath.Choose("vecmath", ImplEnv, name, paths, func(p string) bool { return p == "go" })
+	return err
 }
 
 func softmaxStats(x []float32, scale float64) (m, s, t float64) {
