@@ -1,13 +1,11 @@
 package vecmath
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/forkrl/forkrl/kernels/internal/kernelpath"
 )
 
 // forEachImpl runs f under every path this CPU and build can run.
@@ -21,33 +19,10 @@ func forEachImpl(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
-// TestImplEnv runs this test binary again under FORKRL_VECMATH and checks
-// that the process takes the path it names, and that a name the CPU cannot
-// take stops it at start with the reason.
+// TestImplEnv checks that FORKRL_VECMATH forces each path in a fresh
+// process and that an unknown name stops it.
 func TestImplEnv(t *testing.T) {
-	if os.Getenv("VECMATH_IMPL_CHILD") != "" {
-		fmt.Println("impl:", Impl)
-		return
-	}
-	child := func(value string) (string, error) {
-		cmd := exec.Command(os.Args[0], "-test.run", "^TestImplEnv$")
-		cmd.Env = append(os.Environ(), "VECMATH_IMPL_CHILD=1", ImplEnv+"="+value)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	saved := Impl
-	defer setImpl(saved)
-	for _, name := range paths {
-		if setImpl(name) != nil {
-			continue
-		}
-		if out, err := child(name); err != nil || !strings.Contains(out, "impl: "+name+"\n") {
-			t.Errorf("%s=%s: %v\n%s", ImplEnv, name, err, out)
-		}
-	}
-	if out, err := child("avx1024"); err == nil || !strings.Contains(out, ImplEnv+`="avx1024" names no kernel path`) {
-		t.Errorf("%s=avx1024: %v\n%s", ImplEnv, err, out)
-	}
+	kernelpath.TestEnv(t, ImplEnv, paths, func() string { return Impl }, setImpl)
 }
 
 func TestExpAccuracy(t *testing.T) {
@@ -125,11 +100,11 @@ func TestSoftmaxStatsMatchesReference(t *testing.T) {
 					case "falling":
 						x[i] = -float32(i) * 0.01
 					case "late": // the first half masked: lanes start with no finite value
-					x[i] = float32(math.Inf(-1))
-					if i >= n/2 {
-						x[i] = float32(rng.NormFloat64() * 3)
-					}
-				case "masked":
+						x[i] = float32(math.Inf(-1))
+						if i >= n/2 {
+							x[i] = float32(rng.NormFloat64() * 3)
+						}
+					case "masked":
 						x[i] = float32(math.Inf(-1))
 						if rng.IntN(10) == 0 || i == n-1 {
 							x[i] = float32(rng.NormFloat64())
