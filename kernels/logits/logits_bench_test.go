@@ -23,7 +23,7 @@ func benchRows(b *testing.B, f func(h, lp, x []float32, V int, ids []int32)) {
 		for _, cores := range []int{1, runtime.GOMAXPROCS(0)} {
 			b.Run(fmt.Sprintf("V=%d/cores=%d", V, cores), func(b *testing.B) {
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cores))
-				measureCPU(b, int64(4*rows*V), func() {
+				cputime.BenchMB(b, int64(4*rows*V), func() {
 					for b.Loop() {
 						f(h, lp, x, V, ids)
 					}
@@ -54,24 +54,11 @@ func BenchmarkReadBandwidth(b *testing.B) {
 		buf[i] = byte(i%255) + 1
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	measureCPU(b, int64(len(buf)), func() {
+	cputime.BenchMB(b, int64(len(buf)), func() {
 		for b.Loop() {
 			if bytes.IndexByte(buf, 0) >= 0 {
 				b.Fatal("the buffer holds no zero byte")
 			}
 		}
 	})
-}
-
-// measureCPU sets the bytes of one operation, runs loop (the benchmark's
-// b.Loop) and reports besides MB/s the MB per CPU-second of this process,
-// which other processes on a loaded machine disturb less (meaningful on one
-// core).
-func measureCPU(b *testing.B, bytes int64, loop func()) {
-	b.SetBytes(bytes)
-	cpu0, ok := cputime.Process()
-	loop()
-	if cpu1, _ := cputime.Process(); ok && cpu1 > cpu0 {
-		b.ReportMetric(float64(b.N)*float64(bytes)/1e6/(cpu1-cpu0).Seconds(), "MB/cpu-s")
-	}
 }

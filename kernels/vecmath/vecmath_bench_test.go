@@ -24,16 +24,13 @@ func BenchmarkSoftmaxStats(b *testing.B) {
 	for _, n := range []int{V, 110 * V} {
 		b.Run(fmt.Sprintf("%s/n=%d", Impl, n), func(b *testing.B) {
 			x := benchInput(n)
-			b.SetBytes(int64(4 * n))
-			cpu0, ok := cputime.Process()
-			for b.Loop() {
-				for lo := 0; lo < n; lo += V {
-					SoftmaxStats(x[lo:lo+V], 1)
+			cputime.BenchMB(b, int64(4*n), func() {
+				for b.Loop() {
+					for lo := 0; lo < n; lo += V {
+						SoftmaxStats(x[lo:lo+V], 1)
+					}
 				}
-			}
-			if cpu1, _ := cputime.Process(); ok && cpu1 > cpu0 {
-				b.ReportMetric(float64(b.N)*float64(4*n)/1e6/(cpu1-cpu0).Seconds(), "MB/cpu-s")
-			}
+			})
 		})
 	}
 }
