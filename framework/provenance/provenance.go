@@ -47,8 +47,9 @@ type Environment struct {
 	// GODEBUG cpu.* options), lower case and sorted: "avx2", "fma", …
 	CPUFeatures []string `json:"cpu_features"`
 	// Kernels maps each kernel package with an assembly variant to the
-	// implementation that ran: "go", "avx2", or for gemm also "avx512" (its
-	// AVX-512 micro-kernel; forced with FORKRL_GEMM, see kernels/gemm).
+	// implementation that ran: "go", "avx2", or for gemm and vecmath also
+	// "avx512" (forced with FORKRL_GEMM, FORKRL_VECMATH and
+	// FORKRL_SELECTION; see each package).
 	Kernels map[string]string `json:"kernels"`
 	// KernelPath sums Kernels up with the architecture: "amd64/avx2",
 	// "amd64/go", "arm64/go", or "amd64/gemm=avx2,selection=go,…" when the

@@ -3,6 +3,8 @@ package gemm
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/forkrl/forkrl/kernels/internal/cputime"
 )
 
 // benchShapes are the square sizes of the speed goal and the products of a small
@@ -52,13 +54,13 @@ func BenchmarkSgemm(b *testing.B) {
 			}
 			flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
 			Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
-			cpu0, cpuOK := processCPU()
+			cpu0, cpuOK := cputime.Process()
 			b.ResetTimer()
 			for b.Loop() {
 				Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			if cpu1, _ := processCPU(); cpuOK && cpu1 > cpu0 {
+			if cpu1, _ := cputime.Process(); cpuOK && cpu1 > cpu0 {
 				b.ReportMetric(flops*float64(b.N)/(cpu1-cpu0).Seconds()/1e9, "GFLOP/cpu-s")
 			}
 		})

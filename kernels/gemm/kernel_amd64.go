@@ -3,19 +3,16 @@
 package gemm
 
 import (
-	"fmt"
 	"os"
-	"strings"
 
+	"github.com/forkrl/forkrl/kernels/internal/kernelpath"
 	"golang.org/x/sys/cpu"
 )
 
 // useAVX2 selects the AVX2+FMA assembly kernels; without them the pure-Go kernels run.
 // useAVX512 selects, on top of them, the AVX-512 micro-kernel of the packed product.
-var (
-	useAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	useAVX512 = useAVX2 && cpu.X86.HasAVX512F
-)
+// setImpl sets both, once at start from the CPU or FORKRL_GEMM.
+var useAVX2, useAVX512 bool
 
 // Impl names the implementation in use: "go" for the pure-Go kernels, "avx2" for the
 // AVX2+FMA assembly, "avx512" for the AVX2+FMA assembly with the AVX-512 micro-kernel.
@@ -30,28 +27,12 @@ func init() {
 // setImpl selects the path name names, or the best the CPU has when name is "".
 func setImpl(name string) error {
 	hasAVX2 := cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	has := map[string]bool{"go": true, "avx2": hasAVX2, "avx512": hasAVX2 && cpu.X86.HasAVX512F}
-	switch {
-	case name == "":
-		name = "go"
-		for _, n := range []string{"avx2", "avx512"} {
-			if has[n] {
-				name = n
-			}
-		}
-	case !has[name]:
-		var avail []string
-		for _, n := range []string{"go", "avx2", "avx512"} {
-			if has[n] {
-				avail = append(avail, n)
-			}
-		}
-		if _, known := has[name]; !known {
-			return fmt.Errorf("gemm: %s=%q names no kernel path (this CPU has %s)", ImplEnv, name, strings.Join(avail, ", "))
-		}
-		return fmt.Errorf("gemm: %s=%q asks for a kernel path this CPU lacks (it has %s)", ImplEnv, name, strings.Join(avail, ", "))
+	can := map[string]bool{"go": true, "avx2": hasAVX2, "avx512": hasAVX2 && cpu.X86.HasAVX512F}
+	p, err := kernelpath.Choose("gemm", ImplEnv, name, paths, func(p string) bool { return can[p] })
+	if err != nil {
+		return err
 	}
-	useAVX2, useAVX512, Impl = name != "go", name == "avx512", name
+	useAVX2, useAVX512, Impl = p != "go", p == "avx512", p
 	return nil
 }
 

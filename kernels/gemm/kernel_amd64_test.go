@@ -3,13 +3,12 @@
 package gemm
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/forkrl/forkrl/kernels/internal/kernelpath"
 )
 
 // forEachKernel runs f with the assembly kernels (when the CPU has them) and with the
@@ -88,29 +87,8 @@ func TestSetImplRejectsUnknownPath(t *testing.T) {
 	}
 }
 
-// TestImplEnv runs this test binary again under FORKRL_GEMM and checks that the process takes
-// the path it names, and that a name the CPU cannot take stops it at start with the reason.
+// TestImplEnv checks that FORKRL_GEMM forces each path in a fresh process and that an
+// unknown name stops it.
 func TestImplEnv(t *testing.T) {
-	if os.Getenv("GEMM_IMPL_CHILD") != "" {
-		fmt.Println("impl:", Impl)
-		return
-	}
-	child := func(value string) (string, error) {
-		cmd := exec.Command(os.Args[0], "-test.run", "^TestImplEnv$")
-		cmd.Env = append(os.Environ(), "GEMM_IMPL_CHILD=1", ImplEnv+"="+value)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	for _, name := range []string{"go", "avx2", "avx512"} {
-		if setImpl(name) != nil {
-			continue
-		}
-		if out, err := child(name); err != nil || !strings.Contains(out, "impl: "+name+"\n") {
-			t.Errorf("%s=%s: %v\n%s", ImplEnv, name, err, out)
-		}
-	}
-	setImpl("")
-	if out, err := child("avx1024"); err == nil || !strings.Contains(out, ImplEnv+`="avx1024" names no kernel path`) {
-		t.Errorf("%s=avx1024: %v\n%s", ImplEnv, err, out)
-	}
+	kernelpath.TestEnv(t, ImplEnv, paths, func() string { return Impl }, setImpl)
 }

@@ -5,6 +5,9 @@ package gemm
 // it recorded. A path the CPU or build lacks, or an unknown name, stops the program at start.
 const ImplEnv = "FORKRL_GEMM"
 
+// paths are the implementations this package knows, plainest first.
+var paths = []string{"go", "avx2", "avx512"}
+
 // kernelGo is the pure-Go micro-kernel: with acc = Σ_{p<kc} pa[p*mr+i]·pb[p*nr+j], it sets
 // c[i*ldc+j] = alpha*acc + beta*c[i*ldc+j] for the mr×nr tile (C is not read when beta is 0).
 // It works on 2×4 sub-tiles whose sums stay in registers.

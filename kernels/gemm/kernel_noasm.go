@@ -3,8 +3,9 @@
 package gemm
 
 import (
-	"fmt"
 	"os"
+
+	"github.com/forkrl/forkrl/kernels/internal/kernelpath"
 )
 
 // Impl names the implementation in use: "go" for the pure-Go kernels (the only one in
@@ -20,10 +21,8 @@ func init() {
 
 // checkImplEnv accepts the one path of this build, "go", or none.
 func checkImplEnv(name string) error {
-	if name != "" && name != "go" {
-		return fmt.Errorf("gemm: %s=%q asks for a kernel path this build lacks (it has go)", ImplEnv, name)
-	}
-	return nil
+	_, err := kernelpath.Choose("gemm", ImplEnv, name, paths, func(p string) bool { return p == "go" })
+	return err
 }
 
 // kernel is the micro-kernel; see kernelGo.

@@ -1,10 +1,13 @@
 package logits
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/forkrl/forkrl/kernels/internal/cputime"
 )
 
 // benchFloats is the size of the logits buffer the benchmarks stream over:
@@ -20,10 +23,11 @@ func benchRows(b *testing.B, f func(h, lp, x []float32, V int, ids []int32)) {
 		for _, cores := range []int{1, runtime.GOMAXPROCS(0)} {
 			b.Run(fmt.Sprintf("V=%d/cores=%d", V, cores), func(b *testing.B) {
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cores))
-				b.SetBytes(int64(4 * rows * V))
-				for b.Loop() {
-					f(h, lp, x, V, ids)
-				}
+				cputime.BenchMB(b, int64(4*rows*V), func() {
+					for b.Loop() {
+						f(h, lp, x, V, ids)
+					}
+				})
 			})
 		}
 	}
@@ -38,4 +42,23 @@ func BenchmarkForward(b *testing.B) {
 // (each is read twice and written once).
 func BenchmarkBackward(b *testing.B) {
 	benchRows(b, func(h, lp, x []float32, V int, ids []int32) { Backward(x, x, V, ids, 1, lp, h) })
+}
+
+// BenchmarkReadBandwidth streams the benchmarks' 64 MiB logits buffer through
+// bytes.IndexByte (the runtime's vectorised scan, looking for a byte that is
+// not there): one core's plain read bandwidth, the ceiling Forward is quoted
+// against. Alternate it with BenchmarkForward to compare them under one load.
+func BenchmarkReadBandwidth(b *testing.B) {
+	buf := make([]byte, 4*benchFloats)
+	for i := range buf {
+		buf[i] = byte(i%255) + 1
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	cputime.BenchMB(b, int64(len(buf)), func() {
+		for b.Loop() {
+			if bytes.IndexByte(buf, 0) >= 0 {
+				b.Fatal("the buffer holds no zero byte")
+			}
+		}
+	})
 }

@@ -2,18 +2,35 @@
 
 package selection
 
-import "golang.org/x/sys/cpu"
+import (
+	"os"
 
-var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasBMI1 && cpu.X86.HasPOPCNT
+	"github.com/forkrl/forkrl/kernels/internal/kernelpath"
+	"golang.org/x/sys/cpu"
+)
 
 // Impl names the implementation of the candidate gathering in use: "go" for
 // the pure-Go loop, "avx2" for the AVX2 assembly.
 var Impl = "go"
 
+// useAVX2 selects the AVX2 assembly.
+var useAVX2 bool
+
 func init() {
-	if useAVX2 {
-		Impl = "avx2"
+	if err := setImpl(os.Getenv(ImplEnv)); err != nil {
+		panic(err)
 	}
+}
+
+// setImpl selects the path name names, or the best the CPU has when name is "".
+func setImpl(name string) error {
+	hasAVX2 := cpu.X86.HasAVX2 && cpu.X86.HasBMI1 && cpu.X86.HasPOPCNT
+	p, err := kernelpath.Choose("selection", ImplEnv, name, paths, func(p string) bool { return p == "go" || hasAVX2 })
+	if err != nil {
+		return err
+	}
+	Impl, useAVX2 = p, p == "avx2"
+	return nil
 }
 
 //go:noescape

@@ -2,9 +2,27 @@
 
 package selection
 
+import (
+	"os"
+
+	"github.com/forkrl/forkrl/kernels/internal/kernelpath"
+)
+
 // Impl names the implementation of the candidate gathering in use: "go" for
-// the pure-Go loop, "avx2" for the AVX2 assembly.
+// the pure-Go loop (the only one in this build), "avx2" for the AVX2 assembly.
 var Impl = "go"
+
+func init() {
+	if err := setImpl(os.Getenv(ImplEnv)); err != nil {
+		panic(err)
+	}
+}
+
+// setImpl accepts the one path of this build, "go", or none.
+func setImpl(name string) error {
+	_, err := kernelpath.Choose("selection", ImplEnv, name, paths, func(p string) bool { return p == "go" })
+	return err
+}
 
 func gatherBracket(x []float32, lo, hi uint32, cand []uint32) (below, n int) {
 	return gatherBracketGo(x, lo, hi, cand)

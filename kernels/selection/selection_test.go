@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/forkrl/forkrl/kernels/internal/kernelpath"
 )
 
 var (
@@ -528,6 +530,12 @@ func FuzzSelect(f *testing.F) {
 			t.Fatal("top selected nothing from a non-empty valid set")
 		}
 	})
+}
+
+// TestImplEnv checks that FORKRL_SELECTION forces each path in a fresh
+// process and that an unknown name stops it.
+func TestImplEnv(t *testing.T) {
+	kernelpath.TestEnv(t, ImplEnv, paths, func() string { return Impl }, setImpl)
 }
 
 func TestGatherBracketMatchesGo(t *testing.T) {

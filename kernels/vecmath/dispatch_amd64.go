@@ -4,20 +4,36 @@ package vecmath
 
 import (
 	"math"
+	"os"
 
+	"github.com/forkrl/forkrl/kernels/internal/kernelpath"
 	"golang.org/x/sys/cpu"
 )
 
 // Impl names the implementation in use: "go" for the pure-Go reference,
-// "avx2" for the AVX2+FMA assembly.
+// "avx2" for the AVX2+FMA assembly, "avx512" for the AVX-512 softmax
+// statistics and exp (the clipped surrogate stays AVX2).
 var Impl = "go"
 
-var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// useAVX2 selects the AVX2+FMA assembly, useAVX512 the AVX-512 kernels on top of it.
+var useAVX2, useAVX512 bool
 
 func init() {
-	if useAVX2 {
-		Impl = "avx2"
+	if err := setImpl(os.Getenv(ImplEnv)); err != nil {
+		panic(err)
 	}
+}
+
+// setImpl selects the path name names, or the best the CPU has when name is "".
+func setImpl(name string) error {
+	hasAVX2 := cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	can := map[string]bool{"go": true, "avx2": hasAVX2, "avx512": hasAVX2 && cpu.X86.HasAVX512F}
+	p, err := kernelpath.Choose("vecmath", ImplEnv, name, paths, func(p string) bool { return can[p] })
+	if err != nil {
+		return err
+	}
+	Impl, useAVX2, useAVX512 = p, p != "go", p == "avx512"
+	return nil
 }
 
 // lanes is the per-lane state of softmaxStatsAVX2; its layout is read by the
@@ -36,7 +52,27 @@ func clippedSurrogateAVX2(grad, logp, old, adv, w *float32, valid *bool, n int, 
 //go:noescape
 func softmaxStatsAVX2(x []float32, scale2 float32, st *lanes)
 
+// lanes512 is the per-lane state of softmaxStatsAVX512; its layout is read by
+// the assembly: m at 0, ms at 64, s at 128, t at 256.
+type lanes512 struct {
+	m, ms [16]float32
+	s, t  [16]float64
+}
+
+//go:noescape
+func expAffineAVX512(dst, x []float32, scale, shift, alpha, beta float32)
+
+//go:noescape
+func softmaxStatsAVX512(x []float32, scale2 float32, st *lanes512)
+
+// block512 is the number of floats softmaxStatsAVX512 takes at a time.
+const block512 = 128
+
 func expAffine(dst, x []float32, scale, shift, alpha, beta float32) {
+	if useAVX512 {
+		expAffineAVX512(dst, x, scale, shift, alpha, beta)
+		return
+	}
 	if !useAVX2 {
 		expAffineRef(dst, x, scale, shift, alpha, beta)
 		return
@@ -47,6 +83,9 @@ func expAffine(dst, x []float32, scale, shift, alpha, beta float32) {
 }
 
 func softmaxStats(x []float32, scale float64) (m, s, t float64) {
+	if useAVX512 {
+		return softmaxStats512(x, scale)
+	}
 	if !useAVX2 || len(x) < 32 {
 		return softmaxStatsRef(x, scale)
 	}
@@ -83,6 +122,56 @@ func softmaxStats(x []float32, scale float64) (m, s, t float64) {
 		t += e * d
 	}
 	return float64(mx) * scale, s, t
+}
+
+// softmaxStats512 is softmaxStats with the AVX-512 kernel. The last, partial
+// block is copied into a full one padded with −∞, whose terms (2^MINARG2 each,
+// relative to a lane's largest term 1) are far below the float64 sums'
+// rounding.
+func softmaxStats512(x []float32, scale float64) (m, s, t float64) {
+	st := lanes512{}
+	for l := range st.m {
+		st.m[l], st.ms[l] = float32(math.Inf(-1)), -math.MaxFloat32
+	}
+	scale2 := float32(scale * math.Log2E)
+	n := len(x) &^ (block512 - 1)
+	if n > 0 {
+		softmaxStatsAVX512(x[:n], scale2, &st)
+	}
+	if n < len(x) {
+		var pad [block512]float32
+		copy(pad[:], x[n:])
+		for i := len(x) - n; i < block512; i++ {
+			pad[i] = float32(math.Inf(-1))
+		}
+		softmaxStatsAVX512(pad[:], scale2, &st)
+	}
+	// Merge the lanes in float64, base 2, relative to the largest shift g;
+	// lanes that saw no finite value add nothing.
+	g := math.Inf(-1)
+	for l, ms := range st.ms {
+		if st.m[l] > float32(math.Inf(-1)) {
+			g = max(g, float64(ms))
+		}
+	}
+	// The 16 lane factors 2^(ms − g) come from one vector exp.
+	var d, f [16]float32
+	for l, ms := range st.ms {
+		d[l] = float32(float64(ms) - g)
+	}
+	expAffineAVX512(f[:], d[:], math.Ln2, 0, 1, 0)
+	var t2 float64
+	for l, ms := range st.ms {
+		if st.m[l] == float32(math.Inf(-1)) {
+			continue
+		}
+		fl := float64(f[l])
+		s += fl * st.s[l]
+		t2 += fl * (st.t[l] + st.s[l]*(float64(ms)-g))
+	}
+	// The sums are relative to x = g/scale2, which m states in scale's
+	// units: the rounding of scale2 moves the terms, never the shift.
+	return g / float64(scale2) * scale, s, t2 * math.Ln2
 }
 
 // surrogateParams is read by clippedSurrogateAVX2: lo, hi, dual and coef,

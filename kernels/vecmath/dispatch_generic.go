@@ -2,9 +2,28 @@
 
 package vecmath
 
-// Impl names the implementation in use: "go" for the pure-Go reference,
-// "avx2" for the AVX2+FMA assembly.
+import (
+	"os"
+
+	"github.com/forkrl/forkrl/kernels/internal/kernelpath"
+)
+
+// Impl names the implementation in use: "go" for the pure-Go reference (the
+// only one in this build), "avx2" for the AVX2+FMA assembly, "avx512" for the
+// AVX-512 softmax statistics and exp.
 var Impl = "go"
+
+func init() {
+	if err := setImpl(os.Getenv(ImplEnv)); err != nil {
+		panic(err)
+	}
+}
+
+// setImpl accepts the one path of this build, "go", or none.
+func setImpl(name string) error {
+	_, err := kernelpath.Choose("vecmath", ImplEnv, name, paths, func(p string) bool { return p == "go" })
+	return err
+}
 
 func softmaxStats(x []float32, scale float64) (m, s, t float64) {
 	return softmaxStatsRef(x, scale)

@@ -2,6 +2,15 @@ package vecmath
 
 import "math"
 
+// ImplEnv is the environment variable that forces a path (go, avx2 or avx512)
+// instead of the best one the CPU has, so that a run can be replayed on
+// another machine with the path it recorded. A path the CPU or build lacks,
+// or an unknown name, stops the program at start.
+const ImplEnv = "FORKRL_VECMATH"
+
+// paths are the implementations this package knows, plainest first.
+var paths = []string{"go", "avx2", "avx512"}
+
 // MinArg is the smallest exponent argument the kernels evaluate: arguments
 // below it are clamped to it, so that e^(z−m)·(z−m) stays finite for logits
 // of −∞ (masked vocabulary entries). e^MinArg ≈ 1.6e-38 is negligible next to

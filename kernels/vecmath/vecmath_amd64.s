@@ -376,3 +376,206 @@ surrdone:
 	VMOVUPS Y15, 224(R12)
 	VZEROUPPER
 	RET
+
+// The AVX-512 kernels keep their constants in registers, broadcast from the
+// first lane of consts: Z16 LOG2E, Z17…Z22 C0…C5, Z23 MINARG, Z24 MAXARG,
+// Z25 MINARG2.
+#define LOADCONSTS512 \
+	VBROADCASTSS LOG2E, Z16; \
+	VBROADCASTSS C0, Z17; \
+	VBROADCASTSS C1, Z18; \
+	VBROADCASTSS C2, Z19; \
+	VBROADCASTSS C3, Z20; \
+	VBROADCASTSS C4, Z21; \
+	VBROADCASTSS C5, Z22; \
+	VBROADCASTSS MINARG, Z23; \
+	VBROADCASTSS MAXARG, Z24; \
+	VBROADCASTSS MINARG2, Z25
+
+// EXP2512 sets out = 2^in for in within [−125.5, 127], 16 lanes: n = round(in)
+// (VRNDSCALEPS), f = in − n, out = p(f)·2^n (VSCALEFPS), with p the
+// polynomial of EXP2. in is preserved.
+#define EXP2512(in, out, n, t) \
+	VRNDSCALEPS $0, in, n; \
+	VSUBPS      n, in, out; \
+	VMOVAPS     Z21, t; \
+	VFMADD231PS Z22, out, t; \
+	VFMADD213PS Z20, out, t; \
+	VFMADD213PS Z19, out, t; \
+	VFMADD213PS Z18, out, t; \
+	VFMADD213PS Z17, out, t; \
+	VSCALEFPS   n, t, out
+
+// AFFINE512 computes 16 results of expAffine at (SI) into (DI), the lanes
+// in mask only (masked loads read no memory elsewhere): u = scale·x − shift
+// clamped to [MINARG, MAXARG], e = e^u·(alpha + beta·u).
+#define AFFINE512(mask) \
+	VMOVUPS.Z   (SI), mask, Z0; \
+	VFMSUB213PS Z11, Z10, Z0; \
+	VMAXPS      Z23, Z0, Z0; \
+	VMINPS      Z24, Z0, Z0; \
+	VMULPS      Z16, Z0, Z1; \
+	EXP2512(Z1, Z2, Z3, Z4); \
+	VMOVAPS     Z12, Z5; \
+	VFMADD231PS Z13, Z0, Z5; \
+	VMULPS      Z5, Z2, Z2; \
+	VMOVUPS     Z2, mask, (DI)
+
+// func expAffineAVX512(dst, x []float32, scale, shift, alpha, beta float32)
+// Processes all of x, the last len(x) mod 16 elements under a mask.
+TEXT ·expAffineAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         x_base+24(FP), SI
+	MOVQ         x_len+32(FP), CX
+	VBROADCASTSS scale+48(FP), Z10
+	VBROADCASTSS shift+52(FP), Z11
+	VBROADCASTSS alpha+56(FP), Z12
+	VBROADCASTSS beta+60(FP), Z13
+	LOADCONSTS512
+	KXNORW K1, K1, K1
+	MOVQ         CX, DX
+	SHRQ         $4, DX
+	JZ           aff512tail
+
+aff512loop:
+	AFFINE512(K1)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ DX
+	JNZ  aff512loop
+
+aff512tail:
+	ANDQ  $15, CX
+	JZ    aff512done
+	MOVL  $1, AX
+	SHLL  CX, AX
+	DECL  AX
+	KMOVW AX, K2
+	AFFINE512(K2)
+
+aff512done:
+	VZEROUPPER
+	RET
+
+// STATS512(x, s, t) adds the 16 lanes of x, a block's vector, to the block
+// sums s and t: d = x·scale2 − ms (base-2 exponent relative to the lane's
+// shift), clamped to MINARG2; e = 2^d; s += e, t += e·d. Clobbers x, Z10, Z11
+// and Z30.
+#define STATS512(x, s, t) \
+	VFMSUB213PS Z29, Z28, x; \
+	VMAXPS      Z25, x, x; \
+	EXP2512(x, Z10, Z11, Z30); \
+	VADDPS      Z10, s, s; \
+	VFMADD231PS x, Z10, t
+
+// WIDEN512(sum, ysum, lo, hi) adds the 16 float32 lanes of sum (ysum: its
+// lower half) to the float64 accumulators lo (lanes 0–7) and hi (lanes 8–15).
+// Clobbers Z10, Z11.
+#define WIDEN512(sum, ysum, lo, hi) \
+	VCVTPS2PD      ysum, Z10; \
+	VADDPD         Z10, lo, lo; \
+	VEXTRACTF64X4  $1, sum, Y11; \
+	VCVTPS2PD      Y11, Z11; \
+	VADDPD         Z11, hi, hi
+
+// func softmaxStatsAVX512(x []float32, scale2 float32, st *lanes512)
+// Folds len(x), a multiple of 128, into the state st of 16 lanes: the running
+// max st.m of x, the shift st.ms = max(m·scale2, −MaxFloat32) and the float64
+// sums st.s = Σ2^d, st.t = Σ2^d·d with d = x·scale2 − ms in base-2 units
+// (scale2 = scale·log2 e). Each block of 128 floats is summed in float32 (two
+// sums of 4 terms a lane, which halves the chain of dependent additions)
+// before it is added to the float64 sums.
+TEXT ·softmaxStatsAVX512(SB), NOSPLIT, $0-40
+	MOVQ         x_base+0(FP), SI
+	MOVQ         x_len+8(FP), CX
+	VBROADCASTSS scale2+24(FP), Z28
+	MOVQ         st+32(FP), DI
+	LOADCONSTS512
+	VMOVUPS      0(DI), Z27
+	VMOVUPS      64(DI), Z29
+	VMOVUPD      128(DI), Z12
+	VMOVUPD      192(DI), Z13
+	VMOVUPD      256(DI), Z14
+	VMOVUPD      320(DI), Z15
+	SHRQ         $7, CX
+	JZ           stats512done
+
+stats512loop:
+	VMOVUPS 0(SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS 128(SI), Z2
+	VMOVUPS 192(SI), Z3
+	VMOVUPS 256(SI), Z4
+	VMOVUPS 320(SI), Z5
+	VMOVUPS 384(SI), Z6
+	VMOVUPS 448(SI), Z7
+	VMAXPS  Z1, Z0, Z8
+	VMAXPS  Z3, Z2, Z9
+	VMAXPS  Z5, Z4, Z10
+	VMAXPS  Z7, Z6, Z11
+	VMAXPS  Z9, Z8, Z8
+	VMAXPS  Z11, Z10, Z10
+	VMAXPS  Z10, Z8, Z8
+	VMAXPS  Z27, Z8, Z8
+	VCMPPS  $14, Z27, Z8, K1
+	KORTESTW K1, K1
+	JNZ     stats512rescale
+
+stats512sums:
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z26, Z26, Z26
+	VPXORD Z31, Z31, Z31
+	STATS512(Z0, Z8, Z9)
+	STATS512(Z1, Z26, Z31)
+	STATS512(Z2, Z8, Z9)
+	STATS512(Z3, Z26, Z31)
+	STATS512(Z4, Z8, Z9)
+	STATS512(Z5, Z26, Z31)
+	STATS512(Z6, Z8, Z9)
+	STATS512(Z7, Z26, Z31)
+	VADDPS Z26, Z8, Z8
+	VADDPS Z31, Z9, Z9
+	WIDEN512(Z8, Y8, Z12, Z13)
+	WIDEN512(Z9, Y9, Z14, Z15)
+	ADDQ $512, SI
+	DECQ CX
+	JNZ  stats512loop
+
+stats512done:
+	VMOVUPS Z27, 0(DI)
+	VMOVUPS Z29, 64(DI)
+	VMOVUPD Z12, 128(DI)
+	VMOVUPD Z13, 192(DI)
+	VMOVUPD Z14, 256(DI)
+	VMOVUPD Z15, 320(DI)
+	VZEROUPPER
+	RET
+
+	// The max of some lanes grew (new max in Z8): move their shift and
+	// rescale their sums, t ← f·(t + s·Δ), s ← f·s with Δ = ms_old − ms_new
+	// and f = 2^Δ. The other lanes have Δ = 0 and f = 1.
+stats512rescale:
+	VMOVAPS       Z8, Z27
+	VMULPS        Z28, Z8, Z8
+	VMAXPS.BCST   negmax<>(SB), Z8, Z8
+	VSUBPS        Z8, Z29, Z9
+	VMOVAPS       Z8, Z29
+	VMAXPS        Z25, Z9, Z9
+	EXP2512(Z9, Z10, Z11, Z30)
+	VCVTPS2PD     Y10, Z30
+	VEXTRACTF64X4 $1, Z10, Y10
+	VCVTPS2PD     Y10, Z31
+	VCVTPS2PD     Y9, Z8
+	VEXTRACTF64X4 $1, Z9, Y9
+	VCVTPS2PD     Y9, Z9
+	VFMADD231PD   Z8, Z12, Z14
+	VFMADD231PD   Z9, Z13, Z15
+	VMULPD        Z30, Z14, Z14
+	VMULPD        Z31, Z15, Z15
+	VMULPD        Z30, Z12, Z12
+	VMULPD        Z31, Z13, Z13
+	JMP           stats512sums
+
+DATA negmax<>+0(SB)/4, $0xff7fffff
+GLOBL negmax<>(SB), RODATA|NOPTR, $4

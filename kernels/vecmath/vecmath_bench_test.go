@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/forkrl/forkrl/kernels/internal/cputime"
 )
 
 func benchInput(n int) []float32 {
@@ -22,12 +24,13 @@ func BenchmarkSoftmaxStats(b *testing.B) {
 	for _, n := range []int{V, 110 * V} {
 		b.Run(fmt.Sprintf("%s/n=%d", Impl, n), func(b *testing.B) {
 			x := benchInput(n)
-			b.SetBytes(int64(4 * n))
-			for b.Loop() {
-				for lo := 0; lo < n; lo += V {
-					SoftmaxStats(x[lo:lo+V], 1)
+			cputime.BenchMB(b, int64(4*n), func() {
+				for b.Loop() {
+					for lo := 0; lo < n; lo += V {
+						SoftmaxStats(x[lo:lo+V], 1)
+					}
 				}
-			}
+			})
 		})
 	}
 }

@@ -1,14 +1,15 @@
 //go:build unix
 
-package gemm
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU returns the CPU time this process has used, for benchmarks on a loaded machine.
-func processCPU() (time.Duration, bool) {
+// Process returns the CPU time this process has used (user and system); ok is
+// false where it is not measured.
+func Process() (d time.Duration, ok bool) {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0, false
