@@ -63,3 +63,24 @@ func BenchmarkGradeEquivalenceCases(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "answers/s")
 }
+
+// BenchmarkGradeFreeText grades every response of the graded outputs as
+// free text on both sides (GradeExtracted: the response and the reference
+// are both read by Extract), as `forkrl verify` grades lines of kind
+// "extract", and reports answers per second on one goroutine.
+func BenchmarkGradeFreeText(b *testing.B) {
+	var rows []gradedOutput
+	for _, f := range []string{"qwen25-math-cot-100.jsonl", "nemo-skills-math-rs012.jsonl"} {
+		rows = append(rows, readJSONL[gradedOutput](b, filepath.Join(dataDir, "graded-outputs", f))...)
+	}
+	g := defaultGrader(b)
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		for _, r := range rows {
+			g.GradeExtracted(r.Response, r.Gold)
+			n++
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "answers/s")
+}
