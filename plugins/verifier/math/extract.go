@@ -76,30 +76,39 @@ func LastBoxes(text string) (string, bool) {
 		return "", false
 	}
 	parts := []string{last.content}
-	for at := last; ; {
-		// The box before ends with a brace at most 40 bytes before this
-		// one, and only connectors stand between: look there first, so
-		// that a response with one box is not searched again.
-		k := strings.LastIndexByte(text[max(0, at.start-41):at.start], '}')
-		if k < 0 {
-			break
+	for at, ok := last, true; ok; {
+		at, ok = boxJustBefore(text, at.start)
+		if ok {
+			parts = append(parts, at.content)
 		}
-		k += max(0, at.start-41)
-		if !boxListRE.MatchString(text[k+1 : at.start]) {
-			break
-		}
-		b, ok := lastBoxBefore(text, k)
-		if !ok || b.end != k+1 {
-			break // no box ends there: the brace closes something else
-		}
-		parts = append(parts, b.content)
-		at = b
 	}
 	if len(parts) == 1 {
 		return last.content, true
 	}
 	slices.Reverse(parts)
 	return strings.Join(parts, ", "), true
+}
+
+// boxJustBefore returns the box that ends at most 40 bytes before start
+// with only connectors (boxListRE) between. The braces in that window are
+// tried from the last: the one that closes the box may come before the
+// braces of a connector ("\boxed{1} \text{ and } \boxed{2}"). A response
+// with one box is not searched again.
+func boxJustBefore(text string, start int) (span, bool) {
+	from := max(0, start-41)
+	for end := start; ; {
+		k := strings.LastIndexByte(text[from:end], '}')
+		if k < 0 {
+			return span{}, false
+		}
+		k += from
+		if boxListRE.MatchString(text[k+1 : start]) {
+			if b, ok := lastBoxBefore(text, k); ok && b.end == k+1 {
+				return b, true
+			}
+		}
+		end = k
+	}
 }
 
 // lastBox returns where the last \boxed or \fbox of s starts, or -1.
@@ -191,10 +200,10 @@ func AnswerLine(text string) (string, bool) {
 
 // numberAt returns where the number of free text that starts at p ends, or
 // -1 when none starts there. A number is a sign, then \frac{a}{b} (\dfrac,
-// \tfrac) with digits, or digits with thousands separators ("7,425,000"), a
-// decimal part after a point or a comma ("2,74", math-verify's decimal
-// comma; see readings) and a denominator ("3/4"), or a decimal part alone
-// (".5"). It reads as numberRE in the tests, leftmost first: "1,2345" is
+// \tfrac) with digits, or digits with thousands separators ("7,425,000",
+// "12{,}345", "1\,000"), a decimal part after a point or a comma ("2,74",
+// math-verify's decimal comma; see readings) and a denominator ("3/4"), or a
+// decimal part alone (".5"). It reads as numberRE in the tests, leftmost first: "1,2345" is
 // 1,234 and not 1.2345.
 func numberAt(s string, p int) int {
 	q := p
@@ -222,14 +231,16 @@ func numberAt(s string, p int) int {
 	case q < len(s) && isDigit(s[q]):
 		e := digitsEnd(s, q)
 		if e-q <= 3 {
-			g := e
-			for g+3 < len(s) && s[g] == ',' && isDigit(s[g+1]) && isDigit(s[g+2]) && isDigit(s[g+3]) {
-				g += 4
+			for {
+				n := separatorLen(s, e, true)
+				if n == 0 || e+n+3 > len(s) || !isDigit(s[e+n]) || !isDigit(s[e+n+1]) || !isDigit(s[e+n+2]) {
+					break
+				}
+				e += n + 3
 			}
-			e = g
 		}
-		if e+1 < len(s) && (s[e] == '.' || s[e] == ',') && isDigit(s[e+1]) {
-			e = digitsEnd(s, e+1)
+		if n := separatorLen(s, e, false); n > 0 && e+n < len(s) && isDigit(s[e+n]) {
+			e = digitsEnd(s, e+n)
 		}
 		if e+1 < len(s) && s[e] == '/' && isDigit(s[e+1]) {
 			e = digitsEnd(s, e+1)
@@ -239,6 +250,26 @@ func numberAt(s string, p int) int {
 		return digitsEnd(s, q+1)
 	}
 	return -1
+}
+
+// separatorLen returns the length of the digit-group separator at p, or 0:
+// a comma or LaTeX's {,}; between thousands also LaTeX's thin space \,
+// ("12{,}345", "1\,000": math-verify reads both), before a decimal part
+// also a point.
+func separatorLen(s string, p int, thousands bool) int {
+	switch {
+	case p >= len(s):
+		return 0
+	case s[p] == ',':
+		return 1
+	case strings.HasPrefix(s[p:], "{,}"):
+		return 3
+	case thousands && strings.HasPrefix(s[p:], `\,`):
+		return 2
+	case !thousands && s[p] == '.':
+		return 1
+	}
+	return 0
 }
 
 // digitsEnd returns where the digits of s from p end.
@@ -521,7 +552,7 @@ func afterPhrase(rest string) (string, bool) {
 	if i := strings.Index(rest, "I hope"); i >= 0 {
 		rest = rest[:i]
 	}
-	rest = strings.TrimSpace(rest)
+	rest = strings.TrimLeft(strings.TrimSpace(rest), ": ") // "is: 7:45 p.m."
 	if b := boxes(rest); len(b) > 0 {
 		return joinSpans(rest, b, boxConnectorRE), true
 	}
@@ -534,6 +565,9 @@ func afterPhrase(rest string) (string, bool) {
 	rest = strings.TrimRight(rest, " .")
 	if looksLikeMath(rest) {
 		return rest, true // "the answer is -2 and 1"
+	}
+	if _, ok := clockTime(clean(rest)); ok {
+		return rest, true // a time of day, "7:45 p.m.", not its first number
 	}
 	n := ""
 	numbers(rest, func(start, end int) bool {

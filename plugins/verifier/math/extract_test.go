@@ -117,7 +117,7 @@ func FuzzLastAnnouncement(f *testing.F) {
 }
 
 // numberRE is the regular expression numberAt reads as, leftmost first.
-var numberRE = regexp.MustCompile(`-?\\[dt]?frac\{\d+\}\{\d+\}|-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.,]\d+)?(?:/\d+)?|-?\.\d+`)
+var numberRE = regexp.MustCompile(`-?\\[dt]?frac\{\d+\}\{\d+\}|-?(?:\d{1,3}(?:(?:,|\{,\}|\\,)\d{3})+|\d+)(?:(?:[.,]|\{,\})\d+)?(?:/\d+)?|-?\.\d+`)
 
 // numbersOf lists the numbers of a text as numbers reads them.
 func numbersOf(s string) [][]int {
@@ -134,6 +134,7 @@ var numberTexts = []string{
 	"", "1", "-", "-1", "--1", "1,234", "1,2345", "12,345,678", "1234,567", "1,234,45", "1,234.5", "1.5.6", "1,", "1.", ".5", "-.5", "-.",
 	"1/2", "1/", "1/2/3", "3.5/4", `\frac{1}{2}`, `-\dfrac{12}{34}`, `\tfrac{1}{}`, `\frac{1}{2`, `\frac{a}{2}`, `\xfrac{1}{2}`, `\dtfrac{1}{2}`,
 	`-\frac{1}{2}3`, "x=-4, y=3.25", "1,000,00", "12,3456", "0,111", "7,425,000 and 2,74", "1e5", "٣", "1\u00a0000", `\\frac{1}{2}`,
+	"12{,}345", "1\\,000", "1\\,00", "1{,}00", "3{,}5", "1234{,}567", "1{,}234\\,567.5", "1\\,234{,}5", "1{,", "1\\,", "{,}5", "1{,}234{,}", "1\\;000",
 }
 
 // TestNumbersReadAsTheRegexp checks numbers against numberRE on texts built

@@ -301,7 +301,18 @@ func (lx *lexer) text(arg string, depth int) {
 	case len(t) == 1 && isASCIILetter(t[0]):
 		lx.emit(tSym, t)
 	case depth < 8 && (isDigit(t[0]) || t[0] == '-' || t[0] == '.'):
-		lx.run(t, depth+1)
+		// A value and its unit in one text, \text{5 m}: the words after the
+		// value are its unit, as in 5\text{ m} (math-verify keeps the
+		// content of \text{} and drops units).
+		v := strings.TrimRight(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ")
+		if v == t || !strings.HasSuffix(v, " ") && !isDigit(v[len(v)-1]) {
+			lx.run(t, depth+1)
+			break
+		}
+		lx.run(v, depth+1)
+		for _, w := range strings.Fields(t[len(v):]) {
+			lx.emit(tWord, strings.ToLower(w))
+		}
 	default:
 		for _, w := range strings.Fields(t) {
 			switch lw := strings.ToLower(w); lw {
