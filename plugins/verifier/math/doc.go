@@ -51,6 +51,8 @@
 //     symbols (m against cm) are two different answers, where both those
 //     graders would accept. A bare letter after a number is a variable: "5m"
 //     is 5·m, not 5 metres; inside \text{}, "\text{5 m}", it is a unit.
+//     "20\text{ percent}" is 20\%, which equals both 20 and 0.2 (MARIO's
+//     grader; the Hendrycks grader drops "\%").
 //   - Several boxes: the paper's grader and the Hendrycks grader take the
 //     last box; forkrl joins the last boxes that only punctuation, "and",
 //     "or" (bare or in \text{}) or labels separate, as math-verify joins the

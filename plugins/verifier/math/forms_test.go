@@ -117,6 +117,11 @@ func TestAnswerForms(t *testing.T) {
 			{`\text{12 cm}`, `12\text{ cm}`, true},
 			{`\text{5 m}`, `5\text{ cm}`, false},
 			{`\text{5 m}`, `6`, false},
+			{`5\,\mathrm{m/s}`, `5`, true}, // a compound unit
+			{`5\,\mathrm{m/s}`, `6`, false},
+			{`20 \text{ percent}`, `0.2`, true}, // a percent sign written as a word
+			{`20 \text{ percent}`, `20`, true},
+			{`20 \text{ percent}`, `2`, false},
 		}},
 	}
 	g := defaultGrader(t)

@@ -315,9 +315,11 @@ func (lx *lexer) text(arg string, depth int) {
 		}
 	default:
 		for _, w := range strings.Fields(t) {
-			switch lw := strings.ToLower(w); lw {
-			case "and", "or":
+			switch lw := strings.ToLower(w); {
+			case lw == "and" || lw == "or":
 				lx.emit(tSep, lw)
+			case lw == "percent" && lx.afterValue():
+				lx.emit(tOp, "%") // 20\text{ percent} is 20\%, as the graders read "\%"
 			default:
 				lx.emit(tWord, lw)
 			}
@@ -335,11 +337,12 @@ func (lx *lexer) afterValue() bool {
 	return t.kind == tNum || t.kind == tClose
 }
 
-// isUnitText reports whether a text is letters and spaces only.
+// isUnitText reports whether a text is a unit: letters and spaces, and
+// slashes between letters (m/s, km/h).
 func isUnitText(s string) bool {
 	s = strings.TrimSpace(s)
 	for i := 0; i < len(s); i++ {
-		if !isASCIILetter(s[i]) && s[i] != ' ' {
+		if !isASCIILetter(s[i]) && s[i] != ' ' && (s[i] != '/' || i == 0 || i == len(s)-1 || !isASCIILetter(s[i-1]) || !isASCIILetter(s[i+1])) {
 			return false
 		}
 	}
