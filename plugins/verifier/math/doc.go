@@ -44,8 +44,10 @@
 //     inequality included, is the set of intervals it describes (math-verify
 //     converts a relation to its set when the other side is a set, and with
 //     allow_set_relation_comp in both directions, which forkrl always
-//     does); a system (cases, aligned) is the tuple of its equations,
-//     matched by name.
+//     does); "x > -3 and x < 3" is the interval where both hold, while "or"
+//     between conditions, like a list of solutions, is their union; a
+//     system (cases, aligned) is the tuple of its equations, matched by
+//     name.
 //   - Units: text after a value is a unit and is dropped ("5\text{ m}" is 5),
 //     as the Hendrycks grader and math-verify drop it; two different unit
 //     symbols (m against cm) are two different answers, where both those

@@ -96,6 +96,13 @@ func TestAnswerForms(t *testing.T) {
 			{`|x| < 3`, `[-3,3]`, false},
 			{`\begin{cases} x = 1 \\ y = 2 \end{cases}`, `(2,1)`, false},
 			{`\{x : x > 2\}`, `[2, \infty)`, false},
+			{`x > -3 \text{ and } x < 3`, `(-3, 3)`, true}, // "and" between two bounds: both hold
+			{`x \geq 1 \text{ and } x \leq 2`, `[1, 2]`, true},
+			{`3 > x \text{ and } -3 < x`, `-3 < x < 3`, true},
+			{`x > -3 \text{ and } x < 3`, `(-3, 3]`, false},
+			{`x > -3 \text{ and } x < 3`, `(-\infty, \infty)`, false},
+			{`x < -3 \text{ or } x > 3`, `(-3, 3)`, false},
+			{`x > 1 \text{ and } y < 2`, `(1, 2)`, false},
 		}},
 		{"units, text after a number and percentages", []struct {
 			answer, reference string
