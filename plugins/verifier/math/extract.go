@@ -89,13 +89,13 @@ func LastBoxes(text string) (string, bool) {
 	return strings.Join(parts, ", "), true
 }
 
-// boxJustBefore returns the box that ends at most 40 bytes before start
-// with only connectors (boxListRE) between. The braces in that window are
+// boxJustBefore returns the box that ends at most joinGap bytes before
+// start with only connectors (boxListRE) between. The braces in that window are
 // tried from the last: the one that closes the box may come before the
 // braces of a connector ("\boxed{1} \text{ and } \boxed{2}"). A response
 // with one box is not searched again.
 func boxJustBefore(text string, start int) (span, bool) {
-	from := max(0, start-41)
+	from := max(0, start-joinGap-1)
 	for end := start; ; {
 		k := strings.LastIndexByte(text[from:end], '}')
 		if k < 0 {
@@ -203,8 +203,8 @@ func AnswerLine(text string) (string, bool) {
 // \tfrac) with digits, or digits with thousands separators ("7,425,000",
 // "12{,}345", "1\,000"), a decimal part after a point or a comma ("2,74",
 // math-verify's decimal comma; see readings) and a denominator ("3/4"), or a
-// decimal part alone (".5"). It reads as numberRE in the tests, leftmost first: "1,2345" is
-// 1,234 and not 1.2345.
+// decimal part alone (".5"). It reads as numberRE in the tests, leftmost
+// first: "1,2345" is 1,234 and not 1.2345.
 func numberAt(s string, p int) int {
 	q := p
 	if q < len(s) && s[q] == '-' {
