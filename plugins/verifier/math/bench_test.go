@@ -9,6 +9,20 @@ import (
 // (full responses, last-\boxed{} extraction, default options) and reports
 // answers per second on one goroutine.
 func BenchmarkGradeGradedOutputs(b *testing.B) {
+	benchmarkGradedOutputs(b, (*Grader).Grade)
+}
+
+// BenchmarkGradeFreeText grades every response of the graded outputs as
+// free text on both sides (GradeExtracted: the response and the reference
+// are both read by Extract), as `forkrl verify` grades lines of kind
+// "extract", and reports answers per second on one goroutine.
+func BenchmarkGradeFreeText(b *testing.B) {
+	benchmarkGradedOutputs(b, (*Grader).GradeExtracted)
+}
+
+// benchmarkGradedOutputs grades every response of the graded outputs with
+// grade and reports answers per second.
+func benchmarkGradedOutputs(b *testing.B, grade func(g *Grader, response, reference string) Result) {
 	var rows []gradedOutput
 	for _, f := range []string{"qwen25-math-cot-100.jsonl", "nemo-skills-math-rs012.jsonl"} {
 		rows = append(rows, readJSONL[gradedOutput](b, filepath.Join(dataDir, "graded-outputs", f))...)
@@ -18,7 +32,7 @@ func BenchmarkGradeGradedOutputs(b *testing.B) {
 	n := 0
 	for i := 0; i < b.N; i++ {
 		for _, r := range rows {
-			g.Grade(r.Response, r.Gold)
+			grade(g, r.Response, r.Gold)
 			n++
 		}
 	}

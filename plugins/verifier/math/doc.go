@@ -25,7 +25,9 @@
 //     list 3, 5 (the Hendrycks grader compares its text); it equals either.
 //     A group of three digits after a leading group without a leading zero
 //     is a thousands group ("7,425,000", "12{,}345"), as all three read it;
-//     "0,111" is 0.111.
+//     "0,111" is 0.111. In free text a number's thousands may also be
+//     separated by LaTeX's "{,}" or thin space "\," ("12{,}345", "1\,000"),
+//     as math-verify reads them.
 //   - Lists: a bare list of answers is a set (math-verify); the Hendrycks
 //     grader compares its text, so "10, 4, -2" differs there from
 //     "4, 10, -2". "3, 5, and 8" is the list 3, 5, 8 (DAPO's normalisation
@@ -34,23 +36,29 @@
 //     forkrl compares "19:45", "19:45:00" and "7:45 PM" as times (ISO 8601 and
 //     the 12-hour clock), a time without a.m./p.m. matching either half of
 //     the day, and reads any other "a:b" as the ratio a/b and "a:b:c" as a
-//     ratio equal to any other with proportional parts.
+//     ratio equal to any other with proportional parts. A time written as
+//     text, "\text{7:45 p.m.}", is a time.
 //   - Relations: "x = 4", "4 = x" and "x \approx 4" are 4 (math-verify takes
 //     the value of an assignment; the Hendrycks grader drops a short left
 //     side of "="); an inequality of one variable, an absolute-value
 //     inequality included, is the set of intervals it describes (math-verify
 //     converts a relation to its set when the other side is a set, and with
 //     allow_set_relation_comp in both directions, which forkrl always
-//     does); a system (cases, aligned) is the tuple of its equations,
-//     matched by name.
+//     does); "x > -3 and x < 3" is the interval where both hold, while "or"
+//     between conditions, like a list of solutions, is their union; a
+//     system (cases, aligned) is the tuple of its equations, matched by
+//     name.
 //   - Units: text after a value is a unit and is dropped ("5\text{ m}" is 5),
 //     as the Hendrycks grader and math-verify drop it; two different unit
 //     symbols (m against cm) are two different answers, where both those
 //     graders would accept. A bare letter after a number is a variable: "5m"
-//     is 5·m, not 5 metres.
+//     is 5·m, not 5 metres; inside \text{}, "\text{5 m}", it is a unit.
+//     "20\text{ percent}" is 20\%, which equals both 20 and 0.2 (MARIO's
+//     grader; the Hendrycks grader drops "\%").
 //   - Several boxes: the paper's grader and the Hendrycks grader take the
 //     last box; forkrl joins the last boxes that only punctuation, "and",
-//     "or" or labels separate, as math-verify joins the boxes of a list, so
+//     "or" (bare or in \text{}) or labels separate, as math-verify joins the
+//     boxes of a list, so
 //     that "\boxed{2} or \boxed{3}" is not rewarded for 3. Boxes with a
 //     sentence between them are a revision: the last one counts. One answer
 //     boxed in several forms counts when every form is right.

@@ -76,30 +76,39 @@ func LastBoxes(text string) (string, bool) {
 		return "", false
 	}
 	parts := []string{last.content}
-	for at := last; ; {
-		// The box before ends with a brace at most 40 bytes before this
-		// one, and only connectors stand between: look there first, so
-		// that a response with one box is not searched again.
-		k := strings.LastIndexByte(text[max(0, at.start-41):at.start], '}')
-		if k < 0 {
-			break
+	for at, ok := last, true; ok; {
+		at, ok = boxJustBefore(text, at.start)
+		if ok {
+			parts = append(parts, at.content)
 		}
-		k += max(0, at.start-41)
-		if !boxListRE.MatchString(text[k+1 : at.start]) {
-			break
-		}
-		b, ok := lastBoxBefore(text, k)
-		if !ok || b.end != k+1 {
-			break // no box ends there: the brace closes something else
-		}
-		parts = append(parts, b.content)
-		at = b
 	}
 	if len(parts) == 1 {
 		return last.content, true
 	}
 	slices.Reverse(parts)
 	return strings.Join(parts, ", "), true
+}
+
+// boxJustBefore returns the box that ends at most joinGap bytes before
+// start with only connectors (boxListRE) between. The braces in that window are
+// tried from the last: the one that closes the box may come before the
+// braces of a connector ("\boxed{1} \text{ and } \boxed{2}"). A response
+// with one box is not searched again.
+func boxJustBefore(text string, start int) (span, bool) {
+	from := max(0, start-joinGap-1)
+	for end := start; ; {
+		k := strings.LastIndexByte(text[from:end], '}')
+		if k < 0 {
+			return span{}, false
+		}
+		k += from
+		if boxListRE.MatchString(text[k+1 : start]) {
+			if b, ok := lastBoxBefore(text, k); ok && b.end == k+1 {
+				return b, true
+			}
+		}
+		end = k
+	}
 }
 
 // lastBox returns where the last \boxed or \fbox of s starts, or -1.
@@ -189,10 +198,101 @@ func AnswerLine(text string) (string, bool) {
 	return strings.TrimSpace(m[len(m)-1][1]), true
 }
 
-// numberRE matches a number in free text: a sign, thousands separators, a
-// decimal part after a point or a comma ("2,74", math-verify's decimal
-// comma; see readings), a fraction.
-var numberRE = regexp.MustCompile(`-?\\[dt]?frac\{\d+\}\{\d+\}|-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.,]\d+)?(?:/\d+)?|-?\.\d+`)
+// numberAt returns where the number of free text that starts at p ends, or
+// -1 when none starts there. A number is a sign, then \frac{a}{b} (\dfrac,
+// \tfrac) with digits, or digits with thousands separators ("7,425,000",
+// "12{,}345", "1\,000"), a decimal part after a point or a comma ("2,74",
+// math-verify's decimal comma; see readings) and a denominator ("3/4"), or a
+// decimal part alone (".5"). It reads as numberRE in the tests, leftmost
+// first: "1,2345" is 1,234 and not 1.2345.
+func numberAt(s string, p int) int {
+	q := p
+	if q < len(s) && s[q] == '-' {
+		q++
+	}
+	switch {
+	case q < len(s) && s[q] == '\\':
+		r := q + 1
+		if r < len(s) && (s[r] == 'd' || s[r] == 't') {
+			r++
+		}
+		if !strings.HasPrefix(s[r:], "frac{") {
+			return -1
+		}
+		num := digitsEnd(s, r+5)
+		if num == r+5 || !strings.HasPrefix(s[num:], "}{") {
+			return -1
+		}
+		den := digitsEnd(s, num+2)
+		if den == num+2 || den == len(s) || s[den] != '}' {
+			return -1
+		}
+		return den + 1
+	case q < len(s) && isDigit(s[q]):
+		e := digitsEnd(s, q)
+		if e-q <= 3 {
+			for {
+				n := separatorLen(s, e, true)
+				if n == 0 || e+n+3 > len(s) || !isDigit(s[e+n]) || !isDigit(s[e+n+1]) || !isDigit(s[e+n+2]) {
+					break
+				}
+				e += n + 3
+			}
+		}
+		if n := separatorLen(s, e, false); n > 0 && e+n < len(s) && isDigit(s[e+n]) {
+			e = digitsEnd(s, e+n)
+		}
+		if e+1 < len(s) && s[e] == '/' && isDigit(s[e+1]) {
+			e = digitsEnd(s, e+1)
+		}
+		return e
+	case q+1 < len(s) && s[q] == '.' && isDigit(s[q+1]):
+		return digitsEnd(s, q+1)
+	}
+	return -1
+}
+
+// separatorLen returns the length of the digit-group separator at p, or 0:
+// a comma or LaTeX's {,}; between thousands also LaTeX's thin space \,
+// ("12{,}345", "1\,000": math-verify reads both), before a decimal part
+// also a point.
+func separatorLen(s string, p int, thousands bool) int {
+	switch {
+	case p >= len(s):
+		return 0
+	case s[p] == ',':
+		return 1
+	case strings.HasPrefix(s[p:], "{,}"):
+		return 3
+	case thousands && strings.HasPrefix(s[p:], `\,`):
+		return 2
+	case !thousands && s[p] == '.':
+		return 1
+	}
+	return 0
+}
+
+// digitsEnd returns where the digits of s from p end.
+func digitsEnd(s string, p int) int {
+	for p < len(s) && isDigit(s[p]) {
+		p++
+	}
+	return p
+}
+
+// numbers calls f with where each number of a text starts and ends, from
+// the left, each search starting where the last number ended; it stops when
+// f returns false.
+func numbers(s string, f func(start, end int) bool) {
+	for p := 0; p < len(s); p++ {
+		if e := numberAt(s, p); e >= 0 {
+			if !f(p, e) {
+				return
+			}
+			p = e - 1
+		}
+	}
+}
 
 // LastNumber returns the last number of a text.
 func LastNumber(text string) (string, bool) {
@@ -205,34 +305,59 @@ func LastNumber(text string) (string, bool) {
 }
 
 // lastNumber returns where the last number of a text starts and ends, or
-// nil. It matches numberRE near the last digit only: a number ends at most
-// two bytes after its last digit (the brace of \frac{1}{2}) and is read from
-// up to 200 bytes before it.
+// nil. It reads numbers near the last digit only: a number ends at most two
+// bytes after its last digit (the brace of \frac{1}{2}) and is read from up
+// to 200 bytes before it.
 func lastNumber(text string) []int {
 	d := strings.LastIndexAny(text, "0123456789")
 	if d < 0 {
 		return nil
 	}
 	from := max(0, d-200)
-	m := numberRE.FindAllStringIndex(text[from:min(len(text), d+2)], -1)
-	if len(m) == 0 {
-		return nil
-	}
-	last := m[len(m)-1]
-	return []int{from + last[0], from + last[1]}
+	var last []int
+	numbers(text[from:min(len(text), d+2)], func(start, end int) bool {
+		last = []int{from + start, from + end}
+		return true
+	})
+	return last
 }
-
-// mathRE matches the math of a text: $$...$$, $...$, \[...\], \(...\).
-// Inline math does not cross a line.
-var mathRE = regexp.MustCompile(`(?s:\$\$((?:[^$\\]|\\.)+?)\$\$)|\$((?:[^$\n\\]|\\[^\n])+?)\$|(?s:\\\[(.+?)\\\])|\\\(([^\n]+?)\\\)`)
 
 // finalAnswerRE matches the phrases that announce an answer in free text.
 var finalAnswerRE = regexp.MustCompile(`(?i)(?:####|final answer is|final answer:|the answer is|answer is|answer:|answer should be)`)
 
-// announcesAnswer reports whether a text has a phrase of finalAnswerRE. The
-// substrings every phrase holds are looked for first: most texts have none.
-func announcesAnswer(s string) bool {
-	return (strings.Contains(s, "nswer") || strings.Contains(s, "NSWER") || strings.Contains(s, "####")) && finalAnswerRE.MatchString(s)
+// announcesAnswer reports whether a text has a phrase of finalAnswerRE.
+func announcesAnswer(s string) bool { return lastAnnouncement(s) != nil }
+
+// lastAnnouncement returns where the last phrase of finalAnswerRE in a text
+// starts and ends, as the last match of FindAllStringIndex, or nil: a text
+// without "nswer", "NSWER" or "####" has none. No phrase crosses a line, so
+// the last one is the last one of the last line that has one; lines without
+// "####" or "wer" in any case (every other phrase holds it) are passed over.
+func lastAnnouncement(s string) []int {
+	if !strings.Contains(s, "nswer") && !strings.Contains(s, "NSWER") && !strings.Contains(s, "####") {
+		return nil
+	}
+	for end := len(s); end >= 0; {
+		start := strings.LastIndexByte(s[:end], '\n') + 1
+		if line := s[start:end]; strings.Contains(line, "####") || hasWer(line) {
+			if m := finalAnswerRE.FindAllStringIndex(line, -1); len(m) > 0 {
+				last := m[len(m)-1]
+				return []int{start + last[0], start + last[1]}
+			}
+		}
+		end = start - 1
+	}
+	return nil
+}
+
+// hasWer reports whether s holds "wer" in any mix of cases.
+func hasWer(s string) bool {
+	for i := 0; i+2 < len(s); i++ {
+		if s[i]|0x20 == 'w' && s[i+1]|0x20 == 'e' && s[i+2]|0x20 == 'r' {
+			return true
+		}
+	}
+	return false
 }
 
 // Extract finds the answer of a free-text response the way public
@@ -248,23 +373,19 @@ func Extract(text string) []string {
 		cands = append(cands, t)
 	}
 	bx := boxes(text)
-	var fa [][]int
-	if announcesAnswer(text) {
-		fa = finalAnswerRE.FindAllStringIndex(text, -1)
-	}
 	boxedEnd := -1
 	if len(bx) > 0 {
 		boxedEnd = bx[len(bx)-1].start
 	}
-	if len(fa) > 0 && fa[len(fa)-1][0] > boxedEnd {
-		if a, ok := afterPhrase(text[fa[len(fa)-1][1]:]); ok {
+	if fa := lastAnnouncement(text); fa != nil && fa[0] > boxedEnd {
+		if a, ok := afterPhrase(text[fa[1]:]); ok {
 			cands = append(cands, a)
 		}
 	}
 	if len(bx) > 0 {
 		cands = append(cands, joinSpans(text, bx, boxConnectorRE))
 	}
-	ms := mathSpans(text)
+	ms := lastMathSpans(text)
 	// The last math and the last number: whichever comes later first.
 	num := lastNumber(text)
 	numAfterMath := num != nil && (len(ms) == 0 || num[0] >= ms[len(ms)-1].end)
@@ -312,21 +433,112 @@ func mathOnly(t string) bool {
 	return ok
 }
 
-// mathSpans finds the math pieces of a text, in order.
-func mathSpans(text string) []span {
+// lastMathSpans finds the last math pieces of a text, in order: the last
+// one and those before it that follow one another within joinGap bytes (the
+// only ones joinSpans may join). A math piece is $$...$$ (backslash
+// escapes inside, lines crossed), $...$ (escapes inside, within a line),
+// \[...\] and \(...\) (within a line), each with a non-empty content ending
+// at the first closing delimiter. It reads the text from left to right as a
+// regular expression of the four forms, in that order of preference, would
+// (mathRE in the tests), in one pass: the scan of a failed $...$ covers the
+// dollar signs it crossed, and the next \] and \) and line end are looked
+// for once.
+func lastMathSpans(text string) []span {
 	if !strings.Contains(text, "$") && !strings.Contains(text, `\[`) && !strings.Contains(text, `\(`) {
 		return nil
 	}
 	var ms []span
-	for _, m := range mathRE.FindAllStringSubmatchIndex(text, -1) {
-		for g := 2; g < len(m); g += 2 {
-			if m[g] >= 0 {
-				ms = append(ms, span{text[m[g]:m[g+1]], m[0], m[1]})
-				break
+	// A failed $...$ from i stops at q: a dollar sign between them is an
+	// escaped one, whose $...$ would stop at q too, and not followed by
+	// another (that one would have closed the first).
+	dollarFrom := 0
+	closing := [2]int{-1, -1} // the next \] and \), -2 when there is none
+	newline := -1             // the next line end, len(text) when none
+	for i := 0; i+1 < len(text); i++ {
+		switch text[i] {
+		case '$':
+			if i < dollarFrom {
+				continue
 			}
+			if text[i+1] == '$' {
+				if q := scanMath(text, i+2, false); q > i+2 && q+1 < len(text) && text[q+1] == '$' && text[q] == '$' {
+					ms = appendSpan(ms, span{text[i+2 : q], i, q + 2})
+					i = q + 1
+				}
+				continue // $...$ with nothing inside does not exist
+			}
+			q := scanMath(text, i+1, true)
+			if q > i+1 && q < len(text) && text[q] == '$' {
+				ms = appendSpan(ms, span{text[i+1 : q], i, q + 1})
+				i = q
+				continue
+			}
+			dollarFrom = q
+		case '\\':
+			c := strings.IndexByte("[(", text[i+1])
+			if c < 0 {
+				continue
+			}
+			k := &closing[c]
+			if *k != -2 && *k < i+3 {
+				*k = -2
+				if j := strings.Index(text[min(i+3, len(text)):], [2]string{`\]`, `\)`}[c]); j >= 0 {
+					*k = i + 3 + j
+				}
+			}
+			if *k == -2 {
+				continue
+			}
+			if c == 1 { // \(...\) does not cross a line
+				if newline < i+2 {
+					newline = len(text)
+					if j := strings.IndexByte(text[i+2:], '\n'); j >= 0 {
+						newline = i + 2 + j
+					}
+				}
+				if newline < *k {
+					continue
+				}
+			}
+			ms = appendSpan(ms, span{text[i+2 : *k], i, *k + 2})
+			i = *k + 1
 		}
 	}
 	return ms
+}
+
+// appendSpan appends a span to the last spans of a text, which it replaces
+// when the span starts more than joinGap bytes after the last one ends.
+func appendSpan(sp []span, s span) []span {
+	if len(sp) > 0 && s.start-sp[len(sp)-1].end > joinGap {
+		sp = sp[:0]
+	}
+	return append(sp, s)
+}
+
+// scanMath reads the content of $...$ (inline: within a line) or $$...$$
+// from p: characters other than dollar signs and backslashes, and a
+// backslash with the character after it (not a line end, inline). It
+// returns where the reading stopped: at a dollar sign, at a line end
+// (inline), at a backslash it could not read, or at the end of the text.
+func scanMath(text string, p int, inline bool) int {
+	for p < len(text) {
+		switch text[p] {
+		case '$':
+			return p
+		case '\n':
+			if inline {
+				return p
+			}
+		case '\\':
+			if p+1 == len(text) || inline && text[p+1] == '\n' {
+				return p
+			}
+			p++
+		}
+		p++
+	}
+	return p
 }
 
 // afterPhrase reads the answer that follows "the final answer is", up to the
@@ -340,11 +552,11 @@ func afterPhrase(rest string) (string, bool) {
 	if i := strings.Index(rest, "I hope"); i >= 0 {
 		rest = rest[:i]
 	}
-	rest = strings.TrimSpace(rest)
+	rest = strings.TrimLeft(strings.TrimSpace(rest), ": ") // "is: 7:45 p.m."
 	if b := boxes(rest); len(b) > 0 {
 		return joinSpans(rest, b, boxConnectorRE), true
 	}
-	if ms := mathSpans(rest); len(ms) > 0 && strings.Trim(rest[ms[len(ms)-1].end:], ` .,;!"\`) == "" {
+	if ms := lastMathSpans(rest); len(ms) > 0 && strings.Trim(rest[ms[len(ms)-1].end:], ` .,;!"\`) == "" {
 		return joinSpans(rest, ms, mathConnectorRE), true
 	}
 	if i := strings.Index(rest, ". "); i >= 0 {
@@ -354,7 +566,15 @@ func afterPhrase(rest string) (string, bool) {
 	if looksLikeMath(rest) {
 		return rest, true // "the answer is -2 and 1"
 	}
-	if n := numberRE.FindString(rest); n != "" {
+	if _, ok := clockTime(clean(rest)); ok {
+		return rest, true // a time of day, "7:45 p.m.", not its first number
+	}
+	n := ""
+	numbers(rest, func(start, end int) bool {
+		n = rest[start:end]
+		return false
+	})
+	if n != "" {
 		return n, true // the number the phrase announces: "is 3 hours, not 5"
 	}
 	return rest, rest != ""
@@ -368,11 +588,15 @@ var boxConnectorRE = regexp.MustCompile(`^(?:[\s,;.$]|\\[()\[\]]|\\quad|\\qquad|
 // answer: punctuation and "and"/"or" ("$21, 16$ or $11$").
 var mathConnectorRE = regexp.MustCompile(`^(?:[\s,;]|and|or)*$`)
 
+// joinGap is the most bytes that may stand between two spans of a text
+// that joinSpans joins.
+const joinGap = 40
+
 // joinSpans joins the last spans of a text that are separated only by
-// connectors into one comma-separated answer.
+// connectors, within joinGap bytes, into one comma-separated answer.
 func joinSpans(text string, sp []span, connector *regexp.Regexp) string {
 	k := len(sp) - 1
-	for k > 0 && sp[k].start-sp[k-1].end <= 40 && connector.MatchString(text[sp[k-1].end:sp[k].start]) {
+	for k > 0 && sp[k].start-sp[k-1].end <= joinGap && connector.MatchString(text[sp[k-1].end:sp[k].start]) {
 		k--
 	}
 	if k == len(sp)-1 {

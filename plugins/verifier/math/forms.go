@@ -35,6 +35,7 @@ var meridiemCleaner = strings.NewReplacer(`\text`, "", `\mathrm`, "", "{", "", "
 // none of math-verify, the Hendrycks grader or the paper's grader reads
 // times, and each compares them as text).
 func clockTime(s string) ([]int, bool) {
+	s = textContent(s)
 	if s == "" || !isDigit(s[0]) || !strings.ContainsAny(s, ":mM") {
 		return nil, false // most answers: no regular expression needed
 	}
@@ -69,6 +70,27 @@ func clockTime(s string) ([]int, bool) {
 		return []int{t}, true
 	}
 	return nil, false
+}
+
+// textContent returns the argument of the text command that makes up the
+// whole of s, trimmed ("\text{7:45 p.m.}" is "7:45 p.m."), or s: a time
+// written as text is still a time (math-verify keeps the content of
+// \text{}).
+func textContent(s string) string {
+	if !strings.HasPrefix(s, `\`) || s[len(s)-1] != '}' {
+		return s
+	}
+	i := 1
+	for i < len(s) && isASCIILetter(s[i]) {
+		i++
+	}
+	if !textCommands[s[1:i]] && s[1:i] != "mathrm" {
+		return s
+	}
+	if arg, end := bracedArg(s, i); end == len(s) {
+		return strings.TrimSpace(arg)
+	}
+	return s
 }
 
 // sameTime reports whether two times have a reading in common.

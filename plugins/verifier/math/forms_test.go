@@ -56,6 +56,9 @@ func TestAnswerForms(t *testing.T) {
 			{`1:2:3`, `1:3:2`, false},
 			{`1:2:3`, `1:2`, false},
 			{`8 \text{ PM}`, `8:00 AM`, false},
+			{`\text{7:45 p.m.}`, `19:45`, true}, // a time written as text is a time
+			{`\mathrm{7:45\ PM}`, `19:45:00`, true},
+			{`\text{7:45 a.m.}`, `19:45`, false},
 		}},
 		{"lists, sets of tuples and lists with words", []struct {
 			answer, reference string
@@ -93,6 +96,13 @@ func TestAnswerForms(t *testing.T) {
 			{`|x| < 3`, `[-3,3]`, false},
 			{`\begin{cases} x = 1 \\ y = 2 \end{cases}`, `(2,1)`, false},
 			{`\{x : x > 2\}`, `[2, \infty)`, false},
+			{`x > -3 \text{ and } x < 3`, `(-3, 3)`, true}, // "and" between two bounds: both hold
+			{`x \geq 1 \text{ and } x \leq 2`, `[1, 2]`, true},
+			{`3 > x \text{ and } -3 < x`, `-3 < x < 3`, true},
+			{`x > -3 \text{ and } x < 3`, `(-3, 3]`, false},
+			{`x > -3 \text{ and } x < 3`, `(-\infty, \infty)`, false},
+			{`x < -3 \text{ or } x > 3`, `(-3, 3)`, false},
+			{`x > 1 \text{ and } y < 2`, `(1, 2)`, false},
 		}},
 		{"units, text after a number and percentages", []struct {
 			answer, reference string
@@ -110,6 +120,15 @@ func TestAnswerForms(t *testing.T) {
 			{`5\text{ m}`, `5\text{ cm}`, false},
 			{`5\text{ kg}`, `5\text{ g}`, false},
 			{`25\%`, `2.5`, false},
+			{`\text{5 m}`, `5`, true}, // a value and its unit in one \text{}
+			{`\text{12 cm}`, `12\text{ cm}`, true},
+			{`\text{5 m}`, `5\text{ cm}`, false},
+			{`\text{5 m}`, `6`, false},
+			{`5\,\mathrm{m/s}`, `5`, true}, // a compound unit
+			{`5\,\mathrm{m/s}`, `6`, false},
+			{`20 \text{ percent}`, `0.2`, true}, // a percent sign written as a word
+			{`20 \text{ percent}`, `20`, true},
+			{`20 \text{ percent}`, `2`, false},
 		}},
 	}
 	g := defaultGrader(t)
@@ -138,6 +157,12 @@ func TestResponseForms(t *testing.T) {
 		{nil, `$d = \boxed{15\frac{39}{40}},$ or $\boxed{\frac{639}{40}}$ inches.`, `\frac{639}{40}`, true},
 		{nil, `First \boxed{2}. Wait, that is wrong: the answer is \boxed{3}.`, `3`, true},
 		{nil, `\boxed{2} and \boxed{3}`, `3`, false},
+		{nil, `\boxed{1} \text{ and } \boxed{2}`, `1, 2`, true}, // a connector in \text{} between boxes
+		{nil, `\boxed{2} \quad \text{or} \quad \boxed{3}`, `2, 3`, true},
+		{nil, `\boxed{2}, \boxed{3}, \text{and } \boxed{4}`, `2, 3, 4`, true},
+		{nil, `\boxed{1} \text{ and } \boxed{2}`, `2`, false},
+		{nil, `\boxed{1} \text{, so the sum is } \boxed{2}`, `1, 2`, false}, // a sentence: the last box
+		{nil, `\boxed{\text{5 m}}`, `5`, true},
 		{nil, `\boxed{9999 \frac{6}{7}} or \boxed{9999.857142857143}`, `10000`, false},
 		{nil, `The answer is \boxed{72}.`, "Natalia sold 48/2 = 24 clips in May.\nShe sold 48+24 = 72 clips.\n#### 72", true},
 		{nil, `The answer is \boxed{5}.`, `We add 2 and 3. So the final answer is $5$.`, true},
@@ -150,6 +175,13 @@ func TestResponseForms(t *testing.T) {
 		{[]string{ExtractBoxed, ExtractLastNumber}, `There are 42 fruits; 12 are apples.`, `42`, false},
 		{[]string{ExtractLastNumber}, `Le total est de 2,74 €.`, `2.74`, true},
 		{[]string{ExtractLastNumber}, `We count 7,500 pears.`, `7.5`, false},
+		{[]string{ExtractLastNumber}, `So the total is $1{,}000$.`, `1000`, true}, // LaTeX's thousands separators
+		{[]string{ExtractLastNumber}, `So the total is 1\,000.`, `1000`, true},
+		{[]string{ExtractLastNumber}, `There are 12{,}345 people.`, `12345`, true},
+		{[]string{ExtractLastNumber}, `There are 12{,}345 people.`, `345`, false},
+		{[]string{ExtractLastNumber}, `The mass is $3{,}5$ kg.`, `3.5`, true},
+		{[]string{ExtractFreeText}, "Some work.\nThe final answer is: 7:45 p.m.", `19:45`, true}, // a time, not its first number
+		{[]string{ExtractFreeText}, "Some work.\nThe final answer is: 7:45 p.m.", `7:45 \text{ a.m.}`, false},
 		{nil, `There are 12 apples and 30 pears, 42 in all.`, `42`, false}, // the default reads boxes only
 	}
 	for _, tt := range tests {

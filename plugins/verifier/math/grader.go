@@ -144,8 +144,8 @@ func (g *Grader) extract(response string) (string, bool) {
 	return "", false
 }
 
-// firstParsable returns the first candidate that reads as mathematics, or
-// the first candidate when none does.
+// firstParsable returns the first candidate that reads as mathematics or as
+// a time of day, or the first candidate when none does.
 func (g *Grader) firstParsable(c []string) string {
 	return firstParsable(c, g.opts.MaxAnswerLen)
 }
@@ -153,7 +153,11 @@ func (g *Grader) firstParsable(c []string) string {
 func firstParsable(c []string, maxLen int) string {
 	for _, s := range c {
 		if len(s) <= maxLen {
-			if _, ok := parse(clean(s)); ok {
+			cs := clean(s)
+			if _, ok := parse(cs); ok {
+				return s
+			}
+			if _, ok := clockTime(cs); ok {
 				return s
 			}
 		}

@@ -301,12 +301,25 @@ func (lx *lexer) text(arg string, depth int) {
 	case len(t) == 1 && isASCIILetter(t[0]):
 		lx.emit(tSym, t)
 	case depth < 8 && (isDigit(t[0]) || t[0] == '-' || t[0] == '.'):
-		lx.run(t, depth+1)
+		// A value and its unit in one text, \text{5 m}: the words after the
+		// value are its unit, as in 5\text{ m} (math-verify keeps the
+		// content of \text{} and drops units).
+		v := strings.TrimRight(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ")
+		if v == t || !strings.HasSuffix(v, " ") && !isDigit(v[len(v)-1]) {
+			lx.run(t, depth+1)
+			break
+		}
+		lx.run(v, depth+1)
+		for _, w := range strings.Fields(t[len(v):]) {
+			lx.emit(tWord, strings.ToLower(w))
+		}
 	default:
 		for _, w := range strings.Fields(t) {
-			switch lw := strings.ToLower(w); lw {
-			case "and", "or":
+			switch lw := strings.ToLower(w); {
+			case lw == "and" || lw == "or":
 				lx.emit(tSep, lw)
+			case lw == "percent" && lx.afterValue():
+				lx.emit(tOp, "%") // 20\text{ percent} is 20\%, as the graders read "\%"
 			default:
 				lx.emit(tWord, lw)
 			}
@@ -324,11 +337,12 @@ func (lx *lexer) afterValue() bool {
 	return t.kind == tNum || t.kind == tClose
 }
 
-// isUnitText reports whether a text is letters and spaces only.
+// isUnitText reports whether a text is a unit: letters and spaces, and
+// slashes between letters (m/s, km/h).
 func isUnitText(s string) bool {
 	s = strings.TrimSpace(s)
 	for i := 0; i < len(s); i++ {
-		if !isASCIILetter(s[i]) && s[i] != ' ' {
+		if !isASCIILetter(s[i]) && s[i] != ' ' && (s[i] != '/' || i == 0 || i == len(s)-1 || !isASCIILetter(s[i-1]) || !isASCIILetter(s[i+1])) {
 			return false
 		}
 	}

@@ -129,13 +129,19 @@ func (p *parser) leave() { p.depth-- }
 // reads "\text{and}" as a comma; math-verify joins such a list).
 func (p *parser) top() *node {
 	var lists [][]*node
+	var words []string
 	for {
 		lists = append(lists, p.list(func() bool { return p.topSep() || p.peek().kind == tEOF }))
 		if p.topSep() {
-			p.next()
+			words = append(words, p.next().s)
 			continue
 		}
 		break
+	}
+	if len(lists) == 2 && len(lists[0]) == 1 && len(lists[1]) == 1 && words[0] == "and" {
+		if r := bounds(lists[0][0], lists[1][0]); r != nil {
+			return r
+		}
 	}
 	if len(lists) > 1 && !sameLengths(lists) {
 		var all []*node
@@ -161,6 +167,46 @@ func (p *parser) top() *node {
 		}
 	}
 	return &node{kind: nSeq, kids: groups}
+}
+
+// bounds joins a lower and an upper bound of one variable given as two
+// conditions, "x > -3 and x < 3", into the chain -3 < x < 3: "and" between
+// two conditions means both hold, the intersection of the sets they
+// describe (math-verify compares a relation as its set). It returns nil for
+// any other pair.
+func bounds(a, b *node) *node {
+	av, aop, ac := bound(a)
+	bv, bop, bc := bound(b)
+	if av == nil || bv == nil || av.name != bv.name {
+		return nil
+	}
+	if aop == ">" || aop == ">=" {
+		av, aop, ac, bv, bop, bc = bv, bop, bc, av, aop, ac
+	}
+	if aop != "<" && aop != "<=" || bop != ">" && bop != ">=" {
+		return nil // not one upper and one lower bound
+	}
+	return &node{kind: nRel, rels: []string{flipped[bop], aop}, kids: []*node{bc, av, ac}}
+}
+
+// bound reads "x < c" and "c > x" as the variable x, the relation "<" and
+// the constant c; it returns nil for any other node.
+func bound(n *node) (v *node, op string, c *node) {
+	if n.kind != nRel || len(n.kids) != 2 {
+		return nil, "", nil
+	}
+	op = n.rels[0]
+	if _, ok := flipped[op]; !ok || op == "!=" {
+		return nil, "", nil
+	}
+	l, r := n.kids[0], n.kids[1]
+	if isConst(l) {
+		l, r, op = r, l, flipped[op]
+	}
+	if l.kind != nSym || isConst(l) || !isConst(r) {
+		return nil, "", nil
+	}
+	return l, op, r
 }
 
 func sameLengths(lists [][]*node) bool {
