@@ -297,8 +297,9 @@ func bundleReplay(args []string, stdout, stderr io.Writer) int {
 		"a tolerance report gives the largest relative difference of each value and the first step where",
 		"the runs part. Exits 1 when any value differs by more than --tolerance.",
 		"",
-		"With --kernels recorded (the default) a replay on a CPU with AVX2 of a run that took the pure-Go",
-		"path re-executes itself with GODEBUG=cpu.avx2=off,cpu.fma=off to take it too.")
+		"With --kernels recorded (the default) a replay whose CPU can run the path the run recorded but",
+		"would take another (a run on the AVX2 path replayed on a CPU with AVX-512, or on the pure-Go path)",
+		"re-executes itself with FORKRL_GEMM, FORKRL_SELECTION and FORKRL_VECMATH set to take it too.")
 	steps := fs.Int("steps", 0, "replay only the first N steps (0: all)")
 	out := fs.String("out", "", "the folder to replay in (default: runs/NAME-replay)")
 	tolerance := fs.Float64("tolerance", 0, "the largest relative difference accepted (0: values must be identical)")
@@ -319,11 +320,11 @@ func bundleReplay(args []string, stdout, stderr io.Writer) int {
 	m := c.Manifest
 	here := provenance.Current()
 	if m.Environment != nil && m.Environment.KernelPath != here.KernelPath {
-		options, can := provenance.GODEBUGFor(m.Environment.KernelPath)
+		env, can := provenance.ForceEnv(m.Environment.KernelPath)
 		switch {
 		case *kernels == "recorded" && can && os.Getenv(replayReexec) == "":
-			fmt.Fprintf(stderr, "the run took kernel path %s, this process %s: re-running with GODEBUG=%s\n", m.Environment.KernelPath, here.KernelPath, options)
-			return reexec(args, options, stdout, stderr)
+			fmt.Fprintf(stderr, "the run took kernel path %s, this process %s: re-running with %s\n", m.Environment.KernelPath, here.KernelPath, strings.Join(env, " "))
+			return reexec(args, env, stdout, stderr)
 		default:
 			fmt.Fprintf(stderr, "the run took kernel path %s, this replay takes %s: values may differ (tolerance report below)\n", m.Environment.KernelPath, here.KernelPath)
 		}
@@ -352,20 +353,16 @@ func bundleReplay(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// reexec runs this forkrl again with the same arguments and GODEBUG options
-// added, so that its kernels take another path.
-func reexec(args []string, options string, stdout, stderr io.Writer) int {
+// reexec runs this forkrl again with the same arguments and env added, so
+// that its kernels take another path.
+func reexec(args []string, env []string, stdout, stderr io.Writer) int {
 	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintf(stderr, "forkrl bundle replay: %v\n", err)
 		return 1
 	}
 	cmd := exec.Command(exe, append([]string{"bundle", "replay"}, args...)...)
-	godebug := options
-	if old := os.Getenv("GODEBUG"); old != "" {
-		godebug = old + "," + options
-	}
-	cmd.Env = append(os.Environ(), "GODEBUG="+godebug, replayReexec+"=1")
+	cmd.Env = append(append(os.Environ(), env...), replayReexec+"=1")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	if err := cmd.Run(); err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {

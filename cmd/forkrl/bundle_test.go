@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/forkrl/forkrl/internal/digest"
+	"github.com/forkrl/forkrl/kernels/gemm"
+	"github.com/forkrl/forkrl/kernels/selection"
+	"github.com/forkrl/forkrl/kernels/vecmath"
 
 	"github.com/forkrl/forkrl/framework/bundle"
 	"github.com/forkrl/forkrl/framework/provenance"
@@ -149,7 +152,7 @@ func TestBundlePackVerifyReplay(t *testing.T) {
 
 // TestBundleReplayOnAnotherKernelPath replays a run made with the AVX2 (or
 // AVX2 and AVX-512) kernels in a process whose kernels take the pure-Go path (GODEBUG turns
-// AVX2 off, as on a CPU without it): the values part, and the tolerance
+// AVX2 off, as on a CPU without it) with --kernels here: the values part, and the tolerance
 // report says where and by how much.
 func TestBundleReplayOnAnotherKernelPath(t *testing.T) {
 	p := provenance.Current().KernelPath
@@ -176,6 +179,42 @@ func TestBundleReplayOnAnotherKernelPath(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "kernel path "+p+", this replay takes amd64/go") ||
 		!strings.Contains(out, "tolerance report") || !strings.Contains(out, "the runs part at step") {
 		t.Errorf("replay on the pure-Go path: exit %d\n%s", code, out)
+	}
+}
+
+// TestBundleReplayTakesTheRecordedKernelPath replays a run made on another
+// kernel path (forced by the kernels' variables in a child process: the
+// AVX2 softmax beside the AVX-512 GEMM where the CPU has AVX-512, a mix no
+// GODEBUG option gives, else the pure-Go kernels) with --kernels recorded:
+// the replay re-executes itself with the variables that take that path, and
+// every value is identical.
+func TestBundleReplayTakesTheRecordedKernelPath(t *testing.T) {
+	here := provenance.Current().KernelPath
+	if !strings.HasPrefix(here, "amd64/") || here == "amd64/go" {
+		t.Skipf("this process takes kernel path %s; the test needs assembly on amd64 to switch from", here)
+	}
+	force, recorded := []string{"FORKRL_GEMM=go", "FORKRL_SELECTION=go", "FORKRL_VECMATH=go"}, "amd64/go"
+	if vecmath.Impl == "avx512" && gemm.Impl == "avx512" && selection.Impl == "avx2" {
+		force, recorded = []string{"FORKRL_VECMATH=avx2"}, "amd64/gemm=avx512,selection=avx2,vecmath=avx2"
+	}
+	root, _ := smallRun(t) // the recipe and its data; its run is left aside
+	ckpt, err := filepath.Abs(filepath.Join("..", "..", "checkpoints", "base-countdown"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := exec.Command(os.Args[0], "run", "--out", filepath.Join(root, "other"), "--var", "checkpoint="+ckpt, filepath.Join(root, "small.hcl"))
+	run.Env = append(append(os.Environ(), actAsForkrl+"=1"), force...)
+	if out, err := run.CombinedOutput(); err != nil {
+		t.Fatalf("run with %s: %v\n%s", force, err, out)
+	}
+	file := filepath.Join(root, "other.tar.zst")
+	if code, out, errs := forkrlBundle("pack", filepath.Join(root, "other", "small"), "-o", file); code != 0 {
+		t.Fatalf("pack: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs := forkrlBundle("replay", "--steps", "1", "--out", filepath.Join(root, "replay"), file)
+	want := "the run took kernel path " + recorded + ", this process " + here + ": re-running with "
+	if code != 0 || !strings.Contains(errs, want) || !strings.Contains(out, "identical") {
+		t.Errorf("replay with --kernels recorded: exit %d, want a line starting %q\n%s%s", code, want, out, errs)
 	}
 }
 

@@ -8,9 +8,11 @@
 // The kernel path is what decides bit-identical results: the same recipe,
 // data and seed give the same metrics on every machine that runs the same
 // path (the pure-Go kernels or the AVX2+FMA assembly of kernels/gemm,
-// kernels/vecmath and kernels/selection) with the same code. The assembly is
-// chosen at start-up from golang.org/x/sys/cpu, whose GODEBUG options
-// (cpu.avx2=off) turn it off; the noasm build tag leaves it out.
+// kernels/vecmath and kernels/selection, AVX2 or AVX-512) with the same code.
+// Each package chooses its path at start-up, the fastest the CPU has unless
+// its variable (FORKRL_GEMM, FORKRL_SELECTION, FORKRL_VECMATH) names one
+// (ForceEnv gives them for a recorded path); the noasm build tag leaves the
+// assembly out.
 package provenance
 
 import (
@@ -182,41 +184,56 @@ func kernelPath(arch string, kernels map[string]string) string {
 	return arch + "/" + strings.Join(parts, ",")
 }
 
-// GODEBUGFor returns the GODEBUG options under which this build, on this
-// machine, takes the kernel path want: "" when it takes it already, and
-// ok false when no option can (another architecture, or assembly this CPU
-// or build lacks). cpu.avx512f=off turns the AVX-512 GEMM micro-kernel off
-// (AVX2 everywhere), cpu.avx2=off,cpu.fma=off all assembly (pure Go).
-func GODEBUGFor(want string) (options string, ok bool) {
-	cur := Current()
-	return godebugFor(cur.Arch, cur.Kernels, want)
+// kernelPackages are the kernel packages with assembly variants, by the
+// name Environment.Kernels gives them: the variable that forces each one's
+// path at start-up and which paths this CPU and build can run.
+var kernelPackages = map[string]struct {
+	env    string
+	canRun func(path string) bool
+}{
+	"gemm":      {gemm.ImplEnv, gemm.CanRun},
+	"selection": {selection.ImplEnv, selection.CanRun},
+	"vecmath":   {vecmath.ImplEnv, vecmath.CanRun},
 }
 
-// godebugFor is GODEBUGFor for a process on arch whose kernels took the
-// implementations kernels.
-func godebugFor(arch string, kernels map[string]string, want string) (options string, ok bool) {
-	if want == kernelPath(arch, kernels) {
-		return "", true
+// ForceEnv returns the environment (FORKRL_GEMM=avx2, …) under which a new
+// process of this build, on this machine, takes the kernel path want, one
+// variable for each kernel package; ok is false when none can: a path of
+// another architecture, one that names another set of kernel packages, or
+// one whose assembly this CPU or build lacks.
+func ForceEnv(want string) (env []string, ok bool) {
+	return forceEnv(runtime.GOARCH, want)
+}
+
+// forceEnv is ForceEnv for a process on arch.
+func forceEnv(arch, want string) (env []string, ok bool) {
+	wantArch, paths, found := strings.Cut(want, "/")
+	if !found || wantArch != arch {
+		return nil, false
 	}
-	if arch != "amd64" {
-		return "", false
-	}
-	for _, o := range []struct{ options, from, to string }{
-		{"cpu.avx512f=off", "avx512", "avx2"},
-		{"cpu.avx2=off,cpu.fma=off", "", "go"}, // from "": every implementation
-	} {
-		k := make(map[string]string, len(kernels))
-		for n, impl := range kernels {
-			k[n] = impl
-			if o.from == "" || impl == o.from {
-				k[n] = o.to
+	impl := map[string]string{}
+	for _, p := range strings.Split(paths, ",") {
+		name, path, named := strings.Cut(p, "=")
+		if !named { // "amd64/avx2": every package took the same path
+			for n := range kernelPackages {
+				impl[n] = p
 			}
+			continue
 		}
-		if kernelPath(arch, k) == want {
-			return o.options, true
-		}
+		impl[name] = path
 	}
-	return "", false
+	if len(impl) != len(kernelPackages) {
+		return nil, false
+	}
+	for name, path := range impl {
+		k, known := kernelPackages[name]
+		if !known || !k.canRun(path) {
+			return nil, false
+		}
+		env = append(env, k.env+"="+path)
+	}
+	sort.Strings(env)
+	return env, true
 }
 
 // AddToSettings returns the settings JSON object with the environment

@@ -4,6 +4,10 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/forkrl/forkrl/kernels/gemm"
+	"github.com/forkrl/forkrl/kernels/selection"
+	"github.com/forkrl/forkrl/kernels/vecmath"
 )
 
 func TestSettingsRoundTrip(t *testing.T) {
@@ -49,29 +53,27 @@ func TestKernelPath(t *testing.T) {
 			t.Errorf("kernelPath(%v) = %q, want %q", tt.kernels, got, tt.want)
 		}
 	}
-	avx512 := map[string]string{"gemm": "avx512", "selection": "avx2", "vecmath": "avx2"}
-	for want, opts := range map[string]string{
-		"amd64/gemm=avx512,selection=avx2,vecmath=avx2": "",
-		"amd64/avx2": "cpu.avx512f=off",
-		"amd64/go":   "cpu.avx2=off,cpu.fma=off",
+	cur := Current()
+	if env, ok := ForceEnv(cur.KernelPath); !ok || len(env) != len(cur.Kernels) {
+		t.Errorf("the current path %s: environment %q (ok %v)", cur.KernelPath, env, ok)
+	}
+	if env, ok := forceEnv("amd64", "amd64/go"); !ok || strings.Join(env, " ") != "FORKRL_GEMM=go FORKRL_SELECTION=go FORKRL_VECMATH=go" {
+		t.Errorf("the pure-Go path: %q (ok %v)", env, ok)
+	}
+	for _, want := range []string{
+		"riscv64/vector", // another architecture
+		"amd64/gemm=go",  // fewer kernel packages than this build has
+		"amd64/avx1024",  // a path no package knows
+		"amd64/gemm=go,selection=go,vecmath=go,matmul=go", // one this build lacks
 	} {
-		if got, ok := godebugFor("amd64", avx512, want); !ok || got != opts {
-			t.Errorf("from the AVX-512 GEMM path to %s: GODEBUG %q (ok %v), want %q", want, got, ok, opts)
+		if env, ok := forceEnv("amd64", want); ok {
+			t.Errorf("%s can be forced: %q", want, env)
 		}
 	}
-	if _, ok := godebugFor("amd64", map[string]string{"gemm": "avx2", "selection": "avx2", "vecmath": "avx2"}, "amd64/gemm=avx512,selection=avx2,vecmath=avx2"); ok {
-		t.Error("GODEBUG turned the AVX-512 path on")
-	}
-	cur := Current()
-	if opts, ok := GODEBUGFor(cur.KernelPath); !ok || opts != "" {
-		t.Errorf("the current path needs GODEBUG %q (ok %v)", opts, ok)
-	}
-	if _, ok := GODEBUGFor("riscv64/vector"); ok {
-		t.Error("a path of another architecture can be chosen")
-	}
-	if cur.Arch == "amd64" {
-		if opts, ok := GODEBUGFor("amd64/go"); !ok || (cur.KernelPath != "amd64/go" && opts != "cpu.avx2=off,cpu.fma=off") {
-			t.Errorf("the pure-Go path: %q %v", opts, ok)
+	if cur.Arch == "amd64" && gemm.CanRun("avx512") && vecmath.CanRun("avx512") && selection.CanRun("avx2") {
+		want := "amd64/gemm=avx512,selection=avx2,vecmath=avx2"
+		if env, ok := ForceEnv(want); !ok || strings.Join(env, " ") != "FORKRL_GEMM=avx512 FORKRL_SELECTION=avx2 FORKRL_VECMATH=avx2" {
+			t.Errorf("%s: %q (ok %v)", want, env, ok)
 		}
 	}
 }

@@ -21,9 +21,12 @@ func init() {
 
 // checkImplEnv accepts the one path of this build, "go", or none.
 func checkImplEnv(name string) error {
-	_, err := kernelpath.Choose("gemm", ImplEnv, name, paths, func(p string) bool { return p == "go" })
+	_, err := kernelpath.Choose("gemm", ImplEnv, name, paths, CanRun)
 	return err
 }
+
+// CanRun reports whether this build can run the path named: "go" only.
+func CanRun(path string) bool { return path == "go" }
 
 // kernel is the micro-kernel; see kernelGo.
 func kernel(kc int, pa, pb, c []float32, ldc int, alpha, beta float32) {

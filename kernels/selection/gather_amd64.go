@@ -24,13 +24,23 @@ func init() {
 
 // setImpl selects the path name names, or the best the CPU has when name is "".
 func setImpl(name string) error {
-	hasAVX2 := cpu.X86.HasAVX2 && cpu.X86.HasBMI1 && cpu.X86.HasPOPCNT
-	p, err := kernelpath.Choose("selection", ImplEnv, name, paths, func(p string) bool { return p == "go" || hasAVX2 })
+	p, err := kernelpath.Choose("selection", ImplEnv, name, paths, CanRun)
 	if err != nil {
 		return err
 	}
 	Impl, useAVX2 = p, p == "avx2"
 	return nil
+}
+
+// CanRun reports whether this CPU and build can run the path named (see Impl).
+func CanRun(path string) bool {
+	switch path {
+	case "go":
+		return true
+	case "avx2":
+		return cpu.X86.HasAVX2 && cpu.X86.HasBMI1 && cpu.X86.HasPOPCNT
+	}
+	return false
 }
 
 //go:noescape

@@ -20,9 +20,12 @@ func init() {
 
 // setImpl accepts the one path of this build, "go", or none.
 func setImpl(name string) error {
-	_, err := kernelpath.Choose("selection", ImplEnv, name, paths, func(p string) bool { return p == "go" })
+	_, err := kernelpath.Choose("selection", ImplEnv, name, paths, CanRun)
 	return err
 }
+
+// CanRun reports whether this build can run the path named: "go" only.
+func CanRun(path string) bool { return path == "go" }
 
 func gatherBracket(x []float32, lo, hi uint32, cand []uint32) (below, n int) {
 	return gatherBracketGo(x, lo, hi, cand)

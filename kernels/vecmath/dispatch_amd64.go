@@ -26,14 +26,26 @@ func init() {
 
 // setImpl selects the path name names, or the best the CPU has when name is "".
 func setImpl(name string) error {
-	hasAVX2 := cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	can := map[string]bool{"go": true, "avx2": hasAVX2, "avx512": hasAVX2 && cpu.X86.HasAVX512F}
-	p, err := kernelpath.Choose("vecmath", ImplEnv, name, paths, func(p string) bool { return can[p] })
+	p, err := kernelpath.Choose("vecmath", ImplEnv, name, paths, CanRun)
 	if err != nil {
 		return err
 	}
 	Impl, useAVX2, useAVX512 = p, p != "go", p == "avx512"
 	return nil
+}
+
+// CanRun reports whether this CPU and build can run the path named (see Impl).
+func CanRun(path string) bool {
+	hasAVX2 := cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	switch path {
+	case "go":
+		return true
+	case "avx2":
+		return hasAVX2
+	case "avx512":
+		return hasAVX2 && cpu.X86.HasAVX512F
+	}
+	return false
 }
 
 // lanes is the per-lane state of softmaxStatsAVX2; its layout is read by the

@@ -21,9 +21,12 @@ func init() {
 
 // setImpl accepts the one path of this build, "go", or none.
 func setImpl(name string) error {
-	_, err := kernelpath.Choose("vecmath", ImplEnv, name, paths, func(p string) bool { return p == "go" })
+	_, err := kernelpath.Choose("vecmath", ImplEnv, name, paths, CanRun)
 	return err
 }
+
+// CanRun reports whether this build can run the path named: "go" only.
+func CanRun(path string) bool { return path == "go" }
 
 func softmaxStats(x []float32, scale float64) (m, s, t float64) {
 	return softmaxStatsRef(x, scale)
