@@ -234,7 +234,7 @@ func (b *Backend) prepare(req backend.ScoreRequest) (*acts, pluginapi.Diagnostic
 	} else {
 		a = &acts{}
 	}
-	a.b.set(seqs, m.cfg.Heads)
+	a.b.set(seqs)
 	T := req.Temperature
 	if T == 0 {
 		T = 1

@@ -12,10 +12,9 @@ import (
 
 // genBuffers are the buffers of generation, reused across calls.
 type genBuffers struct {
-	// Prefill: the prompts' layout, one layer's attention probabilities
-	// and the final hidden state of each prompt.
-	pre       batch
-	att, last []float32
+	// Prefill: the prompts' layout and the final hidden state of each prompt.
+	pre  batch
+	last []float32
 	// The KV cache: keys [layer][stream][KV·hd][context] (transposed),
 	// values [layer][stream][context][KV·hd].
 	kc, vc                   []float32
@@ -144,11 +143,10 @@ func (m *model) prefillGroup(prompts [][]int32, p0, n, nStreams int, first []flo
 	for p, pr := range prompts {
 		seqs[p] = [2][]int32{pr, pr[:1]} // one placeholder target: the inputs are the prompt
 	}
-	b.set(seqs, d.H)
+	b.set(seqs)
 	N, D, P, ctx := b.n, d.D, m.params, m.cfg.Context
 	kvw := d.KV * d.hd
 	g.growRows(d, N)
-	g.att = grow(g.att, b.att)
 	g.last = grow(g.last, len(prompts)*D)
 	for t, tok := range b.tokens {
 		copy(g.x[t*D:(t+1)*D], P[m.lay.embed+int(tok)*D:])
@@ -168,7 +166,7 @@ func (m *model) prefillGroup(prompts [][]int32, p0, n, nStreams int, first []flo
 				}
 			}
 		})
-		m.attentionForward(g.y, g.att, g.q, g.k, g.qkv, b)
+		m.attentionForward(g.y, g.q, g.k, g.qkv, b)
 		m.layerTail(lp, N)
 	}
 	for p := range prompts {
