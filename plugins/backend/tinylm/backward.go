@@ -9,9 +9,9 @@ import (
 
 // scratch holds the gradient buffers of a backward pass, reused across calls.
 type scratch struct {
-	dres, dln, dy, dq, dk, dqkv, dhsel []float32   // n or m rows
-	dact, dgu                          []float32   // one MLP chunk's rows
-	dp                                 [][]float32 // per worker: one head's attention-probability gradients
+	dres, dln, dy, dk, dqkv, dhsel []float32   // n or m rows; dy holds dq after attention
+	dact, dgu                      []float32   // one MLP chunk's rows
+	dp                             [][]float32 // per worker: one head's attention-probability gradients
 }
 
 // backward adds to m.grads the gradient of Σ gLogp·logp + gH·H + gV·value over
@@ -31,7 +31,6 @@ func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
 	sc.dact = grow(sc.dact, rows*d.F)
 	sc.dgu = grow(sc.dgu, rows*2*d.F)
 	sc.dy = grow(sc.dy, n*d.H*d.hd)
-	sc.dq = grow(sc.dq, n*d.H*d.hd)
 	sc.dk = grow(sc.dk, n*d.KV*d.hd)
 	sc.dqkv = grow(sc.dqkv, n*d.qkv)
 	sc.dhsel = grow(sc.dhsel, b.m*D)
@@ -84,8 +83,8 @@ func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
 		// dres now holds dL/dmid; the residual passes it to x unchanged.
 		x := a.res[l*n*D : (l+1)*n*D]
 		matmulBackward(sc.dy, G[lp.o:], sc.dres, a.y, P[lp.o:], n, d.H*d.hd, D)
-		m.attentionBackward(sc.dq, sc.dk, sc.dqkv, sc.dy, a.q, a.k, a.qkv, b)
-		m.qkNormRopeBackward(sc.dqkv, G[lp.qNorm:lp.qNorm+d.hd], G[lp.kNorm:lp.kNorm+d.hd], sc.dq, sc.dk, a.qkv, b.pos,
+		m.attentionBackward(sc.dy, sc.dk, sc.dqkv, sc.dy, a.q, a.k, a.qkv, b) // dq overwrites dy
+		m.qkNormRopeBackward(sc.dqkv, G[lp.qNorm:lp.qNorm+d.hd], G[lp.kNorm:lp.kNorm+d.hd], sc.dy, sc.dk, a.qkv, b.pos,
 			P[lp.qNorm:lp.qNorm+d.hd], P[lp.kNorm:lp.kNorm+d.hd], a.rstdQ, a.rstdK)
 		matmulBackward(sc.dln, G[lp.qkv:], sc.dqkv, a.ln1, P[lp.qkv:], n, D, d.qkv)
 		rmsnormBackward(sc.dres, G[lp.ln1:], sc.dln, x, P[lp.ln1:], a.rstd1, n, D)
@@ -96,7 +95,8 @@ func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
 }
 
 // attentionBackward writes dq, dk and the value part of dqkv from dy, with
-// serial matrix products per head; the attention probabilities are computed
+// serial matrix products per head (dq may be dy: each head's dq is written
+// after its dy is read); the attention probabilities are computed
 // again, with the forward pass's code. Work is split by (sequence, KV head) so
 // that every output has one writer.
 func (m *model) attentionBackward(dq, dk, dqkv, dy, q, k, qkv []float32, b *batch) {

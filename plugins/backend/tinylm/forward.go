@@ -215,7 +215,7 @@ func (m *model) mlpChunkForward(a *acts, l, lo, hi int) {
 // blocks of 256 tokens in the same order as over the whole batch, so chunking changes no
 // bit (TestMLPChunksKeepBits). A last chunk of fewer than mlpTail tokens joins the one before,
 // so that no chunk is short enough for gemm's small-matrix paths.
-var mlpChunk = 512
+var mlpChunk = 256
 
 // mlpTail is the shortest last chunk of mlpChunks.
 const mlpTail = 256

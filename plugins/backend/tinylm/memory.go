@@ -23,7 +23,7 @@ import (
 //     then rule as usual.
 
 // gcHeadroom is the heap growth allowed between collections once the live heap passes it.
-const gcHeadroom = 16 << 20
+const gcHeadroom = 8 << 20
 
 // gcPercent is the GOGC value paceGC last set; 0 before the first.
 var gcPercent int

@@ -68,7 +68,7 @@ func TestMLPChunksKeepBits(t *testing.T) {
 		}
 		return out
 	}
-	whole, chunked := run(1<<30), run(512)
+	whole, chunked := run(1<<30), run(256)
 	if len(whole) != len(chunked) {
 		t.Fatalf("%d values whole, %d chunked", len(whole), len(chunked))
 	}
