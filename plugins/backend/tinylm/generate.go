@@ -63,22 +63,31 @@ func (m *model) decodeStep(streams []int, toks []int32, pos []int32, nStreams in
 		}
 		// One query per stream against its cache: the heads of a KV group
 		// are contiguous rows of q, so each (stream, group) is two products.
+		// The scores are computed for whole panels of 16 cached positions
+		// (nc ≥ n, within the cache): the product packs full panels without
+		// its slow path for a partial one, and a score's bits do not depend
+		// on how many columns the product has; those past n go unused.
 		parallelFor(S*d.KV, func(w, j int) {
 			i, kv := j/d.KV, j%d.KV
 			n := int(pos[i]) + 1
+			nc := min((n+scorePanel-1)/scorePanel*scorePanel, ctx)
 			kbase := layer + streams[i]*ctx*kvw + kv*d.hd*ctx
 			vbase := layer + streams[i]*ctx*kvw + kv*d.hd
 			qg := g.q[i*d.H*d.hd+kv*group*d.hd:]
-			sc := g.p[w][:group*n]
-			gemm.SgemmSerial(false, false, group, n, d.hd, scale, qg, d.hd, g.kc[kbase:], ctx, 0, sc, n)
-			softmaxRows(sc, group, n, n, func(int) int { return n })
-			gemm.SgemmSerial(false, false, group, d.hd, n, 1, sc, n, g.vc[vbase:], kvw, 0, g.y[i*d.H*d.hd+kv*group*d.hd:], d.hd)
+			sc := g.p[w][:group*nc]
+			gemm.SgemmSerial(false, false, group, nc, d.hd, scale, qg, d.hd, g.kc[kbase:], ctx, 0, sc, nc)
+			softmaxRows(sc, group, n, nc, func(int) int { return n })
+			gemm.SgemmSerial(false, false, group, d.hd, n, 1, sc, nc, g.vc[vbase:], kvw, 0, g.y[i*d.H*d.hd+kv*group*d.hd:], d.hd)
 		})
 		m.layerTail(lp, S)
 	}
 	rmsnormForward(g.ln, g.rstd, g.x, P[m.lay.norm:], S, D, m.cfg.NormEps)
 	matmulForward(g.logits, g.ln, P[m.lay.lmHead:], S, D, d.V)
 }
+
+// scorePanel is the column panel width of gemm's packed product, to which
+// decodeStep rounds the attention scores it computes.
+const scorePanel = 16
 
 // growRows sizes the generation buffers that hold one row per token for
 // rows tokens.
