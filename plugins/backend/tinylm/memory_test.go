@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"testing"
 
@@ -76,5 +78,63 @@ func TestMLPChunksKeepBits(t *testing.T) {
 		if whole[i] != chunked[i] {
 			t.Fatalf("value %d of %d differs: %#x whole, %#x in chunks", i, len(whole), whole[i], chunked[i])
 		}
+	}
+}
+
+// TestPhasesDropEachOthersBuffers checks that Generate lets go of the training
+// buffers no handle holds, and Forward of generation's KV cache.
+func TestPhasesDropEachOthersBuffers(t *testing.T) {
+	b := newBackend(t, tinySettings(false, false), 1)
+	ctx := context.Background()
+	seqs := randomSequences(rand.New(rand.NewPCG(1, 1)), b.m.vocab, 3, b.m.cfg.Context)
+	fwd, err := b.Forward(ctx, backend.ScoreRequest{Sequences: seqs, Temperature: 1})
+	if err != nil || fwd.Diagnostics.HasErrors() {
+		t.Fatal(err, fwd.Diagnostics)
+	}
+	gl := randomCoefficients(rand.New(rand.NewPCG(2, 2)), fwd.LogProbs)
+	if _, err := b.Backward(ctx, backend.BackwardRequest{Handle: fwd.Handle, GradLogProbs: gl}); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.free) == 0 || b.m.scratch.dres == nil {
+		t.Fatal("no training buffers after Backward")
+	}
+	gen, err := b.Generate(ctx, backend.GenerateRequest{Prompts: [][]int32{{0, 1}}, N: 2, Sampling: backend.Sampling{Temperature: 1, MaxTokens: 4}, Seed: 1})
+	if err != nil || gen.Diagnostics.HasErrors() {
+		t.Fatal(err, gen.Diagnostics)
+	}
+	if b.free != nil || b.m.scratch.dres != nil {
+		t.Error("Generate kept the training buffers")
+	}
+	if b.m.gen.kc == nil {
+		t.Fatal("no KV cache after Generate")
+	}
+	if _, err := b.Score(ctx, backend.ScoreRequest{Sequences: seqs, Temperature: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if b.m.gen.kc != nil || b.m.gen.vc != nil {
+		t.Error("Score kept the KV cache")
+	}
+}
+
+// TestPaceGC checks the collector's pacing: below 100 once the live heap is
+// large, untouched when the environment sets GOGC.
+func TestPaceGC(t *testing.T) {
+	old := debug.SetGCPercent(100)
+	defer func() { debug.SetGCPercent(old); gcPercent = 0 }()
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	big := make([]float32, 64<<20/4) // 64 MB live
+	runtime.GC()
+	gcPercent = 0
+	paceGC()
+	if got := debug.SetGCPercent(100); got >= 100 || got < 10 {
+		t.Errorf("with 64 MB live, GOGC is %d; want about %d", got, gcHeadroom*100/(64<<20))
+	}
+	runtime.KeepAlive(big)
+	t.Setenv("GOGC", "100")
+	gcPercent = 0
+	paceGC()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC set, paceGC changed GOGC to %d", got)
 	}
 }
