@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync/atomic"
 )
 
 // Memory. Nearly all of tinylm's heap is a few large buffers without pointers, reused from
@@ -25,8 +26,9 @@ import (
 // gcHeadroom is the heap growth allowed between collections once the live heap passes it.
 const gcHeadroom = 8 << 20
 
-// gcPercent is the GOGC value paceGC last set; 0 before the first.
-var gcPercent int
+// gcPercent is the GOGC value paceGC last set; 0 before the first. Several
+// backends in one process may pace the collector at once.
+var gcPercent atomic.Int64
 
 // paceGC sets GOGC so that the collector runs when the heap has grown by about gcHeadroom
 // over the live heap of the last collection, between 10 and the default 100. It leaves the
@@ -44,9 +46,8 @@ func paceGC() {
 	if live := s[0].Value.Uint64(); live > 0 {
 		pct = int(min(max(gcHeadroom*100/live, 10), 100))
 	}
-	if pct != gcPercent {
+	if gcPercent.Swap(int64(pct)) != int64(pct) {
 		debug.SetGCPercent(pct)
-		gcPercent = pct
 	}
 }
 

@@ -120,19 +120,19 @@ func TestPhasesDropEachOthersBuffers(t *testing.T) {
 // large, untouched when the environment sets GOGC.
 func TestPaceGC(t *testing.T) {
 	old := debug.SetGCPercent(100)
-	defer func() { debug.SetGCPercent(old); gcPercent = 0 }()
+	defer func() { debug.SetGCPercent(old); gcPercent.Store(0) }()
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
 	big := make([]float32, 64<<20/4) // 64 MB live
 	runtime.GC()
-	gcPercent = 0
+	gcPercent.Store(0)
 	paceGC()
 	if got := debug.SetGCPercent(100); got >= 100 || got < 10 {
 		t.Errorf("with 64 MB live, GOGC is %d; want about %d", got, gcHeadroom*100/(64<<20))
 	}
 	runtime.KeepAlive(big)
 	t.Setenv("GOGC", "100")
-	gcPercent = 0
+	gcPercent.Store(0)
 	paceGC()
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("with GOGC set, paceGC changed GOGC to %d", got)
