@@ -17,8 +17,9 @@
 // chunk by chunk and the attention probabilities head by head, which costs
 // one more forward pass and keeps memory to a fraction of every block's.
 // Generation and training drop each other's buffers when one follows the
-// other, and the collector runs when the heap has grown 8 MB over what is
-// live instead of doubling it, unless GOGC or GOMEMLIMIT is set (memory.go).
+// other, and the collector runs when the heap has grown 8 MB (or a tenth,
+// if more) over what is live instead of doubling it, unless GOGC or
+// GOMEMLIMIT is set (memory.go).
 // Matrix products go through kernels/gemm, log-probs, entropies and their
 // gradient through kernels/logits; work outside them is split over
 // goroutines so that each output has one writer, which keeps every result

@@ -19,9 +19,9 @@ import (
 //     the training buffers not in use (the free activation sets and the gradient scratch)
 //     and Forward and Score drop generation's (the KV cache above all), and each collects
 //     them at once, so that one phase's memory is given to the other instead of added to it;
-//   - paceGC sets the collector's target to the live heap plus gcHeadroom (GOGC below 100
-//     once the live heap is large), unless the environment sets GOGC or GOMEMLIMIT, which
-//     then rule as usual.
+//   - paceGC sets the collector's target to the live heap plus gcHeadroom, or a tenth of it
+//     if more (GOGC below 100 once the live heap is large), unless the environment sets
+//     GOGC or GOMEMLIMIT, which then rule as usual.
 
 // gcHeadroom is the heap growth allowed between collections once the live heap passes it.
 const gcHeadroom = 8 << 20
