@@ -81,6 +81,7 @@ var applicability = map[string]func(a *Algorithm) string{
 	"reference":                     needsKL,
 	"dynamic_sampling_max_retries":  func(a *Algorithm) string { return needsFlag(a, a.DynamicSampling, "dynamic_sampling") },
 	"dynamic_sampling_on_exhausted": func(a *Algorithm) string { return needsFlag(a, a.DynamicSampling, "dynamic_sampling") },
+	"dynamic_sampling_first_round":  func(a *Algorithm) string { return needsFlag(a, a.DynamicSampling, "dynamic_sampling") },
 	"overlong_length":               func(a *Algorithm) string { return needsFlag(a, a.Overlong, "overlong") },
 	"overlong_buffer":               func(a *Algorithm) string { return needsFlag(a, a.Overlong, "overlong") },
 	"overlong_penalty":              func(a *Algorithm) string { return needsFlag(a, a.Overlong, "overlong") },
@@ -203,7 +204,7 @@ func (a *Algorithm) normalize() {
 		a.KLCoef, a.KLPenalty, a.Reference = 0, "", ""
 	}
 	if !a.DynamicSampling {
-		a.DynamicSamplingMaxRetries, a.DynamicSamplingOnExhausted = 0, ""
+		a.DynamicSamplingMaxRetries, a.DynamicSamplingOnExhausted, a.DynamicSamplingFirstRound = 0, "", ""
 	}
 	if !a.Overlong {
 		a.OverlongLength, a.OverlongBuffer, a.OverlongPenalty = 0, 0, 0
@@ -233,6 +234,7 @@ func algorithmSpecs(r *resolver, a *Algorithm) []spec {
 		boolean("dynamic_sampling", &a.DynamicSampling),
 		integer("dynamic_sampling_max_retries", &a.DynamicSamplingMaxRetries, atLeast(0)),
 		str("dynamic_sampling_on_exhausted", &a.DynamicSamplingOnExhausted, ExhaustedTrain, ExhaustedError, ExhaustedSkip),
+		str("dynamic_sampling_first_round", &a.DynamicSamplingFirstRound, FirstRoundBatch, FirstRoundKeepRate),
 		boolean("overlong", &a.Overlong),
 		integer("overlong_length", &a.OverlongLength, atLeast(1)),
 		integer("overlong_buffer", &a.OverlongBuffer, atLeast(1)),

@@ -248,6 +248,12 @@ const (
 	ExhaustedSkip  = "skip"  // train nothing this step
 )
 
+// How many prompts the first generation round of a step with dynamic sampling draws.
+const (
+	FirstRoundBatch    = "batch"     // the step's prompts_per_step
+	FirstRoundKeepRate = "keep_rate" // prompts_per_step divided by the previous step's keep rate
+)
+
 // Entropy sources for selection.
 const (
 	EntropyCurrent = "current" // from the current policy's Forward during the update (the paper's code)
@@ -313,10 +319,15 @@ type Algorithm struct {
 	// DynamicSamplingMaxRetries extra generation rounds per step.
 	// DynamicSamplingOnExhausted says what a step does when the retries run
 	// out before the batch is full: ExhaustedTrain, ExhaustedError or
-	// ExhaustedSkip (empty without dynamic sampling).
+	// ExhaustedSkip (empty without dynamic sampling). DynamicSamplingFirstRound
+	// sizes a step's first generation round: FirstRoundBatch or empty (the
+	// step's prompts, the default) or FirstRoundKeepRate (the step's prompts divided by the
+	// fraction of generated groups the previous step kept, at least 0.1, so
+	// that one round usually fills the batch).
 	DynamicSampling            bool   `json:"dynamic_sampling"`
 	DynamicSamplingMaxRetries  int    `json:"dynamic_sampling_max_retries"`
 	DynamicSamplingOnExhausted string `json:"dynamic_sampling_on_exhausted,omitempty"`
+	DynamicSamplingFirstRound  string `json:"dynamic_sampling_first_round,omitempty"`
 
 	// Overlong enables DAPO's soft overlong punishment: a response longer
 	// than OverlongLength−OverlongBuffer tokens loses

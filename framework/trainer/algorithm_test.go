@@ -2,6 +2,8 @@ package trainer
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -302,5 +304,91 @@ func TestEvalRefusesKBeyondN(t *testing.T) {
 	cfg.Eval.N, cfg.Eval.K = 2, []int{4}
 	if _, err := newToyTrainer(cfg, filepath.Join(t.TempDir(), "r"), newToyModel(), false); err == nil || !strings.Contains(err.Error(), "pass@4") {
 		t.Errorf("error %v; want pass@4 refused with n = 2", err)
+	}
+}
+
+// TestRefillSize checks the number of prompts each generation round draws:
+// the step's at first, or with dynamic_sampling_first_round = "keep_rate" the
+// step's divided by the previous step's keep rate (at least 0.1); later rounds
+// enough at the step's keep rate so far, at most the step's.
+func TestRefillSize(t *testing.T) {
+	for _, tc := range []struct {
+		firstRound                   string
+		keepRate                     float64
+		round, kept, generated, want int
+	}{
+		{"", 0.25, 0, 0, 0, 32},
+		{recipe.FirstRoundBatch, 0.25, 0, 0, 0, 32},
+		{recipe.FirstRoundKeepRate, 0, 0, 0, 0, 32}, // the first step
+		{recipe.FirstRoundKeepRate, 0.25, 0, 0, 0, 128},
+		{recipe.FirstRoundKeepRate, 0.3, 0, 0, 0, 107},
+		{recipe.FirstRoundKeepRate, 0.01, 0, 0, 0, 320},
+		{recipe.FirstRoundKeepRate, 1, 0, 0, 0, 32},
+		{recipe.FirstRoundKeepRate, 0.25, 1, 20, 640, 32}, // later rounds as without the setting
+		{recipe.FirstRoundBatch, 0, 1, 20, 640, 32},       // rate 0.25 wants 48, at most the step's
+		{recipe.FirstRoundBatch, 0, 1, 24, 128 * 8, 32},   // rate 0.1875 wants 43
+		{recipe.FirstRoundBatch, 0, 1, 30, 40 * 8, 3},     // rate 0.75 wants 2.67
+	} {
+		tr := &Trainer{hp: recipe.Train{PromptsPerStep: 32, ResponsesPerPrompt: 8},
+			alg: recipe.Algorithm{DynamicSampling: true, DynamicSamplingFirstRound: tc.firstRound}}
+		tr.state.KeepRate = tc.keepRate
+		if got := tr.refillSize(tc.round, tc.kept, tc.generated); got != tc.want {
+			t.Errorf("%+v: refillSize = %d, want %d", tc, got, tc.want)
+		}
+	}
+}
+
+// TestDynamicSamplingFirstRoundKeepRate trains the toy task with
+// dynamic_sampling_first_round = "keep_rate": the first round of every step
+// after the first draws the step's prompts divided by the keep rate of the
+// step before, which the checkpoint keeps for a resumed run.
+func TestDynamicSamplingFirstRoundKeepRate(t *testing.T) {
+	cfg := toyRun()
+	cfg.Train.Steps, cfg.Train.CheckpointInterval, cfg.Eval.Datasets = 4, 1, nil
+	cfg.Algorithm.DynamicSamplingMaxRetries = 50
+	cfg.Algorithm.DynamicSamplingFirstRound = recipe.FirstRoundKeepRate
+	dir := filepath.Join(t.TempDir(), "r")
+	model := newToyModel()
+	if _, err := toyTrainer(t, cfg, dir, model, false).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lines, err := run.ReadMetrics(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The checkpoints of the last two steps are kept: the last step's first
+	// round must follow from the keep rate in the one before.
+	b, err := os.ReadFile(filepath.Join(dir, run.CheckpointsDir, fmt.Sprintf("step-%06d", len(lines)-1), stateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.KeepRate <= 0 || st.KeepRate > 1 {
+		t.Fatalf("the checkpoint of step %d has keep rate %v", len(lines)-1, st.KeepRate)
+	}
+	call, oversized := 0, 0
+	for i, m := range lines {
+		first := model.prompts[call]
+		switch {
+		case i == 0 && first != cfg.Train.PromptsPerStep:
+			t.Errorf("step 1: the first round drew %d prompts, want %d", first, cfg.Train.PromptsPerStep)
+		case i == len(lines)-1:
+			if want := int(math.Ceil(float64(cfg.Train.PromptsPerStep) / max(st.KeepRate, 0.1))); first != want {
+				t.Errorf("step %d: the first round drew %d prompts, want %d at keep rate %v", i+1, first, want, st.KeepRate)
+			}
+		}
+		if first > cfg.Train.PromptsPerStep {
+			oversized++
+		}
+		call += int(m["dynamic_sampling/rounds"])
+	}
+	if call != len(model.prompts) {
+		t.Errorf("%d generation rounds logged, %d Generate calls", call, len(model.prompts))
+	}
+	if oversized == 0 {
+		t.Errorf("no step's first round drew more than %d prompts (calls: %v)", cfg.Train.PromptsPerStep, model.prompts)
 	}
 }

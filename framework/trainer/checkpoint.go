@@ -28,6 +28,10 @@ type State struct {
 	BestEval      run.Evaluation `json:"best_eval"`
 	BestEvalStep  int            `json:"best_eval_step"`
 	Stopped       bool           `json:"stopped"` // a hook asked to stop
+	// KeepRate is the fraction of the groups generated in the last step that
+	// dynamic sampling kept, with dynamic_sampling_first_round = "keep_rate"
+	// (0 before the first step, or with the setting off).
+	KeepRate float64 `json:"keep_rate,omitempty"`
 }
 
 // Names inside a checkpoint directory and the run directory.

@@ -53,6 +53,9 @@ func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
 			rounds = round + 1
 			m["dynamic_sampling/rounds"] = float64(rounds)
 		}
+		if t.alg.DynamicSamplingFirstRound == recipe.FirstRoundKeepRate && len(generated) > 0 {
+			t.state.KeepRate = float64(len(groups)*t.hp.ResponsesPerPrompt) / float64(len(generated))
+		}
 		groups = groups[:min(len(groups), t.hp.PromptsPerStep)]
 		logRollouts(m, generated, len(groups), t.hp.ResponsesPerPrompt)
 		if t.alg.DynamicSampling {
@@ -112,11 +115,20 @@ func (t *Trainer) onExhausted(m run.Metrics, groups []*group, rounds int) ([]*gr
 	return groups, nil
 }
 
-// refillSize is the number of prompts a generation round draws: the whole
-// step's at first, then enough to fill the batch at the keep rate seen so far.
+// refillSize is the number of prompts a generation round draws: enough to
+// fill the batch at the keep rate seen so far in the step, and in the first
+// round the whole step's, or with dynamic_sampling_first_round = "keep_rate"
+// enough at the previous step's keep rate. The keep rate counts as at least
+// 0.1; a later round draws at most prompts_per_step.
 func (t *Trainer) refillSize(round, kept, generated int) int {
 	want := t.hp.PromptsPerStep - kept
-	if round == 0 || generated == 0 {
+	if round == 0 {
+		if t.alg.DynamicSamplingFirstRound == recipe.FirstRoundKeepRate && t.state.KeepRate > 0 {
+			return int(math.Ceil(float64(want) / max(t.state.KeepRate, 0.1)))
+		}
+		return want
+	}
+	if generated == 0 {
 		return want
 	}
 	rate := max(float64(kept*t.hp.ResponsesPerPrompt)/float64(generated), 0.1)

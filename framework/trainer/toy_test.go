@@ -46,6 +46,7 @@ type toyModel struct {
 	calls     map[string]int
 	backwards []backend.BackwardRequest // every Backward call, for inspection
 	gates     []*backend.EntropyGate    // the entropy gate of every Generate call
+	prompts   []int                     // the number of prompts of every Generate call
 }
 
 func newToyModel() *toyModel {
@@ -150,6 +151,7 @@ func (m *toyModel) Generate(_ context.Context, req backend.GenerateRequest) (bac
 		return backend.GenerateResponse{}, err
 	}
 	m.gates = append(m.gates, req.Sampling.EntropyGate)
+	m.prompts = append(m.prompts, len(req.Prompts))
 	r := mrand.New(mrand.NewPCG(req.Seed, 1))
 	var resp backend.GenerateResponse
 	for pi, prompt := range req.Prompts {

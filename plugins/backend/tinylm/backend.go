@@ -193,6 +193,8 @@ func (b *Backend) Generate(_ context.Context, req backend.GenerateRequest) (back
 	if diags.HasErrors() || len(req.Prompts) == 0 {
 		return backend.GenerateResponse{Diagnostics: diags}, nil
 	}
+	b.dropTrainBuffers()
+	defer paceGC()
 	return backend.GenerateResponse{Responses: m.generate(req.Prompts, req.N, s, req.Seed, stop)}, nil
 }
 
@@ -228,13 +230,15 @@ func (b *Backend) prepare(req backend.ScoreRequest) (*acts, pluginapi.Diagnostic
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	m.dropGenBuffers()
+	defer paceGC()
 	var a *acts
 	if n := len(b.free); n > 0 {
 		a, b.free = b.free[n-1], b.free[:n-1]
 	} else {
 		a = &acts{}
 	}
-	a.b.set(seqs, m.cfg.Heads)
+	a.b.set(seqs)
 	T := req.Temperature
 	if T == 0 {
 		T = 1
@@ -331,6 +335,7 @@ func (b *Backend) Backward(_ context.Context, req backend.BackwardRequest) (back
 		return backend.BackwardResponse{Diagnostics: diags}, nil
 	}
 	b.m.backward(a, gl, gh, gv)
+	paceGC()
 	delete(b.handles, req.Handle)
 	b.free = append(b.free, a)
 	return backend.BackwardResponse{}, nil

@@ -9,8 +9,9 @@ import (
 
 // scratch holds the gradient buffers of a backward pass, reused across calls.
 type scratch struct {
-	dres, dln, dact, dgu, dy, dq, dk, dqkv, dhsel []float32
-	dp                                            [][]float32 // per worker: one row of attention-probability gradients
+	dres, dln, dy, dk, dqkv, dhsel []float32   // n or m rows; dy holds dq after attention
+	dact, dgu                      []float32   // one MLP chunk's rows
+	dp                             [][]float32 // per worker: one head's attention-probability gradients
 }
 
 // backward adds to m.grads the gradient of Σ gLogp·logp + gH·H + gV·value over
@@ -24,12 +25,12 @@ func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
 		return
 	}
 	sc := &m.scratch
+	rows := min(n, mlpChunk+mlpTail)
 	sc.dres = grow(sc.dres, n*D)
 	sc.dln = grow(sc.dln, n*D)
-	sc.dact = grow(sc.dact, n*d.F)
-	sc.dgu = grow(sc.dgu, n*2*d.F)
+	sc.dact = grow(sc.dact, rows*d.F)
+	sc.dgu = grow(sc.dgu, rows*2*d.F)
 	sc.dy = grow(sc.dy, n*d.H*d.hd)
-	sc.dq = grow(sc.dq, n*d.H*d.hd)
 	sc.dk = grow(sc.dk, n*d.KV*d.hd)
 	sc.dqkv = grow(sc.dqkv, n*d.qkv)
 	sc.dhsel = grow(sc.dhsel, b.m*D)
@@ -37,12 +38,7 @@ func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
 	for _, L := range b.lens {
 		maxLen = max(maxLen, L)
 	}
-	for len(sc.dp) < workers() {
-		sc.dp = append(sc.dp, nil)
-	}
-	for w := range sc.dp {
-		sc.dp[w] = grow(sc.dp[w], maxLen*maxLen)
-	}
+	sc.dp = perWorker(sc.dp, maxLen*maxLen)
 
 	// Head: logits, then the value head.
 	logits.Backward(a.logits, a.logits, d.V, b.targets, a.temp, gLogp, gH)
@@ -69,25 +65,29 @@ func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
 
 	for l := d.L - 1; l >= 0; l-- {
 		lp := m.lay.layers[l]
-		if l < d.L-1 { // the forward pass left the last block's activations in a
-			m.layerForward(a, l)
+		if l < d.L-1 { // the forward pass left the last block's attention half in a
+			m.attentionHalf(a, l)
 		}
-		x := a.res[l*n*D : (l+1)*n*D]
-		ln1, rstd1, qkv, q, k, rstdQ, rstdK, att, y := a.ln1, a.rstd1, a.qkv, a.q, a.k, a.rstdQ, a.rstdK, a.att, a.y
-		mid, ln2, rstd2, gu, act, sig := a.mid, a.ln2, a.rstd2, a.gu, a.act, a.sig
-
-		// dres holds dL/d(block output); the residual passes it to mid unchanged.
-		matmulBackward(sc.dact, G[lp.down:], sc.dres, act, P[lp.down:], n, d.F, D)
-		swigluBackward(sc.dgu, sc.dact, gu, sig, n, d.F)
-		matmulBackward(sc.dln, G[lp.gateUp:], sc.dgu, ln2, P[lp.gateUp:], n, D, 2*d.F)
-		rmsnormBackward(sc.dres, G[lp.ln2:], sc.dln, mid, P[lp.ln2:], rstd2, n, D)
+		// dres holds dL/d(block output); the residual passes it to mid unchanged. The MLP
+		// goes chunk by chunk, each chunk's activations computed again.
+		for _, c := range mlpChunks(n) {
+			lo, hi := c[0], c[1]
+			r := hi - lo
+			dres, dln := sc.dres[lo*D:hi*D], sc.dln[lo*D:hi*D]
+			m.mlpChunkForward(a, l, lo, hi)
+			matmulBackward(sc.dact, G[lp.down:], dres, a.act, P[lp.down:], r, d.F, D)
+			swigluBackward(sc.dgu, sc.dact, a.gu, a.sig, r, d.F)
+			matmulBackward(dln, G[lp.gateUp:], sc.dgu, a.ln2, P[lp.gateUp:], r, D, 2*d.F)
+			rmsnormBackward(dres, G[lp.ln2:], dln, a.mid[lo*D:hi*D], P[lp.ln2:], a.rstd2, r, D)
+		}
 		// dres now holds dL/dmid; the residual passes it to x unchanged.
-		matmulBackward(sc.dy, G[lp.o:], sc.dres, y, P[lp.o:], n, d.H*d.hd, D)
-		m.attentionBackward(sc.dq, sc.dk, sc.dqkv, sc.dy, att, q, k, qkv, b)
-		m.qkNormRopeBackward(sc.dqkv, G[lp.qNorm:lp.qNorm+d.hd], G[lp.kNorm:lp.kNorm+d.hd], sc.dq, sc.dk, qkv, b.pos,
-			P[lp.qNorm:lp.qNorm+d.hd], P[lp.kNorm:lp.kNorm+d.hd], rstdQ, rstdK)
-		matmulBackward(sc.dln, G[lp.qkv:], sc.dqkv, ln1, P[lp.qkv:], n, D, d.qkv)
-		rmsnormBackward(sc.dres, G[lp.ln1:], sc.dln, x, P[lp.ln1:], rstd1, n, D)
+		x := a.res[l*n*D : (l+1)*n*D]
+		matmulBackward(sc.dy, G[lp.o:], sc.dres, a.y, P[lp.o:], n, d.H*d.hd, D)
+		m.attentionBackward(sc.dy, sc.dk, sc.dqkv, sc.dy, a.q, a.k, a.qkv, b) // dq overwrites dy
+		m.qkNormRopeBackward(sc.dqkv, G[lp.qNorm:lp.qNorm+d.hd], G[lp.kNorm:lp.kNorm+d.hd], sc.dy, sc.dk, a.qkv, b.pos,
+			P[lp.qNorm:lp.qNorm+d.hd], P[lp.kNorm:lp.kNorm+d.hd], a.rstdQ, a.rstdK)
+		matmulBackward(sc.dln, G[lp.qkv:], sc.dqkv, a.ln1, P[lp.qkv:], n, D, d.qkv)
+		rmsnormBackward(sc.dres, G[lp.ln1:], sc.dln, x, P[lp.ln1:], a.rstd1, n, D)
 	}
 	for t, tok := range b.tokens {
 		axpy(G[m.lay.embed+int(tok)*D:m.lay.embed+int(tok+1)*D], 1, sc.dres[t*D:(t+1)*D])
@@ -95,27 +95,30 @@ func (m *model) backward(a *acts, gLogp, gH, gV []float32) {
 }
 
 // attentionBackward writes dq, dk and the value part of dqkv from dy, with
-// serial matrix products per head. Work is split by (sequence, KV head) so
+// serial matrix products per head (dq may be dy: each head's dq is written
+// after its dy is read); the attention probabilities are computed
+// again, with the forward pass's code. Work is split by (sequence, KV head) so
 // that every output has one writer.
-func (m *model) attentionBackward(dq, dk, dqkv, dy, att, q, k, qkv []float32, b *batch) {
+func (m *model) attentionBackward(dq, dk, dqkv, dy, q, k, qkv []float32, b *batch) {
 	d := m.dims()
 	scale := float32(1 / math.Sqrt(float64(d.hd)))
 	group := d.H / d.KV
+	probs := m.probScratch(b)
 	parallelFor(len(b.starts)*d.KV, func(w, i int) {
 		s, g := i/d.KV, i%d.KV
 		L, st := b.lens[s], b.starts[s]
 		if L == 0 {
 			return
 		}
-		ds := m.scratch.dp[w][:L*L]
+		ds, p := m.scratch.dp[w][:L*L], probs[w][:L*L]
 		keys, dkeys := k[st*d.KV*d.hd+g*d.hd:], dk[st*d.KV*d.hd+g*d.hd:]
 		vo := st*d.qkv + (d.H+d.KV+g)*d.hd
 		vals, dvals := qkv[vo:], dqkv[vo:]
 		for j := range group {
 			h := g*group + j
 			beta := float32(min(j, 1)) // the first head of the group overwrites dK and dV
-			p := att[b.attOff[s]+h*L*L : b.attOff[s]+(h+1)*L*L]
 			dyh, qh, dqh := dy[st*d.H*d.hd+h*d.hd:], q[st*d.H*d.hd+h*d.hd:], dq[st*d.H*d.hd+h*d.hd:]
+			m.attentionProbs(p, qh, keys, L)
 			gemm.SgemmSerial(true, false, L, d.hd, L, 1, p, L, dyh, d.H*d.hd, beta, dvals, d.qkv) // dV = Pᵀ·dY
 			gemm.SgemmSerial(false, true, L, L, d.hd, 1, dyh, d.H*d.hd, vals, d.qkv, 0, ds, L)    // dP = dY·Vᵀ
 			for t := range L {

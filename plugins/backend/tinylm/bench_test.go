@@ -54,7 +54,7 @@ func BenchmarkTrain(b *testing.B) {
 			a := &acts{}
 			opt := adamW{lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1}
 			step := func() {
-				a.b.set(seqs, m.cfg.Heads)
+				a.b.set(seqs)
 				m.forward(a, 1)
 				m.backward(a, gl, gh, nil)
 				if _, err := m.applyAdamW(opt); err != nil {

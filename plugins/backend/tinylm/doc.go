@@ -11,9 +11,15 @@
 // layer kind (layers.go); the model's forward and backward passes
 // (forward.go, backward.go) are lists of those calls. There is no autograd.
 // The forward pass keeps the residual stream entering every block and one
-// block's other activations; the backward pass recomputes each block's from
-// its residual stream with the same code (so the same bits), which costs one
-// more forward pass and keeps memory to a fraction of every block's.
+// block's attention half (its MLP runs over chunks of 256 tokens, whose
+// activations are all it holds); the backward pass recomputes each block's
+// from its residual stream with the same code (so the same bits), the MLP
+// chunk by chunk and the attention probabilities head by head, which costs
+// one more forward pass and keeps memory to a fraction of every block's.
+// Generation and training drop each other's buffers when one follows the
+// other, and the collector runs when the heap has grown 8 MB (or a tenth,
+// if more) over what is live instead of doubling it, unless GOGC or
+// GOMEMLIMIT is set (memory.go).
 // Matrix products go through kernels/gemm, log-probs, entropies and their
 // gradient through kernels/logits; work outside them is split over
 // goroutines so that each output has one writer, which keeps every result

@@ -14,20 +14,18 @@ type batch struct {
 	starts  []int   // first token of each sequence in the flat token arrays
 	lens    []int   // input tokens of each sequence
 	prompts []int   // prompt length of each sequence
-	attOff  []int   // offset of each sequence's attention probabilities in one layer
 	tgtOff  []int   // first target of each sequence
 	tokens  []int32 // inputs, n
 	pos     []int32 // position of each input in its sequence, n
 	targets []int32 // response tokens, m
 	n, m    int     // inputs and targets
-	att     int     // attention probabilities of one layer: Σ heads·len²
 }
 
-// set lays out sequences for a model with the given number of heads.
-func (b *batch) set(seqs [][2][]int32, heads int) {
-	b.starts, b.lens, b.prompts, b.attOff, b.tgtOff = b.starts[:0], b.lens[:0], b.prompts[:0], b.attOff[:0], b.tgtOff[:0]
+// set lays out sequences.
+func (b *batch) set(seqs [][2][]int32) {
+	b.starts, b.lens, b.prompts, b.tgtOff = b.starts[:0], b.lens[:0], b.prompts[:0], b.tgtOff[:0]
 	b.tokens, b.pos, b.targets = b.tokens[:0], b.pos[:0], b.targets[:0]
-	b.n, b.m, b.att = 0, 0, 0
+	b.n, b.m = 0, 0
 	for _, s := range seqs {
 		prompt, resp := s[0], s[1]
 		L := 0
@@ -37,7 +35,6 @@ func (b *batch) set(seqs [][2][]int32, heads int) {
 		b.starts = append(b.starts, b.n)
 		b.lens = append(b.lens, L)
 		b.prompts = append(b.prompts, len(prompt))
-		b.attOff = append(b.attOff, b.att)
 		b.tgtOff = append(b.tgtOff, b.m)
 		if L == 0 {
 			continue
@@ -50,7 +47,6 @@ func (b *batch) set(seqs [][2][]int32, heads int) {
 		b.targets = append(b.targets, resp...)
 		b.n += L
 		b.m += len(resp)
-		b.att += heads * L * L
 	}
 }
 
@@ -68,17 +64,21 @@ type acts struct {
 	b    batch
 	temp float32
 	res  []float32 // (layers+1)·n·D: the residual stream entering each block, and the last
-	// One block's activations (the last block's after forward; Backward recomputes each
-	// block's with layerForward):
-	ln1, ln2, mid     []float32 // n·D
-	rstd1, rstd2      []float32 // n
-	qkv               []float32 // n·(H+2KV)·hd: raw projections
-	q, k              []float32 // n·H·hd, n·KV·hd: normalised and rotated
-	rstdQ, rstdK      []float32 // n·H, n·KV
-	att               []float32 // Σ H·len²: attention probabilities
-	y                 []float32 // n·H·hd: attention output
-	gu                []float32 // n·2F: MLP gate and up projections
-	act, sig          []float32 // n·F, n·F: SwiGLU output and sigmoid of the gate
+	// One block's attention half for every token (the last block's after forward; Backward
+	// recomputes each block's with attentionHalf):
+	ln1, mid     []float32 // n·D
+	rstd1        []float32 // n
+	qkv          []float32 // n·(H+2KV)·hd: raw projections
+	q, k         []float32 // n·H·hd, n·KV·hd: normalised and rotated
+	rstdQ, rstdK []float32 // n·H, n·KV
+	y            []float32 // n·H·hd: attention output
+	// The MLP of one chunk of at most mlpChunk+mlpTail tokens (see mlpChunks): forward and
+	// Backward compute it chunk by chunk.
+	ln2      []float32 // rows·D
+	rstd2    []float32 // rows
+	gu       []float32 // rows·2F: MLP gate and up projections
+	act, sig []float32 // rows·F, rows·F: SwiGLU output and sigmoid of the gate
+	// The head:
 	lnf, rstdf        []float32 // n·D, n
 	hsel              []float32 // m·D: final hidden states at the predicting positions
 	logits            []float32 // m·V
@@ -104,22 +104,22 @@ func (m *model) dims() dims {
 
 func (a *acts) size(d dims) {
 	n, m := a.b.n, a.b.m
+	rows := min(n, mlpChunk+mlpTail)
 	a.res = grow(a.res, (d.L+1)*n*d.D)
 	a.ln1 = grow(a.ln1, n*d.D)
-	a.ln2 = grow(a.ln2, n*d.D)
 	a.mid = grow(a.mid, n*d.D)
 	a.rstd1 = grow(a.rstd1, n)
-	a.rstd2 = grow(a.rstd2, n)
 	a.qkv = grow(a.qkv, n*d.qkv)
 	a.q = grow(a.q, n*d.H*d.hd)
 	a.k = grow(a.k, n*d.KV*d.hd)
 	a.rstdQ = grow(a.rstdQ, n*d.H)
 	a.rstdK = grow(a.rstdK, n*d.KV)
-	a.att = grow(a.att, a.b.att)
 	a.y = grow(a.y, n*d.H*d.hd)
-	a.gu = grow(a.gu, n*2*d.F)
-	a.act = grow(a.act, n*d.F)
-	a.sig = grow(a.sig, n*d.F)
+	a.ln2 = grow(a.ln2, rows*d.D)
+	a.rstd2 = grow(a.rstd2, rows)
+	a.gu = grow(a.gu, rows*2*d.F)
+	a.act = grow(a.act, rows*d.F)
+	a.sig = grow(a.sig, rows*d.F)
 	a.lnf = grow(a.lnf, n*d.D)
 	a.rstdf = grow(a.rstdf, n)
 	a.hsel = grow(a.hsel, m*d.D)
@@ -166,29 +166,74 @@ func (m *model) forward(a *acts, T float32) {
 }
 
 // layerForward runs block l on the residual stream entering it, a.res's layer l, writing
-// its output into layer l+1 and its activations into a's one-layer buffers. Backward calls
-// it again for each block, with the same code on the same input, so the same bits, instead of
-// keeping every block's activations: only the residual stream is kept for all of them.
+// its output into layer l+1. Backward runs the same code on the same input again for each
+// block, so it gets the same bits, instead of keeping every block's activations: only the
+// residual stream is kept for all of them, and one block's attention half.
 func (m *model) layerForward(a *acts, l int) {
+	m.attentionHalf(a, l)
+	n, D := a.b.n, m.cfg.Width
+	out := a.res[(l+1)*n*D : (l+2)*n*D]
+	for _, c := range mlpChunks(n) {
+		m.mlpChunkForward(a, l, c[0], c[1])
+		axpy(out[c[0]*D:c[1]*D], 1, a.mid[c[0]*D:c[1]*D])
+	}
+}
+
+// attentionHalf runs the first half of block l, from the residual stream entering it to
+// mid = x + attention(norm(x)), keeping its activations in a.
+func (m *model) attentionHalf(a *acts, l int) {
 	d := m.dims()
 	b := &a.b
 	n, D, P, lp := b.n, d.D, m.params, m.lay.layers[l]
 	x := a.res[l*n*D : (l+1)*n*D]
-	ln1, rstd1, qkv, q, k, rstdQ, rstdK, att, y := a.ln1, a.rstd1, a.qkv, a.q, a.k, a.rstdQ, a.rstdK, a.att, a.y
-	mid, ln2, rstd2, gu, act, sig := a.mid, a.ln2, a.rstd2, a.gu, a.act, a.sig
-	out := a.res[(l+1)*n*D : (l+2)*n*D]
+	rmsnormForward(a.ln1, a.rstd1, x, P[lp.ln1:], n, D, m.cfg.NormEps)
+	matmulForward(a.qkv, a.ln1, P[lp.qkv:], n, D, d.qkv)
+	m.qkNormRopeForward(a.q, a.k, a.rstdQ, a.rstdK, a.qkv, b.pos, P[lp.qNorm:lp.qNorm+d.hd], P[lp.kNorm:lp.kNorm+d.hd])
+	m.attentionForward(a.y, a.q, a.k, a.qkv, b)
+	matmulForward(a.mid, a.y, P[lp.o:], n, d.H*d.hd, D)
+	axpy(a.mid, 1, x)
+}
 
-	rmsnormForward(ln1, rstd1, x, P[lp.ln1:], n, D, m.cfg.NormEps)
-	matmulForward(qkv, ln1, P[lp.qkv:], n, D, d.qkv)
-	m.qkNormRopeForward(q, k, rstdQ, rstdK, qkv, b.pos, P[lp.qNorm:lp.qNorm+d.hd], P[lp.kNorm:lp.kNorm+d.hd])
-	m.attentionForward(y, att, q, k, qkv, b)
-	matmulForward(mid, y, P[lp.o:], n, d.H*d.hd, D)
-	axpy(mid, 1, x)
-	rmsnormForward(ln2, rstd2, mid, P[lp.ln2:], n, D, m.cfg.NormEps)
-	matmulForward(gu, ln2, P[lp.gateUp:], n, D, 2*d.F)
-	swigluForward(act, sig, gu, n, d.F)
-	matmulForward(out, act, P[lp.down:], n, d.F, D)
-	axpy(out, 1, mid)
+// mlpChunkForward runs the MLP of block l on the tokens [lo, hi) of a.mid, keeping the
+// chunk's activations (ln2, rstd2, gu, act, sig) and, in the output layer of a.res, the
+// MLP's output (the caller adds the residual).
+func (m *model) mlpChunkForward(a *acts, l, lo, hi int) {
+	d := m.dims()
+	n, D, P, lp := a.b.n, d.D, m.params, m.lay.layers[l]
+	rows := hi - lo
+	out := a.res[(l+1)*n*D+lo*D : (l+1)*n*D+hi*D]
+	rmsnormForward(a.ln2, a.rstd2, a.mid[lo*D:hi*D], P[lp.ln2:], rows, D, m.cfg.NormEps)
+	matmulForward(a.gu, a.ln2, P[lp.gateUp:], rows, D, 2*d.F)
+	swigluForward(a.act, a.sig, a.gu, rows, d.F)
+	matmulForward(out, a.act, P[lp.down:], rows, d.F, D)
+}
+
+// mlpChunk is the number of tokens whose MLP runs at once in forward and Backward, so that
+// the MLP's activations, the largest of a block (4·mlp_width values a token, and as many
+// gradients), take the memory of one chunk instead of the whole batch. It is a multiple of
+// 256, the depth of gemm's blocks: a weight gradient, a sum over tokens, then adds the same
+// blocks of 256 tokens in the same order as over the whole batch, so chunking changes no
+// bit (TestMLPChunksKeepBits). A last chunk of fewer than mlpTail tokens joins the one before,
+// so that no chunk is short enough for gemm's small-matrix paths.
+var mlpChunk = 256
+
+// mlpTail is the shortest last chunk of mlpChunks.
+const mlpTail = 256
+
+// mlpChunks returns the [lo, hi) token ranges of n tokens' MLP chunks.
+func mlpChunks(n int) [][2]int {
+	var out [][2]int
+	for lo := 0; lo < n; lo += mlpChunk {
+		hi := min(lo+mlpChunk, n)
+		if n-hi < mlpTail {
+			hi = n
+		}
+		out = append(out, [2]int{lo, hi})
+		if hi == n {
+			break
+		}
+	}
+	return out
 }
 
 // qkNormRopeForward normalises each query and key head (QK-norm) and rotates
@@ -218,25 +263,53 @@ func (m *model) qkNormRopeForward(q, k, rstdQ, rstdK, qkv []float32, pos []int32
 }
 
 // attentionForward runs causal grouped-query attention for every sequence
-// and head, keeping the probabilities. Each (sequence, head) is two serial
-// matrix products, S = Q·Kᵀ/√hd and Y = softmax(S)·V; work is spread over
-// the pairs.
-func (m *model) attentionForward(y, att, q, k, qkv []float32, b *batch) {
+// and head. Each (sequence, head) is two serial matrix products, S = Q·Kᵀ/√hd
+// and Y = softmax(S)·V, the probabilities in per-worker scratch (Backward
+// computes them again); work is spread over the pairs.
+func (m *model) attentionForward(y, q, k, qkv []float32, b *batch) {
 	d := m.dims()
-	scale := float32(1 / math.Sqrt(float64(d.hd)))
 	group := d.H / d.KV
-	parallelFor(len(b.starts)*d.H, func(_, i int) {
+	probs := m.probScratch(b)
+	parallelFor(len(b.starts)*d.H, func(w, i int) {
 		s, h := i/d.H, i%d.H
 		L, st, g := b.lens[s], b.starts[s], h/group
 		if L == 0 {
 			return
 		}
-		qh := q[st*d.H*d.hd+h*d.hd:]
-		keys := k[st*d.KV*d.hd+g*d.hd:]
-		vals := qkv[st*d.qkv+(d.H+d.KV+g)*d.hd:]
-		p := att[b.attOff[s]+h*L*L : b.attOff[s]+(h+1)*L*L]
-		gemm.SgemmSerial(false, true, L, L, d.hd, scale, qh, d.H*d.hd, keys, d.KV*d.hd, 0, p, L)
-		softmaxRows(p, L, L, L, func(t int) int { return t + 1 })
-		gemm.SgemmSerial(false, false, L, d.hd, L, 1, p, L, vals, d.qkv, 0, y[st*d.H*d.hd+h*d.hd:], d.H*d.hd)
+		p := probs[w][:L*L]
+		m.attentionProbs(p, q[st*d.H*d.hd+h*d.hd:], k[st*d.KV*d.hd+g*d.hd:], L)
+		gemm.SgemmSerial(false, false, L, d.hd, L, 1, p, L, qkv[st*d.qkv+(d.H+d.KV+g)*d.hd:], d.qkv, 0, y[st*d.H*d.hd+h*d.hd:], d.H*d.hd)
 	})
+}
+
+// attentionProbs writes into p (L×L) the causal attention probabilities of one head of one
+// sequence of L tokens: softmax(Q·Kᵀ/√hd) with qh and keys the head's first query and key in
+// the q and k layouts.
+func (m *model) attentionProbs(p, qh, keys []float32, L int) {
+	d := m.dims()
+	scale := float32(1 / math.Sqrt(float64(d.hd)))
+	gemm.SgemmSerial(false, true, L, L, d.hd, scale, qh, d.H*d.hd, keys, d.KV*d.hd, 0, p, L)
+	softmaxRows(p, L, L, L, func(t int) int { return t + 1 })
+}
+
+// probScratch returns one buffer per worker for the attention probabilities of one head of
+// the longest sequence of b.
+func (m *model) probScratch(b *batch) [][]float32 {
+	maxLen := 0
+	for _, L := range b.lens {
+		maxLen = max(maxLen, L)
+	}
+	m.probs = perWorker(m.probs, maxLen*maxLen)
+	return m.probs
+}
+
+// perWorker sizes s to one buffer of n values per worker, reusing what it holds.
+func perWorker(s [][]float32, n int) [][]float32 {
+	for len(s) < workers() {
+		s = append(s, nil)
+	}
+	for w := range s {
+		s[w] = grow(s[w], n)
+	}
+	return s
 }

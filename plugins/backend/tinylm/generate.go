@@ -12,10 +12,9 @@ import (
 
 // genBuffers are the buffers of generation, reused across calls.
 type genBuffers struct {
-	// Prefill: the prompts' layout, one layer's attention probabilities
-	// and the final hidden state of each prompt.
-	pre       batch
-	att, last []float32
+	// Prefill: the prompts' layout and the final hidden state of each prompt.
+	pre  batch
+	last []float32
 	// The KV cache: keys [layer][stream][KV·hd][context] (transposed),
 	// values [layer][stream][context][KV·hd].
 	kc, vc                   []float32
@@ -41,14 +40,15 @@ func (m *model) decodeStep(streams []int, toks []int32, pos []int32, nStreams in
 	kvw := d.KV * d.hd
 	g.growRows(d, S)
 	g.logits = grow(g.logits, S*d.V)
-	for len(g.p) < workers() {
-		g.p = append(g.p, make([]float32, d.H*ctx))
+	group := d.H / d.KV
+	rows := attRows(group)
+	for len(g.p) < workers() { // queries, then scores, then outputs
+		g.p = append(g.p, make([]float32, rows*(d.hd+ctx+d.hd)))
 	}
 	for i, tok := range toks {
 		copy(g.x[i*D:(i+1)*D], P[m.lay.embed+int(tok)*D:])
 	}
 	scale := float32(1 / math.Sqrt(float64(d.hd)))
-	group := d.H / d.KV
 	for l, lp := range m.lay.layers {
 		rmsnormForward(g.ln, g.rstd, g.x, P[lp.ln1:], S, D, m.cfg.NormEps)
 		matmulForward(g.qkv, g.ln, P[lp.qkv:], S, D, d.qkv)
@@ -62,23 +62,47 @@ func (m *model) decodeStep(streams []int, toks []int32, pos []int32, nStreams in
 				kt[j*ctx] = v
 			}
 		}
-		// One query per stream against its cache: the heads of a KV group
-		// are contiguous rows of q, so each (stream, group) is two products.
+		// One query per stream against its cache: each (stream, KV group) is
+		// two products, of the group's heads (padded with rows of zeros to
+		// attRows) by its cached keys, then values. The scores are computed
+		// for whole panels of 16 cached positions (nc ≥ n, within the cache).
+		// Both paddings let the product pack whole panels, without its slow
+		// path for partial ones; a value's bits do not depend on the number
+		// of rows or columns of the product, and the padding goes unused.
 		parallelFor(S*d.KV, func(w, j int) {
 			i, kv := j/d.KV, j%d.KV
 			n := int(pos[i]) + 1
+			nc := min((n+scorePanel-1)/scorePanel*scorePanel, ctx)
 			kbase := layer + streams[i]*ctx*kvw + kv*d.hd*ctx
 			vbase := layer + streams[i]*ctx*kvw + kv*d.hd
-			qg := g.q[i*d.H*d.hd+kv*group*d.hd:]
-			sc := g.p[w][:group*n]
-			gemm.SgemmSerial(false, false, group, n, d.hd, scale, qg, d.hd, g.kc[kbase:], ctx, 0, sc, n)
-			softmaxRows(sc, group, n, n, func(int) int { return n })
-			gemm.SgemmSerial(false, false, group, d.hd, n, 1, sc, n, g.vc[vbase:], kvw, 0, g.y[i*d.H*d.hd+kv*group*d.hd:], d.hd)
+			qg, sc, yg := g.p[w][:rows*d.hd], g.p[w][rows*d.hd:rows*(d.hd+nc)], g.p[w][rows*(d.hd+ctx):rows*(d.hd+ctx+d.hd)]
+			copy(qg, g.q[i*d.H*d.hd+kv*group*d.hd:i*d.H*d.hd+(kv+1)*group*d.hd]) // rows past group stay zero
+			gemm.SgemmSerial(false, false, rows, nc, d.hd, scale, qg, d.hd, g.kc[kbase:], ctx, 0, sc, nc)
+			softmaxRows(sc, group, n, nc, func(int) int { return n })
+			gemm.SgemmSerial(false, false, rows, d.hd, n, 1, sc, nc, g.vc[vbase:], kvw, 0, yg, d.hd)
+			copy(g.y[i*d.H*d.hd+kv*group*d.hd:], yg[:group*d.hd])
 		})
 		m.layerTail(lp, S)
 	}
 	rmsnormForward(g.ln, g.rstd, g.x, P[m.lay.norm:], S, D, m.cfg.NormEps)
 	matmulForward(g.logits, g.ln, P[m.lay.lmHead:], S, D, d.V)
+}
+
+// scorePanel and scoreRows are the column and row panel sizes of gemm's
+// packed product, to which decodeStep rounds its attention products.
+const (
+	scorePanel = 16
+	scoreRows  = 6
+)
+
+// attRows is the number of rows of decodeStep's attention products for a KV
+// group of group query heads: a whole number of row panels, or 1 (which the
+// product computes on another path, so padding it would change its bits).
+func attRows(group int) int {
+	if group == 1 {
+		return 1
+	}
+	return (group + scoreRows - 1) / scoreRows * scoreRows
 }
 
 // growRows sizes the generation buffers that hold one row per token for
@@ -144,11 +168,10 @@ func (m *model) prefillGroup(prompts [][]int32, p0, n, nStreams int, first []flo
 	for p, pr := range prompts {
 		seqs[p] = [2][]int32{pr, pr[:1]} // one placeholder target: the inputs are the prompt
 	}
-	b.set(seqs, d.H)
+	b.set(seqs)
 	N, D, P, ctx := b.n, d.D, m.params, m.cfg.Context
 	kvw := d.KV * d.hd
 	g.growRows(d, N)
-	g.att = grow(g.att, b.att)
 	g.last = grow(g.last, len(prompts)*D)
 	for t, tok := range b.tokens {
 		copy(g.x[t*D:(t+1)*D], P[m.lay.embed+int(tok)*D:])
@@ -168,7 +191,7 @@ func (m *model) prefillGroup(prompts [][]int32, p0, n, nStreams int, first []flo
 				}
 			}
 		})
-		m.attentionForward(g.y, g.att, g.q, g.k, g.qkv, b)
+		m.attentionForward(g.y, g.q, g.k, g.qkv, b)
 		m.layerTail(lp, N)
 	}
 	for p := range prompts {

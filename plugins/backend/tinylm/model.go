@@ -18,6 +18,7 @@ type model struct {
 	step     int64     // AdamW steps taken
 	cos, sin []float32 // rotary tables [context, head_dim/2]
 	scratch  scratch
+	probs    [][]float32 // per worker: one head's attention probabilities (forward, Backward, prefill)
 	gen      genBuffers
 }
 

@@ -83,7 +83,7 @@ func TestLlamaCppParity(t *testing.T) {
 				ids[j] = int32(r.IntN(m.vocab))
 			}
 			var a acts
-			a.b.set([][2][]int32{{ids[:1], ids[1:]}}, cfg.Heads)
+			a.b.set([][2][]int32{{ids[:1], ids[1:]}})
 			m.forward(&a, 1)
 
 			ref := llamacpp.LogProbs(t, exportGGUF(t, m), ids, 1)
