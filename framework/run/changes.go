@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/forkrl/forkrl/internal/atomicfile"
+	"github.com/forkrl/forkrl/internal/digest"
 )
 
 // changesKey is the entry of settings.json that lists the changes a run
@@ -172,11 +173,11 @@ func writeInputFiles(path string, in Inputs) error {
 	if in.Data == nil {
 		return nil
 	}
-	var b bytes.Buffer
+	var sums []digest.Sum
 	for _, f := range sortedKeys(in.Data) {
-		fmt.Fprintf(&b, "%s  %s\n", in.Data[f], f)
+		sums = append(sums, digest.Sum{SHA256: in.Data[f], Path: f})
 	}
-	return atomicfile.WriteFile(filepath.Join(path, DataFile), b.Bytes())
+	return atomicfile.WriteFile(filepath.Join(path, DataFile), digest.FormatList(sums))
 }
 
 // dataSums reads the data fingerprints of the run; nil when it recorded
@@ -189,13 +190,13 @@ func (d *Dir) dataSums() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	list, err := digest.ParseList(filepath.Join(d.Path, DataFile), data)
+	if err != nil {
+		return nil, err
+	}
 	sums := map[string]string{}
-	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
-		sum, file, ok := strings.Cut(line, "  ")
-		if !ok {
-			return nil, fmt.Errorf("%s:%d: not a line \"SHA256  FILE\"", filepath.Join(d.Path, DataFile), i+1)
-		}
-		sums[file] = sum
+	for _, s := range list {
+		sums[s.Path] = s.SHA256
 	}
 	return sums, nil
 }
