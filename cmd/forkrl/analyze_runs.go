@@ -48,16 +48,8 @@ func analyzeStepsCommand(args []string, stdout, stderr io.Writer) int {
 	for _, w := range r.Warnings {
 		fmt.Fprintf(stderr, "forkrl analyze steps: warning: %s\n", w)
 	}
-	steps := make([]int, len(r.Samples))
-	ents := make([][][]float32, len(r.Samples))
-	for i, ss := range r.Samples {
-		steps[i] = ss.Step
-		for _, s := range ss.Samples {
-			ents[i] = append(ents[i], s.Entropies)
-		}
-	}
 	rep := stepsReport{Run: r.Name}
-	if rep.Steps, err = analysis.EntropyOverSteps(steps, ents); err != nil {
+	if rep.Steps, err = r.EntropySteps(); err != nil {
 		fmt.Fprintf(stderr, "forkrl analyze steps: %v\n", err)
 		return 1
 	}
@@ -82,19 +74,7 @@ func analyzeStepsCommand(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *figures != "" {
-		l := figure.Line{Title: "entropy percentiles over steps: " + r.Name, XLabel: "step", YLabel: "entropy (nats)"}
-		for qi, p := range analysis.Percentiles {
-			ser := figure.Series{Name: fmt.Sprintf("p%g", 100*p)}
-			for _, s := range rep.Steps {
-				ser.X, ser.Y = append(ser.X, float64(s.Step)), append(ser.Y, s.Quantiles[qi].Value)
-			}
-			l.Series = append(l.Series, ser)
-		}
-		ser := figure.Series{Name: "mean"}
-		for _, s := range rep.Steps {
-			ser.X, ser.Y = append(ser.X, float64(s.Step)), append(ser.Y, s.Mean)
-		}
-		l.Series = append(l.Series, ser)
+		l := report.EntropyStepsChart(r.Name, rep.Steps, true)
 		if err := writeFigures(*figures, map[string]func() ([]byte, error){"entropy-steps.svg": l.SVG}, stdout); err != nil {
 			fmt.Fprintf(stderr, "forkrl analyze steps: %v\n", err)
 			return 1
