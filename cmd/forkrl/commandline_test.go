@@ -110,10 +110,8 @@ func TestEveryCommandsHelp(t *testing.T) {
 			t.Errorf("forkrl %s -h: exit %d, stdout %q, stderr\n%s", name, code, stdout, help)
 			continue
 		}
-		if len(line) == 1 {
-			if code, _, again := forkrlOutput(t, "help", name); code != 0 || again != help {
-				t.Errorf("forkrl help %s: exit %d, stderr\n%s\nwant that of forkrl %s -h", name, code, again, name)
-			}
+		if code, _, again := forkrlOutput(t, append([]string{"help"}, line...)...); code != 0 || again != help {
+			t.Errorf("forkrl help %s: exit %d, stderr\n%s\nwant that of forkrl %s -h", name, code, again, name)
 		}
 		code, _, stderr := forkrlOutput(t, append(line, "--no-such-flag")...)
 		if code != 2 || !strings.HasPrefix(stderr, "flag provided but not defined: -no-such-flag\n"+help) {

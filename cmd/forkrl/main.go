@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -58,8 +59,8 @@ func profiled(args []string) int {
 }
 
 func dispatch(args []string) int {
-	if len(args) == 2 && args[0] == "help" {
-		args = []string{args[1], "-h"} // forkrl help COMMAND: its own help text
+	if len(args) >= 2 && args[0] == "help" {
+		args = slices.Concat(args[1:], []string{"-h"}) // forkrl help COMMAND [SUBCOMMAND]: its own help text
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		listCommands(os.Stdout)
