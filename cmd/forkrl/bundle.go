@@ -99,8 +99,7 @@ func bundlePack(args []string, stdout, stderr io.Writer) int {
 	if *sign != "" {
 		key, err := bundle.ReadPrivateKey(*sign)
 		if err != nil {
-			fmt.Fprintf(stderr, "forkrl bundle pack: %v\n", err)
-			return 1
+			return fs.fail(err)
 		}
 		opt.Sign = key
 	}
@@ -129,13 +128,11 @@ func bundlePack(args []string, stdout, stderr io.Writer) int {
 		err = os.Chmod(*out, 0o644) // a bundle is made to be shared
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle pack: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	st, err := os.Stat(*out)
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle pack: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	var raw int64
 	for _, f := range m.Files {
@@ -163,8 +160,7 @@ func bundleVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	c, rf, err := bundle.Verify(file)
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle verify: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	signature := "unsigned"
 	if c.Signature != nil {
@@ -203,8 +199,7 @@ func bundleInspect(args []string, stdout, stderr io.Writer) int {
 	}
 	c, rf, err := bundle.ReadBundleRunFiles(file)
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle inspect: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	if *asJSON {
 		stdout.Write(c.ManifestRaw)
@@ -300,8 +295,7 @@ func bundleReplay(args []string, stdout, stderr io.Writer) int {
 	}
 	c, _, err := bundle.ReadFiles(file)
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle replay: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	m := c.Manifest
 	here := provenance.Current()
@@ -323,8 +317,7 @@ func bundleReplay(args []string, stdout, stderr io.Writer) int {
 	defer plugin.CloseAll()
 	rep, err := replay(ctx, file, *out, *steps, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle replay: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	rep.Write(stdout)
 	if len(rep.Problems) > 0 || rep.MaxRel() > *tolerance {
@@ -460,14 +453,12 @@ func bundleDiff(args []string, stdout, stderr io.Writer) int {
 			err = fmt.Errorf("%s holds no %s", p, run.SettingsFile)
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "forkrl bundle diff: %v\n", err)
-			return 1
+			return fs.fail(err)
 		}
 	}
 	diffs, err := bundle.DiffSettings(runs[0].Settings, runs[1].Settings)
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle diff: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	a, b := pos[0], pos[1]
 	fmt.Fprintf(stdout, "A: %s\nB: %s\n\nsettings that differ:\n", a, b)
@@ -568,8 +559,7 @@ func bundleKeygen(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if err := bundle.GenerateKey(name+".key", name+".pub"); err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle keygen: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	fmt.Fprintf(stdout, "wrote %s.key (private: keep it) and %s.pub (public: give it with your bundles)\n", name, name)
 	return 0

@@ -101,6 +101,13 @@ func (c *commandLine) parseOne(args []string) (string, int) {
 	return pos[0], -1
 }
 
+// fail reports err as the command's ("forkrl NAME: err") and returns the
+// exit status of a failure, 1.
+func (c *commandLine) fail(err error) int {
+	fmt.Fprintf(c.Output(), "forkrl %s: %v\n", c.usage.name, err)
+	return 1
+}
+
 // argCount reads how many positional arguments a synopsis such as
 // "RUN_DIR... | FOLDER" asks for: at least least, at most most (-1: no
 // limit). A word after "|" is an alternative to the word before it.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"sort"
 	"strings"
@@ -54,6 +55,10 @@ func TestParseCommandLine(t *testing.T) {
 	}
 	if _, code, out := parse("", "a"); code != 2 || out != "forkrl x: takes no arguments; unexpected \"a\"\n" {
 		t.Errorf("one of none: code %d, output %q", code, out)
+	}
+	var stderr bytes.Buffer
+	if code := (usage{name: "bundle x"}).flagSet(&stderr).fail(errors.New("no such file")); code != 1 || stderr.String() != "forkrl bundle x: no such file\n" {
+		t.Errorf("fail: code %d, output %q", code, stderr.String())
 	}
 	if _, code, out := parse("RECIPE", "-n", "many", "a.hcl"); code != 2 || !strings.Contains(out, `invalid value "many" for flag -n`) {
 		t.Errorf("bad flag value: code %d, output\n%s", code, out)

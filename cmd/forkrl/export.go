@@ -42,8 +42,7 @@ func exportCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	r, err := report.Load(dir)
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl export: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(stderr, "forkrl export: warning: %s\n", w)
@@ -52,8 +51,7 @@ func exportCommand(args []string, stdout, stderr io.Writer) int {
 		*out = filepath.Join(dir, "export")
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
-		fmt.Fprintf(stderr, "forkrl export: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	var files []string
 	if *format == "tensorboard" {
@@ -64,8 +62,7 @@ func exportCommand(args []string, stdout, stderr io.Writer) int {
 		files, err = report.WriteCSV(r, *out)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl export: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	for _, f := range files {
 		fmt.Fprintf(stdout, "wrote %s\n", f)

@@ -44,8 +44,7 @@ func reportCommand(args []string, stdout, stderr io.Writer) int {
 	for _, d := range dirs {
 		r, err := report.Load(d)
 		if err != nil {
-			fmt.Fprintf(stderr, "forkrl report: %v\n", err)
-			return 1
+			return fs.fail(err)
 		}
 		for _, w := range r.Warnings {
 			fmt.Fprintf(stderr, "forkrl report: warning: %s\n", w)
@@ -54,12 +53,10 @@ func reportCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	var b bytes.Buffer
 	if err := report.Write(&b, runs, report.Options{Samples: *samples, MinCount: *minCount}); err != nil {
-		fmt.Fprintf(stderr, "forkrl report: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	if err := atomicfile.WriteFile(*out, b.Bytes()); err != nil {
-		fmt.Fprintf(stderr, "forkrl report: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d runs, %.1f kB) in %.2fs\n", *out, len(runs), float64(b.Len())/1000, time.Since(start).Seconds())
 	return 0

@@ -104,8 +104,7 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	dir, err := sweep.OpenDir(sweepDir(rec, f.out))
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl sweep: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	ctx, stop := interruptible()
 	defer stop()
@@ -397,8 +396,7 @@ func sweepStatusCommand(args []string, stdout, stderr io.Writer) int {
 	dir := &sweep.Dir{Path: sweepDir(rec, f.out)} // read only: not created
 	job, err := dir.ReadJob()
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl sweep status: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	queued := map[string]sweep.Task{}
 	if job != nil {

@@ -88,8 +88,7 @@ func validate(args []string, stdout, stderr io.Writer) int {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
-			fmt.Fprintf(stderr, "forkrl validate: %v\n", err)
-			return 1
+			return fs.fail(err)
 		}
 	} else {
 		if len(diags) > 0 {
