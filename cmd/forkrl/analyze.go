@@ -60,10 +60,27 @@ func analyzeCommand(args []string, stdout, stderr io.Writer) int {
 			return sub(args[1:], stdout, stderr)
 		}
 	}
-	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage{
+		name:  "analyze",
+		flags: "[--run NAME] [--checkpoint DIR] [--k N] [--problems N] [--temperature T] [--entropy-gate H --t-high T --t-low T] [--json FILE] [--figures DIR]",
+		args:  "RECIPE",
+		also:  []string{"analyze overlap|grid|steps|sweep ... (forkrl analyze SUBCOMMAND -h)"},
+		about: []string{
+			"Samples the policy of a recipe's run (or a checkpoint of it) on the held-out problems of the",
+			"dataset it evaluates, and reports the accuracy and how the entropy of the response tokens",
+			"is distributed: the fraction below 0.01 and 0.1, the share of all entropy held by the top",
+			"20% of tokens, and the tokens with the highest and lowest average entropy. It counts the",
+			"samples by the verifier's verdict and, where the verifier gives the characters of a response",
+			"roles (countdown: a choice of number or operator, a result, ...), averages the entropy by role.",
+			"",
+			"Subcommands: overlap (the top-20% entropy positions of two checkpoints on the same responses,",
+			"and the entropy change per base-entropy percentile bin), grid (accuracy of the entropy-gated",
+			"decoding over (t_high, t_low)), steps (entropy percentiles over a run's steps), sweep (ρ-sweep",
+			"curves across seeds).",
+		},
+	}.flagSet(stderr)
 	var f runFlags
-	f.register(fs)
+	f.register(fs.FlagSet)
 	name := fs.String("run", "", "the run of the recipe whose plugins and data are used, when it has several")
 	checkpoint := fs.String("checkpoint", "", "a policy checkpoint directory to load instead of the recipe's")
 	k := fs.Int("k", 2, "samples per problem")
@@ -74,28 +91,10 @@ func analyzeCommand(args []string, stdout, stderr io.Writer) int {
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	figures := fs.String("figures", "", "write the figures (entropy-histogram.svg, entropy-tokens.svg) into this folder")
 	var gate gateFlags
-	gate.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkrl analyze [--run NAME] [--checkpoint DIR] [--k N] [--problems N] [--temperature T] [--entropy-gate H --t-high T --t-low T] [--json FILE] [--figures DIR] RECIPE")
-		fmt.Fprintln(stderr, "       forkrl analyze overlap|grid|steps|sweep ... (forkrl analyze SUBCOMMAND -h)")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Samples the policy of a recipe's run (or a checkpoint of it) on the held-out problems of the")
-		fmt.Fprintln(stderr, "dataset it evaluates, and reports the accuracy and how the entropy of the response tokens")
-		fmt.Fprintln(stderr, "is distributed: the fraction below 0.01 and 0.1, the share of all entropy held by the top")
-		fmt.Fprintln(stderr, "20% of tokens, and the tokens with the highest and lowest average entropy. It counts the")
-		fmt.Fprintln(stderr, "samples by the verifier's verdict and, where the verifier gives the characters of a response")
-		fmt.Fprintln(stderr, "roles (countdown: a choice of number or operator, a result, ...), averages the entropy by role.")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Subcommands: overlap (the top-20% entropy positions of two checkpoints on the same responses,")
-		fmt.Fprintln(stderr, "and the entropy change per base-entropy percentile bin), grid (accuracy of the entropy-gated")
-		fmt.Fprintln(stderr, "decoding over (t_high, t_low)), steps (entropy percentiles over a run's steps), sweep (ρ-sweep")
-		fmt.Fprintln(stderr, "curves across seeds).")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	path, ok := parseInterleaved(fs, args)
-	if !ok {
-		return 2
+	gate.register(fs.FlagSet)
+	path, code := fs.parseOne(args)
+	if code >= 0 {
+		return code
 	}
 	if *k < 1 || *problems < 1 {
 		fmt.Fprintln(stderr, "forkrl analyze: --k and --problems must be at least 1")

@@ -49,10 +49,10 @@ func (m *modelFlags) register(fs *flag.FlagSet, problems, k int) {
 
 // withSession parses the command line, opens a session on the recipe's run
 // and calls f with it; it returns the exit code.
-func (m *modelFlags) withSession(name string, fs *flag.FlagSet, args []string, stderr io.Writer, check func() error, f func(ctx context.Context, path string, s *session) error) int {
-	path, ok := parseInterleaved(fs, args)
-	if !ok {
-		return 2
+func (m *modelFlags) withSession(name string, fs *commandLine, args []string, stderr io.Writer, check func() error, f func(ctx context.Context, path string, s *session) error) int {
+	path, code := fs.parseOne(args)
+	if code >= 0 {
+		return code
 	}
 	if m.k < 1 || m.problems < 1 {
 		fmt.Fprintf(stderr, "forkrl analyze %s: --k and --problems must be at least 1\n", name)
@@ -124,26 +124,25 @@ func (f *floatsFlag) Set(v string) error {
 }
 
 func analyzeOverlapCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("analyze overlap", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage{
+		name:  "analyze overlap",
+		flags: "[--base DIR] [--checkpoint DIR ...] [--run-dir RUN_DIR] [--problems N] [--k N] [--json FILE] [--figures DIR]",
+		args:  "RECIPE",
+		about: []string{
+			"Samples responses from the base policy at T = 1, scores the same responses under the base and",
+			"under each checkpoint, and reports the share of the base's top-20% entropy positions that are",
+			"also in the checkpoint's top 20% (the paper: over 86% at convergence), and how the entropy",
+			"of each base-entropy percentile bin changed. Figures: overlap.svg, entropy-change-by-bin.svg.",
+		},
+	}.flagSet(stderr)
 	var m modelFlags
-	m.register(fs, 256, 2)
+	m.register(fs.FlagSet, 256, 2)
 	base := fs.String("base", "", "the base policy checkpoint (default: the recipe's model)")
 	var checkpoints listFlag
 	fs.Var(&checkpoints, "checkpoint", "a policy checkpoint compared with the base (repeatable)")
 	runDir := fs.String("run-dir", "", "compare every policy checkpoint of this run directory, in step order, and save the results in its analysis/overlap.json for forkrl report")
 	fraction := fs.Float64("fraction", 0.2, "the top fraction of positions by entropy")
 	bins := fs.Int("bins", 10, "base-entropy percentile bins")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkrl analyze overlap [--base DIR] [--checkpoint DIR ...] [--run-dir RUN_DIR] [--problems N] [--k N] [--json FILE] [--figures DIR] RECIPE")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Samples responses from the base policy at T = 1, scores the same responses under the base and")
-		fmt.Fprintln(stderr, "under each checkpoint, and reports the share of the base's top-20% entropy positions that are")
-		fmt.Fprintln(stderr, "also in the checkpoint's top 20% (the paper: over 86% at convergence), and how the entropy")
-		fmt.Fprintln(stderr, "of each base-entropy percentile bin changed. Figures: overlap.svg, entropy-change-by-bin.svg.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
 	check := func() error {
 		if *fraction <= 0 || *fraction > 1 || *bins < 1 {
 			return fmt.Errorf("--fraction must be in (0, 1] and --bins at least 1")
@@ -285,10 +284,18 @@ func writeOverlap(w io.Writer, rep analysis.OverlapResult) {
 }
 
 func analyzeGridCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("analyze grid", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage{
+		name:  "analyze grid",
+		flags: "[--t-high 0.6,0.8,1,1.2,1.5] [--t-low 0.6,1] [--entropy-gate H | --percentile 0.8] [--checkpoint DIR] [--problems N] [--k N] [--json FILE] [--figures DIR]",
+		args:  "RECIPE",
+		about: []string{
+			"The paper's decoding experiment: samples each held-out problem with an entropy-gated",
+			"temperature (t_high where a token's entropy at T = 1 is above the threshold, else t_low) for",
+			"each (t_high, t_low), with the same seed, and prints and plots the accuracy (grid.svg).",
+		},
+	}.flagSet(stderr)
 	var m modelFlags
-	m.register(fs, 256, 2)
+	m.register(fs.FlagSet, 256, 2)
 	checkpoint := fs.String("checkpoint", "", "a policy checkpoint directory to load instead of the recipe's")
 	runDir := fs.String("run-dir", "", "analyze the last policy checkpoint of this run directory (unless --checkpoint) and save the results in its analysis/grid.json for forkrl report")
 	highs := floatsFlag{0.6, 0.8, 1, 1.2, 1.5}
@@ -297,15 +304,6 @@ func analyzeGridCommand(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&lows, "t-low", "temperatures below the threshold, comma-separated")
 	threshold := fs.Float64("entropy-gate", -1, "the entropy threshold in nats at T = 1 (default: the --percentile of the entropies of responses sampled at T = 1)")
 	percentile := fs.Float64("percentile", 0.8, "the percentile of the T = 1 entropies taken as the threshold when --entropy-gate is not given (the paper: the 80th)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkrl analyze grid [--t-high 0.6,0.8,1,1.2,1.5] [--t-low 0.6,1] [--entropy-gate H | --percentile 0.8] [--checkpoint DIR] [--problems N] [--k N] [--json FILE] [--figures DIR] RECIPE")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "The paper's decoding experiment: samples each held-out problem with an entropy-gated")
-		fmt.Fprintln(stderr, "temperature (t_high where a token's entropy at T = 1 is above the threshold, else t_low) for")
-		fmt.Fprintln(stderr, "each (t_high, t_low), with the same seed, and prints and plots the accuracy (grid.svg).")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
 	check := func() error {
 		if *threshold < 0 && (*percentile <= 0 || *percentile >= 1) {
 			return fmt.Errorf("--percentile must be in (0, 1)")

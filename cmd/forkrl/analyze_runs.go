@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,20 +26,19 @@ type stepsReport struct {
 }
 
 func analyzeStepsCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("analyze steps", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage{
+		name:  "analyze steps",
+		flags: "[--json FILE] [--figures DIR]",
+		args:  "RUN_DIR",
+		about: []string{
+			"Percentiles of the token entropies of a run's saved rollouts (samples/), step by step.",
+		},
+	}.flagSet(stderr)
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	figures := fs.String("figures", "", "write the figure (entropy-steps.svg) into this folder")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkrl analyze steps [--json FILE] [--figures DIR] RUN_DIR")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Percentiles of the token entropies of a run's saved rollouts (samples/), step by step.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	dir, ok := parseInterleaved(fs, args)
-	if !ok {
-		return 2
+	dir, code := fs.parseOne(args)
+	if code >= 0 {
+		return code
 	}
 	r, err := report.Load(dir)
 	if err != nil {
@@ -50,16 +48,8 @@ func analyzeStepsCommand(args []string, stdout, stderr io.Writer) int {
 	for _, w := range r.Warnings {
 		fmt.Fprintf(stderr, "forkrl analyze steps: warning: %s\n", w)
 	}
-	steps := make([]int, len(r.Samples))
-	ents := make([][][]float32, len(r.Samples))
-	for i, ss := range r.Samples {
-		steps[i] = ss.Step
-		for _, s := range ss.Samples {
-			ents[i] = append(ents[i], s.Entropies)
-		}
-	}
 	rep := stepsReport{Run: r.Name}
-	if rep.Steps, err = analysis.EntropyOverSteps(steps, ents); err != nil {
+	if rep.Steps, err = r.EntropySteps(); err != nil {
 		fmt.Fprintf(stderr, "forkrl analyze steps: %v\n", err)
 		return 1
 	}
@@ -84,19 +74,7 @@ func analyzeStepsCommand(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *figures != "" {
-		l := figure.Line{Title: "entropy percentiles over steps: " + r.Name, XLabel: "step", YLabel: "entropy (nats)"}
-		for qi, p := range analysis.Percentiles {
-			ser := figure.Series{Name: fmt.Sprintf("p%g", 100*p)}
-			for _, s := range rep.Steps {
-				ser.X, ser.Y = append(ser.X, float64(s.Step)), append(ser.Y, s.Quantiles[qi].Value)
-			}
-			l.Series = append(l.Series, ser)
-		}
-		ser := figure.Series{Name: "mean"}
-		for _, s := range rep.Steps {
-			ser.X, ser.Y = append(ser.X, float64(s.Step)), append(ser.Y, s.Mean)
-		}
-		l.Series = append(l.Series, ser)
+		l := report.EntropyStepsChart(r.Name, rep.Steps, true)
 		if err := writeFigures(*figures, map[string]func() ([]byte, error){"entropy-steps.svg": l.SVG}, stdout); err != nil {
 			fmt.Fprintf(stderr, "forkrl analyze steps: %v\n", err)
 			return 1
@@ -129,24 +107,23 @@ type sweepStep struct {
 var seedSuffix = regexp.MustCompile(`-seed\d+$`)
 
 func analyzeSweepCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("analyze sweep", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage{
+		name:  "analyze sweep",
+		flags: "[--dataset NAME] [--json FILE] [--figures DIR]",
+		args:  "RUN_DIR... | FOLDER",
+		about: []string{
+			"ρ-sweep curves from the runs of a sweep (or every run directory in FOLDER): the final",
+			"held-out avg@n against ρ, and avg@n over steps for each arm, with the mean and standard",
+			"deviation across seeds. An arm is the runs whose names differ only in -seedN; ρ is the",
+			"rho setting of the selector the run trains with (1 for all tokens).",
+		},
+	}.flagSet(stderr)
 	dataset := fs.String("dataset", "", "the evaluated dataset (default: the first one each run evaluates)")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	figures := fs.String("figures", "", "write the figures (sweep-final.svg, sweep-steps.svg) into this folder")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkrl analyze sweep [--dataset NAME] [--json FILE] [--figures DIR] RUN_DIR... | FOLDER")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "ρ-sweep curves from the runs of a sweep (or every run directory in FOLDER): the final")
-		fmt.Fprintln(stderr, "held-out avg@n against ρ, and avg@n over steps for each arm, with the mean and standard")
-		fmt.Fprintln(stderr, "deviation across seeds. An arm is the runs whose names differ only in -seedN; ρ is the")
-		fmt.Fprintln(stderr, "rho setting of the selector the run trains with (1 for all tokens).")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	dirs, ok := parseInterleavedAll(fs, args)
-	if !ok {
-		return 2
+	dirs, code := fs.parse(args)
+	if code >= 0 {
+		return code
 	}
 	if len(dirs) == 1 && !run.Exists(dirs[0]) {
 		entries, err := os.ReadDir(dirs[0])

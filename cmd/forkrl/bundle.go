@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -77,51 +76,22 @@ func bundleCommand(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-// bundleFlags makes the flag set of a subcommand with its usage text.
-func bundleFlags(name, args string, stderr io.Writer, about ...string) *flag.FlagSet {
-	fs := flag.NewFlagSet("bundle "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: forkrl bundle %s %s\n\n", name, args)
-		for _, line := range about {
-			fmt.Fprintln(stderr, line)
-		}
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// bundleArg parses flags around one positional argument and returns it,
-// with code -1; else the exit status: 0 after -h, 2 for a usage error.
-func bundleArg(fs *flag.FlagSet, args []string) (arg string, code int) {
-	err := fs.Parse(args)
-	if err == nil && fs.NArg() > 0 {
-		arg = fs.Arg(0)
-		err = fs.Parse(fs.Args()[1:])
-	}
-	switch {
-	case err == flag.ErrHelp:
-		return "", 0
-	case err != nil:
-		return "", 2
-	case arg == "" || fs.NArg() > 0:
-		fs.Usage()
-		return "", 2
-	}
-	return arg, -1
-}
-
 func bundlePack(args []string, stdout, stderr io.Writer) int {
-	fs := bundleFlags("pack", "[-o FILE] [--with-data] [--with-checkpoints none|last|all] [--sign KEY] RUN_DIR", stderr,
-		"Packs a run directory into one file. Run it from the folder the run ran from: the data files,",
-		"base checkpoints and plugin executables the run's settings name are read there and fingerprinted.",
-		"The plugins' working folders are left out.")
+	fs := usage{
+		name:  "bundle pack",
+		flags: "[-o FILE] [--with-data] [--with-checkpoints none|last|all] [--sign KEY]",
+		args:  "RUN_DIR",
+		about: []string{
+			"Packs a run directory into one file. Run it from the folder the run ran from: the data files,",
+			"base checkpoints and plugin executables the run's settings name are read there and fingerprinted.",
+			"The plugins' working folders are left out.",
+		},
+	}.flagSet(stderr)
 	out := fs.String("o", "", "the bundle to write (default: NAME.bundle.tar.zst, NAME the run's name)")
 	withData := fs.Bool("with-data", false, "include the data files and base checkpoints the run read")
 	checkpoints := fs.String("with-checkpoints", bundle.CheckpointsNone, "which of the run's checkpoints to include: none, last or all")
 	sign := fs.String("sign", "", "sign the manifest with this ed25519 private key file (see forkrl bundle keygen)")
-	dir, code := bundleArg(fs, args)
+	dir, code := fs.parseOne(args)
 	if code >= 0 {
 		return code
 	}
@@ -129,8 +99,7 @@ func bundlePack(args []string, stdout, stderr io.Writer) int {
 	if *sign != "" {
 		key, err := bundle.ReadPrivateKey(*sign)
 		if err != nil {
-			fmt.Fprintf(stderr, "forkrl bundle pack: %v\n", err)
-			return 1
+			return fs.fail(err)
 		}
 		opt.Sign = key
 	}
@@ -159,13 +128,11 @@ func bundlePack(args []string, stdout, stderr io.Writer) int {
 		err = os.Chmod(*out, 0o644) // a bundle is made to be shared
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle pack: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	st, err := os.Stat(*out)
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle pack: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	var raw int64
 	for _, f := range m.Files {
@@ -176,19 +143,24 @@ func bundlePack(args []string, stdout, stderr io.Writer) int {
 }
 
 func bundleVerify(args []string, stdout, stderr io.Writer) int {
-	fs := bundleFlags("verify", "[--key PUB] FILE", stderr,
-		"Checks every file of a bundle against the sha256 and size its manifest lists, and that the run",
-		"agrees with itself (the summary matches the last metrics line, the settings parse as a recipe run),",
-		"then prints what the bundle holds. Exits 1 naming the first file that does not match.")
+	fs := usage{
+		name:  "bundle verify",
+		flags: "[--key PUB]",
+		args:  "FILE",
+		about: []string{
+			"Checks every file of a bundle against the sha256 and size its manifest lists, and that the run",
+			"agrees with itself (the summary matches the last metrics line, the settings parse as a recipe run),",
+			"then prints what the bundle holds. Exits 1 naming the first file that does not match.",
+		},
+	}.flagSet(stderr)
 	key := fs.String("key", "", "also check the manifest's signature with this ed25519 public key file")
-	file, code := bundleArg(fs, args)
+	file, code := fs.parseOne(args)
 	if code >= 0 {
 		return code
 	}
 	c, rf, err := bundle.Verify(file)
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle verify: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	signature := "unsigned"
 	if c.Signature != nil {
@@ -211,18 +183,23 @@ func bundleVerify(args []string, stdout, stderr io.Writer) int {
 }
 
 func bundleInspect(args []string, stdout, stderr io.Writer) int {
-	fs := bundleFlags("inspect", "[-json] FILE", stderr,
-		"Prints a bundle's manifest and the summary of its run, reading only the start of the file",
-		"(nothing is unpacked, and only the files printed are checked: verify checks them all).")
+	fs := usage{
+		name:  "bundle inspect",
+		flags: "[-json]",
+		args:  "FILE",
+		about: []string{
+			"Prints a bundle's manifest and the summary of its run, reading only the start of the file",
+			"(nothing is unpacked, and only the files printed are checked: verify checks them all).",
+		},
+	}.flagSet(stderr)
 	asJSON := fs.Bool("json", false, "print MANIFEST.json as it is stored")
-	file, code := bundleArg(fs, args)
+	file, code := fs.parseOne(args)
 	if code >= 0 {
 		return code
 	}
 	c, rf, err := bundle.ReadBundleRunFiles(file)
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle inspect: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	if *asJSON {
 		stdout.Write(c.ManifestRaw)
@@ -288,23 +265,29 @@ func sizeText(n int64) string {
 const replayReexec = "FORKRL_REPLAY_REEXEC"
 
 func bundleReplay(args []string, stdout, stderr io.Writer) int {
-	fs := bundleFlags("replay", "[--steps N] [--out DIR] [--tolerance REL] [--kernels recorded|here] FILE", stderr,
-		"Unpacks a bundle into DIR/bundle, checks the data the run would read against the recorded",
-		"fingerprints (refusing, naming the file, when they differ and the bundle lacks the data) and the",
-		"plugins against their sha256, re-runs the run (or its first N steps) into DIR/run and compares",
-		"every metric and evaluation with the recorded one, timing left out. On the kernel path the run",
-		"took every value must be identical; where the replay runs another (another CPU, a noasm build),",
-		"a tolerance report gives the largest relative difference of each value and the first step where",
-		"the runs part. Exits 1 when any value differs by more than --tolerance.",
-		"",
-		"With --kernels recorded (the default) a replay whose CPU can run the path the run recorded but",
-		"would take another (a run on the AVX2 path replayed on a CPU with AVX-512, or on the pure-Go path)",
-		"re-executes itself with FORKRL_GEMM, FORKRL_SELECTION and FORKRL_VECMATH set to take it too.")
+	fs := usage{
+		name:  "bundle replay",
+		flags: "[--steps N] [--out DIR] [--tolerance REL] [--kernels recorded|here]",
+		args:  "FILE",
+		about: []string{
+			"Unpacks a bundle into DIR/bundle, checks the data the run would read against the recorded",
+			"fingerprints (refusing, naming the file, when they differ and the bundle lacks the data) and the",
+			"plugins against their sha256, re-runs the run (or its first N steps) into DIR/run and compares",
+			"every metric and evaluation with the recorded one, timing left out. On the kernel path the run",
+			"took every value must be identical; where the replay runs another (another CPU, a noasm build),",
+			"a tolerance report gives the largest relative difference of each value and the first step where",
+			"the runs part. Exits 1 when any value differs by more than --tolerance.",
+			"",
+			"With --kernels recorded (the default) a replay whose CPU can run the path the run recorded but",
+			"would take another (a run on the AVX2 path replayed on a CPU with AVX-512, or on the pure-Go path)",
+			"re-executes itself with FORKRL_GEMM, FORKRL_SELECTION and FORKRL_VECMATH set to take it too.",
+		},
+	}.flagSet(stderr)
 	steps := fs.Int("steps", 0, "replay only the first N steps (0: all)")
 	out := fs.String("out", "", "the folder to replay in (default: runs/NAME-replay)")
 	tolerance := fs.Float64("tolerance", 0, "the largest relative difference accepted (0: values must be identical)")
 	kernels := fs.String("kernels", "recorded", "recorded: take the kernel path the run took where this machine can; here: the one this process takes")
-	file, code := bundleArg(fs, args)
+	file, code := fs.parseOne(args)
 	if code >= 0 {
 		return code
 	}
@@ -314,8 +297,7 @@ func bundleReplay(args []string, stdout, stderr io.Writer) int {
 	}
 	c, _, err := bundle.ReadFiles(file)
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle replay: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	m := c.Manifest
 	here := provenance.Current()
@@ -337,8 +319,7 @@ func bundleReplay(args []string, stdout, stderr io.Writer) int {
 	defer plugin.CloseAll()
 	rep, err := replay(ctx, file, *out, *steps, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle replay: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	rep.Write(stdout)
 	if len(rep.Problems) > 0 || rep.MaxRel() > *tolerance {
@@ -446,20 +427,20 @@ func readSeries(dir string) (bundle.Series, error) {
 }
 
 func bundleDiff(args []string, stdout, stderr io.Writer) int {
-	fs := bundleFlags("diff", "A B", stderr,
-		"Compares two runs, each a bundle or a run directory: the settings that differ, side by side,",
-		"then the metrics of the last step and the final evaluations side by side with B − A.")
-	if err := fs.Parse(args); err == flag.ErrHelp {
-		return 0
-	} else if err != nil {
-		return 2
-	}
-	if fs.NArg() != 2 {
-		fs.Usage()
-		return 2
+	fs := usage{
+		name: "bundle diff",
+		args: "A B",
+		about: []string{
+			"Compares two runs, each a bundle or a run directory: the settings that differ, side by side,",
+			"then the metrics of the last step and the final evaluations side by side with B − A.",
+		},
+	}.flagSet(stderr)
+	pos, code := fs.parse(args)
+	if code >= 0 {
+		return code
 	}
 	var runs [2]bundle.RunFiles
-	for i, p := range fs.Args() {
+	for i, p := range pos {
 		var err error
 		if st, serr := os.Stat(p); serr == nil && st.IsDir() {
 			runs[i], err = bundle.ReadRunFiles(p)
@@ -470,16 +451,14 @@ func bundleDiff(args []string, stdout, stderr io.Writer) int {
 			err = fmt.Errorf("%s holds no %s", p, run.SettingsFile)
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "forkrl bundle diff: %v\n", err)
-			return 1
+			return fs.fail(err)
 		}
 	}
 	diffs, err := bundle.DiffSettings(runs[0].Settings, runs[1].Settings)
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle diff: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
-	a, b := fs.Arg(0), fs.Arg(1)
+	a, b := pos[0], pos[1]
 	fmt.Fprintf(stdout, "A: %s\nB: %s\n\nsettings that differ:\n", a, b)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  setting\tA\tB\t")
@@ -490,7 +469,7 @@ func bundleDiff(args []string, stdout, stderr io.Writer) int {
 	var series [2]bundle.Series
 	for i := range runs {
 		if series[i], err = bundle.ParseSeries(runs[i].Metrics, runs[i].Evals); err != nil {
-			fmt.Fprintf(stderr, "forkrl bundle diff: %s: %v\n", fs.Arg(i), err)
+			fmt.Fprintf(stderr, "forkrl bundle diff: %s: %v\n", pos[i], err)
 			return 1
 		}
 	}
@@ -564,17 +543,21 @@ func sideBySide(w io.Writer, a, b map[string]float64) {
 }
 
 func bundleKeygen(args []string, stdout, stderr io.Writer) int {
-	fs := bundleFlags("keygen", "NAME", stderr,
-		"Writes a new ed25519 key pair: NAME.key, the private key (mode 0600), and NAME.pub, the public",
-		"key. Each holds one line, the standard base64 of the key's 32 bytes (the private key's seed).",
-		"Sign with 'forkrl bundle pack --sign NAME.key', check with 'forkrl bundle verify --key NAME.pub'.")
-	name, code := bundleArg(fs, args)
+	fs := usage{
+		name: "bundle keygen",
+		args: "NAME",
+		about: []string{
+			"Writes a new ed25519 key pair: NAME.key, the private key (mode 0600), and NAME.pub, the public",
+			"key. Each holds one line, the standard base64 of the key's 32 bytes (the private key's seed).",
+			"Sign with 'forkrl bundle pack --sign NAME.key', check with 'forkrl bundle verify --key NAME.pub'.",
+		},
+	}.flagSet(stderr)
+	name, code := fs.parseOne(args)
 	if code >= 0 {
 		return code
 	}
 	if err := bundle.GenerateKey(name+".key", name+".pub"); err != nil {
-		fmt.Fprintf(stderr, "forkrl bundle keygen: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	fmt.Fprintf(stdout, "wrote %s.key (private: keep it) and %s.pub (public: give it with your bundles)\n", name, name)
 	return 0

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,24 +18,23 @@ func init() {
 }
 
 func exportCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage{
+		name:  "export",
+		flags: "[--format tensorboard|csv] [-o DIR]",
+		args:  "RUN_DIR",
+		about: []string{
+			"tensorboard writes one event file (events.out.tfevents.*): every metric of metrics.jsonl as a",
+			"scalar per step under its own name, and evaluations as eval/DATASET/avg_at_n,",
+			"eval/DATASET/pass_at_K, eval/DATASET/mean_length and eval/DATASET/mean_entropy; view it with",
+			"tensorboard --logdir DIR. csv writes metrics.csv (a column per metric, a row per step) and",
+			"eval.csv (a row per evaluation and dataset).",
+		},
+	}.flagSet(stderr)
 	format := fs.String("format", "tensorboard", "tensorboard or csv")
 	out := fs.String("o", "", "the folder written (default RUN_DIR/export)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkrl export [--format tensorboard|csv] [-o DIR] RUN_DIR")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "tensorboard writes one event file (events.out.tfevents.*): every metric of metrics.jsonl as a")
-		fmt.Fprintln(stderr, "scalar per step under its own name, and evaluations as eval/DATASET/avg_at_n,")
-		fmt.Fprintln(stderr, "eval/DATASET/pass_at_K, eval/DATASET/mean_length and eval/DATASET/mean_entropy; view it with")
-		fmt.Fprintln(stderr, "tensorboard --logdir DIR. csv writes metrics.csv (a column per metric, a row per step) and")
-		fmt.Fprintln(stderr, "eval.csv (a row per evaluation and dataset).")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	dir, ok := parseInterleaved(fs, args)
-	if !ok {
-		return 2
+	dir, code := fs.parseOne(args)
+	if code >= 0 {
+		return code
 	}
 	if *format != "tensorboard" && *format != "csv" {
 		fmt.Fprintf(stderr, "forkrl export: --format %q: want tensorboard or csv\n", *format)
@@ -44,8 +42,7 @@ func exportCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	r, err := report.Load(dir)
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl export: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	for _, w := range r.Warnings {
 		fmt.Fprintf(stderr, "forkrl export: warning: %s\n", w)
@@ -54,8 +51,7 @@ func exportCommand(args []string, stdout, stderr io.Writer) int {
 		*out = filepath.Join(dir, "export")
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
-		fmt.Fprintf(stderr, "forkrl export: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	var files []string
 	if *format == "tensorboard" {
@@ -66,8 +62,7 @@ func exportCommand(args []string, stdout, stderr io.Writer) int {
 		files, err = report.WriteCSV(r, *out)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl export: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	for _, f := range files {
 		fmt.Fprintf(stdout, "wrote %s\n", f)

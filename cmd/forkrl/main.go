@@ -5,7 +5,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -57,20 +59,24 @@ func profiled(args []string) int {
 }
 
 func dispatch(args []string) int {
+	if len(args) >= 2 && args[0] == "help" {
+		args = slices.Concat(args[1:], []string{"-h"}) // forkrl help COMMAND [SUBCOMMAND]: its own help text
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(os.Stdout)
+		listCommands(os.Stdout)
 		return 0
 	}
 	c, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "forkrl: unknown command %q\n\n", args[0])
-		usage(os.Stderr)
+		listCommands(os.Stderr)
 		return 2
 	}
 	return c.run(args[1:])
 }
 
-func usage(w *os.File) {
+// listCommands writes forkrl's help text: the commands with their summaries.
+func listCommands(w io.Writer) {
 	fmt.Fprintln(w, "usage: forkrl COMMAND [arguments]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
@@ -89,5 +95,5 @@ func usage(w *os.File) {
 		fmt.Fprintf(w, "  %s%s  %s\n", n, strings.Repeat(" ", width-len(n)), commands[n].summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'forkrl COMMAND -h' for the flags of a command.")
+	fmt.Fprintln(w, "Run 'forkrl help COMMAND' (or 'forkrl COMMAND -h') for the flags of a command.")
 }

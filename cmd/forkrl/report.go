@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,37 +20,31 @@ func init() {
 }
 
 func reportCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage{
+		name:  "report",
+		flags: "[-o report.html] [--samples N]",
+		args:  "RUN_DIR...",
+		about: []string{
+			"Writes one HTML file, with no external resources, that shows the runs' settings, training and",
+			"evaluation curves, entropy percentiles over steps and the entropy distribution of the saved",
+			"rollouts, a comparison when several runs are given, and a token view of sampled responses",
+			"coloured by entropy with the tokens the selector trained on marked. Files that cannot be read",
+			"are named in the report and on stderr; the report shows the rest.",
+		},
+	}.flagSet(stderr)
 	out := fs.String("o", "report.html", "the HTML file written")
 	samples := fs.Int("samples", 8, "rollouts of each run's last saved step shown in the token view")
 	minCount := fs.Int("min-count", 5, "rank only tokens seen at least this often")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkrl report [-o report.html] [--samples N] RUN_DIR...")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Writes one HTML file, with no external resources, that shows the runs' settings, training and")
-		fmt.Fprintln(stderr, "evaluation curves, entropy percentiles over steps and the entropy distribution of the saved")
-		fmt.Fprintln(stderr, "rollouts, a comparison when several runs are given, and a token view of sampled responses")
-		fmt.Fprintln(stderr, "coloured by entropy with the tokens the selector trained on marked. Files that cannot be read")
-		fmt.Fprintln(stderr, "are named in the report and on stderr; the report shows the rest.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	dirs, ok := parseInterleavedAll(fs, args)
-	if !ok {
-		return 2
-	}
-	if len(dirs) == 0 {
-		fs.Usage()
-		return 2
+	dirs, code := fs.parse(args)
+	if code >= 0 {
+		return code
 	}
 	start := time.Now()
 	var runs []*report.Run
 	for _, d := range dirs {
 		r, err := report.Load(d)
 		if err != nil {
-			fmt.Fprintf(stderr, "forkrl report: %v\n", err)
-			return 1
+			return fs.fail(err)
 		}
 		for _, w := range r.Warnings {
 			fmt.Fprintf(stderr, "forkrl report: warning: %s\n", w)
@@ -60,29 +53,11 @@ func reportCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	var b bytes.Buffer
 	if err := report.Write(&b, runs, report.Options{Samples: *samples, MinCount: *minCount}); err != nil {
-		fmt.Fprintf(stderr, "forkrl report: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	if err := atomicfile.WriteFile(*out, b.Bytes()); err != nil {
-		fmt.Fprintf(stderr, "forkrl report: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d runs, %.1f kB) in %.2fs\n", *out, len(runs), float64(b.Len())/1000, time.Since(start).Seconds())
 	return 0
-}
-
-// parseInterleavedAll parses flags that may come before, between or after
-// the positional arguments, and returns the positional ones.
-func parseInterleavedAll(fs *flag.FlagSet, args []string) ([]string, bool) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, false
-		}
-		if fs.NArg() == 0 {
-			return pos, true
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }

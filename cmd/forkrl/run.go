@@ -43,50 +43,28 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.vars, "var", "set a variable: --var NAME=VALUE (repeatable)")
 }
 
-// parseInterleaved parses flags that may come before or after the one
-// positional argument (the recipe) and returns it.
-func parseInterleaved(fs *flag.FlagSet, args []string) (string, bool) {
-	if err := fs.Parse(args); err != nil {
-		return "", false
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return "", false
-	}
-	path := fs.Arg(0)
-	if err := fs.Parse(fs.Args()[1:]); err != nil {
-		return "", false
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "forkrl %s: one recipe at a time; unexpected %q\n", fs.Name(), fs.Arg(0))
-		return "", false
-	}
-	return path, true
-}
-
 func runCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage{
+		name:  "run",
+		flags: "[--run NAME] [--out DIR] [--var NAME=VALUE ...] [--resume [--allow-changes]]",
+		args:  "RECIPE",
+		about: []string{
+			"Trains one run of a recipe into DIR/NAME: the recipe, hooks and resolved settings,",
+			"metrics.jsonl (one line per step), eval.jsonl, rollout samples, checkpoints and",
+			"summary.json. A progress line is printed after each step. --resume continues a",
+			"stopped or killed run from its last checkpoint with the same random streams; it",
+			"refuses a recipe, hooks file, data file or setting that changed since, unless",
+			"--allow-changes is given.",
+		},
+	}.flagSet(stderr)
 	var f runFlags
-	f.register(fs)
+	f.register(fs.FlagSet)
 	name := fs.String("run", "", "the run of the recipe to train, when it has several (see forkrl validate)")
 	resume := fs.Bool("resume", false, "continue the run from its last checkpoint")
 	allowChanges := fs.Bool("allow-changes", false, "with --resume: continue although the recipe, hooks, data or settings changed, recording the changes in the run's settings.json and log.txt")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkrl run [--run NAME] [--out DIR] [--var NAME=VALUE ...] [--resume [--allow-changes]] RECIPE")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Trains one run of a recipe into DIR/NAME: the recipe, hooks and resolved settings,")
-		fmt.Fprintln(stderr, "metrics.jsonl (one line per step), eval.jsonl, rollout samples, checkpoints and")
-		fmt.Fprintln(stderr, "summary.json. A progress line is printed after each step. --resume continues a")
-		fmt.Fprintln(stderr, "stopped or killed run from its last checkpoint with the same random streams; it")
-		fmt.Fprintln(stderr, "refuses a recipe, hooks file, data file or setting that changed since, unless")
-		fmt.Fprintln(stderr, "--allow-changes is given.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	path, ok := parseInterleaved(fs, args)
-	if !ok {
-		return 2
+	path, code := fs.parseOne(args)
+	if code >= 0 {
+		return code
 	}
 	if *allowChanges && !*resume {
 		fmt.Fprintln(stderr, "forkrl run: --allow-changes goes with --resume")

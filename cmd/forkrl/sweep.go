@@ -45,10 +45,23 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "status" {
 		return sweepStatusCommand(args[1:], stdout, stderr)
 	}
-	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage{
+		name:  "sweep",
+		flags: "[--executor local|slurm] [flags]",
+		args:  "RECIPE",
+		also:  []string{"sweep status [--out DIR] [--var NAME=VALUE ...] RECIPE"},
+		about: []string{
+			"Trains every run of a recipe that has not finished, resuming stopped runs from their",
+			"last checkpoint: on this machine (N at a time with --parallel), or on a Slurm cluster",
+			"as one sbatch job array (--executor slurm) whose tasks run forkrl run. Then prints",
+			"one line per run, each arm (runs that differ only in their seed) across seeds with",
+			"a 95% interval, and the arms the recipe names compared paired by seed, with paired t",
+			"and bootstrap 95% intervals and a verdict. `forkrl sweep status` says where each",
+			"run is.",
+		},
+	}.flagSet(stderr)
 	var f sweepFlags
-	f.register(fs)
+	f.register(fs.FlagSet)
 	fs.StringVar(&f.executor, "executor", "local", "where the runs train: local (this machine) or slurm (one sbatch job array)")
 	fs.IntVar(&f.parallel, "parallel", 1, "local: how many runs to train at a time")
 	fs.StringVar(&f.partition, "partition", "", "slurm: the partition to submit to (default: the cluster's default)")
@@ -58,23 +71,9 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.poll, "poll", 10*time.Second, "slurm: how often to ask squeue how the job goes")
 	fs.BoolVar(&f.json, "json", false, "print the results as JSON")
 	fs.StringVar(&f.against, "against", "", "compare every arm with this one (default: the pairs of the recipe's sweep block)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkrl sweep [--executor local|slurm] [flags] RECIPE")
-		fmt.Fprintln(stderr, "       forkrl sweep status [--out DIR] [--var NAME=VALUE ...] RECIPE")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Trains every run of a recipe that has not finished, resuming stopped runs from their")
-		fmt.Fprintln(stderr, "last checkpoint: on this machine (N at a time with --parallel), or on a Slurm cluster")
-		fmt.Fprintln(stderr, "as one sbatch job array (--executor slurm) whose tasks run forkrl run. Then prints")
-		fmt.Fprintln(stderr, "one line per run, each arm (runs that differ only in their seed) across seeds with")
-		fmt.Fprintln(stderr, "a 95% interval, and the arms the recipe names compared paired by seed, with paired t")
-		fmt.Fprintln(stderr, "and bootstrap 95% intervals and a verdict. `forkrl sweep status` says where each")
-		fmt.Fprintln(stderr, "run is.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	path, ok := parseInterleaved(fs, args)
-	if !ok {
-		return 2
+	path, code := fs.parseOne(args)
+	if code >= 0 {
+		return code
 	}
 	if f.parallel < 1 || f.maxParallel < 0 || f.poll <= 0 {
 		fmt.Fprintln(stderr, "forkrl sweep: --parallel must be at least 1, --max-parallel at least 0 and --poll positive")
@@ -84,7 +83,7 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkrl sweep: --executor is local or slurm, not %q\n", f.executor)
 		return 2
 	}
-	if name := otherExecutorFlag(fs, f.executor); name != "" {
+	if name := otherExecutorFlag(fs.FlagSet, f.executor); name != "" {
 		other := map[string]string{"local": "slurm", "slurm": "local"}[f.executor]
 		fmt.Fprintf(stderr, "forkrl sweep: --%s is a flag of --executor %s, and this sweep's executor is %s\n", name, other, f.executor)
 		return 2
@@ -105,8 +104,7 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	dir, err := sweep.OpenDir(sweepDir(rec, f.out))
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl sweep: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	ctx, stop := interruptible()
 	defer stop()
@@ -376,21 +374,20 @@ func fillOutcomes(rec *recipe.Recipe, outcomes []sweep.Outcome, out string) {
 
 // sweepStatusCommand prints where each run of a recipe's matrix is.
 func sweepStatusCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sweep status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage{
+		name:  "sweep status",
+		flags: "[--out DIR] [--var NAME=VALUE ...]",
+		args:  "RECIPE",
+		about: []string{
+			"Prints each run of the recipe's matrix: pending, running, finished or failed, the",
+			"step it reached and the last line of its log; for a sweep on Slurm, the array task.",
+		},
+	}.flagSet(stderr)
 	var f runFlags
-	f.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkrl sweep status [--out DIR] [--var NAME=VALUE ...] RECIPE")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Prints each run of the recipe's matrix: pending, running, finished or failed, the")
-		fmt.Fprintln(stderr, "step it reached and the last line of its log; for a sweep on Slurm, the array task.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	path, ok := parseInterleaved(fs, args)
-	if !ok {
-		return 2
+	f.register(fs.FlagSet)
+	path, code := fs.parseOne(args)
+	if code >= 0 {
+		return code
 	}
 	rec, code := loadRecipe(path, f.vars, stderr)
 	if rec == nil {
@@ -399,8 +396,7 @@ func sweepStatusCommand(args []string, stdout, stderr io.Writer) int {
 	dir := &sweep.Dir{Path: sweepDir(rec, f.out)} // read only: not created
 	job, err := dir.ReadJob()
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl sweep status: %v\n", err)
-		return 1
+		return fs.fail(err)
 	}
 	queued := map[string]sweep.Task{}
 	if job != nil {

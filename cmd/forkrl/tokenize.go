@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,19 +19,20 @@ func init() {
 }
 
 func runTokenize(args []string) int {
-	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
+	fs := usage{
+		name:  "tokenize",
+		flags: "--tokenizer PATH --jsonl [--decode]",
+		args:  "[FILE]",
+		about: []string{"Reads FILE or standard input, writes standard output, one output line per input line."},
+	}.flagSet(os.Stderr)
 	path := fs.String("tokenizer", "", "path of a tokenizer.json (or tokenizer.json.gz)")
 	jsonl := fs.Bool("jsonl", false, `read one JSON string per line and write {"ids": [...]} per line`)
 	decode := fs.Bool("decode", false, `the reverse: read {"ids": [...]} (or a bare array) per line and write one JSON string per line`)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: forkrl tokenize --tokenizer PATH --jsonl [--decode] [FILE]")
-		fmt.Fprintln(fs.Output(), "Reads FILE or standard input, writes standard output, one output line per input line.")
-		fs.PrintDefaults()
+	files, code := fs.parse(args)
+	if code >= 0 {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *path == "" || !*jsonl || fs.NArg() > 1 {
+	if *path == "" || !*jsonl {
 		fs.Usage()
 		return 2
 	}
@@ -43,14 +43,14 @@ func runTokenize(args []string) int {
 	}
 	in := io.Reader(os.Stdin)
 	name := "stdin"
-	if fs.NArg() == 1 {
-		f, err := os.Open(fs.Arg(0))
+	if len(files) == 1 {
+		f, err := os.Open(files[0])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "forkrl tokenize:", err)
 			return 1
 		}
 		defer f.Close()
-		in, name = f, fs.Arg(0)
+		in, name = f, files[0]
 	}
 	if err := tokenizeLines(tok, in, os.Stdout, *decode); err != nil {
 		fmt.Fprintf(os.Stderr, "forkrl tokenize: %s:%v\n", name, err)

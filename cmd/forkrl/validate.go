@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -44,41 +43,27 @@ type validateReport struct {
 }
 
 func validate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := usage{
+		name:  "validate",
+		flags: "[-json] [-resolved] [-configure=false] [--var NAME=VALUE ...]",
+		args:  "RECIPE",
+		about: []string{
+			"Checks a recipe without running it: its schema, every value and range,",
+			"plugin settings against the schemas the plugins declare, the run matrix,",
+			"the hooks file, what the built-in plugins say when configured with their",
+			"settings, and the data: every line read as a run reads it, every prompt and",
+			"answer encoded by the policy's tokenizer. Exit status 0: valid; 1: errors;",
+			"2: bad usage.",
+		},
+	}.flagSet(stderr)
 	var vars varFlags
 	asJSON := fs.Bool("json", false, "print the result and diagnostics as JSON on stdout")
 	resolved := fs.Bool("resolved", false, "also print the fully resolved settings of every run")
 	configure := fs.Bool("configure", true, "configure each built-in plugin in-process with its settings, to catch what only the plugin can check (a checkpoint that does not load), and read the data as a run would (malformed lines, characters the model cannot write)")
 	fs.Var(&vars, "var", "set a variable: --var NAME=VALUE (repeatable)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: forkrl validate [-json] [-resolved] [-configure=false] [--var NAME=VALUE ...] RECIPE")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Checks a recipe without running it: its schema, every value and range,")
-		fmt.Fprintln(stderr, "plugin settings against the schemas the plugins declare, the run matrix,")
-		fmt.Fprintln(stderr, "the hooks file, what the built-in plugins say when configured with their")
-		fmt.Fprintln(stderr, "settings, and the data: every line read as a run reads it, every prompt and")
-		fmt.Fprintln(stderr, "answer encoded by the policy's tokenizer. Exit status 0: valid; 1: errors;")
-		fmt.Fprintln(stderr, "2: bad usage.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	// Flags may come before or after the recipe.
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	rest := fs.Args()
-	if len(rest) == 0 {
-		fs.Usage()
-		return 2
-	}
-	path := rest[0]
-	if err := fs.Parse(rest[1:]); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "forkrl validate: one recipe at a time; unexpected %q\n", fs.Arg(0))
-		return 2
+	path, code := fs.parseOne(args)
+	if code >= 0 {
+		return code
 	}
 
 	rec, diags := recipe.Load(path, recipe.Options{Vars: vars, Schemas: &plugin.RecipeSchemas{Log: stderr}})
@@ -103,8 +88,7 @@ func validate(args []string, stdout, stderr io.Writer) int {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
-			fmt.Fprintf(stderr, "forkrl validate: %v\n", err)
-			return 1
+			return fs.fail(err)
 		}
 	} else {
 		if len(diags) > 0 {

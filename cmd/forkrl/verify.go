@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -31,26 +30,25 @@ type verifyLine struct {
 }
 
 func runVerify(args []string) int {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs := usage{
+		name:  "verify",
+		flags: "[flags]",
+		args:  "FILE.jsonl",
+		about: []string{
+			"Grades each line with the math verifier. A line carries \"gold\" and either \"response\" (a full",
+			"model response, from which the answer is extracted) or \"pred\" (a bare answer); \"response\" wins",
+			"where a line has both. Lines with kind \"extract\" are read as free text on both sides; the",
+			"\"pred\" of a line with kind \"response\" is a full response. Where lines carry a boolean",
+			"\"equal\" (a reference grader's verdict), the disagreements are listed and the report ends with",
+			"\"agreement: N/M (P%)\"; it always gives \"correct: N/M (P%)\", the share the verifier accepts.",
+		},
+	}.flagSet(os.Stderr)
 	extract := fs.String("extract", mathverifier.ExtractBoxed, "extraction methods tried in order on responses, comma-separated: boxed, answer_line, last_number, free_text")
 	relTol := fs.Float64("rel-tol", mathverifier.DefaultOptions().RelTol, "relative tolerance of numeric comparison")
 	all := fs.Bool("all", false, "print the verdict of every line, not only disagreements")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: forkrl verify [flags] FILE.jsonl")
-		fmt.Fprintln(fs.Output(), "Grades each line with the math verifier. A line carries \"gold\" and either \"response\" (a full")
-		fmt.Fprintln(fs.Output(), "model response, from which the answer is extracted) or \"pred\" (a bare answer); \"response\" wins")
-		fmt.Fprintln(fs.Output(), "where a line has both. Lines with kind \"extract\" are read as free text on both sides; the")
-		fmt.Fprintln(fs.Output(), "\"pred\" of a line with kind \"response\" is a full response. Where lines carry a boolean")
-		fmt.Fprintln(fs.Output(), "\"equal\" (a reference grader's verdict), the disagreements are listed and the report ends with")
-		fmt.Fprintln(fs.Output(), "\"agreement: N/M (P%)\"; it always gives \"correct: N/M (P%)\", the share the verifier accepts.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
+	file, code := fs.parseOne(args)
+	if code >= 0 {
+		return code
 	}
 	o := mathverifier.DefaultOptions()
 	o.Extract = strings.Split(*extract, ",")
@@ -60,13 +58,13 @@ func runVerify(args []string) int {
 		fmt.Fprintln(os.Stderr, "forkrl verify:", err)
 		return 2
 	}
-	f, err := os.Open(fs.Arg(0))
+	f, err := os.Open(file)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "forkrl verify:", err)
 		return 1
 	}
 	defer f.Close()
-	if err := verifyFile(os.Stdout, f, fs.Arg(0), g, *all); err != nil {
+	if err := verifyFile(os.Stdout, f, file, g, *all); err != nil {
 		fmt.Fprintln(os.Stderr, "forkrl verify:", err)
 		return 1
 	}

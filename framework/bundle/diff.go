@@ -1,10 +1,9 @@
 package bundle
 
 import (
-	"encoding/json"
 	"fmt"
-	"sort"
-	"strconv"
+
+	"github.com/forkrl/forkrl/internal/jsondiff"
 )
 
 // SettingDiff is a setting whose values differ between two runs; an
@@ -14,91 +13,23 @@ type SettingDiff struct {
 	A, B string // the values as JSON
 }
 
-// DiffSettings compares two settings.json documents setting by setting.
+// DiffSettings compares two settings.json documents setting by setting
+// (see jsondiff.Diff).
 func DiffSettings(a, b []byte) ([]SettingDiff, error) {
-	fa, err := flatten(a)
+	changes, err := jsondiff.Diff(a, b)
 	if err != nil {
-		return nil, fmt.Errorf("first settings: %w", err)
+		return nil, fmt.Errorf("settings of %w", err)
 	}
-	fb, err := flatten(b)
-	if err != nil {
-		return nil, fmt.Errorf("second settings: %w", err)
-	}
-	names := map[string]bool{}
-	for k := range fa {
-		names[k] = true
-	}
-	for k := range fb {
-		names[k] = true
-	}
-	var out []SettingDiff
-	for _, n := range sortedKeys(names) {
-		va, oka := fa[n]
-		vb, okb := fb[n]
-		if oka && okb && va == vb {
-			continue
-		}
-		if !oka {
-			va = "—"
-		}
-		if !okb {
-			vb = "—"
-		}
-		out = append(out, SettingDiff{Name: n, A: va, B: vb})
+	out := make([]SettingDiff, len(changes))
+	for i, c := range changes {
+		out[i] = SettingDiff{Name: c.Path, A: orDash(c.A), B: orDash(c.B)}
 	}
 	return out, nil
 }
 
-// flatten maps every leaf of a JSON document to its dotted path.
-func flatten(doc []byte) (map[string]string, error) {
-	var v any
-	if err := json.Unmarshal(doc, &v); err != nil {
-		return nil, err
+func orDash(v string) string {
+	if v == "" {
+		return "—"
 	}
-	out := map[string]string{}
-	var walk func(prefix string, v any)
-	walk = func(prefix string, v any) {
-		join := func(k string) string {
-			if prefix == "" {
-				return k
-			}
-			return prefix + "." + k
-		}
-		switch x := v.(type) {
-		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				walk(join(k), x[k])
-			}
-		case []any:
-			if scalars(x) { // a list of plain values reads best whole
-				b, _ := json.Marshal(x)
-				out[prefix] = string(b)
-				return
-			}
-			for i, e := range x {
-				walk(join(strconv.Itoa(i)), e)
-			}
-		default:
-			b, _ := json.Marshal(x)
-			out[prefix] = string(b)
-		}
-	}
-	walk("", v)
-	return out, nil
-}
-
-// scalars reports whether a JSON list holds no objects or lists.
-func scalars(list []any) bool {
-	for _, e := range list {
-		switch e.(type) {
-		case map[string]any, []any:
-			return false
-		}
-	}
-	return true
+	return v
 }

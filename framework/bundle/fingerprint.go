@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"strconv"
 
@@ -106,30 +105,14 @@ func fingerprintProblems(ps []generator.Problem) (Data, error) {
 // fingerprintFolder fingerprints a folder by the listing of its files
 // ("sha256  path" lines, sorted by path) and returns their relative paths.
 func fingerprintFolder(dir string) (Data, []string, error) {
-	var listing bytes.Buffer
-	var rels []string
-	var size int64
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		if !d.Type().IsRegular() {
-			return fmt.Errorf("%s is not a regular file", p)
-		}
-		sum, n, err := digest.FileSize(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
-		fmt.Fprintf(&listing, "%s  %s\n", sum, rel)
-		rels = append(rels, rel)
-		size += n
-		return nil
-	})
+	sums, size, err := digest.Tree(dir)
 	if err != nil {
 		return Data{}, nil, err
 	}
-	sum := sha256.Sum256(listing.Bytes())
+	rels := make([]string, len(sums))
+	for i, s := range sums {
+		rels[i] = s.Path
+	}
+	sum := sha256.Sum256(digest.FormatList(sums))
 	return Data{SHA256: hex.EncodeToString(sum[:]), Size: size, Records: len(rels)}, rels, nil
 }

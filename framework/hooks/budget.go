@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/metrics"
+	"sync"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -39,38 +40,104 @@ func heapBytes() uint64 {
 // than budget bytes since watch began and a garbage collection does not
 // bring it back under. The interpreter stops at its next step, with the
 // position of the statement that was running. Call the returned function
-// when the call returns.
+// when the call returns. A call costs no goroutine of its own: one watcher
+// (memory) reads the heap for all the calls that run.
 func watch(ctx context.Context, thread *starlark.Thread, budget uint64) (stop func()) {
 	thread.SetLocal(budgetLocal, budget)
-	done := make(chan struct{})
-	start := heapBytes()
-	limit := start + budget
-	go func() {
-		tick := time.NewTicker(memoryPoll)
-		defer tick.Stop()
-		gcAt := limit // collect at most once per budget of new allocations
-		for {
-			select {
-			case <-ctx.Done():
-				thread.Cancel("the run was cancelled")
-				return
-			case <-done:
-				return
-			case <-tick.C:
-				if heapBytes() <= gcAt {
-					continue
-				}
-				runtime.GC()
-				h := heapBytes()
-				if h > limit {
-					thread.Cancel(fmt.Sprintf("the hook used more than its memory budget of %s in one call (it grew the heap by %s); a hook should keep per-step data small", formatBytes(budget), formatBytes(h-start)))
-					return
-				}
-				gcAt = h + budget
-			}
+	c := &watched{thread: thread, budget: budget, start: heapBytes()}
+	c.gcAt = c.start + budget
+	memory.add(c)
+	stopCancel := context.AfterFunc(ctx, func() { thread.Cancel("the run was cancelled") })
+	return func() {
+		stopCancel()
+		memory.remove(c)
+	}
+}
+
+// watched is a running call whose heap growth is checked.
+type watched struct {
+	thread *starlark.Thread
+	budget uint64
+	start  uint64 // the heap when the call began
+	gcAt   uint64 // collect when the heap is above: at most once per budget of new allocations
+}
+
+// watcher reads the heap every memoryPoll while calls run, and sleeps
+// while none does.
+type watcher struct {
+	once  sync.Once
+	wake  chan struct{}
+	mu    sync.Mutex
+	calls map[*watched]bool
+}
+
+// memory watches the calls of every script of the process.
+var memory = &watcher{wake: make(chan struct{}, 1), calls: map[*watched]bool{}}
+
+func (w *watcher) add(c *watched) {
+	w.once.Do(func() { go w.loop() })
+	w.mu.Lock()
+	w.calls[c] = true
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default: // awake already, or woken
+	}
+}
+
+func (w *watcher) remove(c *watched) {
+	w.mu.Lock()
+	delete(w.calls, c)
+	w.mu.Unlock()
+}
+
+func (w *watcher) loop() {
+	tick := time.NewTicker(memoryPoll)
+	for {
+		w.mu.Lock()
+		idle := len(w.calls) == 0
+		w.mu.Unlock()
+		if idle {
+			tick.Stop()
+			<-w.wake
+			tick.Reset(memoryPoll)
+			continue
 		}
-	}()
-	return func() { close(done) }
+		<-tick.C
+		w.check()
+	}
+}
+
+// check cancels each call whose budget the heap's growth exceeds after a
+// garbage collection.
+func (w *watcher) check() {
+	h := heapBytes()
+	var over []*watched
+	w.mu.Lock()
+	for c := range w.calls {
+		if h > c.gcAt {
+			over = append(over, c)
+		}
+	}
+	w.mu.Unlock()
+	if len(over) == 0 {
+		return
+	}
+	runtime.GC()
+	h = heapBytes()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, c := range over {
+		if !w.calls[c] {
+			continue // returned meanwhile
+		}
+		if h > c.start+c.budget {
+			c.thread.Cancel(fmt.Sprintf("the hook used more than its memory budget of %s in one call (it grew the heap by %s); a hook should keep per-step data small", formatBytes(c.budget), formatBytes(h-c.start)))
+			delete(w.calls, c)
+			continue
+		}
+		c.gcAt = h + c.budget
+	}
 }
 
 // checkAlloc refuses an allocation of n bytes that alone exceeds the

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.starlark.net/starlark"
 )
 
 func TestMemoryBudget(t *testing.T) {
@@ -70,5 +72,46 @@ def on_step(metrics):
 	}
 	if n := total(); n > MaxPrintPerRun+200 || !strings.Contains(printed[len(printed)-1], "printed more than 4.0 MiB in this run") {
 		t.Fatalf("80 calls printed %d bytes, last line %q", n, printed[len(printed)-1])
+	}
+}
+
+// BenchmarkCallOverhead: one call of a reward hook that does nothing, so
+// that what a call costs around the hook (its thread, its budgets) shows;
+// in parallel, as rewards of a step are computed.
+func BenchmarkCallOverhead(b *testing.B) {
+	s := mustLoadOpts(b, "def reward(sample):\n    return 1.0\n", Options{})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Reward(context.Background(), 0, Sample{}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// TestWatchIsCheapPerCall: the memory budgets of many running calls cost
+// no goroutine each (one watcher serves them all), and the watcher forgets
+// a call once it returns.
+func TestWatchIsCheapPerCall(t *testing.T) {
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stops []func()
+	for range 100 {
+		stops = append(stops, watch(ctx, &starlark.Thread{}, DefaultMemoryBudget))
+	}
+	if n := runtime.NumGoroutine() - before; n > 1 {
+		t.Errorf("100 watched calls started %d goroutines, want at most the one watcher", n)
+	}
+	for _, stop := range stops {
+		stop()
+	}
+	memory.mu.Lock()
+	left := len(memory.calls)
+	memory.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d calls still watched after they returned", left)
 	}
 }

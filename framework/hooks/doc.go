@@ -18,11 +18,12 @@
 //
 // A script is loaded once per run and its globals are frozen. Each call runs
 // on a fresh thread with a step budget and a memory budget (the heap it may
-// grow by, DefaultMemoryBudget, read every millisecond; builtins such as
-// zeros refuse a larger allocation outright) and is cancelled with its
-// context, so a script can neither hang a run, nor exhaust the machine's
-// memory, nor carry state from one call to the next. print() output is cut
-// at MaxPrintPerCall bytes a call and MaxPrintPerRun in all.
+// grow by, DefaultMemoryBudget, read every millisecond by one watcher for
+// all running calls; builtins such as zeros refuse a larger allocation
+// outright) and is cancelled with its context, so a script can neither
+// hang a run, nor exhaust the machine's memory, nor carry state from one
+// call to the next. print() output is cut at MaxPrintPerCall bytes a call
+// and MaxPrintPerRun in all.
 // Scripts are deterministic: there is no clock, and the predeclared rand
 // module is seeded from the run seed, the hook's name, the step and the
 // call's index within the step.

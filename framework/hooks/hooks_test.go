@@ -17,7 +17,7 @@ import (
 )
 
 // writeScript writes src as name in a fresh folder and returns its path.
-func writeScript(t *testing.T, name, src string) string {
+func writeScript(t testing.TB, name, src string) string {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, name)
@@ -186,7 +186,7 @@ def schedule(step):
 	wantErr(t, err, "hooks.star:17:5: hook schedule: the hook exceeded its step budget")
 }
 
-func mustLoadOpts(t *testing.T, src string, opts Options) *Script {
+func mustLoadOpts(t testing.TB, src string, opts Options) *Script {
 	t.Helper()
 	s, err := Load(writeScript(t, "hooks.star", src), opts)
 	if err != nil {

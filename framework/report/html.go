@@ -224,26 +224,11 @@ func entropyOverSteps(runs []*Run, _ Options) (Section, error) {
 		if len(r.Samples) == 0 {
 			continue
 		}
-		steps := make([]int, len(r.Samples))
-		ents := make([][][]float32, len(r.Samples))
-		for i, ss := range r.Samples {
-			steps[i] = ss.Step
-			for _, smp := range ss.Samples {
-				ents[i] = append(ents[i], smp.Entropies)
-			}
-		}
-		pts, err := analysis.EntropyOverSteps(steps, ents)
+		pts, err := r.EntropySteps()
 		if err != nil {
 			return s, err
 		}
-		l := figure.Line{Title: "entropy percentiles over steps: " + r.Name, XLabel: "step", YLabel: "entropy (nats)"}
-		for qi, q := range analysis.Percentiles {
-			ser := figure.Series{Name: fmt.Sprintf("p%g", 100*q)}
-			for _, pt := range pts {
-				ser.X, ser.Y = append(ser.X, float64(pt.Step)), append(ser.Y, pt.Quantiles[qi].Value)
-			}
-			l.Series = append(l.Series, ser)
-		}
+		l := EntropyStepsChart(r.Name, pts, false)
 		if err := s.add(l.Title, l.SVG); err != nil {
 			return s, err
 		}

@@ -8,11 +8,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strings"
 
 	"github.com/forkrl/forkrl/internal/atomicfile"
+	"github.com/forkrl/forkrl/internal/digest"
+	"github.com/forkrl/forkrl/internal/jsondiff"
 )
 
 // changesKey is the entry of settings.json that lists the changes a run
@@ -60,17 +61,16 @@ func (d *Dir) Changes(in Inputs) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding the run's settings: %w", err)
 	}
-	var oldSet, newSet map[string]any
-	if err := json.Unmarshal(oldRaw, &oldSet); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(d.Path, SettingsFile), err)
+	changes, err := jsondiff.Diff(oldRaw, newRaw)
+	if err != nil {
+		return nil, fmt.Errorf("comparing %s with the settings of the recipe: %w", filepath.Join(d.Path, SettingsFile), err)
 	}
-	if err := json.Unmarshal(newRaw, &newSet); err != nil {
-		return nil, err
+	for _, c := range changes {
+		if c.Path == changesKey || strings.HasPrefix(c.Path, changesKey+".") {
+			continue // the run's record of earlier changes, not a setting
+		}
+		out = append(out, fmt.Sprintf("setting %s: %s -> %s", c.Path, settingText(c.A), settingText(c.B)))
 	}
-	delete(oldSet, changesKey)
-	diffJSON("", oldSet, newSet, func(path string, a, b any) {
-		out = append(out, fmt.Sprintf("setting %s: %s -> %s", path, jsonText(a), jsonText(b)))
-	})
 	return out, nil
 }
 
@@ -115,52 +115,15 @@ func (d *Dir) AcceptChanges(in Inputs, changes []string) error {
 	return d.Logf("resumed with changes (--allow-changes):\n  %s", strings.Join(changes, "\n  "))
 }
 
-// diffJSON calls differ for each path at which two decoded JSON values
-// differ, in sorted order: objects are compared key by key, anything else
-// as a whole.
-func diffJSON(path string, a, b any, differ func(path string, a, b any)) {
-	ma, aok := a.(map[string]any)
-	mb, bok := b.(map[string]any)
-	if !aok || !bok {
-		if !reflect.DeepEqual(a, b) {
-			differ(path, a, b)
-		}
-		return
-	}
-	keys := map[string]bool{}
-	for k := range ma {
-		keys[k] = true
-	}
-	for k := range mb {
-		keys[k] = true
-	}
-	names := make([]string, 0, len(keys))
-	for k := range keys {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		p := k
-		if path != "" {
-			p = path + "." + k
-		}
-		diffJSON(p, ma[k], mb[k], differ)
-	}
-}
-
-// jsonText writes a decoded JSON value for a message; absent is "(none)".
-func jsonText(v any) string {
-	if v == nil {
+// settingText shortens a setting's JSON for a message; absent is "(none)".
+func settingText(v string) string {
+	switch {
+	case v == "":
 		return "(none)"
+	case len(v) > 80:
+		return v[:77] + "..."
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	if len(b) > 80 {
-		return string(b[:77]) + "..."
-	}
-	return string(b)
+	return v
 }
 
 // writeInputFiles writes the input files and data fingerprints of a run.
@@ -177,11 +140,11 @@ func writeInputFiles(path string, in Inputs) error {
 	if in.Data == nil {
 		return nil
 	}
-	var b bytes.Buffer
+	var sums []digest.Sum
 	for _, f := range sortedKeys(in.Data) {
-		fmt.Fprintf(&b, "%s  %s\n", in.Data[f], f)
+		sums = append(sums, digest.Sum{SHA256: in.Data[f], Path: f})
 	}
-	return atomicfile.WriteFile(filepath.Join(path, DataFile), b.Bytes())
+	return atomicfile.WriteFile(filepath.Join(path, DataFile), digest.FormatList(sums))
 }
 
 // dataSums reads the data fingerprints of the run; nil when it recorded
@@ -194,13 +157,13 @@ func (d *Dir) dataSums() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	list, err := digest.ParseList(filepath.Join(d.Path, DataFile), data)
+	if err != nil {
+		return nil, err
+	}
 	sums := map[string]string{}
-	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
-		sum, file, ok := strings.Cut(line, "  ")
-		if !ok {
-			return nil, fmt.Errorf("%s:%d: not a line \"SHA256  FILE\"", filepath.Join(d.Path, DataFile), i+1)
-		}
-		sums[file] = sum
+	for _, s := range list {
+		sums[s.Path] = s.SHA256
 	}
 	return sums, nil
 }

@@ -116,26 +116,17 @@ const ManifestFile = "manifest.sha256"
 
 // writeManifest writes the manifest of the checkpoint in dir.
 func writeManifest(dir string) error {
-	var b strings.Builder
-	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil || rel == ManifestFile {
-			return err
-		}
-		sum, err := digest.File(path)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(&b, "%s  %s\n", sum, filepath.ToSlash(rel))
-		return nil
-	})
+	all, _, err := digest.Tree(dir)
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(dir, ManifestFile), []byte(b.String()))
+	sums := all[:0]
+	for _, s := range all {
+		if s.Path != ManifestFile {
+			sums = append(sums, s)
+		}
+	}
+	return atomicfile.WriteFile(filepath.Join(dir, ManifestFile), digest.FormatList(sums))
 }
 
 // VerifyCheckpoint checks every file of the checkpoint in dir against its
@@ -149,12 +140,13 @@ func VerifyCheckpoint(dir string) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint %s is damaged: %w", dir, err)
 	}
-	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
-		want, rel, ok := strings.Cut(line, "  ")
-		if !ok {
-			return fmt.Errorf("checkpoint %s is damaged: %s:%d is not a line \"SHA256  FILE\"", dir, ManifestFile, i+1)
-		}
-		file := filepath.Join(dir, filepath.FromSlash(rel))
+	sums, err := digest.ParseList(ManifestFile, data)
+	if err != nil {
+		return fmt.Errorf("checkpoint %s is damaged: %w", dir, err)
+	}
+	for _, s := range sums {
+		want := s.SHA256
+		file := filepath.Join(dir, filepath.FromSlash(s.Path))
 		have, err := digest.File(file)
 		if err != nil {
 			return fmt.Errorf("checkpoint %s is damaged: %w", dir, err)

@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/forkrl/forkrl/framework/analysis"
 	"github.com/forkrl/forkrl/framework/seeds"
 )
 
@@ -63,27 +64,22 @@ func finite(x float64) *float64 {
 	return &x
 }
 
-// Summary describes a sample: its size, mean, standard deviation (n − 1)
-// and the Student-t interval of its mean at Level.
+// Summary describes a sample: its size, mean and standard deviation
+// (n − 1), as analysis.SpreadOf gives them, and the Student-t interval of
+// its mean at Level.
 type Summary struct {
-	N    int      `json:"n"`
-	Mean float64  `json:"mean"`
-	SD   float64  `json:"sd"`
-	CI   Interval `json:"ci95"`
+	analysis.Spread
+	CI Interval `json:"ci95"`
 }
 
-// Summarize describes xs. The standard deviation of one value is 0 and its
-// interval undefined; the mean of none is NaN.
+// Summarize describes xs, leaving out NaN values. The standard deviation of
+// one value is 0 and its interval undefined; the mean and standard
+// deviation of none are NaN.
 func Summarize(xs []float64) Summary {
-	s := Summary{N: len(xs), Mean: math.NaN(), SD: math.NaN(), CI: undefined}
-	switch len(xs) {
-	case 0:
-		return s
-	case 1:
-		s.Mean, s.SD = xs[0], 0
-		return s
+	s := Summary{Spread: analysis.SpreadOf(xs)}
+	if s.N == 0 {
+		s.Mean, s.SD = math.NaN(), math.NaN()
 	}
-	s.Mean, s.SD = stat.MeanStdDev(xs, nil)
 	s.CI = TInterval(s.Mean, s.SD, s.N)
 	return s
 }

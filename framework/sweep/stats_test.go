@@ -99,6 +99,13 @@ func TestSummarize(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), `"mean":null`) || !strings.Contains(string(b), `"ci95":null`) {
 		t.Errorf("JSON of an empty sample: %s, %v", b, err)
 	}
+	// A missing value (NaN) is left out, as analysis.SpreadOf leaves it out.
+	if s := Summarize([]float64{1, math.NaN(), 3}); s.N != 2 || s.Mean != 2 || !near(s.SD, math.Sqrt2) || !s.CI.Defined() {
+		t.Errorf("with a NaN: %+v, want n 2, mean 2, sd √2", s)
+	}
+	if s := Summarize([]float64{math.NaN()}); s.N != 0 || !math.IsNaN(s.Mean) || s.CI.Defined() {
+		t.Errorf("only a NaN: %+v, want an empty sample", s)
+	}
 }
 
 func near(x, y float64) bool { return math.Abs(x-y) < 1e-4 }
