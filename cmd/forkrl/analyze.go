@@ -235,7 +235,7 @@ func sampling(temperature float64, gate *recipe.EntropyGate, maxTokens int) back
 
 // analyze opens the run's plugins and data, samples the policy and fills
 // the report.
-func analyze(ctx context.Context, r *recipe.Run, dir string, nProblems, minCount int, report *analyzeReport) error {
+func analyze(ctx context.Context, r *recipe.Config, dir string, nProblems, minCount int, report *analyzeReport) error {
 	sess, err := openSession(ctx, r, dir, nProblems)
 	defer sess.close()
 	if err != nil {
@@ -300,7 +300,7 @@ func histogramTop(entropies [][]float32) float64 {
 // session is what the analyses that sample or score a policy share: the
 // run's plugins, its evaluated dataset and its verifier.
 type session struct {
-	r        *recipe.Run
+	r        *recipe.Config
 	policy   backend.Backend
 	verifier verifier.Verifier
 	ds       trainer.Dataset
@@ -310,7 +310,7 @@ type session struct {
 
 // openSession opens the run's plugins and the first nProblems held-out
 // problems of the dataset it evaluates. close must be called even on error.
-func openSession(ctx context.Context, r *recipe.Run, dir string, nProblems int) (*session, error) {
+func openSession(ctx context.Context, r *recipe.Config, dir string, nProblems int) (*session, error) {
 	plugins, closePlugins, err := openPlugins(ctx, r, dir, os.Stderr)
 	s := &session{r: r, close: closePlugins}
 	if err != nil {
@@ -396,7 +396,7 @@ const scoreChunk = 256
 
 // evaluatedDataset is the first dataset the run evaluates, else the one it
 // trains on.
-func evaluatedDataset(r *recipe.Run, datasets []trainer.Dataset) (trainer.Dataset, error) {
+func evaluatedDataset(r *recipe.Config, datasets []trainer.Dataset) (trainer.Dataset, error) {
 	name := r.Train.Dataset
 	if len(r.Eval.Datasets) > 0 {
 		name = r.Eval.Datasets[0]

@@ -18,7 +18,7 @@ import (
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/report"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 func init() {
@@ -239,13 +239,13 @@ func saveAnalysis(runDir, name string, v any, stdout io.Writer) error {
 // runCheckpoints lists the policy checkpoints of a run directory in step
 // order.
 func runCheckpoints(dir string) ([]string, error) {
-	steps, err := run.CheckpointSteps(dir)
+	steps, err := rundir.CheckpointSteps(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading the checkpoints of %s: %w", dir, err)
 	}
 	var out []string
 	for _, step := range steps {
-		p := filepath.Join(run.CheckpointDir(dir, step), "policy")
+		p := filepath.Join(rundir.CheckpointDir(dir, step), "policy")
 		if _, err := os.Stat(p); err == nil && step > 0 {
 			out = append(out, p)
 		}
@@ -260,7 +260,7 @@ func runCheckpoints(dir string) ([]string, error) {
 // else 0.
 func checkpointStep(path string) int {
 	for _, part := range strings.Split(filepath.ToSlash(path), "/") {
-		if n, ok := run.ParseStepName(part); ok {
+		if n, ok := rundir.ParseStepName(part); ok {
 			return n
 		}
 	}

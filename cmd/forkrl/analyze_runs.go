@@ -11,7 +11,7 @@ import (
 	"github.com/forkrl/forkrl/framework/analysis"
 	"github.com/forkrl/forkrl/framework/figure"
 	"github.com/forkrl/forkrl/framework/report"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 func init() {
@@ -54,7 +54,7 @@ func analyzeStepsCommand(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if len(rep.Steps) == 0 {
-		fmt.Fprintf(stderr, "forkrl analyze steps: %s: no saved rollouts with tokens in %s\n", dir, filepath.Join(dir, run.SamplesDir))
+		fmt.Fprintf(stderr, "forkrl analyze steps: %s: no saved rollouts with tokens in %s\n", dir, filepath.Join(dir, rundir.SamplesDir))
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s: entropy of the saved rollouts' tokens by step\n%6s %7s %8s", r.Name, "step", "tokens", "mean")
@@ -125,7 +125,7 @@ func analyzeSweepCommand(args []string, stdout, stderr io.Writer) int {
 	if code >= 0 {
 		return code
 	}
-	if len(dirs) == 1 && !run.Exists(dirs[0]) {
+	if len(dirs) == 1 && !rundir.Exists(dirs[0]) {
 		entries, err := os.ReadDir(dirs[0])
 		if err != nil {
 			fmt.Fprintf(stderr, "forkrl analyze sweep: %v\n", err)
@@ -134,7 +134,7 @@ func analyzeSweepCommand(args []string, stdout, stderr io.Writer) int {
 		folder := dirs[0]
 		dirs = nil
 		for _, e := range entries {
-			if p := filepath.Join(folder, e.Name()); e.IsDir() && run.Exists(p) {
+			if p := filepath.Join(folder, e.Name()); e.IsDir() && rundir.Exists(p) {
 				dirs = append(dirs, p)
 			}
 		}
@@ -174,7 +174,7 @@ func analyzeSweepCommand(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		if last == nil {
-			fmt.Fprintf(stderr, "forkrl analyze sweep: warning: %s has no evaluation of %q; left out of the final accuracy\n", filepath.Join(d, run.EvalFile), ds)
+			fmt.Fprintf(stderr, "forkrl analyze sweep: warning: %s has no evaluation of %q; left out of the final accuracy\n", filepath.Join(d, rundir.EvalFile), ds)
 			continue
 		}
 		if *dataset == "" {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/forkrl/forkrl/framework/analysis"
 	"github.com/forkrl/forkrl/framework/report"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // tinyRun trains the tiny recipe's first run (2 steps, a checkpoint after
@@ -148,7 +148,7 @@ func TestAnalyzeBadInput(t *testing.T) {
 // TestAnalyzeSteps reads the entropy percentiles of a run's saved rollouts.
 func TestAnalyzeSteps(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "r")
-	d, err := run.Create(dir, run.Inputs{Settings: map[string]any{"name": "r"}})
+	d, err := rundir.Create(dir, rundir.Inputs{Settings: map[string]any{"name": "r"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,10 +157,10 @@ func TestAnalyzeSteps(t *testing.T) {
 	for i := 1; i <= 10; i++ {
 		ten = append(ten, float32(i))
 	}
-	if err := d.WriteSamples(1, []run.Sample{{Pieces: make([]string, 10), Entropies: ten}}); err != nil {
+	if err := d.WriteSamples(1, []rundir.Sample{{Pieces: make([]string, 10), Entropies: ten}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.WriteSamples(2, []run.Sample{{Pieces: []string{"a"}, Entropies: []float32{0.5}}, {Pieces: []string{"b"}, Entropies: []float32{1.5}}}); err != nil {
+	if err := d.WriteSamples(2, []rundir.Sample{{Pieces: []string{"a"}, Entropies: []float32{0.5}}, {Pieces: []string{"b"}, Entropies: []float32{1.5}}}); err != nil {
 		t.Fatal(err)
 	}
 	tmp := t.TempDir()
@@ -184,12 +184,12 @@ func TestAnalyzeSweep(t *testing.T) {
 		set := map[string]any{"rho": rho}
 		settings := map[string]any{"name": name, "algorithm": map[string]any{"selector": "s"},
 			"selectors": []any{map[string]any{"label": "s", "type": typ, "settings": set}}}
-		d, err := run.Create(filepath.Join(root, name), run.Inputs{Settings: settings})
+		d, err := rundir.Create(filepath.Join(root, name), rundir.Inputs{Settings: settings})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i, a := range accs {
-			if err := d.AppendEval(10*i, run.Evaluation{"countdown": {N: 2, AvgAtN: a}}); err != nil {
+			if err := d.AppendEval(10*i, rundir.Evaluation{"countdown": {N: 2, AvgAtN: a}}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -18,7 +18,7 @@ import (
 	"github.com/forkrl/forkrl/framework/bundle"
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/provenance"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 	"github.com/forkrl/forkrl/internal/atomicfile"
 )
 
@@ -104,7 +104,7 @@ func bundlePack(args []string, stdout, stderr io.Writer) int {
 		opt.Sign = key
 	}
 	if *out == "" {
-		settings, err := os.ReadFile(filepath.Join(dir, run.SettingsFile))
+		settings, err := os.ReadFile(filepath.Join(dir, rundir.SettingsFile))
 		if err != nil {
 			fmt.Fprintf(stderr, "forkrl bundle pack: %s is not a run directory: %v\n", dir, err)
 			return 1
@@ -215,7 +215,7 @@ func bundleInspect(args []string, stdout, stderr io.Writer) int {
 
 // describe prints what a bundle holds in a few lines.
 func describe(w io.Writer, m *bundle.Manifest, rf bundle.RunFiles) {
-	var sum run.Summary
+	var sum rundir.Summary
 	_ = json.Unmarshal(rf.Summary, &sum)
 	printSummary(w, "run "+m.Run, sum)
 	if e := m.Environment; e != nil {
@@ -402,7 +402,7 @@ func replay(ctx context.Context, file, out string, steps int, log io.Writer) (re
 	dir := filepath.Join(out, "run")
 	fmt.Fprintf(log, "replaying %s into %s\n", r.Name, dir)
 	training = true
-	_, err = trainRun(runCtx, r, dir, false, false, log, func(p run.Progress) {
+	_, err = trainRun(runCtx, r, dir, false, false, log, func(p rundir.Progress) {
 		if last > 0 && p.Step >= last {
 			cancel()
 		}
@@ -448,7 +448,7 @@ func bundleDiff(args []string, stdout, stderr io.Writer) int {
 			_, runs[i], err = bundle.ReadBundleRunFiles(p)
 		}
 		if err == nil && runs[i].Settings == nil {
-			err = fmt.Errorf("%s holds no %s", p, run.SettingsFile)
+			err = fmt.Errorf("%s holds no %s", p, rundir.SettingsFile)
 		}
 		if err != nil {
 			return fs.fail(err)

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 	"github.com/forkrl/forkrl/internal/tfevents"
 )
 
@@ -20,12 +20,12 @@ import (
 func exportRun(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "r")
-	d, err := run.Create(dir, run.Inputs{Settings: map[string]any{"name": "r"}})
+	d, err := rundir.Create(dir, rundir.Inputs{Settings: map[string]any{"name": "r"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for s := 1; s <= 3; s++ {
-		m := run.Metrics{"actor/entropy": 0.5 / float64(s), "timing_s/elapsed": float64(10 * s)}
+		m := rundir.Metrics{"actor/entropy": 0.5 / float64(s), "timing_s/elapsed": float64(10 * s)}
 		if s >= 2 {
 			m["select/threshold"] = 0.125 * float64(s)
 		}
@@ -34,11 +34,11 @@ func exportRun(t *testing.T) string {
 		}
 	}
 	for _, s := range []int{0, 3} {
-		if err := d.AppendEval(s, run.Evaluation{"countdown": {N: 4, AvgAtN: 0.25 + float64(s)/10, PassAtK: map[int]float64{1: 0.25, 4: 0.5}, MeanLength: 40, MeanEntropy: 0.2}}); err != nil {
+		if err := d.AppendEval(s, rundir.Evaluation{"countdown": {N: 4, AvgAtN: 0.25 + float64(s)/10, PassAtK: map[int]float64{1: 0.25, 4: 0.5}, MeanLength: 40, MeanEntropy: 0.2}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	metrics := filepath.Join(dir, run.MetricsFile)
+	metrics := filepath.Join(dir, rundir.MetricsFile)
 	data, _ := os.ReadFile(metrics)
 	if err := os.WriteFile(metrics, data[:len(data)-10], 0o644); err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func TestExportTensorBoard(t *testing.T) {
 	if code := exportCommand([]string{"--format", "tensorboard", "-o", out, dir}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), filepath.Join(dir, run.MetricsFile)+":3: left out") {
+	if !strings.Contains(stderr.String(), filepath.Join(dir, rundir.MetricsFile)+":3: left out") {
 		t.Errorf("stderr %q: want a warning naming metrics.jsonl:3", stderr.String())
 	}
 	files, _ := filepath.Glob(filepath.Join(out, "events.out.tfevents.*"))

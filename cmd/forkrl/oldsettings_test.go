@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/forkrl/forkrl/framework/bundle"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // TestResumeSettingsOfAnEarlierFormat resumes a run whose settings.json is
@@ -30,10 +30,10 @@ func TestResumeSettingsOfAnEarlierFormat(t *testing.T) {
 	}
 	dir := filepath.Join(out, "tiny-seed1")
 	// The run as if killed during step 3.
-	if err := os.RemoveAll(filepath.Join(dir, run.CheckpointsDir, "step-000003")); err != nil {
+	if err := os.RemoveAll(filepath.Join(dir, rundir.CheckpointsDir, "step-000003")); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, run.SettingsFile)
+	path := filepath.Join(dir, rundir.SettingsFile)
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func TestResumeSettingsOfAnEarlierFormat(t *testing.T) {
 	if code, msg := runIt("--resume"); code != 0 || !strings.Contains(msg, "finished after 3 steps") {
 		t.Fatalf("resume: exit %d\n%s", code, msg)
 	}
-	lines, err := run.ReadMetrics(dir)
+	lines, err := rundir.ReadMetrics(dir)
 	if err != nil || len(lines) != 3 {
 		t.Errorf("%d metrics lines after the resume (%v), want 3", len(lines), err)
 	}

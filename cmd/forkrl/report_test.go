@@ -16,7 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // shortRun trains testdata/report/short.hcl (3 steps) into a temporary
@@ -204,13 +204,13 @@ func TestReportInBrowser(t *testing.T) {
 
 	// The token view shows the first 8 rollouts of the last step, a span
 	// per token.
-	samples, err := os.ReadFile(filepath.Join(dir, run.SamplesDir, "step-000003.jsonl"))
+	samples, err := os.ReadFile(filepath.Join(dir, rundir.SamplesDir, "step-000003.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	tokens, selected := 0, 0
 	for i, line := range strings.Split(strings.TrimSpace(string(samples)), "\n") {
-		var s run.Sample
+		var s rundir.Sample
 		if err := json.Unmarshal([]byte(line), &s); err != nil {
 			t.Fatal(err)
 		}

@@ -20,7 +20,7 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/framework/provenance"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 	"github.com/forkrl/forkrl/framework/trainer"
 )
 
@@ -127,8 +127,8 @@ func interruptible() (context.Context, context.CancelFunc) {
 // resumePoint says where an interrupted run stands: its last completed step
 // and the step its newest checkpoint will resume from.
 func resumePoint(dir string, step int) string {
-	if cp, ok := run.NewestCheckpointStep(dir); ok {
-		return fmt.Sprintf("after step %d; its checkpoint of step %d is in %s", step, cp, filepath.Join(dir, run.CheckpointsDir))
+	if cp, ok := rundir.NewestCheckpointStep(dir); ok {
+		return fmt.Sprintf("after step %d; its checkpoint of step %d is in %s", step, cp, filepath.Join(dir, rundir.CheckpointsDir))
 	}
 	return fmt.Sprintf("after step %d, before its first checkpoint: resuming starts it over", step)
 }
@@ -150,9 +150,9 @@ func loadRecipe(path string, vars []string, stderr io.Writer) (*recipe.Recipe, i
 }
 
 // pickRun returns the named run, or the recipe's only run.
-func pickRun(rec *recipe.Recipe, name string) (*recipe.Run, error) {
+func pickRun(rec *recipe.Recipe, name string) (*recipe.Config, error) {
 	if name != "" {
-		if r, ok := rec.Run(name); ok {
+		if r, ok := rec.Config(name); ok {
 			return r, nil
 		}
 		return nil, fmt.Errorf("the recipe has no run %q; its runs: %s", name, runNames(rec))
@@ -187,7 +187,7 @@ func resumeArgs(path, name string, rec *recipe.Recipe, f runFlags) string {
 }
 
 // runDir is where a run's directory lives: --out, else the recipe's output.dir, else runs.
-func runDir(r *recipe.Run, out string) string {
+func runDir(r *recipe.Config, out string) string {
 	if out == "" {
 		out = r.Output.Dir
 	}
@@ -200,25 +200,25 @@ func runDir(r *recipe.Run, out string) string {
 // trainRun locks and opens the run directory, the plugins, the datasets and the hooks
 // of a run, and trains it. The progress line goes to progress; afterStep,
 // when not nil, is called after each step too.
-func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume, allowChanges bool, progress io.Writer, afterStep func(run.Progress)) (run.Summary, error) {
-	release, err := run.Lock(dirPath)
+func trainRun(ctx context.Context, r *recipe.Config, dirPath string, resume, allowChanges bool, progress io.Writer, afterStep func(rundir.Progress)) (rundir.Summary, error) {
+	release, err := rundir.Lock(dirPath)
 	if err != nil {
-		return run.Summary{}, err
+		return rundir.Summary{}, err
 	}
 	defer release()
 	dir, err := openRunDir(r, dirPath, resume, allowChanges)
 	if err != nil {
-		return run.Summary{}, err
+		return rundir.Summary{}, err
 	}
 	dir.Warn = func(msg string) { fmt.Fprintf(progress, "%s: %s\n", r.Name, msg) }
 	plugins, closePlugins, err := openPlugins(ctx, r, dir.Path, progress)
 	defer closePlugins()
 	if err != nil {
-		return run.Summary{}, err
+		return rundir.Summary{}, err
 	}
 	datasets, err := trainer.LoadDatasets(r, plugin.Generators())
 	if err != nil {
-		return run.Summary{}, err
+		return rundir.Summary{}, err
 	}
 	var script *hooks.Script
 	if r.Hooks != nil {
@@ -227,12 +227,12 @@ func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume, allowC
 			Print: func(pos, msg string) { _ = dir.Logf("%s: %s", pos, msg) },
 		})
 		if err != nil {
-			return run.Summary{}, err
+			return rundir.Summary{}, err
 		}
 	}
 	tr, err := trainer.New(ctx, r, trainer.Options{
 		Plugins: plugins, Datasets: datasets, Hooks: script, Dir: dir, Resume: resume,
-		Progress: func(p run.Progress) {
+		Progress: func(p rundir.Progress) {
 			fmt.Fprintf(progress, "%s  %s\n", r.Name, p)
 			if afterStep != nil {
 				afterStep(p)
@@ -240,7 +240,7 @@ func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume, allowC
 		},
 	})
 	if err != nil {
-		return run.Summary{}, err
+		return rundir.Summary{}, err
 	}
 	return tr.Run(ctx)
 }
@@ -249,19 +249,19 @@ func trainRun(ctx context.Context, r *recipe.Run, dirPath string, resume, allowC
 // data fingerprints and resolved settings), or, to resume, opens it and
 // refuses inputs that changed since, naming each change, unless
 // allowChanges, which records them in the run directory.
-func openRunDir(r *recipe.Run, path string, resume, allowChanges bool) (*run.Dir, error) {
+func openRunDir(r *recipe.Config, path string, resume, allowChanges bool) (*rundir.Dir, error) {
 	in, err := runInputs(r)
 	if err != nil {
 		return nil, err
 	}
-	if !resume || !run.Exists(path) {
+	if !resume || !rundir.Exists(path) {
 		// A new run records the environment it runs on beside its settings.
 		if err := withEnvironment(&in, provenance.Current()); err != nil {
 			return nil, err
 		}
-		return run.Create(path, in)
+		return rundir.Create(path, in)
 	}
-	dir, err := run.Open(path)
+	dir, err := rundir.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -284,13 +284,13 @@ func openRunDir(r *recipe.Run, path string, resume, allowChanges bool) (*run.Dir
 	}
 	if !allowChanges {
 		return nil, fmt.Errorf("the run's inputs changed since %s was started:\n  %s\nstart a new run, or resume with these changes with --resume --allow-changes (they are then recorded in its %s and %s)",
-			path, strings.Join(changes, "\n  "), run.SettingsFile, run.LogFile)
+			path, strings.Join(changes, "\n  "), rundir.SettingsFile, rundir.LogFile)
 	}
 	return dir, dir.AcceptChanges(in, changes)
 }
 
 // withEnvironment adds env to the settings of in, as their environment entry.
-func withEnvironment(in *run.Inputs, env provenance.Environment) error {
+func withEnvironment(in *rundir.Inputs, env provenance.Environment) error {
 	raw, err := json.Marshal(in.Settings)
 	if err != nil {
 		return err
@@ -311,18 +311,18 @@ const (
 // runInputs are the inputs that make a run what it is: the recipe and hooks
 // files as they are now, the sha256 of its data files, and its resolved
 // settings.
-func runInputs(r *recipe.Run) (run.Inputs, error) {
+func runInputs(r *recipe.Config) (rundir.Inputs, error) {
 	settings, err := r.JSON()
 	if err != nil {
-		return run.Inputs{}, err
+		return rundir.Inputs{}, err
 	}
 	files := map[string][]byte{}
 	if files[recipeCopy], err = os.ReadFile(r.Recipe); err != nil {
-		return run.Inputs{}, err
+		return rundir.Inputs{}, err
 	}
 	if r.Hooks != nil {
 		if files[hooksCopy], err = os.ReadFile(r.Hooks.File); err != nil {
-			return run.Inputs{}, err
+			return rundir.Inputs{}, err
 		}
 	}
 	var data map[string]string
@@ -330,7 +330,7 @@ func runInputs(r *recipe.Run) (run.Inputs, error) {
 		for _, f := range ds.Files {
 			sum, err := digest.File(f)
 			if err != nil {
-				return run.Inputs{}, fmt.Errorf("dataset %q: %w", ds.Name, err)
+				return rundir.Inputs{}, fmt.Errorf("dataset %q: %w", ds.Name, err)
 			}
 			if data == nil {
 				data = map[string]string{}
@@ -338,14 +338,14 @@ func runInputs(r *recipe.Run) (run.Inputs, error) {
 			data[f] = sum
 		}
 	}
-	return run.Inputs{Files: files, Data: data, Settings: json.RawMessage(settings), Upgrade: recipe.UpgradeSettings}, nil
+	return rundir.Inputs{Files: files, Data: data, Settings: json.RawMessage(settings), Upgrade: recipe.UpgradeSettings}, nil
 }
 
 // openPlugins opens and configures every plugin block of a run, plus a
 // second instance of the policy as the frozen KL reference when the run has
 // a KL term and names no reference backend. The returned function closes
 // every plugin opened, also when an error stopped the opening half-way.
-func openPlugins(ctx context.Context, r *recipe.Run, dir string, log io.Writer) (trainer.Plugins, func(), error) {
+func openPlugins(ctx context.Context, r *recipe.Config, dir string, log io.Writer) (trainer.Plugins, func(), error) {
 	var ps trainer.Plugins
 	var opened []*plugin.Instance
 	closeAll := func() {
@@ -399,7 +399,7 @@ func openPlugins(ctx context.Context, r *recipe.Run, dir string, log io.Writer) 
 }
 
 // printSummary prints where the run is and how its evaluations moved.
-func printSummary(w io.Writer, dir string, sum run.Summary) {
+func printSummary(w io.Writer, dir string, sum rundir.Summary) {
 	fmt.Fprintf(w, "%s: %s after %d steps in %.0fs (%d tokens trained)\n", dir, sum.Status, sum.Step, sum.WallTimeS, sum.TokensTrained)
 	names := make([]string, 0, len(sum.FinalEval))
 	for n := range sum.FinalEval {

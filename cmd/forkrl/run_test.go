@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 func TestRunCommand(t *testing.T) {
@@ -42,11 +42,11 @@ func TestRunCommand(t *testing.T) {
 			}
 		})
 	}
-	sum, err := run.ReadSummary(filepath.Join(out, "tiny-seed1"))
+	sum, err := rundir.ReadSummary(filepath.Join(out, "tiny-seed1"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Status != run.StatusFinished || sum.InitialEval["countdown"].N != 2 || sum.FinalEval["countdown"].MeanLength == 0 {
+	if sum.Status != rundir.StatusFinished || sum.InitialEval["countdown"].N != 2 || sum.FinalEval["countdown"].MeanLength == 0 {
 		t.Errorf("summary %+v", sum)
 	}
 }
@@ -122,18 +122,18 @@ func TestCtrlCStopsCleanly(t *testing.T) {
 		!strings.Contains(msg, "--resume") || strings.Contains(msg, "context canceled") {
 		t.Fatalf("exit %d, want 130 with where to resume\n%s", code, msg)
 	}
-	sum, err := run.ReadSummary(filepath.Join(out, "tiny-seed1"))
+	sum, err := rundir.ReadSummary(filepath.Join(out, "tiny-seed1"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Status != run.StatusInterrupted || sum.Step == 0 || sum.Step == 20 {
+	if sum.Status != rundir.StatusInterrupted || sum.Step == 0 || sum.Step == 20 {
 		t.Errorf("summary: %s after step %d, want interrupted mid-run", sum.Status, sum.Step)
 	}
 }
 
 func TestSecondProcessOnARunIsRefused(t *testing.T) {
 	out := t.TempDir()
-	release, err := run.Lock(filepath.Join(out, "tiny-seed1")) // as a first forkrl run would
+	release, err := rundir.Lock(filepath.Join(out, "tiny-seed1")) // as a first forkrl run would
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,8 +180,8 @@ func TestResumeRefusesChangedInputs(t *testing.T) {
 		t.Fatalf("resume --allow-changes: exit %d\n%s", code, msg)
 	}
 	dir := filepath.Join(out, "tiny-seed1")
-	logText, _ := os.ReadFile(filepath.Join(dir, run.LogFile))
-	settings, _ := os.ReadFile(filepath.Join(dir, run.SettingsFile))
+	logText, _ := os.ReadFile(filepath.Join(dir, rundir.LogFile))
+	settings, _ := os.ReadFile(filepath.Join(dir, rundir.SettingsFile))
 	if !strings.Contains(string(logText), "resumed with changes (--allow-changes):\n  hooks.star: its content changed") ||
 		!strings.Contains(string(settings), `"resumed_with_changes"`) || !strings.Contains(string(settings), "hooks.star: its content changed") {
 		t.Errorf("the accepted change is not recorded:\nlog.txt: %s\nsettings.json: %s", logText, settings)
@@ -200,12 +200,12 @@ func TestRunInputsFingerprintData(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r := &recipe.Run{Name: "r", Recipe: recipePath, Datasets: []recipe.Dataset{{Name: "d", Files: []string{data}}}}
+	r := &recipe.Config{Name: "r", Recipe: recipePath, Datasets: []recipe.Dataset{{Name: "d", Files: []string{data}}}}
 	in, err := runInputs(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := run.Create(filepath.Join(dir, "run"), in)
+	d, err := rundir.Create(filepath.Join(dir, "run"), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func TestScheduleHookSetsSelectorSettings(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d\n%s", code, stderr.String())
 			}
-			ms, err := run.ReadMetrics(filepath.Join(out, "tiny-seed1"))
+			ms, err := rundir.ReadMetrics(filepath.Join(out, "tiny-seed1"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/forkrl/forkrl/framework/plugin"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 	"github.com/forkrl/forkrl/framework/sweep"
 )
 
@@ -114,7 +114,7 @@ func sweepCommand(args []string, stdout, stderr io.Writer) int {
 	var todo []int
 	for i := range rec.Runs {
 		r := &rec.Runs[i]
-		if sum, err := run.ReadSummary(runDir(r, f.out)); err == nil && sum.Status == run.StatusFinished {
+		if sum, err := rundir.ReadSummary(runDir(r, f.out)); err == nil && sum.Status == rundir.StatusFinished {
 			outcomes[i].Summary = sum
 			fmt.Fprintf(stderr, "%s: finished already, skipped\n", r.Name)
 			continue
@@ -202,7 +202,7 @@ func sweepLocal(ctx context.Context, rec *recipe.Recipe, todo []int, outcomes []
 				progress = io.MultiWriter(progress, log)
 			}
 			path := runDir(r, f.out)
-			sum, err := trainRun(ctx, r, path, run.Exists(path), false, progress, nil)
+			sum, err := trainRun(ctx, r, path, rundir.Exists(path), false, progress, nil)
 			outcomes[i] = sweep.Outcome{Summary: sum, Err: err}
 			if err != nil {
 				mu.Lock()
@@ -365,7 +365,7 @@ func submit(ctx context.Context, slurm *sweep.Slurm, dir *sweep.Dir, path string
 func fillOutcomes(rec *recipe.Recipe, outcomes []sweep.Outcome, out string) {
 	for i := range rec.Runs {
 		if outcomes[i].Summary.Status == "" && outcomes[i].Err == nil {
-			if sum, err := run.ReadSummary(runDir(&rec.Runs[i], out)); err == nil {
+			if sum, err := rundir.ReadSummary(runDir(&rec.Runs[i], out)); err == nil {
 				outcomes[i].Summary = sum
 			}
 		}
@@ -449,30 +449,30 @@ type status struct {
 
 // runState reads where a run is from its run directory, its result and log
 // in the sweep directory, and the tasks of the sweep's job still queued.
-func runState(r *recipe.Run, path string, dir *sweep.Dir, job *sweep.Job, queued map[string]sweep.Task) status {
+func runState(r *recipe.Config, path string, dir *sweep.Dir, job *sweep.Job, queued map[string]sweep.Task) status {
 	st := status{state: "pending", task: "-", last: sweep.LastLine(dir.LogPath(r.Name), "")}
 	if st.last == "" {
-		st.last = sweep.LastLine(filepath.Join(path, run.LogFile), "")
+		st.last = sweep.LastLine(filepath.Join(path, rundir.LogFile), "")
 	}
 	if job != nil && job.Task(r.Name) != "" {
 		st.task = job.Task(r.Name)
 	}
-	sum, sumErr := run.ReadSummary(path)
+	sum, sumErr := rundir.ReadSummary(path)
 	if sumErr == nil {
 		st.step = sum.Step
 		st.state = sum.Status
 	}
-	st.step = max(st.step, countLines(filepath.Join(path, run.MetricsFile)))
+	st.step = max(st.step, countLines(filepath.Join(path, rundir.MetricsFile)))
 	res, hasResult, _ := dir.Result(r.Name)
 	t, isQueued := queued[r.Name]
 	switch {
 	case isQueued:
 		st.state = strings.ToLower(t.State)
 	case hasResult && res.Code != 0:
-		st.state = run.StatusFailed
-	case sumErr != nil && run.Exists(path):
+		st.state = rundir.StatusFailed
+	case sumErr != nil && rundir.Exists(path):
 		st.state = "started" // no checkpoint yet
-	case st.state == run.StatusRunning && st.task != "-" && !hasResult:
+	case st.state == rundir.StatusRunning && st.task != "-" && !hasResult:
 		st.state = "killed" // its task left the queue without a result
 	}
 	return st

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 	"github.com/forkrl/forkrl/framework/sweep"
 	"github.com/forkrl/forkrl/internal/slurmtest"
 )
@@ -56,7 +56,7 @@ func TestSweepOnSlurm(t *testing.T) {
 		}
 		victim := "all-seed2"
 		task := job.Task(victim)
-		checkpoint := filepath.Join(out, victim, run.CheckpointsDir, "step-000002")
+		checkpoint := filepath.Join(out, victim, rundir.CheckpointsDir, "step-000002")
 		deadline := time.Now().Add(90 * time.Second)
 		for {
 			if _, err := os.Stat(checkpoint); err == nil {
@@ -92,8 +92,8 @@ func TestSweepOnSlurm(t *testing.T) {
 			!strings.Contains(status.String(), "Slurm job "+job.ID+", submitted ") || !strings.Contains(status.String(), ": 4 tasks, 0 of them in the queue") {
 			t.Errorf("sweep status: exit %d, lacks job %s or task %s:\n%s", code, job.ID, task, status.String())
 		}
-		stopped, err := run.ReadSummary(filepath.Join(out, victim))
-		if err != nil || stopped.Status == run.StatusFinished || stopped.Step < 2 {
+		stopped, err := rundir.ReadSummary(filepath.Join(out, victim))
+		if err != nil || stopped.Status == rundir.StatusFinished || stopped.Step < 2 {
 			t.Fatalf("%s after scancel: %+v %v", victim, stopped, err)
 		}
 
@@ -121,7 +121,7 @@ func TestSweepOnSlurm(t *testing.T) {
 			t.Fatalf("--json: %v\n%s", err, stdout)
 		}
 		for _, r := range rep.Runs {
-			if r.Status != run.StatusFinished || r.Step != 40 {
+			if r.Status != rundir.StatusFinished || r.Step != 40 {
 				t.Errorf("run %s: %s at step %d", r.Name, r.Status, r.Step)
 			}
 		}

@@ -39,7 +39,7 @@ type validateReport struct {
 	Valid       bool                    `json:"valid"`
 	Runs        []string                `json:"runs"`
 	Diagnostics []recipe.JSONDiagnostic `json:"diagnostics"`
-	Resolved    []*recipe.Run           `json:"resolved,omitempty"`
+	Resolved    []*recipe.Config        `json:"resolved,omitempty"`
 }
 
 func validate(args []string, stdout, stderr io.Writer) int {

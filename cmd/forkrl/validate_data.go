@@ -47,7 +47,7 @@ func checkData(ctx context.Context, rec *recipe.Recipe) hcl.Diagnostics {
 
 // checkAlphabet encodes the prompts and answers of datasets with the
 // built-in backend of block b, configured as the run would configure it.
-func checkAlphabet(ctx context.Context, r *recipe.Run, b *recipe.PluginBlock, datasets []trainer.Dataset) hcl.Diagnostics {
+func checkAlphabet(ctx context.Context, r *recipe.Config, b *recipe.PluginBlock, datasets []trainer.Dataset) hcl.Diagnostics {
 	bi, ok := plugin.LookupBuiltin(b.Kind, b.Type)
 	if !ok || bi.New == nil {
 		return nil // an external plugin, or a built-in served by its own command (torch)
@@ -96,7 +96,7 @@ func checkAlphabet(ctx context.Context, r *recipe.Run, b *recipe.PluginBlock, da
 
 // answerSeverity is an error when the run trains on the answers (sft) and a
 // warning otherwise: a verifier may accept an answer written another way.
-func answerSeverity(r *recipe.Run, dataset string) hcl.DiagnosticSeverity {
+func answerSeverity(r *recipe.Config, dataset string) hcl.DiagnosticSeverity {
 	if r.Algorithm.Supervised() && r.Train.Dataset == dataset {
 		return hcl.DiagError
 	}

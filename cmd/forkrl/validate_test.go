@@ -119,7 +119,7 @@ func TestValidateJSON(t *testing.T) {
 	var good struct {
 		Valid    bool
 		Runs     []string
-		Resolved []recipe.Run
+		Resolved []recipe.Config
 	}
 	if err := json.Unmarshal(out.Bytes(), &good); err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ func init() {
 // backend is a built-in served by a command of its own (as the torch backend
 // is): it has no New to ask its Info in the host, and is recorded by name.
 func TestDescribeBuiltinWithItsOwnCommand(t *testing.T) {
-	r := &recipe.Run{Backends: []recipe.PluginBlock{{Kind: pluginapi.KindBackend, Type: "bundle-test-own-process", Label: "policy"}}}
+	r := &recipe.Config{Backends: []recipe.PluginBlock{{Kind: pluginapi.KindBackend, Type: "bundle-test-own-process", Label: "policy"}}}
 	plugins, files, err := describePlugins(context.Background(), r, nil)
 	if err != nil || len(files) != 0 {
 		t.Fatalf("describePlugins: %v, %v", files, err)

@@ -23,14 +23,14 @@ const CheckpointSetting = "checkpoint"
 // Fingerprints returns the fingerprint of everything the run reads, in the
 // order Pack records it: each dataset's files (or its generator's
 // problems), then each backend's base checkpoint.
-func Fingerprints(r *recipe.Run, generators map[string]generator.Generator) ([]Data, error) {
+func Fingerprints(r *recipe.Config, generators map[string]generator.Generator) ([]Data, error) {
 	out, _, err := fingerprintData(r, generators, false)
 	return out, err
 }
 
 // fingerprintData returns the fingerprints, and the files to pack with
 // withData.
-func fingerprintData(r *recipe.Run, generators map[string]generator.Generator, withData bool) ([]Data, []source, error) {
+func fingerprintData(r *recipe.Config, generators map[string]generator.Generator, withData bool) ([]Data, []source, error) {
 	var out []Data
 	var files []source
 	for _, ds := range r.Datasets {

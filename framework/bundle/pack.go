@@ -28,7 +28,7 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi/generator"
 	"github.com/forkrl/forkrl/framework/provenance"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // Which checkpoints of the run a bundle holds.
@@ -66,13 +66,13 @@ func Pack(ctx context.Context, w io.Writer, runDir string, opt PackOptions) (*Ma
 	if opt.Checkpoints == "" {
 		opt.Checkpoints = CheckpointsNone
 	}
-	settings, err := os.ReadFile(filepath.Join(runDir, run.SettingsFile))
+	settings, err := os.ReadFile(filepath.Join(runDir, rundir.SettingsFile))
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a run directory: %w", runDir, err)
 	}
 	r, err := ParseSettings(settings)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(runDir, run.SettingsFile), err)
+		return nil, fmt.Errorf("%s: %w", filepath.Join(runDir, rundir.SettingsFile), err)
 	}
 	m := &Manifest{Format: FormatVersion, Run: r.Name, PackedBy: provenance.CurrentBuild(), Checkpoints: opt.Checkpoints}
 	if env, ok, err := provenance.FromSettings(settings); err != nil {
@@ -115,12 +115,12 @@ func Pack(ctx context.Context, w io.Writer, runDir string, opt PackOptions) (*Ma
 
 // ParseSettings reads a run's settings.json as a recipe run, brought to the
 // current format when an earlier forkrl recorded it (recipe.UpgradeSettings).
-func ParseSettings(settings []byte) (*recipe.Run, error) {
+func ParseSettings(settings []byte) (*recipe.Config, error) {
 	settings, err := recipe.UpgradeSettings(settings)
 	if err != nil {
 		return nil, fmt.Errorf("the settings do not parse as a recipe run: %w", err)
 	}
-	var r recipe.Run
+	var r recipe.Config
 	if err := json.Unmarshal(settings, &r); err != nil {
 		return nil, fmt.Errorf("the settings do not parse as a recipe run: %w", err)
 	}
@@ -140,7 +140,7 @@ func runFiles(dir, checkpoints string) ([]source, error) {
 	case CheckpointsNone, CheckpointsLast:
 		keep = map[string]bool{}
 		if checkpoints == CheckpointsLast {
-			d, err := run.Open(dir)
+			d, err := rundir.Open(dir)
 			if err != nil {
 				return nil, err
 			}
@@ -165,7 +165,7 @@ func runFiles(dir, checkpoints string) ([]source, error) {
 			switch {
 			case rel == "plugins":
 				return fs.SkipDir
-			case len(parts) == 2 && parts[0] == run.CheckpointsDir && keep != nil && !keep[parts[1]]:
+			case len(parts) == 2 && parts[0] == rundir.CheckpointsDir && keep != nil && !keep[parts[1]]:
 				return fs.SkipDir
 			}
 			return nil
@@ -173,7 +173,7 @@ func runFiles(dir, checkpoints string) ([]source, error) {
 		if strings.HasPrefix(d.Name(), ".") && strings.Contains(d.Name(), ".tmp-") {
 			return nil // a write in progress (atomicfile)
 		}
-		if rel == run.LockFile {
+		if rel == rundir.LockFile {
 			return nil // the lock of the process that trains the run: not part of it
 		}
 		if !d.Type().IsRegular() {
@@ -195,7 +195,7 @@ func runFiles(dir, checkpoints string) ([]source, error) {
 
 // describePlugins records every plugin block of the run, and lists the
 // executables (and Go sources) of the external ones to pack.
-func describePlugins(ctx context.Context, r *recipe.Run, env *provenance.Environment) ([]Plugin, []source, error) {
+func describePlugins(ctx context.Context, r *recipe.Config, env *provenance.Environment) ([]Plugin, []source, error) {
 	var out []Plugin
 	var files []source
 	for _, b := range r.Plugins() {

@@ -21,7 +21,7 @@ import (
 // the one the run used. A note says when the built-in plugins will run in
 // another forkrl executable than the run's, and when a built-in's version
 // changed since.
-func (m *Manifest) PrepareReplay(ctx context.Context, r *recipe.Run, dir string, generators map[string]generator.Generator) (notes []string, err error) {
+func (m *Manifest) PrepareReplay(ctx context.Context, r *recipe.Config, dir string, generators map[string]generator.Generator) (notes []string, err error) {
 	m.pointAt(r, dir)
 	if err := m.checkData(r, generators); err != nil {
 		return nil, err
@@ -46,7 +46,7 @@ func (m *Manifest) PrepareReplay(ctx context.Context, r *recipe.Run, dir string,
 
 // pointAt makes the run read its recipe, hooks, and whatever data and
 // plugin executables the bundle holds from the bundle unpacked into dir.
-func (m *Manifest) pointAt(r *recipe.Run, dir string) {
+func (m *Manifest) pointAt(r *recipe.Config, dir string) {
 	at := func(p string) string { return filepath.Join(dir, filepath.FromSlash(p)) }
 	runDir := at(RunDir)
 	r.Recipe, r.Dir = filepath.Join(runDir, "recipe.hcl"), runDir
@@ -86,7 +86,7 @@ func (m *Manifest) pointAt(r *recipe.Run, dir string) {
 
 // checkData refuses data that differ from the recorded fingerprints,
 // naming the file.
-func (m *Manifest) checkData(r *recipe.Run, generators map[string]generator.Generator) error {
+func (m *Manifest) checkData(r *recipe.Config, generators map[string]generator.Generator) error {
 	now, err := Fingerprints(r, generators)
 	if err != nil {
 		return fmt.Errorf("refused: %w (relative paths are read from the working folder: replay from the folder the run ran from, or pack the run with --with-data)", err)

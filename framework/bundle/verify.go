@@ -7,15 +7,15 @@ import (
 	"io"
 	"os"
 
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // The run files a bundle is checked and described by.
 var (
-	settingsPath = RunDir + "/" + run.SettingsFile
-	metricsPath  = RunDir + "/" + run.MetricsFile
-	evalPath     = RunDir + "/" + run.EvalFile
-	summaryPath  = RunDir + "/" + run.SummaryFile
+	settingsPath = RunDir + "/" + rundir.SettingsFile
+	metricsPath  = RunDir + "/" + rundir.MetricsFile
+	evalPath     = RunDir + "/" + rundir.EvalFile
+	summaryPath  = RunDir + "/" + rundir.SummaryFile
 )
 
 // RunFiles are the files of a run that describe it, read into memory.
@@ -58,9 +58,9 @@ func Verify(file string) (Contents, RunFiles, error) {
 // ReadRunFiles reads the describing files of a run directory.
 func ReadRunFiles(dir string) (RunFiles, error) {
 	var rf RunFiles
-	for name, p := range map[string]*[]byte{run.SettingsFile: &rf.Settings, run.MetricsFile: &rf.Metrics, run.EvalFile: &rf.Evals, run.SummaryFile: &rf.Summary} {
+	for name, p := range map[string]*[]byte{rundir.SettingsFile: &rf.Settings, rundir.MetricsFile: &rf.Metrics, rundir.EvalFile: &rf.Evals, rundir.SummaryFile: &rf.Summary} {
 		b, err := os.ReadFile(dir + "/" + name)
-		if err != nil && !(os.IsNotExist(err) && name != run.SettingsFile) {
+		if err != nil && !(os.IsNotExist(err) && name != rundir.SettingsFile) {
 			return rf, err
 		}
 		*p = b
@@ -89,7 +89,7 @@ func (rf RunFiles) Check() error {
 	if rf.Summary == nil {
 		return fmt.Errorf("the bundle lacks %s", summaryPath)
 	}
-	var sum run.Summary
+	var sum rundir.Summary
 	if err := json.Unmarshal(rf.Summary, &sum); err != nil {
 		return fmt.Errorf("%s: %w", summaryPath, err)
 	}
@@ -107,7 +107,7 @@ func (rf RunFiles) Check() error {
 	if sum.Steps != r.Train.Steps {
 		return fmt.Errorf("%s says %d steps, %s %d", summaryPath, sum.Steps, settingsPath, r.Train.Steps)
 	}
-	if sum.Status == run.StatusFinished {
+	if sum.Status == rundir.StatusFinished {
 		evals, err := ParseSeries(nil, rf.Evals)
 		if err != nil {
 			return err

@@ -92,7 +92,7 @@ func (p *RecipeSchemas) lookup(b *recipe.PluginBlock) (pluginapi.Schema, error) 
 // a diagnostic names, or at the block. A block with the same type and
 // settings as one already checked is not configured again. Each plugin gets
 // a scratch directory that is removed afterwards.
-func ConfigureBuiltins(ctx context.Context, runs []recipe.Run) hcl.Diagnostics {
+func ConfigureBuiltins(ctx context.Context, runs []recipe.Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	seen := map[string]bool{}
 	for i := range runs {

@@ -129,7 +129,7 @@ func needsGAE(a *Algorithm) string {
 
 // decodeAlgorithm decodes the algorithm block over its preset. Checks that
 // involve the train block are in checkRun.
-func (r *resolver) decodeAlgorithm(b *hcl.Block, run *Run) (decoded, hcl.Diagnostics) {
+func (r *resolver) decodeAlgorithm(b *hcl.Block, run *Config) (decoded, hcl.Diagnostics) {
 	preset := b.Labels[0]
 	if checkEnum("preset", preset, presets, b.LabelRanges[0].Ptr()).HasErrors() {
 		return decoded{}, hcl.Diagnostics{{

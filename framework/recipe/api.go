@@ -16,15 +16,15 @@ type Recipe struct {
 	// Runs are the resolved runs: one per run block, or one per element of
 	// a run block's for_each (maps in key order, lists in element order),
 	// in the order of the blocks; a recipe without run blocks has one run.
-	Runs []Run
+	Runs []Config
 	// Sweep is the sweep block: the arms forkrl sweep compares.
 	Sweep Sweep
 	// Files holds the parsed source files, for rendering diagnostics.
 	Files map[string]*hcl.File
 }
 
-// Run returns the run with the given name.
-func (r *Recipe) Run(name string) (*Run, bool) {
+// Config returns the run with the given name.
+func (r *Recipe) Config(name string) (*Config, bool) {
 	for i := range r.Runs {
 		if r.Runs[i].Name == name {
 			return &r.Runs[i], true

@@ -11,6 +11,6 @@
 // The schema is strict: an unknown block or attribute, a value of the wrong
 // type or out of range, or a reference to a block that does not exist is an
 // error diagnostic with the file, line and column, a source excerpt and a
-// suggestion where one fits. Load returns every resolved Run; the trainer
-// consumes a Run and records Run.JSON in the run directory.
+// suggestion where one fits. Load returns every resolved Config; the trainer
+// consumes a Config and records its JSON in the run directory.
 package recipe

@@ -18,7 +18,7 @@ func TestResolvedJSON(t *testing.T) {
 		{"testdata/sft.hcl", "sft", "testdata/sft.json"},
 	}
 	for _, c := range cases {
-		r, ok := load(t, c.recipe).Run(c.run)
+		r, ok := load(t, c.recipe).Config(c.run)
 		if !ok {
 			t.Fatalf("%s: no run %s", c.recipe, c.run)
 		}

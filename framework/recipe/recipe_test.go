@@ -98,7 +98,7 @@ train {}
 func TestGoodRecipes(t *testing.T) {
 	t.Run("forking", func(t *testing.T) {
 		rec := load(t, "testdata/forking.hcl")
-		r, ok := rec.Run("rho-bottom-0.8-3")
+		r, ok := rec.Config("rho-bottom-0.8-3")
 		if !ok {
 			t.Fatal("run rho-bottom-0.8-3 missing")
 		}
@@ -133,7 +133,7 @@ func TestGoodRecipes(t *testing.T) {
 		if !reflect.DeepEqual(r.Variables, map[string]any{"arm": "bottom", "rho": 0.8, "seed": 3.0}) {
 			t.Errorf("variables %v", r.Variables)
 		}
-		all, _ := rec.Run("all-seed2")
+		all, _ := rec.Config("all-seed2")
 		if all.Algorithm.Selector != "all" || all.Seed != 2 {
 			t.Errorf("all-seed2: selector %q seed %d", all.Algorithm.Selector, all.Seed)
 		}

@@ -27,7 +27,7 @@ type resolver struct {
 }
 
 // resolve computes one run: variables, locals, then every block.
-func (l *loader) resolve(s runSpec, cmdline map[string]valueAt) (*Run, hcl.Diagnostics) {
+func (l *loader) resolve(s runSpec, cmdline map[string]valueAt) (*Config, hcl.Diagnostics) {
 	vals, diags := l.values(cmdline, s.overrides, false)
 	for _, v := range l.vars {
 		name := v.Name
@@ -50,7 +50,7 @@ func (l *loader) resolve(s runSpec, cmdline map[string]valueAt) (*Run, hcl.Diagn
 		return nil, diags
 	}
 	r := &resolver{loader: l, ctx: l.context(vals, locals)}
-	run := &Run{Name: s.name, Recipe: l.filename, Dir: l.dir, Variables: map[string]any{},
+	run := &Config{Name: s.name, Recipe: l.filename, Dir: l.dir, Variables: map[string]any{},
 		Backends: []PluginBlock{}, Verifiers: []PluginBlock{}, Selectors: []PluginBlock{}, Datasets: []Dataset{}}
 	for name, v := range vals {
 		run.Variables[name], _ = toJSONValue(v)
@@ -254,7 +254,7 @@ func (r *resolver) decodeTrain(b *hcl.Block, t *Train) (decoded, hcl.Diagnostics
 	return d, diags
 }
 
-func (r *resolver) decodeEval(b *hcl.Block, run *Run) (decoded, hcl.Diagnostics) {
+func (r *resolver) decodeEval(b *hcl.Block, run *Config) (decoded, hcl.Diagnostics) {
 	e := &run.Eval
 	*e = Eval{N: 1, K: []int{1}, Temperature: run.Train.Temperature, TopP: run.Train.TopP, MaxResponseTokens: run.Train.MaxResponseTokens}
 	gate := EntropyGate{THigh: e.Temperature, TLow: e.Temperature}
@@ -355,7 +355,7 @@ func (r *resolver) decodeOutput(b *hcl.Block) (Output, hcl.Diagnostics) {
 
 // checkRun checks what involves several blocks: batch sizes against each
 // other and against the algorithm, and what the datasets need.
-func checkRun(run *Run, alg, train, ev decoded) hcl.Diagnostics {
+func checkRun(run *Config, alg, train, ev decoded) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	a, t := &run.Algorithm, &run.Train
 	total := t.PromptsPerStep * t.ResponsesPerPrompt

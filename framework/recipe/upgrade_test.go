@@ -30,7 +30,7 @@ func TestUpgradeOldSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, ok := load(t, "testdata/forking.hcl").Run("rho-bottom-0.8-3")
+	r, ok := load(t, "testdata/forking.hcl").Config("rho-bottom-0.8-3")
 	if !ok {
 		t.Fatal("no run rho-bottom-0.8-3")
 	}
@@ -52,7 +52,7 @@ func TestUpgradeOldSettings(t *testing.T) {
 	if !reflect.DeepEqual(got, before) {
 		t.Error("the upgrade changed more than the selector blocks")
 	}
-	var run Run
+	var run Config
 	if err := json.Unmarshal(up, &run); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestUpgradeMovesScopeRecordedOnlyInSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r Run
+	var r Config
 	if err := json.Unmarshal(up, &r); err != nil {
 		t.Fatal(err)
 	}

@@ -10,14 +10,14 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 	"github.com/forkrl/forkrl/internal/atomicfile"
 	"github.com/forkrl/forkrl/internal/tfevents"
 )
 
 // TensorBoardDir is the folder of a run directory that output {
 // tensorboard = true } keeps TensorBoard events in while the run trains.
-const TensorBoardDir = run.TensorBoardDir
+const TensorBoardDir = rundir.TensorBoardDir
 
 // WriteEvents writes the run's metrics and evaluations as one TensorBoard
 // event file in out and returns its path: each metric under its name, and
@@ -26,7 +26,7 @@ const TensorBoardDir = run.TensorBoardDir
 // timing_s/elapsed where a step has it, so that the file is the same each
 // time it is written.
 func WriteEvents(r *Run, out string) (string, error) {
-	start := run.EventStart(r.Path)
+	start := rundir.EventStart(r.Path)
 	steps := map[int]map[string]float64{}
 	wall := map[int]float64{}
 	for _, m := range r.Metrics {
@@ -44,7 +44,7 @@ func WriteEvents(r *Run, out string) (string, error) {
 		if steps[e.Step] == nil {
 			steps[e.Step] = map[string]float64{}
 		}
-		for k, v := range (run.Evaluation{e.Dataset: e.EvalResult}).Scalars() {
+		for k, v := range (rundir.Evaluation{e.Dataset: e.EvalResult}).Scalars() {
 			steps[e.Step][k] = v
 		}
 	}
@@ -66,7 +66,7 @@ func WriteEvents(r *Run, out string) (string, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return "", err
 	}
-	path := filepath.Join(out, run.EventFile(start))
+	path := filepath.Join(out, rundir.EventFile(start))
 	return path, atomicfile.WriteFile(path, b.Bytes())
 }
 

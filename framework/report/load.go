@@ -12,7 +12,7 @@ import (
 	"sort"
 
 	"github.com/forkrl/forkrl/framework/analysis"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // Run is what a run directory holds, read leniently: lines and files that
@@ -33,20 +33,20 @@ type Run struct {
 // StepMetrics is one line of metrics.jsonl.
 type StepMetrics struct {
 	Step   int
-	Values run.Metrics
+	Values rundir.Metrics
 }
 
 // EvalLine is one line of eval.jsonl.
 type EvalLine struct {
 	Step    int    `json:"step"`
 	Dataset string `json:"dataset"`
-	run.EvalResult
+	rundir.EvalResult
 }
 
 // StepSamples are the rollouts saved at one step.
 type StepSamples struct {
 	Step    int
-	Samples []run.Sample
+	Samples []rundir.Sample
 }
 
 // Load reads the run directory at path. It fails only when path is not a
@@ -68,27 +68,27 @@ func load(path string, all bool) (*Run, error) {
 	}
 	r := &Run{Path: path, Name: filepath.Base(filepath.Clean(path))}
 	found := false
-	if b, ok := r.readFile(run.SettingsFile); ok {
+	if b, ok := r.readFile(rundir.SettingsFile); ok {
 		found = true
 		if err := json.Unmarshal(b, &r.Settings); err != nil {
-			r.warn("%s: %v", r.file(run.SettingsFile), err)
+			r.warn("%s: %v", r.file(rundir.SettingsFile), err)
 		} else if name, ok := r.Settings["name"].(string); ok && name != "" {
 			r.Name = name
 		}
 	}
-	if b, ok := r.readFile(run.SummaryFile); ok {
+	if b, ok := r.readFile(rundir.SummaryFile); ok {
 		found = true
 		if err := json.Unmarshal(b, &r.Summary); err != nil {
-			r.warn("%s: %v", r.file(run.SummaryFile), err)
+			r.warn("%s: %v", r.file(rundir.SummaryFile), err)
 		}
 	}
-	if b, ok := r.readFile(run.MetricsFile); ok {
+	if b, ok := r.readFile(rundir.MetricsFile); ok {
 		found = true
-		r.jsonLines(run.MetricsFile, b, func(line []byte) error {
+		r.jsonLines(rundir.MetricsFile, b, func(line []byte) error {
 			var head struct {
 				Step *int `json:"step"`
 			}
-			var m run.Metrics
+			var m rundir.Metrics
 			if err := json.Unmarshal(line, &head); err != nil {
 				return err
 			}
@@ -103,9 +103,9 @@ func load(path string, all bool) (*Run, error) {
 			return nil
 		})
 	}
-	if b, ok := r.readFile(run.EvalFile); ok {
+	if b, ok := r.readFile(rundir.EvalFile); ok {
 		found = true
-		r.jsonLines(run.EvalFile, b, func(line []byte) error {
+		r.jsonLines(rundir.EvalFile, b, func(line []byte) error {
 			var e EvalLine
 			if err := json.Unmarshal(line, &e); err != nil {
 				return err
@@ -119,28 +119,28 @@ func load(path string, all bool) (*Run, error) {
 	}
 	if !all {
 		if !found {
-			return nil, fmt.Errorf("%s is not a run directory: it has no %s, %s or %s", path, run.SettingsFile, run.MetricsFile, run.EvalFile)
+			return nil, fmt.Errorf("%s is not a run directory: it has no %s, %s or %s", path, rundir.SettingsFile, rundir.MetricsFile, rundir.EvalFile)
 		}
 		return r, nil
 	}
-	entries, err := os.ReadDir(filepath.Join(path, run.SamplesDir))
+	entries, err := os.ReadDir(filepath.Join(path, rundir.SamplesDir))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		r.warn("%s: %v", r.file(run.SamplesDir), err)
+		r.warn("%s: %v", r.file(rundir.SamplesDir), err)
 	}
 	for _, e := range entries {
-		step, ok := run.ParseStepName(e.Name())
+		step, ok := rundir.ParseStepName(e.Name())
 		if !ok {
 			continue
 		}
 		found = true
-		name := filepath.Join(run.SamplesDir, e.Name())
+		name := filepath.Join(rundir.SamplesDir, e.Name())
 		b, ok := r.readFile(name)
 		if !ok {
 			continue
 		}
 		ss := StepSamples{Step: step}
 		r.jsonLines(name, b, func(line []byte) error {
-			var s run.Sample
+			var s rundir.Sample
 			if err := json.Unmarshal(line, &s); err != nil {
 				return err
 			}
@@ -156,13 +156,13 @@ func load(path string, all bool) (*Run, error) {
 	r.readJSON(filepath.Join(AnalysisDir, OverlapFile), &r.Overlap)
 	r.readJSON(filepath.Join(AnalysisDir, GridFile), &r.Grid)
 	if !found {
-		return nil, fmt.Errorf("%s is not a run directory: it has no %s, %s, %s or %s/", path, run.SettingsFile, run.MetricsFile, run.EvalFile, run.SamplesDir)
+		return nil, fmt.Errorf("%s is not a run directory: it has no %s, %s, %s or %s/", path, rundir.SettingsFile, rundir.MetricsFile, rundir.EvalFile, rundir.SamplesDir)
 	}
 	if len(r.Metrics) == 0 {
-		r.warn("%s: no training steps logged", r.file(run.MetricsFile))
+		r.warn("%s: no training steps logged", r.file(rundir.MetricsFile))
 	}
 	if len(r.Samples) == 0 {
-		r.warn("%s: no saved rollouts (output { rollout_samples = N } saves them): no entropy analyses or token view", r.file(run.SamplesDir))
+		r.warn("%s: no saved rollouts (output { rollout_samples = N } saves them): no entropy analyses or token view", r.file(rundir.SamplesDir))
 	}
 	return r, nil
 }

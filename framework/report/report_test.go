@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // writeRun writes a synthetic run directory of steps steps: metrics named
@@ -18,13 +18,13 @@ import (
 // tokens per step, every fifth token selected.
 func writeRun(t testing.TB, path string, steps, perStep int, names ...string) {
 	t.Helper()
-	d, err := run.Create(path, run.Inputs{Settings: map[string]any{"name": filepath.Base(path), "train": map[string]any{"steps": steps}}})
+	d, err := rundir.Create(path, rundir.Inputs{Settings: map[string]any{"name": filepath.Base(path), "train": map[string]any{"steps": steps}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for s := 0; s <= steps; s++ {
 		if s > 0 {
-			m := run.Metrics{}
+			m := rundir.Metrics{}
 			for i, n := range names {
 				m[n] = math.Sin(float64(s+i)) + 1
 			}
@@ -33,7 +33,7 @@ func writeRun(t testing.TB, path string, steps, perStep int, names ...string) {
 			}
 		}
 		if s%10 == 0 {
-			ev := run.Evaluation{"countdown": {N: 2, AvgAtN: float64(s) / 200, PassAtK: map[int]float64{2: float64(s) / 150}, MeanLength: 60}}
+			ev := rundir.Evaluation{"countdown": {N: 2, AvgAtN: float64(s) / 200, PassAtK: map[int]float64{2: float64(s) / 150}, MeanLength: 60}}
 			if err := d.AppendEval(s, ev); err != nil {
 				t.Fatal(err)
 			}
@@ -41,9 +41,9 @@ func writeRun(t testing.TB, path string, steps, perStep int, names ...string) {
 		if s == 0 || perStep == 0 {
 			continue
 		}
-		var samples []run.Sample
+		var samples []rundir.Sample
 		for i := range perStep {
-			smp := run.Sample{Group: i / 4, Prompt: "3 4 5>12:", Response: strings.Repeat("a", 60)}
+			smp := rundir.Sample{Group: i / 4, Prompt: "3 4 5>12:", Response: strings.Repeat("a", 60)}
 			for j := range 60 {
 				smp.Pieces = append(smp.Pieces, string("0123456789+-*/"[(i+j)%14]))
 				smp.Entropies = append(smp.Entropies, float32(math.Pow(float64((i*7+j*13)%100)/100, 4)*2))
@@ -115,14 +115,14 @@ func TestReportBadInput(t *testing.T) {
 	root := t.TempDir()
 	a := filepath.Join(root, "a")
 	writeRun(t, a, 5, 2, "actor/entropy", "select/threshold")
-	metrics := filepath.Join(a, run.MetricsFile)
+	metrics := filepath.Join(a, rundir.MetricsFile)
 	data, _ := os.ReadFile(metrics)
 	lines := strings.SplitAfter(string(data), "\n")
 	lines[2] = lines[2][:len(lines[2])/2] + "\n" // a line cut short, as by a full disk
 	if err := os.WriteFile(metrics, []byte(strings.Join(lines, "")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(a, run.SamplesDir, "step-000002.jsonl"), []byte(`{"pieces":["a"],"entropies":[1,2]}`+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(a, rundir.SamplesDir, "step-000002.jsonl"), []byte(`{"pieces":["a"],"entropies":[1,2]}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(filepath.Join(a, AnalysisDir), 0o755); err != nil {
@@ -145,7 +145,7 @@ func TestReportBadInput(t *testing.T) {
 	if len(ra.Metrics) != 4 || len(ra.Samples) != 5 || len(ra.Samples[1].Samples) != 0 || ra.Overlap != nil {
 		t.Errorf("run a: %d metric lines, %d sample files; want the 4 whole lines and 5 files (one empty)", len(ra.Metrics), len(ra.Samples))
 	}
-	wantA := []string{metrics + ":3: left out", filepath.Join(a, run.SamplesDir, "step-000002.jsonl") + ":1: left out: 1 pieces, 2 entropies", filepath.Join(a, AnalysisDir, OverlapFile) + ": left out"}
+	wantA := []string{metrics + ":3: left out", filepath.Join(a, rundir.SamplesDir, "step-000002.jsonl") + ":1: left out: 1 pieces, 2 entropies", filepath.Join(a, AnalysisDir, OverlapFile) + ": left out"}
 	for i, w := range wantA {
 		if len(ra.Warnings) <= i || !strings.Contains(ra.Warnings[i], w) {
 			t.Errorf("warnings %q; want one containing %q", ra.Warnings, w)
@@ -168,7 +168,7 @@ func TestReportBadInput(t *testing.T) {
 	for _, tc := range []struct{ path, msg string }{
 		{filepath.Join(root, "missing"), "no such file"},
 		{metrics, "is not a run directory"},
-		{t.TempDir(), fmt.Sprintf("has no %s, %s", run.SettingsFile, run.MetricsFile)},
+		{t.TempDir(), fmt.Sprintf("has no %s, %s", rundir.SettingsFile, rundir.MetricsFile)},
 	} {
 		if _, err := Load(tc.path); err == nil || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("Load(%s): %v; want an error containing %q", tc.path, err, tc.msg)

@@ -19,7 +19,7 @@ type Arm struct {
 
 // Arms groups the runs of a recipe into arms, in the order of their first
 // runs.
-func Arms(runs []recipe.Run) []Arm {
+func Arms(runs []recipe.Config) []Arm {
 	var arms []Arm
 	index := map[string]int{}
 	for i := range runs {
@@ -45,7 +45,7 @@ func Arms(runs []recipe.Run) []Arm {
 
 // sharedName joins the "-"-separated parts of the runs' names that all of
 // them have at the same place.
-func sharedName(runs []recipe.Run, idx []int) string {
+func sharedName(runs []recipe.Config, idx []int) string {
 	first := strings.Split(runs[idx[0]].Name, "-")
 	var keep []string
 	for j, part := range first {

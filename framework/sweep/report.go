@@ -8,13 +8,13 @@ import (
 	"text/tabwriter"
 
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // Outcome is how one run of a sweep ended: its summary (zero when it never
 // wrote one) and the error that stopped it, if any.
 type Outcome struct {
-	Summary run.Summary
+	Summary rundir.Summary
 	Err     error
 }
 
@@ -104,7 +104,7 @@ func Pairs(arms []Arm, named [][2]string, against string) ([][2]string, error) {
 
 // NewReport tabulates the outcomes of a recipe's runs (in run order) and
 // compares the pairs of arms, each arm's gain paired by seed.
-func NewReport(runs []recipe.Run, outcomes []Outcome, pairs [][2]string) Report {
+func NewReport(runs []recipe.Config, outcomes []Outcome, pairs [][2]string) Report {
 	rep := Report{Runs: []RunResult{}, Arms: []ArmResult{}, Comparisons: []Paired{}}
 	if len(runs) > 0 && len(runs[0].Eval.Datasets) > 0 {
 		rep.Dataset, rep.N = runs[0].Eval.Datasets[0], runs[0].Eval.N
@@ -125,7 +125,7 @@ func NewReport(runs []recipe.Run, outcomes []Outcome, pairs [][2]string) Report 
 		if e, ok := s.InitialEval[d]; ok && e.N > 0 {
 			r.Initial = percent(e.AvgAtN)
 		}
-		ended := outcomes[i].Err == nil && (s.Status == run.StatusFinished || s.Status == run.StatusStopped)
+		ended := outcomes[i].Err == nil && (s.Status == rundir.StatusFinished || s.Status == rundir.StatusStopped)
 		if e, ok := s.FinalEval[d]; ok && e.N > 0 && ended {
 			_, pass := e.LargestPass()
 			r.Final, r.Pass, r.Best = percent(e.AvgAtN), percent(pass), percent(s.BestEval[d].AvgAtN)
@@ -135,7 +135,7 @@ func NewReport(runs []recipe.Run, outcomes []Outcome, pairs [][2]string) Report 
 			}
 		}
 		if err := outcomes[i].Err; err != nil {
-			r.Status, r.Error = run.StatusFailed, err.Error()
+			r.Status, r.Error = rundir.StatusFailed, err.Error()
 		} else if r.Status == "" {
 			r.Status = "not run"
 		}

@@ -8,16 +8,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // matrix makes the runs of arms × seeds named ARM-seedN, the arms told
 // apart by a setting (the train dataset's name stands in for any).
-func matrix(arms []string, seeds ...uint64) []recipe.Run {
-	var runs []recipe.Run
+func matrix(arms []string, seeds ...uint64) []recipe.Config {
+	var runs []recipe.Config
 	for _, a := range arms {
 		for _, s := range seeds {
-			runs = append(runs, recipe.Run{
+			runs = append(runs, recipe.Config{
 				Name: fmt.Sprintf("%s-seed%d", a, s), Seed: s, Variables: map[string]any{"seed": s},
 				Train: recipe.Train{Dataset: a, Seed: s},
 				Eval:  recipe.Eval{Datasets: []string{"countdown"}, N: 2, K: []int{2}},
@@ -30,10 +30,10 @@ func matrix(arms []string, seeds ...uint64) []recipe.Run {
 // finished is the summary of a run that went from start to final avg@2 (in
 // percent).
 func finished(start, final float64) Outcome {
-	return Outcome{Summary: run.Summary{Status: run.StatusFinished, Step: 100,
-		InitialEval: run.Evaluation{"countdown": {N: 2, AvgAtN: start / 100}},
-		FinalEval:   run.Evaluation{"countdown": {N: 2, AvgAtN: final / 100, PassAtK: map[int]float64{2: (final + 2) / 100}}},
-		BestEval:    run.Evaluation{"countdown": {N: 2, AvgAtN: final / 100}}}}
+	return Outcome{Summary: rundir.Summary{Status: rundir.StatusFinished, Step: 100,
+		InitialEval: rundir.Evaluation{"countdown": {N: 2, AvgAtN: start / 100}},
+		FinalEval:   rundir.Evaluation{"countdown": {N: 2, AvgAtN: final / 100, PassAtK: map[int]float64{2: (final + 2) / 100}}},
+		BestEval:    rundir.Evaluation{"countdown": {N: 2, AvgAtN: final / 100}}}}
 }
 
 func TestArms(t *testing.T) {
@@ -80,7 +80,7 @@ func TestReportWithAFailedRun(t *testing.T) {
 	runs := matrix([]string{"top20", "bottom80"}, 1, 2, 3)
 	outcomes := []Outcome{
 		finished(3.7, 24.2), finished(3.6, 26.8), finished(3.5, 13.0),
-		finished(3.7, 1.4), {Summary: run.Summary{Status: run.StatusFailed, Step: 40, InitialEval: run.Evaluation{"countdown": {N: 2, AvgAtN: 0.036}}},
+		finished(3.7, 1.4), {Summary: rundir.Summary{Status: rundir.StatusFailed, Step: 40, InitialEval: rundir.Evaluation{"countdown": {N: 2, AvgAtN: 0.036}}},
 			Err: errors.New("forkrl run exited with status 1 in task 7_4")}, finished(3.5, 2.7),
 	}
 	rep := NewReport(runs, outcomes, [][2]string{{"top20", "bottom80"}})

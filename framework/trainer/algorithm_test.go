@@ -16,15 +16,15 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 	"github.com/forkrl/forkrl/kernels/loss"
 )
 
 // runToy trains cfg on the toy task with a policy, a critic and a reference
 // backend, and the hooks script if not nil, and returns the run's metrics lines.
-func runToy(t *testing.T, cfg *recipe.Run, script *hooks.Script) []run.Metrics {
+func runToy(t *testing.T, cfg *recipe.Config, script *hooks.Script) []rundir.Metrics {
 	t.Helper()
-	d, err := run.Create(filepath.Join(t.TempDir(), "r"), run.Inputs{Settings: cfg})
+	d, err := rundir.Create(filepath.Join(t.TempDir(), "r"), rundir.Inputs{Settings: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func runToy(t *testing.T, cfg *recipe.Run, script *hooks.Script) []run.Metrics {
 	if _, err := tr.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	lines, err := run.ReadMetrics(d.Path)
+	lines, err := rundir.ReadMetrics(d.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestUnknownLossNamesFail(t *testing.T) {
 	} {
 		cfg := toyRun()
 		tc.set(&cfg.Algorithm)
-		d, err := run.Create(filepath.Join(t.TempDir(), "r"), run.Inputs{Settings: cfg})
+		d, err := rundir.Create(filepath.Join(t.TempDir(), "r"), rundir.Inputs{Settings: cfg})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +154,7 @@ func TestScheduleRefusesGreedyTraining(t *testing.T) {
 	tr := toyTrainer(t, toyRun(), filepath.Join(t.TempDir(), "r"), newToyModel(), false)
 	tr.hooks = loadHooks(t, "def schedule(step):\n    return {\"temperature\": 0.0 if step == 2 else 1.0}\n")
 	sum, err := tr.Run(context.Background())
-	if err == nil || sum.Status != run.StatusFailed || sum.Step != 1 || !strings.Contains(err.Error(), "step 2") || !strings.Contains(err.Error(), "temperature 0") {
+	if err == nil || sum.Status != rundir.StatusFailed || sum.Step != 1 || !strings.Contains(err.Error(), "step 2") || !strings.Contains(err.Error(), "temperature 0") {
 		t.Errorf("status %q after step %d, error %v; want a failure at step 2 naming temperature 0", sum.Status, sum.Step, err)
 	}
 }
@@ -195,7 +195,7 @@ func TestDynamicSamplingExhausted(t *testing.T) {
 			cfg := toyRun()
 			cfg.Train.Steps, cfg.Eval.Datasets = 2, nil
 			cfg.Algorithm.DynamicSamplingOnExhausted = mode
-			d, err := run.Create(filepath.Join(t.TempDir(), "r"), run.Inputs{Settings: cfg})
+			d, err := rundir.Create(filepath.Join(t.TempDir(), "r"), rundir.Inputs{Settings: cfg})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -205,10 +205,10 @@ func TestDynamicSamplingExhausted(t *testing.T) {
 				t.Fatal(err)
 			}
 			var progress []string
-			tr.progress = func(p run.Progress) { progress = append(progress, p.String()) }
+			tr.progress = func(p rundir.Progress) { progress = append(progress, p.String()) }
 			sum, err := tr.Run(context.Background())
 			if mode == recipe.ExhaustedError {
-				if err == nil || sum.Status != run.StatusFailed || !strings.Contains(err.Error(), "step 1: dynamic sampling kept") || !strings.Contains(err.Error(), `dynamic_sampling_on_exhausted = "error"`) {
+				if err == nil || sum.Status != rundir.StatusFailed || !strings.Contains(err.Error(), "step 1: dynamic sampling kept") || !strings.Contains(err.Error(), `dynamic_sampling_on_exhausted = "error"`) {
 					t.Errorf("status %q, error %v; want the run to fail at step 1 naming the setting", sum.Status, err)
 				}
 				return
@@ -216,7 +216,7 @@ func TestDynamicSamplingExhausted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			lines, err := run.ReadMetrics(d.Path)
+			lines, err := rundir.ReadMetrics(d.Path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -270,7 +270,7 @@ func TestGradClipped(t *testing.T) {
 func TestEvalNSamplesPassAtK(t *testing.T) {
 	cfg := toyRun()
 	cfg.Train.Steps, cfg.Eval.N, cfg.Eval.K, cfg.Eval.Interval = 1, 8, []int{1, 4, 8}, 0
-	d, err := run.Create(filepath.Join(t.TempDir(), "r"), run.Inputs{Settings: cfg})
+	d, err := rundir.Create(filepath.Join(t.TempDir(), "r"), rundir.Inputs{Settings: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,13 +352,13 @@ func TestDynamicSamplingFirstRoundKeepRate(t *testing.T) {
 	if _, err := toyTrainer(t, cfg, dir, model, false).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	lines, err := run.ReadMetrics(dir)
+	lines, err := rundir.ReadMetrics(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The checkpoints of the last two steps are kept: the last step's first
 	// round must follow from the keep rate in the one before.
-	b, err := os.ReadFile(filepath.Join(dir, run.CheckpointsDir, fmt.Sprintf("step-%06d", len(lines)-1), stateFile))
+	b, err := os.ReadFile(filepath.Join(dir, rundir.CheckpointsDir, fmt.Sprintf("step-%06d", len(lines)-1), stateFile))
 	if err != nil {
 		t.Fatal(err)
 	}

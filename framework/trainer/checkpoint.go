@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 
 	"github.com/forkrl/forkrl/internal/atomicfile"
 )
@@ -18,16 +18,16 @@ import (
 // it had never stopped. Random streams need no state: they derive from the
 // run seed and the step.
 type State struct {
-	Step          int            `json:"step"`           // the last completed step
-	Drawn         int            `json:"drawn"`          // training problems drawn so far
-	TokensTrained int64          `json:"tokens_trained"` // response tokens that got a gradient
-	WallTimeS     float64        `json:"wall_time_s"`    // wall time of the run up to the checkpoint
-	InitialEval   run.Evaluation `json:"initial_eval"`
-	LastEval      run.Evaluation `json:"last_eval"`
-	LastEvalStep  int            `json:"last_eval_step"`
-	BestEval      run.Evaluation `json:"best_eval"`
-	BestEvalStep  int            `json:"best_eval_step"`
-	Stopped       bool           `json:"stopped"` // a hook asked to stop
+	Step          int               `json:"step"`           // the last completed step
+	Drawn         int               `json:"drawn"`          // training problems drawn so far
+	TokensTrained int64             `json:"tokens_trained"` // response tokens that got a gradient
+	WallTimeS     float64           `json:"wall_time_s"`    // wall time of the run up to the checkpoint
+	InitialEval   rundir.Evaluation `json:"initial_eval"`
+	LastEval      rundir.Evaluation `json:"last_eval"`
+	LastEvalStep  int               `json:"last_eval_step"`
+	BestEval      rundir.Evaluation `json:"best_eval"`
+	BestEvalStep  int               `json:"best_eval_step"`
+	Stopped       bool              `json:"stopped"` // a hook asked to stop
 	// KeepRate is the fraction of the groups generated in the last step that
 	// dynamic sampling kept, with dynamic_sampling_first_round = "keep_rate"
 	// (0 before the first step, or with the setting off).

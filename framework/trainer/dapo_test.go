@@ -12,7 +12,7 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // scriptedModel is a backend whose every answer is fixed in advance: four
@@ -126,7 +126,7 @@ func TestOneDAPOStepByHand(t *testing.T) {
 		LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999, Seed: 7,
 	}
 	cfg.Eval.Datasets = nil
-	d, err := run.Create(filepath.Join(t.TempDir(), "dapo"), run.Inputs{Settings: cfg})
+	d, err := rundir.Create(filepath.Join(t.TempDir(), "dapo"), rundir.Inputs{Settings: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestOneDAPOStepByHand(t *testing.T) {
 			}
 		}
 	}
-	lines, err := run.ReadMetrics(d.Path)
+	lines, err := rundir.ReadMetrics(d.Path)
 	if err != nil {
 		t.Fatal(err)
 	}

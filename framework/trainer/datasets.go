@@ -14,7 +14,7 @@ import (
 // read, their fields mapped, duplicates dropped, the held-out split drawn
 // with the seeded stream "split/NAME", and prompts rendered from the
 // template; generators come from generators by name.
-func LoadDatasets(cfg *recipe.Run, generators map[string]generator.Generator) ([]Dataset, error) {
+func LoadDatasets(cfg *recipe.Config, generators map[string]generator.Generator) ([]Dataset, error) {
 	out := make([]Dataset, 0, len(cfg.Datasets))
 	for i := range cfg.Datasets {
 		spec := &cfg.Datasets[i]
@@ -27,7 +27,7 @@ func LoadDatasets(cfg *recipe.Run, generators map[string]generator.Generator) ([
 	return out, nil
 }
 
-func loadDataset(cfg *recipe.Run, spec *recipe.Dataset, generators map[string]generator.Generator) (Dataset, error) {
+func loadDataset(cfg *recipe.Config, spec *recipe.Dataset, generators map[string]generator.Generator) (Dataset, error) {
 	ds := Dataset{Name: spec.Name, Verifier: spec.Verifier}
 	var prompt *data.Prompt
 	if spec.PromptTemplate != "" {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 	"github.com/forkrl/forkrl/framework/seeds"
 	"github.com/forkrl/forkrl/kernels/estimate"
 )
@@ -20,9 +20,9 @@ const evalChunk = 64
 // pass@k from them for each k the recipe asks, the mean response length and
 // the mean per-token entropy. It logs the results, keeps the best (by avg@n),
 // and calls the on_eval hook.
-func (t *Trainer) evaluate(ctx context.Context, step int) (run.Evaluation, error) {
+func (t *Trainer) evaluate(ctx context.Context, step int) (rundir.Evaluation, error) {
 	begin := time.Now()
-	ev := run.Evaluation{}
+	ev := rundir.Evaluation{}
 	for _, ds := range t.evals {
 		r, err := t.evaluateDataset(ctx, step, ds)
 		if err != nil {
@@ -59,7 +59,7 @@ func (t *Trainer) evaluate(ctx context.Context, step int) (run.Evaluation, error
 }
 
 // evaluateDataset evaluates one dataset.
-func (t *Trainer) evaluateDataset(ctx context.Context, step int, ds *Dataset) (run.EvalResult, error) {
+func (t *Trainer) evaluateDataset(ctx context.Context, step int, ds *Dataset) (rundir.EvalResult, error) {
 	n := max(t.cfg.Eval.N, 1)
 	problems := ds.Eval
 	if limit := t.cfg.Eval.Problems; limit > 0 && limit < len(problems) {
@@ -73,7 +73,7 @@ func (t *Trainer) evaluateDataset(ctx context.Context, step int, ds *Dataset) (r
 	if g := t.cfg.Eval.EntropyGate; g != nil {
 		sampling.EntropyGate = &backend.EntropyGate{Threshold: float32(g.Threshold), THigh: float32(g.THigh), TLow: float32(g.TLow)}
 	}
-	res := run.EvalResult{N: n, PassAtK: map[int]float64{}}
+	res := rundir.EvalResult{N: n, PassAtK: map[int]float64{}}
 	var tokens, correct int
 	var entropy float64
 	pass := make([]float64, len(t.cfg.Eval.K))
@@ -125,7 +125,7 @@ func (t *Trainer) evaluateDataset(ctx context.Context, step int, ds *Dataset) (r
 }
 
 // meanAvgAtN is the mean avg@n over an evaluation's datasets: what "best" means.
-func meanAvgAtN(ev run.Evaluation) float64 {
+func meanAvgAtN(ev rundir.Evaluation) float64 {
 	if len(ev) == 0 {
 		return 0
 	}

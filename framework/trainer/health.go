@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // checkStep refuses a step whose result cannot be trusted: one that trained
@@ -17,7 +17,7 @@ import (
 // the one before the step. During a separate critic's warm-up, and in a
 // step that dynamic sampling skipped (dynamic_sampling_on_exhausted =
 // "skip"), the policy trains no token by design.
-func checkStep(m run.Metrics, tokens int64, criticWarmup bool) error {
+func checkStep(m rundir.Metrics, tokens int64, criticWarmup bool) error {
 	var bad []string
 	for name, v := range m {
 		if (strings.HasSuffix(name, "loss") || strings.HasSuffix(name, "grad_norm")) && (math.IsNaN(v) || math.IsInf(v, 0)) {

@@ -10,7 +10,7 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi/backend"
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // divergingModel is the toy model whose gradient norm turns NaN from its
@@ -37,11 +37,11 @@ func (wrongVerifier) Verify(_ context.Context, req verifier.VerifyRequest) (veri
 
 // runFaulty trains the toy run with the given policy and verifier and
 // returns the run's error and its summary as written in the directory.
-func runFaulty(t *testing.T, policy backend.Backend, v verifier.Verifier) (run.Summary, error) {
+func runFaulty(t *testing.T, policy backend.Backend, v verifier.Verifier) (rundir.Summary, error) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "toy")
 	cfg := toyRun()
-	d, err := run.Create(dir, run.Inputs{Settings: cfg})
+	d, err := rundir.Create(dir, rundir.Inputs{Settings: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func runFaulty(t *testing.T, policy backend.Backend, v verifier.Verifier) (run.S
 		t.Fatal(err)
 	}
 	_, runErr := tr.Run(context.Background())
-	sum, err := run.ReadSummary(dir)
+	sum, err := rundir.ReadSummary(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestNaNGradientFailsTheRun(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "step 3: ") || !strings.Contains(err.Error(), "actor/grad_norm is NaN") {
 		t.Fatalf("error = %v, want step 3 with a NaN actor/grad_norm", err)
 	}
-	if sum.Status != run.StatusFailed || sum.Step != 2 || !strings.Contains(sum.Error, "step 3") {
+	if sum.Status != rundir.StatusFailed || sum.Step != 2 || !strings.Contains(sum.Error, "step 3") {
 		t.Errorf("summary = %s after step %d (%q), want failed after step 2", sum.Status, sum.Step, sum.Error)
 	}
 }
@@ -79,7 +79,7 @@ func TestStepThatTrainsNothingFailsTheRun(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "step 1: no token was trained") {
 		t.Fatalf("error = %v, want step 1 training no token", err)
 	}
-	if sum.Status != run.StatusFailed || sum.Step != 0 || sum.TokensTrained != 0 {
+	if sum.Status != rundir.StatusFailed || sum.Step != 0 || sum.TokensTrained != 0 {
 		t.Errorf("summary = %+v, want failed at step 0", sum)
 	}
 }

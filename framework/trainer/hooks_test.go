@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/forkrl/forkrl/framework/hooks"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // TestHooksShapeTheRun runs the toy task with testdata/hooks.star: its
@@ -27,13 +27,13 @@ func TestHooksShapeTheRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Status != run.StatusStopped || sum.Step != 3 {
+	if sum.Status != rundir.StatusStopped || sum.Step != 3 {
 		t.Errorf("status %q after step %d; want stopped after step 3", sum.Status, sum.Step)
 	}
 	if _, _, ok, _ := tr.dir.LatestCheckpoint(); !ok {
 		t.Error("no checkpoint after the hook stopped the run")
 	}
-	lines, err := run.ReadMetrics(dir)
+	lines, err := rundir.ReadMetrics(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 package trainer
 
-import "github.com/forkrl/forkrl/framework/run"
+import "github.com/forkrl/forkrl/framework/rundir"
 
 // means accumulates, over the calls of a step, the weighted sums of named
 // metrics and their weights, from which into takes the means. A step's is
@@ -19,7 +19,7 @@ func (a means) add(name string, v, w float64) {
 }
 
 // into writes every mean with a positive total weight into m.
-func (a means) into(m run.Metrics) {
+func (a means) into(m rundir.Metrics) {
 	for name, s := range a {
 		if s[1] > 0 {
 			m[name] = s[0] / s[1]
@@ -28,7 +28,7 @@ func (a means) into(m run.Metrics) {
 }
 
 // stats are the mean, max and min of a list of values.
-func stats(m run.Metrics, prefix string, xs []float64) {
+func stats(m rundir.Metrics, prefix string, xs []float64) {
 	if len(xs) == 0 {
 		return
 	}

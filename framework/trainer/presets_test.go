@@ -10,7 +10,7 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 	"github.com/forkrl/forkrl/kernels/loss"
 )
 
@@ -19,29 +19,29 @@ import (
 func TestPresets(t *testing.T) {
 	tests := []struct {
 		name    string
-		edit    func(cfg *recipe.Run)
+		edit    func(cfg *recipe.Config)
 		metrics []string // must be present, finite and, unless noted, non-zero
 	}{
-		{"grpo with a k3 KL to a frozen copy of the policy", func(cfg *recipe.Run) {
+		{"grpo with a k3 KL to a frozen copy of the policy", func(cfg *recipe.Config) {
 			cfg.Algorithm.Preset, cfg.Algorithm.Selector, cfg.Selectors = recipe.PresetGRPO, "", nil
 			cfg.Algorithm.ClipHigh, cfg.Algorithm.DynamicSampling, cfg.Algorithm.Overlong = 0.2, false, false
 			cfg.Algorithm.KLEstimator, cfg.Algorithm.KLCoef, cfg.Algorithm.KLPenalty = loss.K3.String(), 0.1, recipe.KLInLoss
 		}, []string{"actor/kl_loss", "actor/pg_loss"}},
-		{"ppo with the policy's value head", func(cfg *recipe.Run) {
+		{"ppo with the policy's value head", func(cfg *recipe.Config) {
 			cfg.Algorithm.Preset, cfg.Algorithm.Selector, cfg.Selectors = recipe.PresetPPO, "", nil
 			cfg.Algorithm.Advantage, cfg.Algorithm.Gamma, cfg.Algorithm.Lambda = recipe.AdvantageGAE, 1, 0.95
 			cfg.Algorithm.ValueCoef, cfg.Algorithm.ValueClip, cfg.Algorithm.DynamicSampling = 0.5, 0.2, false
 		}, []string{"critic/vf_loss", "actor/pg_loss"}},
-		{"ppo with a critic backend", func(cfg *recipe.Run) {
+		{"ppo with a critic backend", func(cfg *recipe.Config) {
 			cfg.Algorithm.Preset, cfg.Algorithm.Critic = recipe.PresetPPO, "critic"
 			cfg.Algorithm.Advantage, cfg.Algorithm.Gamma, cfg.Algorithm.Lambda = recipe.AdvantageGAE, 1, 0.95
 			cfg.Algorithm.ValueCoef, cfg.Algorithm.DynamicSampling, cfg.Algorithm.CriticWarmupSteps = 0.5, false, 1
 		}, []string{"critic/vf_loss", "critic/grad_norm", "select/fraction"}},
-		{"dr.grpo, seq-mean-token-sum-norm, selected denominator, mini-batch scope", func(cfg *recipe.Run) {
+		{"dr.grpo, seq-mean-token-sum-norm, selected denominator, mini-batch scope", func(cfg *recipe.Config) {
 			cfg.Algorithm.Advantage, cfg.Algorithm.LossAgg = recipe.AdvantageDrGRPO, loss.SeqMeanTokenSumNorm.String()
 			cfg.Algorithm.LossDenominator, cfg.Algorithm.SelectScope = loss.SelectedTokens.String(), selector.ScopeMini
 		}, []string{"select/denominator", "actor/pg_loss"}},
-		{"rloo, step scope on the old policy's entropies, two epochs", func(cfg *recipe.Run) {
+		{"rloo, step scope on the old policy's entropies, two epochs", func(cfg *recipe.Config) {
 			cfg.Algorithm.Advantage, cfg.Algorithm.Epochs = recipe.AdvantageRLOO, 2
 			cfg.Algorithm.SelectScope, cfg.Algorithm.SelectEntropy = selector.ScopeStep, recipe.EntropyOld
 		}, []string{"select/threshold", "actor/ppo_kl"}},
@@ -51,7 +51,7 @@ func TestPresets(t *testing.T) {
 			cfg := toyRun()
 			cfg.Train.Steps = 3
 			tt.edit(cfg)
-			d, err := run.Create(filepath.Join(t.TempDir(), "r"), run.Inputs{Settings: cfg})
+			d, err := rundir.Create(filepath.Join(t.TempDir(), "r"), rundir.Inputs{Settings: cfg})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +69,7 @@ func TestPresets(t *testing.T) {
 			if _, err := tr.Run(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			lines, err := run.ReadMetrics(d.Path)
+			lines, err := rundir.ReadMetrics(d.Path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +91,7 @@ func TestCriticWarmUpLeavesPolicyAlone(t *testing.T) {
 	cfg.Algorithm.Preset, cfg.Algorithm.Critic, cfg.Algorithm.CriticWarmupSteps = recipe.PresetPPO, "critic", 2
 	cfg.Algorithm.Advantage, cfg.Algorithm.Gamma, cfg.Algorithm.Lambda = recipe.AdvantageGAE, 1, 0.95
 	cfg.Algorithm.DynamicSampling = false
-	d, err := run.Create(filepath.Join(t.TempDir(), "r"), run.Inputs{Settings: cfg})
+	d, err := rundir.Create(filepath.Join(t.TempDir(), "r"), rundir.Inputs{Settings: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/forkrl/forkrl/framework/recipe"
 	"github.com/forkrl/forkrl/framework/report"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 	"github.com/forkrl/forkrl/internal/tfevents"
 )
 
@@ -26,14 +26,14 @@ func TestSamplesCarrySelection(t *testing.T) {
 	if _, err := toyTrainer(t, cfg, dir, newToyModel(), false).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(dir, run.SamplesDir, "step-000001.jsonl"))
+	f, err := os.Open(filepath.Join(dir, rundir.SamplesDir, "step-000001.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	var ones, zeros, lines int
 	for sc := bufio.NewScanner(f); sc.Scan(); lines++ {
-		var s run.Sample
+		var s rundir.Sample
 		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +105,7 @@ func TestTensorBoardWhileTraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	metrics, err := run.ReadMetrics(dir)
+	metrics, err := rundir.ReadMetrics(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestTensorBoardAppendsAsTheRewriteWrote(t *testing.T) {
 	}
 	checkEvents := func(when string, steps []int64) {
 		t.Helper()
-		files, _ := filepath.Glob(filepath.Join(dir, run.TensorBoardDir, "events.out.tfevents.*"))
+		files, _ := filepath.Glob(filepath.Join(dir, rundir.TensorBoardDir, "events.out.tfevents.*"))
 		if len(files) != 1 {
 			t.Fatalf("%s: event files %v", when, files)
 		}
@@ -183,7 +183,7 @@ func TestTensorBoardAppendsAsTheRewriteWrote(t *testing.T) {
 	checkEvents("after the run", []int64{0, 1, 2, 3})
 
 	// Resumed from step 2's checkpoint, as after a kill during step 3's.
-	if err := os.RemoveAll(filepath.Join(dir, run.CheckpointsDir, "step-000003")); err != nil {
+	if err := os.RemoveAll(filepath.Join(dir, rundir.CheckpointsDir, "step-000003")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := toyTrainer(t, cfg, dir, newToyModel(), true).Run(context.Background()); err != nil {

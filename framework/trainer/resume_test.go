@@ -15,7 +15,7 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi"
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // The test binary doubles as a plugin binary (forkrl's "plugin serve"
@@ -41,7 +41,7 @@ func init() {
 }
 
 // longToyRun is toyRun with more steps, for killing mid-run.
-func longToyRun() *recipe.Run {
+func longToyRun() *recipe.Config {
 	cfg := toyRun()
 	cfg.Train.Steps = 30
 	cfg.Train.CheckpointInterval = 3
@@ -55,7 +55,7 @@ func trainChild(dir string, resume bool) int {
 		os.Stderr.WriteString(err.Error() + "\n")
 		return 1
 	}
-	tr.progress = func(run.Progress) { time.Sleep(30 * time.Millisecond) }
+	tr.progress = func(rundir.Progress) { time.Sleep(30 * time.Millisecond) }
 	if _, err := tr.Run(context.Background()); err != nil {
 		os.Stderr.WriteString(err.Error() + "\n")
 		return 1
@@ -65,9 +65,9 @@ func trainChild(dir string, resume bool) int {
 
 // finalState is what must be equal between a run that was interrupted and
 // one that was not: the metrics lines without timings and the evaluations.
-func finalState(t testing.TB, dir string) ([]run.Metrics, run.Summary) {
+func finalState(t testing.TB, dir string) ([]rundir.Metrics, rundir.Summary) {
 	t.Helper()
-	sum, err := run.ReadSummary(dir)
+	sum, err := rundir.ReadSummary(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestKilledAndResumedEqualsUninterrupted(t *testing.T) {
 	// Kill it between checkpoints, once it is well into the run.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		lines, _ := run.ReadMetrics(dir)
+		lines, _ := rundir.ReadMetrics(dir)
 		if len(lines) >= 8 || time.Now().After(deadline) {
 			break
 		}
@@ -104,12 +104,12 @@ func TestKilledAndResumedEqualsUninterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	lines, _ := run.ReadMetrics(dir)
+	lines, _ := rundir.ReadMetrics(dir)
 	if len(lines) < 8 || len(lines) >= 30 {
 		t.Fatalf("killed after %d steps; want it killed mid-run", len(lines))
 	}
-	sum, err := run.ReadSummary(dir)
-	if err != nil || sum.Status != run.StatusRunning {
+	sum, err := rundir.ReadSummary(dir)
+	if err != nil || sum.Status != rundir.StatusRunning {
 		t.Fatalf("summary after SIGKILL: %+v, %v; want the last checkpoint's, status running", sum, err)
 	}
 
@@ -155,8 +155,8 @@ func TestPluginCrashLeavesRunResumable(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `selector plugin "top"`) {
 		t.Fatalf("Run = %v; want an error naming the selector plugin", err)
 	}
-	sum, rerr := run.ReadSummary(dir)
-	if rerr != nil || sum.Status != run.StatusFailed || !strings.Contains(sum.Error, `selector plugin "top"`) {
+	sum, rerr := rundir.ReadSummary(dir)
+	if rerr != nil || sum.Status != rundir.StatusFailed || !strings.Contains(sum.Error, `selector plugin "top"`) {
 		t.Fatalf("summary = %+v, %v; want status failed with the plugin's name", sum, rerr)
 	}
 	lines := withoutTimings(t, dir)
@@ -182,7 +182,7 @@ func TestResumeFallsBackFromADamagedCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantMetrics, wantSummary := finalState(t, dir)
-	weights := filepath.Join(dir, run.CheckpointsDir, "step-000006", policyDir, "toy.json")
+	weights := filepath.Join(dir, rundir.CheckpointsDir, "step-000006", policyDir, "toy.json")
 	b, err := os.ReadFile(weights)
 	if err != nil {
 		t.Fatal(err)

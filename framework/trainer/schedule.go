@@ -93,7 +93,7 @@ func learningRate(hp recipe.Train, step int) float64 {
 
 // PluginSeed is the seed a plugin instance is configured with: the stream
 // "plugin/KIND/LABEL" of the run seed.
-func PluginSeed(cfg *recipe.Run, kind pluginapi.Kind, label string) uint64 {
+func PluginSeed(cfg *recipe.Config, kind pluginapi.Kind, label string) uint64 {
 	return seeds.Stream(cfg.Seed, "plugin", kind, label)
 }
 

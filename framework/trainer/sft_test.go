@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 	"github.com/forkrl/forkrl/kernels/loss"
 )
 
@@ -21,7 +21,7 @@ func TestSFTLearnsReferenceResponses(t *testing.T) {
 	cfg.Train.MiniBatchSize = 4
 	cfg.Eval.N, cfg.Eval.K, cfg.Eval.Interval = 8, []int{8}, 0
 	dir := filepath.Join(t.TempDir(), "sft")
-	d, err := run.Create(dir, run.Inputs{Settings: cfg})
+	d, err := rundir.Create(dir, rundir.Inputs{Settings: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestSFTLearnsReferenceResponses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines, err := run.ReadMetrics(dir)
+	lines, err := rundir.ReadMetrics(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // step runs one training step, the loop of ARCHITECTURE.md, and returns
 // its metrics line.
-func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
-	m, sums := run.Metrics{}, means{}
+func (t *Trainer) step(ctx context.Context, step int) (rundir.Metrics, error) {
+	m, sums := rundir.Metrics{}, means{}
 	s, err := t.schedule(ctx, step)
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func (t *Trainer) step(ctx context.Context, step int) (run.Metrics, error) {
 // (1 for a partial batch, else 0; groups_kept is the prompts kept) and
 // dynamic_sampling/skipped (1 when the step trains nothing for it). It
 // returns the groups to train on.
-func (t *Trainer) onExhausted(m run.Metrics, groups []*group, rounds int) ([]*group, error) {
+func (t *Trainer) onExhausted(m rundir.Metrics, groups []*group, rounds int) ([]*group, error) {
 	m["dynamic_sampling/partial"], m["dynamic_sampling/skipped"] = 0, 0
 	if len(groups) >= t.hp.PromptsPerStep {
 		return groups, nil
@@ -146,7 +146,7 @@ func samplesOf(groups []*group) []*sample {
 
 // logRollouts logs what the step generated before filtering, and what
 // dynamic sampling kept.
-func logRollouts(m run.Metrics, generated []*sample, keptGroups, groupSize int) {
+func logRollouts(m rundir.Metrics, generated []*sample, keptGroups, groupSize int) {
 	var correct, score float64
 	for _, s := range generated {
 		score += s.score
@@ -165,7 +165,7 @@ func logRollouts(m run.Metrics, generated []*sample, keptGroups, groupSize int) 
 
 // logBatch logs the trained batch in verl's names: response lengths, and
 // for sampled responses their scores, rewards and advantages.
-func logBatch(m run.Metrics, ss []*sample, sampled bool) {
+func logBatch(m rundir.Metrics, ss []*sample, sampled bool) {
 	if len(ss) == 0 {
 		return
 	}
@@ -202,7 +202,7 @@ func (t *Trainer) writeSamples(step int, groups []*group) error {
 	if n <= 0 || t.alg.Supervised() {
 		return nil
 	}
-	var out []run.Sample
+	var out []rundir.Sample
 	for gi, g := range groups {
 		for _, s := range g.samples {
 			if len(out) == n {
@@ -212,7 +212,7 @@ func (t *Trainer) writeSamples(step int, groups []*group) error {
 			if len(s.adv) > 0 {
 				adv = float64(s.adv[0])
 			}
-			out = append(out, run.Sample{
+			out = append(out, rundir.Sample{
 				Group: gi, Prompt: s.problem.Prompt, Response: s.text, Reward: s.reward, Advantage: adv,
 				Finish: s.resp.Finish, Pieces: s.resp.Pieces, Entropies: s.resp.Entropies, Weights: s.weights,
 			})

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 	"github.com/forkrl/forkrl/internal/atomicfile"
 	"github.com/forkrl/forkrl/internal/tfevents"
 )
@@ -25,16 +25,16 @@ import (
 // evaluations so far, and removes any other event file of the folder (one
 // of an earlier start time, which --allow-changes moves).
 func (t *Trainer) rewriteEvents() error {
-	start := run.EventStart(t.dir.Path)
-	metrics, err := run.ReadMetrics(t.dir.Path)
+	start := rundir.EventStart(t.dir.Path)
+	metrics, err := rundir.ReadMetrics(t.dir.Path)
 	if err != nil {
 		return err
 	}
-	evals, err := run.ReadEvals(t.dir.Path)
+	evals, err := rundir.ReadEvals(t.dir.Path)
 	if err != nil {
 		return err
 	}
-	steps := map[int]run.Metrics{}
+	steps := map[int]rundir.Metrics{}
 	for _, m := range metrics {
 		step := int(m["step"])
 		delete(m, "step")
@@ -42,7 +42,7 @@ func (t *Trainer) rewriteEvents() error {
 	}
 	for step := range evals {
 		if steps[step] == nil {
-			steps[step] = run.Metrics{}
+			steps[step] = rundir.Metrics{}
 		}
 	}
 	order := make([]int, 0, len(steps))
@@ -60,11 +60,11 @@ func (t *Trainer) rewriteEvents() error {
 			return err
 		}
 	}
-	dir := filepath.Join(t.dir.Path, run.TensorBoardDir)
+	dir := filepath.Join(t.dir.Path, rundir.TensorBoardDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	name := run.EventFile(start)
+	name := rundir.EventFile(start)
 	if err := atomicfile.WriteFile(filepath.Join(dir, name), b.Bytes()); err != nil {
 		return err
 	}
@@ -80,9 +80,9 @@ func (t *Trainer) rewriteEvents() error {
 }
 
 // appendEvents appends a finished step's event to the run's event file.
-func (t *Trainer) appendEvents(step int, m run.Metrics, ev run.Evaluation) error {
-	start := run.EventStart(t.dir.Path)
-	f, err := os.OpenFile(filepath.Join(t.dir.Path, run.TensorBoardDir, run.EventFile(start)), os.O_WRONLY|os.O_APPEND, 0)
+func (t *Trainer) appendEvents(step int, m rundir.Metrics, ev rundir.Evaluation) error {
+	start := rundir.EventStart(t.dir.Path)
+	f, err := os.OpenFile(filepath.Join(t.dir.Path, rundir.TensorBoardDir, rundir.EventFile(start)), os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (t *Trainer) appendEvents(step int, m run.Metrics, ev run.Evaluation) error
 
 // writeStepEvent writes the event of a step: its metrics as the logs hold
 // them (NaN for a value that was not finite) and its evaluation's scalars.
-func writeStepEvent(w *tfevents.Writer, start float64, step int, m run.Metrics, ev run.Evaluation) error {
+func writeStepEvent(w *tfevents.Writer, start float64, step int, m rundir.Metrics, ev rundir.Evaluation) error {
 	values := make(map[string]float64, len(m))
 	for k, v := range m {
 		if math.IsInf(v, 0) {

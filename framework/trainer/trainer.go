@@ -12,7 +12,7 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // Plugins are a run's opened plugins, by the labels the recipe gives them.
@@ -59,17 +59,17 @@ type Options struct {
 	Plugins  Plugins
 	Datasets []Dataset     // the datasets the run names, loaded
 	Hooks    *hooks.Script // nil: no hooks
-	Dir      *run.Dir      // the run directory, created or opened
+	Dir      *rundir.Dir   // the run directory, created or opened
 	// Resume continues from the newest checkpoint in Dir (a fresh start
 	// when there is none).
 	Resume bool
 	// Progress receives the progress line after each step; nil: none.
-	Progress func(run.Progress)
+	Progress func(rundir.Progress)
 }
 
 // Trainer runs one resolved run of a recipe.
 type Trainer struct {
-	cfg       *recipe.Run
+	cfg       *recipe.Config
 	alg       recipe.Algorithm
 	hp        recipe.Train
 	policy    backend.Backend
@@ -85,8 +85,8 @@ type Trainer struct {
 	evals     []*Dataset
 	verifiers map[string]verifier.Verifier // by dataset name
 	model     backend.ModelInfo
-	dir       *run.Dir
-	progress  func(run.Progress)
+	dir       *rundir.Dir
+	progress  func(rundir.Progress)
 	resume    bool
 
 	state     State
@@ -96,7 +96,7 @@ type Trainer struct {
 
 // New checks that a run's settings and plugins fit together and returns its
 // trainer. The plugins must be configured already.
-func New(ctx context.Context, cfg *recipe.Run, opts Options) (*Trainer, error) {
+func New(ctx context.Context, cfg *recipe.Config, opts Options) (*Trainer, error) {
 	t := &Trainer{
 		cfg: cfg, alg: cfg.Algorithm, hp: cfg.Train,
 		hooks: opts.Hooks, dir: opts.Dir, progress: opts.Progress, resume: opts.Resume,
@@ -200,7 +200,7 @@ const referenceLabel = "reference"
 // reference backend of cfg, and whether it must be a frozen copy of the
 // policy (opened by the host like the policy, loaded from its initial weights
 // by the trainer). ok is false when the run has no KL term.
-func ReferenceLabel(cfg *recipe.Run) (label string, copyOfPolicy, ok bool) {
+func ReferenceLabel(cfg *recipe.Config) (label string, copyOfPolicy, ok bool) {
 	if cfg.Algorithm.KLEstimator == "" || cfg.Algorithm.KLEstimator == recipe.KLNone {
 		return "", false, false
 	}
@@ -215,19 +215,19 @@ func ReferenceLabel(cfg *recipe.Run) (label string, copyOfPolicy, ok bool) {
 // in the run directory. An error leaves the directory consistent: the logs
 // hold the completed steps, the newest checkpoint is intact, and
 // summary.json says "failed" with the error.
-func (t *Trainer) Run(ctx context.Context) (run.Summary, error) {
+func (t *Trainer) Run(ctx context.Context) (rundir.Summary, error) {
 	t.started = time.Now()
 	err := t.runSteps(ctx)
 	sum := t.summary()
 	switch {
 	case err != nil && ctx.Err() != nil:
-		sum.Status, sum.Error = run.StatusInterrupted, err.Error()
+		sum.Status, sum.Error = rundir.StatusInterrupted, err.Error()
 	case err != nil:
-		sum.Status, sum.Error = run.StatusFailed, err.Error()
+		sum.Status, sum.Error = rundir.StatusFailed, err.Error()
 	case t.state.Stopped:
-		sum.Status = run.StatusStopped
+		sum.Status = rundir.StatusStopped
 	default:
-		sum.Status = run.StatusFinished
+		sum.Status = rundir.StatusFinished
 	}
 	if werr := t.dir.WriteSummary(sum); werr != nil && err == nil {
 		err = werr
@@ -293,7 +293,7 @@ func (t *Trainer) startFresh(ctx context.Context) error {
 
 // finishStep logs a completed step and runs what follows it: the on_step
 // hook, the evaluation and the checkpoint when due, and the progress line.
-func (t *Trainer) finishStep(ctx context.Context, step int, m run.Metrics) error {
+func (t *Trainer) finishStep(ctx context.Context, step int, m rundir.Metrics) error {
 	t.state.Step = step
 	out, err := t.hooks.OnStep(ctx, step, m)
 	if err != nil {
@@ -307,7 +307,7 @@ func (t *Trainer) finishStep(ctx context.Context, step int, m run.Metrics) error
 		return err
 	}
 	last := step == t.hp.Steps || t.state.Stopped
-	var ev run.Evaluation
+	var ev rundir.Evaluation
 	if last || (t.cfg.Eval.Interval > 0 && step%t.cfg.Eval.Interval == 0) {
 		if ev, err = t.evaluate(ctx, step); err != nil {
 			return fmt.Errorf("evaluation: %w", err)
@@ -328,7 +328,7 @@ func (t *Trainer) finishStep(ctx context.Context, step int, m run.Metrics) error
 }
 
 // report sends the progress line.
-func (t *Trainer) report(step int, m run.Metrics) {
+func (t *Trainer) report(step int, m rundir.Metrics) {
 	if t.progress == nil {
 		return
 	}
@@ -338,7 +338,7 @@ func (t *Trainer) report(step int, m run.Metrics) {
 	if done > 0 {
 		left = time.Duration(elapsed / float64(done) * float64(t.hp.Steps-step) * float64(time.Second))
 	}
-	p := run.Progress{
+	p := rundir.Progress{
 		Step: step, Steps: t.hp.Steps,
 		Reward: m["rollout/score/mean"], Accuracy: m["rollout/accuracy"], Entropy: m["actor/entropy"],
 		Supervised: t.alg.Supervised(), Loss: m["sft/loss"],
@@ -354,9 +354,9 @@ func (t *Trainer) report(step int, m run.Metrics) {
 }
 
 // summary is the run's summary as of now.
-func (t *Trainer) summary() run.Summary {
-	return run.Summary{
-		Name: t.cfg.Name, Status: run.StatusRunning,
+func (t *Trainer) summary() rundir.Summary {
+	return rundir.Summary{
+		Name: t.cfg.Name, Status: rundir.StatusRunning,
 		Step: t.state.Step, Steps: t.hp.Steps,
 		WallTimeS:     t.wallTime(),
 		TokensTrained: t.state.TokensTrained,

@@ -13,14 +13,14 @@ import (
 	"github.com/forkrl/forkrl/framework/pluginapi/selector"
 	"github.com/forkrl/forkrl/framework/pluginapi/verifier"
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 	"github.com/forkrl/forkrl/kernels/loss"
 )
 
 // toyRun is a small DAPO run on the toy task: top-20% tokens, dynamic
 // sampling, two mini-batches of two micro-batches per step.
-func toyRun() *recipe.Run {
-	return &recipe.Run{
+func toyRun() *recipe.Config {
+	return &recipe.Config{
 		Name: "toy", Seed: 7,
 		Selectors: []recipe.PluginBlock{{Kind: "selector", Type: "toy", Label: "top", Settings: map[string]any{"rho": 0.2}}},
 		Datasets:  []recipe.Dataset{{Name: "letters", Verifier: "letters", Shuffle: true}},
@@ -60,13 +60,13 @@ func toyDatasets() []Dataset {
 }
 
 // newToyTrainer opens a fresh or resumed toy run in dir with the given model.
-func newToyTrainer(cfg *recipe.Run, dir string, model *toyModel, resume bool) (*Trainer, error) {
-	var d *run.Dir
+func newToyTrainer(cfg *recipe.Config, dir string, model *toyModel, resume bool) (*Trainer, error) {
+	var d *rundir.Dir
 	var err error
 	if resume {
-		d, err = run.Open(dir)
+		d, err = rundir.Open(dir)
 	} else {
-		d, err = run.Create(dir, run.Inputs{Settings: cfg})
+		d, err = rundir.Create(dir, rundir.Inputs{Settings: cfg})
 	}
 	if err != nil {
 		return nil, err
@@ -79,7 +79,7 @@ func newToyTrainer(cfg *recipe.Run, dir string, model *toyModel, resume bool) (*
 }
 
 // newToyTrainerWith opens a fresh toy run in d on the given datasets.
-func newToyTrainerWith(cfg *recipe.Run, d *run.Dir, model *toyModel, ds []Dataset) (*Trainer, error) {
+func newToyTrainerWith(cfg *recipe.Config, d *rundir.Dir, model *toyModel, ds []Dataset) (*Trainer, error) {
 	return New(context.Background(), cfg, Options{
 		Plugins: Plugins{
 			Backends:  map[string]backend.Backend{"policy": model},
@@ -91,7 +91,7 @@ func newToyTrainerWith(cfg *recipe.Run, d *run.Dir, model *toyModel, ds []Datase
 }
 
 // toyTrainer is newToyTrainer for a test.
-func toyTrainer(t testing.TB, cfg *recipe.Run, dir string, model *toyModel, resume bool) *Trainer {
+func toyTrainer(t testing.TB, cfg *recipe.Config, dir string, model *toyModel, resume bool) *Trainer {
 	t.Helper()
 	tr, err := newToyTrainer(cfg, dir, model, resume)
 	if err != nil {
@@ -101,9 +101,9 @@ func toyTrainer(t testing.TB, cfg *recipe.Run, dir string, model *toyModel, resu
 }
 
 // withoutTimings returns the metrics lines without wall-clock measurements.
-func withoutTimings(t testing.TB, dir string) []run.Metrics {
+func withoutTimings(t testing.TB, dir string) []rundir.Metrics {
 	t.Helper()
-	lines, err := run.ReadMetrics(dir)
+	lines, err := rundir.ReadMetrics(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,15 +121,15 @@ func TestRunWritesRunDirectory(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "toy")
 	var lines []string
 	tr := toyTrainer(t, toyRun(), dir, newToyModel(), false)
-	tr.progress = func(p run.Progress) { lines = append(lines, p.String()) }
+	tr.progress = func(p rundir.Progress) { lines = append(lines, p.String()) }
 	sum, err := tr.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Status != run.StatusFinished || sum.Step != 6 || sum.TokensTrained == 0 {
+	if sum.Status != rundir.StatusFinished || sum.Step != 6 || sum.TokensTrained == 0 {
 		t.Errorf("summary = %+v", sum)
 	}
-	for _, ev := range []run.Evaluation{sum.InitialEval, sum.FinalEval, sum.BestEval} {
+	for _, ev := range []rundir.Evaluation{sum.InitialEval, sum.FinalEval, sum.BestEval} {
 		if r, ok := ev["letters"]; !ok || r.N != 2 || r.MeanLength == 0 {
 			t.Errorf("evaluation %+v lacks the letters dataset", ev)
 		}
@@ -148,20 +148,20 @@ func TestRunWritesRunDirectory(t *testing.T) {
 	if f := m[0]["select/fraction"]; f < 0.2 || f > 0.5 {
 		t.Errorf("select/fraction = %v, want about 0.2 (top-20%% of each micro-batch, at least one token)", f)
 	}
-	evals, _ := os.ReadFile(filepath.Join(dir, run.EvalFile))
+	evals, _ := os.ReadFile(filepath.Join(dir, rundir.EvalFile))
 	if n := strings.Count(string(evals), "\n"); n != 3 {
 		t.Errorf("eval.jsonl has %d lines, want 3 (start, step 3, end)", n)
 	}
 	if len(lines) != 6 || !strings.HasPrefix(lines[5], "step 6/6") {
 		t.Errorf("progress lines %q", lines)
 	}
-	if _, err := os.Stat(filepath.Join(dir, run.SamplesDir, "step-000006.jsonl")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, rundir.SamplesDir, "step-000006.jsonl")); err != nil {
 		t.Error(err)
 	}
 }
 
 func TestRunIsDeterministic(t *testing.T) {
-	var runs [2][]run.Metrics
+	var runs [2][]rundir.Metrics
 	for i := range runs {
 		dir := filepath.Join(t.TempDir(), "toy")
 		if _, err := toyTrainer(t, toyRun(), dir, newToyModel(), false).Run(context.Background()); err != nil {

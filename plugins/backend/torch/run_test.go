@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/forkrl/forkrl/framework/run"
+	"github.com/forkrl/forkrl/framework/rundir"
 )
 
 // The end-to-end tests run the forkrl binary, built once, on a tiny DAPO
@@ -132,7 +132,7 @@ func tinylmBlock(t testing.TB) string {
 }
 
 // runRecipe trains a recipe into out and returns its metrics, one map per step.
-func runRecipe(t testing.TB, recipe, out string, args ...string) []run.Metrics {
+func runRecipe(t testing.TB, recipe, out string, args ...string) []rundir.Metrics {
 	t.Helper()
 	cmd := exec.Command(forkrl(t), append([]string{"run", "--out", out, recipe}, args...)...)
 	cmd.Dir = "../../.."
@@ -145,9 +145,9 @@ func runRecipe(t testing.TB, recipe, out string, args ...string) []run.Metrics {
 }
 
 // readMetrics reads the metrics lines of the run directory dir.
-func readMetrics(t testing.TB, dir string) []run.Metrics {
+func readMetrics(t testing.TB, dir string) []rundir.Metrics {
 	t.Helper()
-	m, err := run.ReadMetrics(dir)
+	m, err := rundir.ReadMetrics(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func readMetrics(t testing.TB, dir string) []run.Metrics {
 // stepOneMetrics are the figures compared across backends and world sizes.
 var stepOneMetrics = []string{"actor/pg_loss", "actor/entropy", "select/threshold", "actor/grad_norm"}
 
-func compareStepOne(t *testing.T, what string, a, b []run.Metrics, rel float64) {
+func compareStepOne(t *testing.T, what string, a, b []rundir.Metrics, rel float64) {
 	t.Helper()
 	if len(a) == 0 || len(b) == 0 {
 		t.Fatalf("%s: no metrics", what)

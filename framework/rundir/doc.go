@@ -1,4 +1,4 @@
-// Package run is the run directory of a forkrl training run: where a run's
+// Package rundir is the run directory of a forkrl training run: where a run's
 // inputs, logs, samples, checkpoints and summary live, how they are written
 // so that a killed run never leaves a torn file, and the progress line.
 //
@@ -19,4 +19,4 @@
 // SIGKILL the directory holds the state of the last completed write. Resuming
 // truncates the logs back to the last checkpoint (Dir.Rewind). The random
 // streams of a run are framework/seeds'.
-package run
+package rundir

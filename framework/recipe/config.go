@@ -9,14 +9,14 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// Run is one fully resolved run of a recipe: every variable, local, preset and
+// Config is the fully resolved configuration of one run of a recipe: every variable, local, preset and
 // default applied, every reference checked. A recipe without run blocks has
 // one run; each run block adds one run, or one per element of its for_each.
 //
-// The trainer consumes a Run as it is; nothing in it needs the recipe again.
+// The trainer consumes a Config as it is; nothing in it needs the recipe again.
 // Its JSON rendering (MarshalJSON) is what a run directory records as the
 // resolved settings.
-type Run struct {
+type Config struct {
 	// Name names the run and its directory: the recipe's base name without
 	// ".hcl" when the recipe has no run blocks, the run block's label without
 	// for_each, and LABEL-KEY with for_each (see Recipe).
@@ -44,16 +44,16 @@ type Run struct {
 }
 
 // Backend returns the backend block with the given label.
-func (r *Run) Backend(label string) (*PluginBlock, bool) { return findBlock(r.Backends, label) }
+func (r *Config) Backend(label string) (*PluginBlock, bool) { return findBlock(r.Backends, label) }
 
 // Verifier returns the verifier block with the given label.
-func (r *Run) Verifier(label string) (*PluginBlock, bool) { return findBlock(r.Verifiers, label) }
+func (r *Config) Verifier(label string) (*PluginBlock, bool) { return findBlock(r.Verifiers, label) }
 
 // Selector returns the selector block with the given label.
-func (r *Run) Selector(label string) (*PluginBlock, bool) { return findBlock(r.Selectors, label) }
+func (r *Config) Selector(label string) (*PluginBlock, bool) { return findBlock(r.Selectors, label) }
 
 // Dataset returns the dataset with the given name.
-func (r *Run) Dataset(name string) (*Dataset, bool) {
+func (r *Config) Dataset(name string) (*Dataset, bool) {
 	for i := range r.Datasets {
 		if r.Datasets[i].Name == name {
 			return &r.Datasets[i], true
@@ -65,7 +65,7 @@ func (r *Run) Dataset(name string) (*Dataset, bool) {
 // Plugins returns the run's top-level plugin blocks (a dataset's generator
 // is its dataset's), in the order of pluginapi.Kinds and, within a kind, in
 // recipe order.
-func (r *Run) Plugins() []*PluginBlock {
+func (r *Config) Plugins() []*PluginBlock {
 	var out []*PluginBlock
 	for _, k := range topKinds {
 		bs := *r.blocks(k)
@@ -77,7 +77,7 @@ func (r *Run) Plugins() []*PluginBlock {
 }
 
 // blocks returns the list of the run's blocks of kind k, a top-level kind.
-func (r *Run) blocks(k pluginapi.Kind) *[]PluginBlock {
+func (r *Config) blocks(k pluginapi.Kind) *[]PluginBlock {
 	switch k {
 	case pluginapi.KindBackend:
 		return &r.Backends
@@ -100,7 +100,7 @@ func findBlock(bs []PluginBlock, label string) (*PluginBlock, bool) {
 
 // JSON renders the resolved settings as indented JSON, the form a run
 // directory records.
-func (r *Run) JSON() ([]byte, error) {
+func (r *Config) JSON() ([]byte, error) {
 	return json.MarshalIndent(r, "", "  ")
 }
 
