@@ -84,6 +84,8 @@ type sharedMemory struct {
 
 	alloc  sync.Mutex
 	blocks []sharedBlock // the blocks of this side's half not known to be free, by offset
+
+	sent, received atomic.Int64 // tensors moved through the region each way
 }
 
 // sharedBlock is a block of this side's half: its header's offset in the
@@ -233,6 +235,7 @@ func (s *sharedMemory) put(data []byte) (off int, ok bool) {
 	atomic.StoreUint32(s.word(head), 1)
 	s.alloc.Unlock()
 	copy(s.mem[head+sharedAlign:], data)
+	s.sent.Add(1)
 	return at + sharedAlign, true
 }
 
@@ -259,7 +262,19 @@ func (s *sharedMemory) take(ref *pb.Shared) ([]byte, error) {
 	out := make([]byte, n)
 	copy(out, s.mem[s.peer+int(off):])
 	atomic.StoreUint32(state, 0)
+	s.received.Add(1)
 	return out, nil
+}
+
+// SharedTensors returns how many tensors went to the plugin, and came back
+// from it, through shared memory rather than inside messages: 0, 0 for a
+// plugin in the host, a system without shared memory, or a plugin that
+// does not map the region.
+func (in *Instance) SharedTensors() (sent, received int64) {
+	if in.shm == nil {
+		return 0, 0
+	}
+	return in.shm.sent.Load(), in.shm.received.Load()
 }
 
 // sharedCodec is pluginapi.Codec on a connection with a region: sending, it
