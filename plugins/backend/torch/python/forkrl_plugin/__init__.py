@@ -103,10 +103,11 @@ class SharedMemory:
         struct.pack_into("<I", self.mm, self.own + 8, _LAYOUT)
         self.mm[self.own:self.own + 8] = _MAGIC  # the magic last: the host then sees the layout too
 
-    def put(self, a):
-        """Copies the contiguous array a into a new block; returns its data's
-        offset in the plugin's half, or None when the half has no room."""
-        n = a.nbytes
+    def put(self, arrays):
+        """Copies contiguous arrays, one after the other, into a new block;
+        returns its data's offset in the plugin's half, or None when the half
+        has no room."""
+        n = sum(a.nbytes for a in arrays)
         size = _ALIGN + -(-n // _ALIGN) * _ALIGN
         with self.lock:
             self.blocks = [b for b in self.blocks if struct.unpack_from("<I", self.mm, self.own + b[0])[0] != 0]
@@ -123,8 +124,11 @@ class SharedMemory:
         taken = getattr(self.local, "taken", None)
         if taken is not None:
             taken.append(head)
-        if n:
-            np.frombuffer(self.mm, np.uint8, n, head + _ALIGN)[:] = a.reshape(-1).view(np.uint8)
+        at_data = head + _ALIGN
+        for a in arrays:
+            if a.nbytes:
+                np.frombuffer(self.mm, np.uint8, a.nbytes, at_data)[:] = a.reshape(-1).view(np.uint8)
+                at_data += a.nbytes
         return at + _ALIGN
 
     def _head(self, ref):
@@ -219,21 +223,34 @@ def _tensors(msg):
             yield from _tensors(getattr(msg, name))
 
 
-def tensor(array):
-    """Returns a forkrl.v1.Tensor holding a numpy array, for a response: a
-    large one goes into shared memory when the host passed a region."""
+def _wire(array):
+    """array as a contiguous little-endian array of a wire dtype."""
     a = np.ascontiguousarray(array)
     if a.dtype == np.bool_:
         a = a.astype("u1")
     a = a.astype(a.dtype.newbyteorder("<"), copy=False)
     if a.dtype not in _PROTO_DTYPES:
         raise TypeError(f"no forkrl tensor type for numpy {a.dtype}")
-    if _shared is not None and a.nbytes >= SHARED_MIN_BYTES:
-        off = _shared.put(a)
-        if off is not None:
-            return plugin_pb2.Tensor(dtype=_PROTO_DTYPES[a.dtype], shape=list(a.shape),
-                                     shared=plugin_pb2.Shared(offset=off, length=a.nbytes))
-    return plugin_pb2.Tensor(dtype=_PROTO_DTYPES[a.dtype], shape=list(a.shape), data=a.tobytes())
+    return a
+
+
+def _shared_tensor(arrays, shape):
+    """A forkrl.v1.Tensor of the arrays, one after the other, in shared
+    memory; None when they are small or there is no room."""
+    n = sum(a.nbytes for a in arrays)
+    if _shared is None or n < SHARED_MIN_BYTES:
+        return None
+    off = _shared.put(arrays)
+    if off is None:
+        return None
+    return plugin_pb2.Tensor(dtype=_PROTO_DTYPES[arrays[0].dtype], shape=shape, shared=plugin_pb2.Shared(offset=off, length=n))
+
+
+def tensor(array):
+    """Returns a forkrl.v1.Tensor holding a numpy array, for a response: a
+    large one goes into shared memory when the host passed a region."""
+    a = _wire(array)
+    return _shared_tensor([a], list(a.shape)) or plugin_pb2.Tensor(dtype=_PROTO_DTYPES[a.dtype], shape=list(a.shape), data=a.tobytes())
 
 
 def from_tensor(t, want=None):
@@ -260,10 +277,15 @@ def from_tensor(t, want=None):
 
 
 def ragged(rows, dtype):
-    """Returns a forkrl.v1.Ragged of rows (sequences of numbers) as dtype."""
+    """Returns a forkrl.v1.Ragged of rows (sequences of numbers) as dtype.
+    Large rows go into shared memory as they are, without being gathered
+    into one array first."""
     lengths = [len(r) for r in rows]
-    flat = np.concatenate([np.asarray(r, dtype=dtype) for r in rows]) if rows else np.zeros(0, dtype)
-    return plugin_pb2.Ragged(values=tensor(flat.astype(dtype, copy=False)), lengths=lengths)
+    arrays = [_wire(np.asarray(r, dtype=dtype)) for r in rows]
+    values = arrays and _shared_tensor(arrays, [sum(lengths)])
+    if not values:
+        values = tensor(np.concatenate(arrays) if arrays else np.zeros(0, dtype))
+    return plugin_pb2.Ragged(values=values, lengths=lengths)
 
 
 def unragged(r, dtype):
