@@ -41,6 +41,11 @@ import (
 // whose message was never delivered (the call failed before it was sent,
 // or the peer died) stays taken until the connection closes.
 //
+// The pages that blocks have touched stay with the region until the
+// plugin is closed: its memory is that of the largest set of tensors in
+// flight at once, and later calls write into pages already mapped, which
+// costs less than fresh ones.
+//
 // The receiver trusts nothing in the region: offsets and lengths are
 // checked against the half (sealed, so the peer cannot shrink it), and the
 // bytes are copied once, into memory of the receiver's own.
