@@ -296,7 +296,13 @@ func (sharedCodec) Name() string { return "proto" }
 // read them there. v is left as it was.
 func (c sharedCodec) Marshal(v any) (mem.BufferSlice, error) {
 	m, ok := v.(proto.Message)
-	if !ok || proto.Size(m) < sharedMinBytes {
+	if !ok {
+		return pluginapi.Codec.Marshal(v)
+	}
+	switch size := proto.Size(m); {
+	case size < min(sharedMinBytes, pluginapi.LargeMessageBytes):
+		return defaultCodec.Marshal(v) // what pluginapi.Codec would do, without sizing v again
+	case size < sharedMinBytes:
 		return pluginapi.Codec.Marshal(v)
 	}
 	type moved struct {
@@ -348,6 +354,9 @@ func (c sharedCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	})
 }
 
+// defaultCodec is gRPC's protobuf codec.
+var defaultCodec = encoding.GetCodecV2("proto")
+
 // tensorName is the full name of forkrl.v1.Tensor.
 var tensorName = (&pb.Tensor{}).ProtoReflect().Descriptor().FullName()
 
@@ -380,13 +389,14 @@ func forTensors(m protoreflect.Message, f func(*pb.Tensor) error) error {
 	return nil
 }
 
-// tensorFieldsOf caches tensorFields by message.
-var tensorFieldsOf sync.Map // protoreflect.FullName → []protoreflect.FieldDescriptor
+// tensorFieldsOf caches tensorFields by message descriptor (one value per
+// message type, so cheaper to look up than its name).
+var tensorFieldsOf sync.Map // protoreflect.MessageDescriptor → []protoreflect.FieldDescriptor
 
 // tensorFields are the message fields of md (not maps) through which a
 // tensor can be reached.
 func tensorFields(md protoreflect.MessageDescriptor) []protoreflect.FieldDescriptor {
-	if v, ok := tensorFieldsOf.Load(md.FullName()); ok {
+	if v, ok := tensorFieldsOf.Load(md); ok {
 		return v.([]protoreflect.FieldDescriptor)
 	}
 	var out []protoreflect.FieldDescriptor
@@ -397,7 +407,7 @@ func tensorFields(md protoreflect.MessageDescriptor) []protoreflect.FieldDescrip
 			out = append(out, fd)
 		}
 	}
-	tensorFieldsOf.Store(md.FullName(), out)
+	tensorFieldsOf.Store(md, out)
 	return out
 }
 
