@@ -57,6 +57,44 @@ func BenchmarkSelect8192(b *testing.B) {
 	}
 }
 
+// BenchmarkSelect8192SharedVsInline alternates, call by call, the selector
+// call of BenchmarkSelect8192 through a plugin process on a connection with
+// shared memory and on one without (FORKRL_PLUGIN_SHM=off): the messages
+// are below the size from which tensors go through shared memory, so this
+// is the cost the shared-memory codec adds to small calls. It reports both
+// medians and their ratio.
+func BenchmarkSelect8192SharedVsInline(b *testing.B) {
+	req := batch8192()
+	open := func(env string) *Instance {
+		b.Setenv(envShared, env)
+		in, err := Open(context.Background(), Spec{Kind: pluginapi.KindSelector, Name: "echo"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = in.Close() })
+		return in
+	}
+	shared, inline := open(""), open("off")
+	var times [2][]time.Duration
+	for b.Loop() {
+		for i, in := range []*Instance{shared, inline} {
+			start := time.Now()
+			if _, err := in.Selector().Select(context.Background(), req); err != nil {
+				b.Fatal(err)
+			}
+			times[i] = append(times[i], time.Since(start))
+		}
+	}
+	median := func(t []time.Duration) time.Duration {
+		sort.Slice(t, func(i, j int) bool { return t[i] < t[j] })
+		return t[len(t)/2]
+	}
+	s, n := median(times[0]), median(times[1])
+	b.ReportMetric(float64(s.Microseconds()), "shm-median-µs")
+	b.ReportMetric(float64(n.Microseconds()), "inline-median-µs")
+	b.ReportMetric(float64(s)/float64(n), "ratio")
+}
+
 // BenchmarkTensor64MB sends 64 MiB of float32 (16M values) to a plugin
 // process and gets them back; the bytes counted are both directions. The
 // plugin is the Go echo or the Python one (testdata/echo.py), the tensors

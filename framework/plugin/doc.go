@@ -84,6 +84,7 @@
 //
 // BENCHMARKS.md ("Plugin transport") holds the figures, measured with:
 //
-//	go test -run '^$' -bench 'Select8192' -benchtime 2s ./framework/plugin
+//	go test -run '^$' -bench 'Select8192$' -benchtime 2s ./framework/plugin
+//	go test -run '^$' -bench 'Select8192SharedVsInline' -benchtime 3000x ./framework/plugin
 //	go test -run '^$' -bench 'Tensor64|Pipe64' -benchtime 5x ./framework/plugin
 package plugin
