@@ -55,42 +55,39 @@
 // first in its TestMain; a process started as a plugin refuses to start
 // built-ins itself rather than recurse.
 //
+// # Transport
+//
+// Calls travel as gRPC messages over a unix socket. A tensor of 1 MiB or
+// more crosses through shared memory instead, with only its place in the
+// message: on Linux the host creates one region per plugin process (a memfd,
+// sealed so that neither side can shrink it), passes it to the process as
+// an inherited file descriptor, and both map it. Each side writes into its
+// own half, in blocks that it allocates and that the receiver frees once it
+// has copied the bytes out, so calls in flight at once never share a block.
+// The receiver checks the offset and length a message gives against the
+// region and the block's header: a plugin that sends wrong ones gets a
+// *CallError that names it and the call, and the host reads nothing outside
+// the region. The host unmaps the region when the plugin is closed; the memfd
+// has no name in any file system, so nothing is left behind. shm.go
+// describes the layout, for plugins in other languages.
+//
+// Tensors go inline, inside the message, where the system has no shared
+// memory (not Linux, or memfd or mmap refused), to a plugin that does not
+// map the region (the host uses it only once the plugin has written its
+// half's header), and when the host's environment has FORKRL_PLUGIN_SHM=off.
+// Go plugins (Serve) and Python plugins written with forkrl_plugin
+// (plugins/backend/torch/python) map it. Inline, messages of 1 MiB or more
+// go through pluginapi.Codec and pluginapi.FramePool, smaller ones through
+// gRPC's default codec.
+//
+// Instance.SharedTensors counts the tensors that went each way through
+// shared memory.
+//
 // # Speed
 //
-// Measured on the shared 2-core development machine (AMD EPYC) while other
-// people's builds and tests ran (the load average is given with each
-// figure), so wall-clock figures are pessimistic.
+// BENCHMARKS.md ("Plugin transport") holds the figures, measured with:
 //
-//   - Selector call on 8,192 tokens (16 × 512, with entropies, log-probs,
-//     advantages and masks; an echoing selector, so it is transport cost):
-//     median round trip 2–5 µs in process; through a plugin process, at a
-//     load average of 12–17, the per-run medians were 434, 449, 497 µs and
-//     656, 743, 786 µs (means 0.77–1.5 ms); at a load of 7, with
-//     pluginapi.Codec and pluginapi.FramePool installed (at about 100 KiB
-//     the message goes through gRPC's default codec), 455, 457, 461 µs
-//     against 424, 431, 469 µs without them (alternating runs).
-//   - 64 MiB of float32 (16M values) to a plugin process and back, counting
-//     both directions. Plugin connections use pluginapi.Codec (a tensor's
-//     bytes are sent from the caller's memory and received with one copy,
-//     into memory that DecodeTensor then uses in place) and
-//     pluginapi.FramePool (frame buffers are not cleared before gRPC fills
-//     them). Ten runs of the second command below, in two sets of five
-//     alternating with the code before them (gRPC's default codec and buffer
-//     pool), at a load average of 6–7: 482–731 MB/s (median 636) against
-//     360–487 MB/s (median 416), while the same bytes through a bare pipe
-//     with no encoding (BenchmarkPipe64MB) ran at 1,270–2,230 MB/s (median
-//     about 2,000). Three of the ten runs were below 500 MB/s; earlier, at a
-//     load average of 8–10, five runs of ten round trips gave a median of
-//     469 MB/s (412–553) against 370 MB/s, so under such load the goal is
-//     not met every time. CPU (perf stat, both processes) fell from about
-//     225 to 165 ms per round trip; what is left is gRPC's own copies (into
-//     its 1 MiB write buffer, out of its read buffer into 16 KiB frames),
-//     the kernel's copies through the socket, and page faults on the fresh
-//     64 MiB that each receiving side allocates (the received tensor is the
-//     caller's to keep, so it cannot come from a pool).
-//
-// The commands:
-//
-//	go test -run '^$' -bench 'Select8192' -benchtime 2s ./framework/plugin
+//	go test -run '^$' -bench 'Select8192$' -benchtime 2s ./framework/plugin
+//	go test -run '^$' -bench 'Select8192SharedVsInline' -benchtime 3000x ./framework/plugin
 //	go test -run '^$' -bench 'Tensor64|Pipe64' -benchtime 5x ./framework/plugin
 package plugin

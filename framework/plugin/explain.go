@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -45,6 +46,8 @@ func (in *Instance) explain(parent, cctx context.Context, name string, err error
 		}
 	case st.Code() == codes.Unimplemented:
 		e.What = "the plugin does not implement this call (it may be built for another version of the plugin protocol): " + st.Message()
+	case st.Code() == codes.Internal && strings.HasPrefix(st.Message(), unmarshalFailed):
+		e.What = "the plugin sent a malformed response: " + strings.TrimPrefix(st.Message(), unmarshalFailed)
 	case st.Code() == codes.ResourceExhausted:
 		e.What = "a message was too large for the plugin connection: " + st.Message()
 	default:
@@ -55,6 +58,9 @@ func (in *Instance) explain(parent, cctx context.Context, name string, err error
 	}
 	return e
 }
+
+// unmarshalFailed opens gRPC's message when a response cannot be decoded.
+const unmarshalFailed = "grpc: failed to unmarshal the received message: "
 
 // stop closes the instance after a failure that leaves it unusable, and
 // remembers why for the calls that follow.

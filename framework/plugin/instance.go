@@ -34,6 +34,7 @@ type Instance struct {
 	impl      any              // the guarded kind interface
 	client    *goplugin.Client // nil when in process
 	socketDir string           // the directory of the plugin's socket
+	shm       *sharedMemory    // the connection's shared memory; nil: tensors go inline
 	log       *pluginLog
 	closed    atomic.Bool
 	// stopReason says why forkrl stopped the plugin after a failed call.

@@ -108,6 +108,10 @@ func misbehave(mode string) int {
 		return 1
 	case "good":
 		Serve(Set{Selector: echoSelector("external-echo")})
+	case "plain":
+		serveRaw(&selector.GRPCServer{Impl: echoSelector("plain")})
+	case "shm-hostile":
+		serveRaw(&hostileSelector{shm: attachPluginSharedMemory(), mode: os.Args[3]})
 	case "child-holds-pipes":
 		// A plugin that starts a long-running child on its own stdout and
 		// stderr, and writes the child's pid to the file os.Args[3].

@@ -43,10 +43,11 @@ const (
 
 // dialOptions are the host side's gRPC options: raised message limits and
 // windows, and pluginapi.Codec and pluginapi.FramePool, with which large
-// tensors cross with fewer copies.
-func dialOptions() []grpc.DialOption {
+// tensors cross with fewer copies; with shm (nil: none), large tensors cross
+// through shared memory.
+func dialOptions(shm *sharedMemory) []grpc.DialOption {
 	return []grpc.DialOption{
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(pluginapi.MaxMessageBytes), grpc.MaxCallSendMsgSize(pluginapi.MaxMessageBytes), grpc.ForceCodecV2(pluginapi.Codec)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(pluginapi.MaxMessageBytes), grpc.MaxCallSendMsgSize(pluginapi.MaxMessageBytes), grpc.ForceCodecV2(codecFor(shm))),
 		experimental.WithBufferPool(pluginapi.FramePool),
 		grpc.WithInitialWindowSize(windowBytes),
 		grpc.WithInitialConnWindowSize(windowBytes),
@@ -55,12 +56,13 @@ func dialOptions() []grpc.DialOption {
 	}
 }
 
-// serverOptions are the plugin side's gRPC options, matching dialOptions.
+// serverOptions are the plugin side's gRPC options, matching dialOptions;
+// they map the shared memory that the host passed, if any.
 func serverOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(pluginapi.MaxMessageBytes),
 		grpc.MaxSendMsgSize(pluginapi.MaxMessageBytes),
-		grpc.ForceServerCodecV2(pluginapi.Codec),
+		grpc.ForceServerCodecV2(codecFor(attachPluginSharedMemory())),
 		experimental.BufferPool(pluginapi.FramePool),
 		grpc.InitialWindowSize(windowBytes),
 		grpc.InitialConnWindowSize(windowBytes),
@@ -158,6 +160,10 @@ func (in *Instance) start(cmd *exec.Cmd, secure *goplugin.SecureConfig) error {
 	}
 	in.socketDir = dir
 	cmd.Env = append(cmd.Env, goplugin.EnvUnixSocketDir+"="+dir)
+	if shm, err := newHostSharedMemory(); err == nil {
+		in.shm = shm
+		shm.passTo(&cmd.ExtraFiles, &cmd.Env)
+	}
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		Plugins:          clientPlugins(),
@@ -169,10 +175,11 @@ func (in *Instance) start(cmd *exec.Cmd, secure *goplugin.SecureConfig) error {
 		SyncStdout:       in.log,
 		SyncStderr:       in.log,
 		Logger:           hclog.New(&hclog.LoggerOptions{Name: "forkrl-plugin", Level: hclog.Off}),
-		GRPCDialOptions:  dialOptions(),
+		GRPCDialOptions:  dialOptions(in.shm),
 	})
 	in.client = client
 	rpc, err := startOnSpawner(client)
+	in.shm.closeFile() // the plugin has its own descriptor now
 	if err != nil {
 		return in.startError(err)
 	}
@@ -207,6 +214,7 @@ func (in *Instance) kill() {
 	killGroup(pid)
 	<-done
 	_ = os.RemoveAll(in.socketDir)
+	in.shm.close()
 }
 
 var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)

@@ -7,11 +7,15 @@
 // forkrl.v1.Selector. Per-token values travel as Tensor (little-endian
 // bytes, a dtype and a shape) inside Ragged (the rows concatenated, and
 // their lengths), never as repeated scalars, so that any language decodes
-// them with one call (numpy.frombuffer(data, "<f4")). A verifier's roles of
-// a response's bytes travel as RoleSpan messages, one per run of bytes with
-// the same role. Settings travel as a JSON object, diagnostics as
-// Diagnostic messages inside responses; an error status is a transport
-// failure.
+// them with one call (numpy.frombuffer(data, "<f4")). On a connection with
+// shared memory, a large tensor's bytes lie in the sender's half of it and
+// Tensor.shared says where: framework/plugin/shm.go describes the region,
+// which the host passes to the plugin as the file descriptor that
+// FORKRL_PLUGIN_SHM_FD names; a plugin that ignores it gets and sends every
+// tensor inline. A verifier's roles of a response's bytes travel as RoleSpan
+// messages, one per run of bytes with the same role. Settings travel as a
+// JSON object, diagnostics as Diagnostic messages inside responses; an
+// error status is a transport failure.
 //
 // A plugin in another language speaks hashicorp/go-plugin's gRPC protocol:
 // when started with FORKRL_PLUGIN=forkrl-plugin-protocol in its environment,

@@ -131,12 +131,15 @@ func (Severity) EnumDescriptor() ([]byte, []int) {
 }
 
 // Tensor is a dense row-major array: its elements as little-endian bytes,
-// with the element type and the shape.
+// with the element type and the shape. The bytes are in data, or, for a
+// large tensor on a connection with shared memory, in the sender's region
+// (shared; data is then empty).
 type Tensor struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Dtype         DType                  `protobuf:"varint,1,opt,name=dtype,proto3,enum=forkrl.v1.DType" json:"dtype,omitempty"`
 	Shape         []int64                `protobuf:"varint,2,rep,packed,name=shape,proto3" json:"shape,omitempty"`
 	Data          []byte                 `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
+	Shared        *Shared                `protobuf:"bytes,4,opt,name=shared,proto3" json:"shared,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -192,6 +195,69 @@ func (x *Tensor) GetData() []byte {
 	return nil
 }
 
+func (x *Tensor) GetShared() *Shared {
+	if x != nil {
+		return x.Shared
+	}
+	return nil
+}
+
+// Shared locates a tensor's bytes in the shared-memory region of the side
+// that sent the message: length bytes from offset. The receiver copies them
+// out and marks the block free (framework/plugin/shm.go describes the
+// layout). Only sent to a peer that said it mapped the region.
+type Shared struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Offset        uint64                 `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
+	Length        uint64                 `protobuf:"varint,2,opt,name=length,proto3" json:"length,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Shared) Reset() {
+	*x = Shared{}
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Shared) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Shared) ProtoMessage() {}
+
+func (x *Shared) ProtoReflect() protoreflect.Message {
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Shared.ProtoReflect.Descriptor instead.
+func (*Shared) Descriptor() ([]byte, []int) {
+	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Shared) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *Shared) GetLength() uint64 {
+	if x != nil {
+		return x.Length
+	}
+	return 0
+}
+
 // Ragged is a batch of rows of different lengths: the rows concatenated into
 // a one-dimensional tensor, and the length of each row.
 type Ragged struct {
@@ -204,7 +270,7 @@ type Ragged struct {
 
 func (x *Ragged) Reset() {
 	*x = Ragged{}
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[1]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -216,7 +282,7 @@ func (x *Ragged) String() string {
 func (*Ragged) ProtoMessage() {}
 
 func (x *Ragged) ProtoReflect() protoreflect.Message {
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[1]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -229,7 +295,7 @@ func (x *Ragged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ragged.ProtoReflect.Descriptor instead.
 func (*Ragged) Descriptor() ([]byte, []int) {
-	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{1}
+	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Ragged) GetValues() *Tensor {
@@ -259,7 +325,7 @@ type Diagnostic struct {
 
 func (x *Diagnostic) Reset() {
 	*x = Diagnostic{}
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[2]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -271,7 +337,7 @@ func (x *Diagnostic) String() string {
 func (*Diagnostic) ProtoMessage() {}
 
 func (x *Diagnostic) ProtoReflect() protoreflect.Message {
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[2]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -284,7 +350,7 @@ func (x *Diagnostic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
 func (*Diagnostic) Descriptor() ([]byte, []int) {
-	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{2}
+	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Diagnostic) GetSeverity() Severity {
@@ -325,7 +391,7 @@ type InfoRequest struct {
 
 func (x *InfoRequest) Reset() {
 	*x = InfoRequest{}
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[3]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -337,7 +403,7 @@ func (x *InfoRequest) String() string {
 func (*InfoRequest) ProtoMessage() {}
 
 func (x *InfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[3]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -350,7 +416,7 @@ func (x *InfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoRequest.ProtoReflect.Descriptor instead.
 func (*InfoRequest) Descriptor() ([]byte, []int) {
-	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{3}
+	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *InfoRequest) GetKind() string {
@@ -374,7 +440,7 @@ type InfoResponse struct {
 
 func (x *InfoResponse) Reset() {
 	*x = InfoResponse{}
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[4]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -386,7 +452,7 @@ func (x *InfoResponse) String() string {
 func (*InfoResponse) ProtoMessage() {}
 
 func (x *InfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[4]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -399,7 +465,7 @@ func (x *InfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoResponse.ProtoReflect.Descriptor instead.
 func (*InfoResponse) Descriptor() ([]byte, []int) {
-	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{4}
+	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *InfoResponse) GetName() string {
@@ -454,7 +520,7 @@ type Schema struct {
 
 func (x *Schema) Reset() {
 	*x = Schema{}
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[5]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -466,7 +532,7 @@ func (x *Schema) String() string {
 func (*Schema) ProtoMessage() {}
 
 func (x *Schema) ProtoReflect() protoreflect.Message {
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[5]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -479,7 +545,7 @@ func (x *Schema) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Schema.ProtoReflect.Descriptor instead.
 func (*Schema) Descriptor() ([]byte, []int) {
-	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{5}
+	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Schema) GetAttributes() []*Attribute {
@@ -508,7 +574,7 @@ type Attribute struct {
 
 func (x *Attribute) Reset() {
 	*x = Attribute{}
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[6]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -520,7 +586,7 @@ func (x *Attribute) String() string {
 func (*Attribute) ProtoMessage() {}
 
 func (x *Attribute) ProtoReflect() protoreflect.Message {
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[6]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -533,7 +599,7 @@ func (x *Attribute) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attribute.ProtoReflect.Descriptor instead.
 func (*Attribute) Descriptor() ([]byte, []int) {
-	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{6}
+	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Attribute) GetName() string {
@@ -605,7 +671,7 @@ type ConfigureRequest struct {
 
 func (x *ConfigureRequest) Reset() {
 	*x = ConfigureRequest{}
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[7]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -617,7 +683,7 @@ func (x *ConfigureRequest) String() string {
 func (*ConfigureRequest) ProtoMessage() {}
 
 func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[7]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -630,7 +696,7 @@ func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureRequest.ProtoReflect.Descriptor instead.
 func (*ConfigureRequest) Descriptor() ([]byte, []int) {
-	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{7}
+	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ConfigureRequest) GetKind() string {
@@ -670,7 +736,7 @@ type ConfigureResponse struct {
 
 func (x *ConfigureResponse) Reset() {
 	*x = ConfigureResponse{}
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[8]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -682,7 +748,7 @@ func (x *ConfigureResponse) String() string {
 func (*ConfigureResponse) ProtoMessage() {}
 
 func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_forkrl_v1_plugin_proto_msgTypes[8]
+	mi := &file_forkrl_v1_plugin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -695,7 +761,7 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
-	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{8}
+	return file_forkrl_v1_plugin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ConfigureResponse) GetDiagnostics() []*Diagnostic {
@@ -709,11 +775,15 @@ var File_forkrl_v1_plugin_proto protoreflect.FileDescriptor
 
 const file_forkrl_v1_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\x16forkrl/v1/plugin.proto\x12\tforkrl.v1\"Z\n" +
+	"\x16forkrl/v1/plugin.proto\x12\tforkrl.v1\"\x85\x01\n" +
 	"\x06Tensor\x12&\n" +
 	"\x05dtype\x18\x01 \x01(\x0e2\x10.forkrl.v1.DTypeR\x05dtype\x12\x14\n" +
 	"\x05shape\x18\x02 \x03(\x03R\x05shape\x12\x12\n" +
-	"\x04data\x18\x03 \x01(\fR\x04data\"M\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\x12)\n" +
+	"\x06shared\x18\x04 \x01(\v2\x11.forkrl.v1.SharedR\x06shared\"8\n" +
+	"\x06Shared\x12\x16\n" +
+	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x16\n" +
+	"\x06length\x18\x02 \x01(\x04R\x06length\"M\n" +
 	"\x06Ragged\x12)\n" +
 	"\x06values\x18\x01 \x01(\v2\x11.forkrl.v1.TensorR\x06values\x12\x18\n" +
 	"\alengths\x18\x02 \x03(\x03R\alengths\"\x8d\x01\n" +
@@ -782,36 +852,38 @@ func file_forkrl_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_forkrl_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_forkrl_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_forkrl_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_forkrl_v1_plugin_proto_goTypes = []any{
 	(DType)(0),                // 0: forkrl.v1.DType
 	(Severity)(0),             // 1: forkrl.v1.Severity
 	(*Tensor)(nil),            // 2: forkrl.v1.Tensor
-	(*Ragged)(nil),            // 3: forkrl.v1.Ragged
-	(*Diagnostic)(nil),        // 4: forkrl.v1.Diagnostic
-	(*InfoRequest)(nil),       // 5: forkrl.v1.InfoRequest
-	(*InfoResponse)(nil),      // 6: forkrl.v1.InfoResponse
-	(*Schema)(nil),            // 7: forkrl.v1.Schema
-	(*Attribute)(nil),         // 8: forkrl.v1.Attribute
-	(*ConfigureRequest)(nil),  // 9: forkrl.v1.ConfigureRequest
-	(*ConfigureResponse)(nil), // 10: forkrl.v1.ConfigureResponse
+	(*Shared)(nil),            // 3: forkrl.v1.Shared
+	(*Ragged)(nil),            // 4: forkrl.v1.Ragged
+	(*Diagnostic)(nil),        // 5: forkrl.v1.Diagnostic
+	(*InfoRequest)(nil),       // 6: forkrl.v1.InfoRequest
+	(*InfoResponse)(nil),      // 7: forkrl.v1.InfoResponse
+	(*Schema)(nil),            // 8: forkrl.v1.Schema
+	(*Attribute)(nil),         // 9: forkrl.v1.Attribute
+	(*ConfigureRequest)(nil),  // 10: forkrl.v1.ConfigureRequest
+	(*ConfigureResponse)(nil), // 11: forkrl.v1.ConfigureResponse
 }
 var file_forkrl_v1_plugin_proto_depIdxs = []int32{
 	0,  // 0: forkrl.v1.Tensor.dtype:type_name -> forkrl.v1.DType
-	2,  // 1: forkrl.v1.Ragged.values:type_name -> forkrl.v1.Tensor
-	1,  // 2: forkrl.v1.Diagnostic.severity:type_name -> forkrl.v1.Severity
-	7,  // 3: forkrl.v1.InfoResponse.settings:type_name -> forkrl.v1.Schema
-	8,  // 4: forkrl.v1.Schema.attributes:type_name -> forkrl.v1.Attribute
-	4,  // 5: forkrl.v1.ConfigureResponse.diagnostics:type_name -> forkrl.v1.Diagnostic
-	5,  // 6: forkrl.v1.Plugin.Info:input_type -> forkrl.v1.InfoRequest
-	9,  // 7: forkrl.v1.Plugin.Configure:input_type -> forkrl.v1.ConfigureRequest
-	6,  // 8: forkrl.v1.Plugin.Info:output_type -> forkrl.v1.InfoResponse
-	10, // 9: forkrl.v1.Plugin.Configure:output_type -> forkrl.v1.ConfigureResponse
-	8,  // [8:10] is the sub-list for method output_type
-	6,  // [6:8] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	3,  // 1: forkrl.v1.Tensor.shared:type_name -> forkrl.v1.Shared
+	2,  // 2: forkrl.v1.Ragged.values:type_name -> forkrl.v1.Tensor
+	1,  // 3: forkrl.v1.Diagnostic.severity:type_name -> forkrl.v1.Severity
+	8,  // 4: forkrl.v1.InfoResponse.settings:type_name -> forkrl.v1.Schema
+	9,  // 5: forkrl.v1.Schema.attributes:type_name -> forkrl.v1.Attribute
+	5,  // 6: forkrl.v1.ConfigureResponse.diagnostics:type_name -> forkrl.v1.Diagnostic
+	6,  // 7: forkrl.v1.Plugin.Info:input_type -> forkrl.v1.InfoRequest
+	10, // 8: forkrl.v1.Plugin.Configure:input_type -> forkrl.v1.ConfigureRequest
+	7,  // 9: forkrl.v1.Plugin.Info:output_type -> forkrl.v1.InfoResponse
+	11, // 10: forkrl.v1.Plugin.Configure:output_type -> forkrl.v1.ConfigureResponse
+	9,  // [9:11] is the sub-list for method output_type
+	7,  // [7:9] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_forkrl_v1_plugin_proto_init() }
@@ -819,14 +891,14 @@ func file_forkrl_v1_plugin_proto_init() {
 	if File_forkrl_v1_plugin_proto != nil {
 		return
 	}
-	file_forkrl_v1_plugin_proto_msgTypes[6].OneofWrappers = []any{}
+	file_forkrl_v1_plugin_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_forkrl_v1_plugin_proto_rawDesc), len(file_forkrl_v1_plugin_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

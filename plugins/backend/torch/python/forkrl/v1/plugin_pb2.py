@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x66orkrl/v1/plugin.proto\x12\tforkrl.v1\"F\n\x06Tensor\x12\x1f\n\x05\x64type\x18\x01 \x01(\x0e\x32\x10.forkrl.v1.DType\x12\r\n\x05shape\x18\x02 \x03(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"<\n\x06Ragged\x12!\n\x06values\x18\x01 \x01(\x0b\x32\x11.forkrl.v1.Tensor\x12\x0f\n\x07lengths\x18\x02 \x03(\x03\"g\n\nDiagnostic\x12%\n\x08severity\x18\x01 \x01(\x0e\x32\x13.forkrl.v1.Severity\x12\x0f\n\x07summary\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\x12\x11\n\tattribute\x18\x04 \x01(\t\"\x1b\n\x0bInfoRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\"\x88\x01\n\x0cInfoResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x10\n\x08protocol\x18\x03 \x01(\x05\x12\r\n\x05kinds\x18\x04 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12#\n\x08settings\x18\x06 \x01(\x0b\x32\x11.forkrl.v1.Schema\"2\n\x06Schema\x12(\n\nattributes\x18\x01 \x03(\x0b\x32\x14.forkrl.v1.Attribute\"\xa6\x01\n\tAttribute\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08required\x18\x04 \x01(\x08\x12\x14\n\x0c\x64\x65\x66\x61ult_json\x18\x05 \x01(\t\x12\x0c\n\x04\x65num\x18\x06 \x03(\t\x12\x10\n\x03min\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x08 \x01(\x01H\x01\x88\x01\x01\x42\x06\n\x04_minB\x06\n\x04_max\"R\n\x10\x43onfigureRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x15\n\rsettings_json\x18\x02 \x01(\t\x12\x0c\n\x04seed\x18\x03 \x01(\x04\x12\x0b\n\x03\x64ir\x18\x04 \x01(\t\"?\n\x11\x43onfigureResponse\x12*\n\x0b\x64iagnostics\x18\x01 \x03(\x0b\x32\x15.forkrl.v1.Diagnostic*v\n\x05\x44Type\x12\x15\n\x11\x44TYPE_UNSPECIFIED\x10\x00\x12\x11\n\rDTYPE_FLOAT32\x10\x01\x12\x11\n\rDTYPE_FLOAT64\x10\x02\x12\x0f\n\x0b\x44TYPE_INT32\x10\x03\x12\x0f\n\x0b\x44TYPE_INT64\x10\x04\x12\x0e\n\nDTYPE_BOOL\x10\x05*4\n\x08Severity\x12\x12\n\x0eSEVERITY_ERROR\x10\x00\x12\x14\n\x10SEVERITY_WARNING\x10\x01\x32\x89\x01\n\x06Plugin\x12\x37\n\x04Info\x12\x16.forkrl.v1.InfoRequest\x1a\x17.forkrl.v1.InfoResponse\x12\x46\n\tConfigure\x12\x1b.forkrl.v1.ConfigureRequest\x1a\x1c.forkrl.v1.ConfigureResponseB=Z;github.com/forkrl/forkrl/framework/proto/forkrl/v1;forkrlv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x66orkrl/v1/plugin.proto\x12\tforkrl.v1\"i\n\x06Tensor\x12\x1f\n\x05\x64type\x18\x01 \x01(\x0e\x32\x10.forkrl.v1.DType\x12\r\n\x05shape\x18\x02 \x03(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\x12!\n\x06shared\x18\x04 \x01(\x0b\x32\x11.forkrl.v1.Shared\"(\n\x06Shared\x12\x0e\n\x06offset\x18\x01 \x01(\x04\x12\x0e\n\x06length\x18\x02 \x01(\x04\"<\n\x06Ragged\x12!\n\x06values\x18\x01 \x01(\x0b\x32\x11.forkrl.v1.Tensor\x12\x0f\n\x07lengths\x18\x02 \x03(\x03\"g\n\nDiagnostic\x12%\n\x08severity\x18\x01 \x01(\x0e\x32\x13.forkrl.v1.Severity\x12\x0f\n\x07summary\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\x12\x11\n\tattribute\x18\x04 \x01(\t\"\x1b\n\x0bInfoRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\"\x88\x01\n\x0cInfoResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x10\n\x08protocol\x18\x03 \x01(\x05\x12\r\n\x05kinds\x18\x04 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12#\n\x08settings\x18\x06 \x01(\x0b\x32\x11.forkrl.v1.Schema\"2\n\x06Schema\x12(\n\nattributes\x18\x01 \x03(\x0b\x32\x14.forkrl.v1.Attribute\"\xa6\x01\n\tAttribute\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08required\x18\x04 \x01(\x08\x12\x14\n\x0c\x64\x65\x66\x61ult_json\x18\x05 \x01(\t\x12\x0c\n\x04\x65num\x18\x06 \x03(\t\x12\x10\n\x03min\x18\x07 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x08 \x01(\x01H\x01\x88\x01\x01\x42\x06\n\x04_minB\x06\n\x04_max\"R\n\x10\x43onfigureRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x15\n\rsettings_json\x18\x02 \x01(\t\x12\x0c\n\x04seed\x18\x03 \x01(\x04\x12\x0b\n\x03\x64ir\x18\x04 \x01(\t\"?\n\x11\x43onfigureResponse\x12*\n\x0b\x64iagnostics\x18\x01 \x03(\x0b\x32\x15.forkrl.v1.Diagnostic*v\n\x05\x44Type\x12\x15\n\x11\x44TYPE_UNSPECIFIED\x10\x00\x12\x11\n\rDTYPE_FLOAT32\x10\x01\x12\x11\n\rDTYPE_FLOAT64\x10\x02\x12\x0f\n\x0b\x44TYPE_INT32\x10\x03\x12\x0f\n\x0b\x44TYPE_INT64\x10\x04\x12\x0e\n\nDTYPE_BOOL\x10\x05*4\n\x08Severity\x12\x12\n\x0eSEVERITY_ERROR\x10\x00\x12\x14\n\x10SEVERITY_WARNING\x10\x01\x32\x89\x01\n\x06Plugin\x12\x37\n\x04Info\x12\x16.forkrl.v1.InfoRequest\x1a\x17.forkrl.v1.InfoResponse\x12\x46\n\tConfigure\x12\x1b.forkrl.v1.ConfigureRequest\x1a\x1c.forkrl.v1.ConfigureResponseB=Z;github.com/forkrl/forkrl/framework/proto/forkrl/v1;forkrlv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'forkrl.v1.plugin_pb2', globals())
@@ -21,28 +21,30 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z;github.com/forkrl/forkrl/framework/proto/forkrl/v1;forkrlv1'
-  _DTYPE._serialized_start=814
-  _DTYPE._serialized_end=932
-  _SEVERITY._serialized_start=934
-  _SEVERITY._serialized_end=986
+  _DTYPE._serialized_start=891
+  _DTYPE._serialized_end=1009
+  _SEVERITY._serialized_start=1011
+  _SEVERITY._serialized_end=1063
   _TENSOR._serialized_start=37
-  _TENSOR._serialized_end=107
-  _RAGGED._serialized_start=109
-  _RAGGED._serialized_end=169
-  _DIAGNOSTIC._serialized_start=171
-  _DIAGNOSTIC._serialized_end=274
-  _INFOREQUEST._serialized_start=276
-  _INFOREQUEST._serialized_end=303
-  _INFORESPONSE._serialized_start=306
-  _INFORESPONSE._serialized_end=442
-  _SCHEMA._serialized_start=444
-  _SCHEMA._serialized_end=494
-  _ATTRIBUTE._serialized_start=497
-  _ATTRIBUTE._serialized_end=663
-  _CONFIGUREREQUEST._serialized_start=665
-  _CONFIGUREREQUEST._serialized_end=747
-  _CONFIGURERESPONSE._serialized_start=749
-  _CONFIGURERESPONSE._serialized_end=812
-  _PLUGIN._serialized_start=989
-  _PLUGIN._serialized_end=1126
+  _TENSOR._serialized_end=142
+  _SHARED._serialized_start=144
+  _SHARED._serialized_end=184
+  _RAGGED._serialized_start=186
+  _RAGGED._serialized_end=246
+  _DIAGNOSTIC._serialized_start=248
+  _DIAGNOSTIC._serialized_end=351
+  _INFOREQUEST._serialized_start=353
+  _INFOREQUEST._serialized_end=380
+  _INFORESPONSE._serialized_start=383
+  _INFORESPONSE._serialized_end=519
+  _SCHEMA._serialized_start=521
+  _SCHEMA._serialized_end=571
+  _ATTRIBUTE._serialized_start=574
+  _ATTRIBUTE._serialized_end=740
+  _CONFIGUREREQUEST._serialized_start=742
+  _CONFIGUREREQUEST._serialized_end=824
+  _CONFIGURERESPONSE._serialized_start=826
+  _CONFIGURERESPONSE._serialized_end=889
+  _PLUGIN._serialized_start=1066
+  _PLUGIN._serialized_end=1203
 # @@protoc_insertion_point(module_scope)
