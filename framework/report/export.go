@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,62 +11,15 @@ import (
 
 	"github.com/forkrl/forkrl/framework/rundir"
 	"github.com/forkrl/forkrl/internal/atomicfile"
-	"github.com/forkrl/forkrl/internal/tfevents"
 )
 
-// TensorBoardDir is the folder of a run directory that output {
-// tensorboard = true } keeps TensorBoard events in while the run trains.
-const TensorBoardDir = rundir.TensorBoardDir
-
 // WriteEvents writes the run's metrics and evaluations as one TensorBoard
-// event file in out and returns its path: each metric under its name, and
-// eval/DATASET/avg_at_n, pass_at_K, mean_length and mean_entropy. Wall times
-// are the run's start (settings.json's modification time) plus
-// timing_s/elapsed where a step has it, so that the file is the same each
-// time it is written.
+// event file in out and returns its path (rundir.WriteEvents: each metric
+// under its name, and eval/DATASET/avg_at_n, pass_at_K, mean_length and
+// mean_entropy, at the run's start plus timing_s/elapsed), the file that
+// output { tensorboard = true } keeps while the run trains.
 func WriteEvents(r *Run, out string) (string, error) {
-	start := rundir.EventStart(r.Path)
-	steps := map[int]map[string]float64{}
-	wall := map[int]float64{}
-	for _, m := range r.Metrics {
-		if steps[m.Step] == nil {
-			steps[m.Step] = map[string]float64{}
-		}
-		for k, v := range m.Values {
-			steps[m.Step][k] = v
-		}
-		if e, ok := m.Values["timing_s/elapsed"]; ok && !math.IsNaN(e) {
-			wall[m.Step] = e
-		}
-	}
-	for _, e := range r.Evals {
-		if steps[e.Step] == nil {
-			steps[e.Step] = map[string]float64{}
-		}
-		for k, v := range (rundir.Evaluation{e.Dataset: e.EvalResult}).Scalars() {
-			steps[e.Step][k] = v
-		}
-	}
-	order := make([]int, 0, len(steps))
-	for s := range steps {
-		order = append(order, s)
-	}
-	sort.Ints(order)
-	var b bytes.Buffer
-	w, err := tfevents.NewWriter(&b, start)
-	if err != nil {
-		return "", err
-	}
-	for _, s := range order {
-		if err := w.WriteScalars(int64(s), start+wall[s], steps[s]); err != nil {
-			return "", err
-		}
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return "", err
-	}
-	path := filepath.Join(out, rundir.EventFile(start))
-	return path, atomicfile.WriteFile(path, b.Bytes())
+	return rundir.WriteEvents(r.Path, out)
 }
 
 // WriteCSV writes the run's metrics.csv (a column per metric, a row per

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/forkrl/forkrl/framework/recipe"
-	"github.com/forkrl/forkrl/framework/report"
 	"github.com/forkrl/forkrl/framework/rundir"
 	"github.com/forkrl/forkrl/internal/tfevents"
 )
@@ -92,7 +91,7 @@ func TestTensorBoardWhileTraining(t *testing.T) {
 	if _, err := toyTrainer(t, cfg, dir, newToyModel(), false).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, report.TensorBoardDir, "events.out.tfevents.*"))
+	files, _ := filepath.Glob(filepath.Join(dir, rundir.TensorBoardDir, "events.out.tfevents.*"))
 	if len(files) != 1 {
 		t.Fatalf("event files %v", files)
 	}
@@ -133,7 +132,7 @@ func TestTensorBoardWhileTraining(t *testing.T) {
 }
 
 // TestTensorBoardAppendsAsTheRewriteWrote checks that the event file the
-// trainer appends step by step is, byte for byte, the one report.WriteEvents
+// trainer appends step by step is, byte for byte, the one rundir.WriteEvents
 // writes whole from the run's logs, and that a run resumed from an earlier
 // checkpoint than its last step leaves one event per step, none twice.
 func TestTensorBoardAppendsAsTheRewriteWrote(t *testing.T) {
@@ -153,11 +152,7 @@ func TestTensorBoardAppendsAsTheRewriteWrote(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		logs, err := report.LoadLogs(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		path, err := report.WriteEvents(logs, t.TempDir())
+		path, err := rundir.WriteEvents(dir, t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
