@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"github.com/forkrl/forkrl/kernels/internal/kernelpath"
-	"golang.org/x/sys/cpu"
 )
 
 // useAVX2 selects the AVX2+FMA assembly kernels; without them the pure-Go kernels run.
@@ -35,18 +34,7 @@ func setImpl(name string) error {
 }
 
 // CanRun reports whether this CPU and build can run the path named (see Impl).
-func CanRun(path string) bool {
-	hasAVX2 := cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	switch path {
-	case "go":
-		return true
-	case "avx2":
-		return hasAVX2
-	case "avx512":
-		return hasAVX2 && cpu.X86.HasAVX512F
-	}
-	return false
-}
+func CanRun(path string) bool { return kernelpath.FMAPath(path) }
 
 // kernel6x16AVX512 is kernel6x16AVX2 with AVX-512: the same operations on each element of C,
 // so the same bits.

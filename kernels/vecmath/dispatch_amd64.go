@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/forkrl/forkrl/kernels/internal/kernelpath"
-	"golang.org/x/sys/cpu"
 )
 
 // Impl names the implementation in use: "go" for the pure-Go reference,
@@ -35,18 +34,7 @@ func setImpl(name string) error {
 }
 
 // CanRun reports whether this CPU and build can run the path named (see Impl).
-func CanRun(path string) bool {
-	hasAVX2 := cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	switch path {
-	case "go":
-		return true
-	case "avx2":
-		return hasAVX2
-	case "avx512":
-		return hasAVX2 && cpu.X86.HasAVX512F
-	}
-	return false
-}
+func CanRun(path string) bool { return kernelpath.FMAPath(path) }
 
 // lanes is the per-lane state of softmaxStatsAVX2; its layout is read by the
 // assembly: m at 0, s at 32, t at 96.

@@ -8,6 +8,8 @@ package kernelpath
 import (
 	"fmt"
 	"strings"
+
+	"golang.org/x/sys/cpu"
 )
 
 // Choose returns the path that forced names, or, when forced is "", the last
@@ -37,4 +39,21 @@ func Choose(pkg, env, forced string, paths []string, canRun func(path string) bo
 		return "", fmt.Errorf("%s: %s=%q asks for a kernel path this CPU or build lacks (it has %s)", pkg, env, forced, strings.Join(runnable, ", "))
 	}
 	return forced, nil
+}
+
+// FMAPath reports whether this CPU runs path of a package whose "avx2"
+// path needs AVX2 and FMA and whose "avx512" path needs AVX-512F on top
+// ("go" always runs); a package built without its assembly (noasm, another
+// architecture) answers for "go" only, itself.
+func FMAPath(path string) bool {
+	hasAVX2 := cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	switch path {
+	case "go":
+		return true
+	case "avx2":
+		return hasAVX2
+	case "avx512":
+		return hasAVX2 && cpu.X86.HasAVX512F
+	}
+	return false
 }
