@@ -124,9 +124,6 @@ func bundlePack(args []string, stdout, stderr io.Writer) int {
 		return err
 	})
 	plugin.CloseAll()
-	if err == nil {
-		err = os.Chmod(*out, 0o644) // a bundle is made to be shared
-	}
 	if err != nil {
 		return fs.fail(err)
 	}

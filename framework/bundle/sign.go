@@ -27,10 +27,7 @@ func GenerateKey(priv, pub string) error {
 	if _, err := os.Stat(priv); err == nil {
 		return fmt.Errorf("%s exists: not overwritten", priv)
 	}
-	if err := atomicfile.WriteFile(priv, []byte(base64.StdEncoding.EncodeToString(sk.Seed())+"\n")); err != nil {
-		return err
-	}
-	if err := os.Chmod(priv, 0o600); err != nil {
+	if err := atomicfile.WriteFileMode(priv, []byte(base64.StdEncoding.EncodeToString(sk.Seed())+"\n"), 0o600); err != nil {
 		return err
 	}
 	return atomicfile.WriteFile(pub, []byte(base64.StdEncoding.EncodeToString(pk)+"\n"))
