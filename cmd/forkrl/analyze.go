@@ -9,13 +9,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/forkrl/forkrl/framework/analysis"
 	"github.com/forkrl/forkrl/framework/figure"
@@ -114,7 +112,7 @@ func analyzeCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkrl analyze: %v\n", err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	defer plugin.CloseAll()
 	dir, err := os.MkdirTemp("", "forkrl-analyze-")

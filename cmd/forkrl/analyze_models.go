@@ -7,12 +7,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/forkrl/forkrl/framework/analysis"
 	"github.com/forkrl/forkrl/framework/plugin"
@@ -73,7 +71,7 @@ func (m *modelFlags) withSession(name string, fs *commandLine, args []string, st
 		fmt.Fprintf(stderr, "forkrl analyze %s: %v\n", name, err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	defer plugin.CloseAll()
 	dir, err := os.MkdirTemp("", "forkrl-analyze-")

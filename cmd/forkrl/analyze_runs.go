@@ -146,7 +146,7 @@ func analyzeSweepCommand(args []string, stdout, stderr io.Writer) int {
 	arms := map[string]*sweepArm{}
 	perStep := map[string]map[int][]float64{}
 	for _, d := range dirs {
-		r, err := report.Load(d)
+		r, err := report.LoadLogs(d)
 		if err != nil {
 			fmt.Fprintf(stderr, "forkrl analyze sweep: %v\n", err)
 			return 1

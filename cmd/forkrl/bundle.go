@@ -7,11 +7,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -311,7 +309,7 @@ func bundleReplay(args []string, stdout, stderr io.Writer) int {
 	if *out == "" {
 		*out = filepath.Join("runs", m.Run+"-replay")
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	defer plugin.CloseAll()
 	rep, err := replay(ctx, file, *out, *steps, stderr)

@@ -40,7 +40,7 @@ func exportCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "forkrl export: --format %q: want tensorboard or csv\n", *format)
 		return 2
 	}
-	r, err := report.Load(dir)
+	r, err := report.LoadLogs(dir)
 	if err != nil {
 		return fs.fail(err)
 	}
