@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -376,5 +377,46 @@ func TestDiffSettings(t *testing.T) {
 		if d[i] != want[i] {
 			t.Errorf("diff %d: %v, want %v", i, d[i], want[i])
 		}
+	}
+}
+
+// TestPackLeavesTheRunAsItIs: packing reads a run that may still be
+// training. A checkpoint being written (.tmp-…) stays where it is and is not
+// packed, nor is one set aside as damaged; with "last" the newest checkpoint
+// whose manifest verifies is packed, and a damaged newer one is left in
+// place, not renamed.
+func TestPackLeavesTheRunAsItIs(t *testing.T) {
+	dir := fakeRun(t)
+	inProgress := filepath.Join(dir, "checkpoints", ".tmp-step-000004", "state.json")
+	writeTest(t, inProgress, `{"step":4}`)
+	writeTest(t, filepath.Join(dir, "checkpoints", "damaged-step-000001", "state.json"), `{"step":1}`)
+	damaged := filepath.Join(dir, "checkpoints", "step-000003")
+	writeTest(t, filepath.Join(damaged, "state.json"), `{"step":3}`)
+	writeTest(t, filepath.Join(damaged, "manifest.sha256"), strings.Repeat("0", 64)+"  state.json\n")
+	for _, mode := range []string{CheckpointsLast, CheckpointsAll} {
+		files, err := runFiles(dir, mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ckpts []string
+		for _, f := range files {
+			if strings.Contains(f.Path, "/checkpoints/") {
+				ckpts = append(ckpts, strings.TrimPrefix(f.Path, RunDir+"/"))
+			}
+		}
+		want := "checkpoints/step-000002/state.json"
+		if mode == CheckpointsAll {
+			want = "checkpoints/step-000002/state.json checkpoints/step-000003/manifest.sha256 checkpoints/step-000003/state.json"
+		}
+		sort.Strings(ckpts)
+		if got := strings.Join(ckpts, " "); got != want {
+			t.Errorf("%s: packed %s, want %s", mode, got, want)
+		}
+	}
+	if _, err := os.Stat(inProgress); err != nil {
+		t.Errorf("the checkpoint in progress is gone: %v", err)
+	}
+	if _, err := os.Stat(damaged); err != nil {
+		t.Errorf("the damaged checkpoint was moved: %v", err)
 	}
 }

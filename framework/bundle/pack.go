@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -140,14 +141,12 @@ func runFiles(dir, checkpoints string) ([]source, error) {
 	case CheckpointsNone, CheckpointsLast:
 		keep = map[string]bool{}
 		if checkpoints == CheckpointsLast {
-			d, err := rundir.Open(dir)
+			last, err := newestIntactCheckpoint(dir)
 			if err != nil {
 				return nil, err
 			}
-			if _, last, ok, err := d.LatestCheckpoint(); err != nil {
-				return nil, err
-			} else if ok {
-				keep[filepath.Base(last)] = true
+			if last != "" {
+				keep[last] = true
 			}
 		}
 	default:
@@ -165,8 +164,10 @@ func runFiles(dir, checkpoints string) ([]source, error) {
 			switch {
 			case rel == "plugins":
 				return fs.SkipDir
-			case len(parts) == 2 && parts[0] == rundir.CheckpointsDir && keep != nil && !keep[parts[1]]:
-				return fs.SkipDir
+			case len(parts) == 2 && parts[0] == rundir.CheckpointsDir:
+				if _, isStep := rundir.ParseStepName(parts[1]); !isStep || keep != nil && !keep[parts[1]] {
+					return fs.SkipDir // one being written, one set aside as damaged, or one left out
+				}
 			}
 			return nil
 		}
@@ -191,6 +192,31 @@ func runFiles(dir, checkpoints string) ([]source, error) {
 		return strings.Count(out[i].Path, "/") < strings.Count(out[j].Path, "/")
 	})
 	return out, nil
+}
+
+// newestIntactCheckpoint returns the folder name of the newest checkpoint of
+// the run directory dir that its manifest verifies ("" when there is none),
+// reading only: packing may run beside the process that trains the run, so
+// it neither removes checkpoints in progress nor sets damaged ones aside as
+// a resume does (rundir.Dir.LatestCheckpoint).
+func newestIntactCheckpoint(dir string) (string, error) {
+	steps, err := rundir.CheckpointSteps(dir)
+	if err != nil {
+		return "", err
+	}
+	var damaged []error
+	for i := len(steps) - 1; i >= 0; i-- {
+		path := rundir.CheckpointDir(dir, steps[i])
+		if err := rundir.VerifyCheckpoint(path); err != nil {
+			damaged = append(damaged, err)
+			continue
+		}
+		return filepath.Base(path), nil
+	}
+	if len(damaged) > 0 {
+		return "", fmt.Errorf("no intact checkpoint to pack: %w", errors.Join(damaged...))
+	}
+	return "", nil
 }
 
 // describePlugins records every plugin block of the run, and lists the
