@@ -302,8 +302,6 @@ func (c sharedCodec) Marshal(v any) (mem.BufferSlice, error) {
 	switch size := proto.Size(m); {
 	case size < min(sharedMinBytes, pluginapi.LargeMessageBytes):
 		return defaultCodec.Marshal(v) // what pluginapi.Codec would do, without sizing v again
-	case size < sharedMinBytes:
-		return pluginapi.Codec.Marshal(v)
 	}
 	type moved struct {
 		t    *pb.Tensor

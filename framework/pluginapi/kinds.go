@@ -20,16 +20,6 @@ const (
 // Kinds are the kinds, in the order a run's blocks are listed and opened.
 var Kinds = []Kind{KindBackend, KindVerifier, KindSelector, KindGenerator}
 
-// Valid reports whether k is one of Kinds.
-func (k Kind) Valid() bool {
-	for _, x := range Kinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
-}
-
 // InHost reports whether plugins of kind k run in the host only, as
 // functions of their settings: built-in, without a process, an Info or a
 // Configure call. Their recipe blocks sit inside another block (a

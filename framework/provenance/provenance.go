@@ -274,14 +274,3 @@ func FromSettings(settings []byte) (env Environment, ok bool, err error) {
 	}
 	return env, true, nil
 }
-
-// WithoutEnvironment returns the settings JSON with the environment entry
-// removed, for comparing the settings of two runs as a recipe made them.
-func WithoutEnvironment(settings []byte) ([]byte, error) {
-	var s map[string]json.RawMessage
-	if err := json.Unmarshal(settings, &s); err != nil {
-		return nil, err
-	}
-	delete(s, SettingsKey)
-	return json.Marshal(s)
-}

@@ -27,10 +27,6 @@ func TestSettingsRoundTrip(t *testing.T) {
 	if _, ok, err := FromSettings(settings); ok || err != nil {
 		t.Errorf("settings without an environment: ok %v, err %v", ok, err)
 	}
-	without, err := WithoutEnvironment(with)
-	if err != nil || strings.Contains(string(without), SettingsKey) || !strings.Contains(string(without), `"seed":1`) {
-		t.Errorf("WithoutEnvironment: %s %v", without, err)
-	}
 	if _, err := AddToSettings([]byte(`[1]`), env); err == nil {
 		t.Error("a JSON list took an environment")
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/forkrl/forkrl/internal/atomicfile"
 	"github.com/forkrl/forkrl/internal/tfevents"
@@ -31,7 +32,7 @@ func EventStart(path string) float64 {
 // EventFile is the name of a run's TensorBoard event file, from its
 // EventStart.
 func EventFile(start float64) string {
-	return fmt.Sprintf("events.out.tfevents.%d.forkrl", int64(start))
+	return tfevents.FileName(time.Unix(int64(start), 0), "forkrl")
 }
 
 // Scalars returns the evaluation's values by their TensorBoard tags:

@@ -264,19 +264,3 @@ func unmarshalSummary(b []byte) ([]Scalar, error) {
 	})
 	return out, err
 }
-
-// Tags returns the tags of the scalars in events, sorted.
-func Tags(events []Event) []string {
-	seen := map[string]bool{}
-	for _, ev := range events {
-		for _, s := range ev.Scalars {
-			seen[s.Tag] = true
-		}
-	}
-	out := make([]string, 0, len(seen))
-	for t := range seen {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
-}

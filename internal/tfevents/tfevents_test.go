@@ -54,9 +54,6 @@ func TestWriteRead(t *testing.T) {
 	if !reflect.DeepEqual(evs, want) {
 		t.Errorf("read %+v\nwant %+v", evs, want)
 	}
-	if got := Tags(evs); !reflect.DeepEqual(got, []string{"a", "b/x"}) {
-		t.Errorf("tags %v", got)
-	}
 
 	// A flipped byte of data, and a file cut short, are reported.
 	bad := bytes.Clone(raw)

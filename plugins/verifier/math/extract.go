@@ -24,14 +24,6 @@ func tail(text string) string {
 	return text[i:]
 }
 
-// LastBoxed returns the content of the last \boxed{...} or \fbox{...} of a
-// text, with nested braces, and \boxed 5 (an argument without braces, up to
-// the next space or dollar sign).
-func LastBoxed(text string) (string, bool) {
-	b, ok := lastBoxBefore(tail(text), -1)
-	return b.content, ok
-}
-
 // lastBoxBefore returns the last box of a text whose command starts before
 // limit (-1: anywhere). A box whose argument is missing ("\boxed" at the
 // very end) does not hide an earlier one.
