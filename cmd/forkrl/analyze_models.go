@@ -5,10 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -344,7 +342,7 @@ func analyzeGridCommand(args []string, stdout, stderr io.Writer) int {
 			return err
 		}
 		if rep.Threshold < 0 {
-			rep.Percentile, rep.Threshold = *percentile, percentileOf(ents, *percentile)
+			rep.Percentile, rep.Threshold = *percentile, analysis.EntropyQuantile(ents, *percentile)
 		}
 		for _, lo := range lows {
 			for _, hi := range highs {
@@ -367,22 +365,6 @@ func analyzeGridCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return writeFigures(m.figures, map[string]func() ([]byte, error){"grid.svg": report.GridFigure(rep).SVG}, stdout)
 	})
-}
-
-// percentileOf is the p-quantile (nearest rank) of all entropies; 0
-// without tokens.
-func percentileOf(entropies [][]float32, p float64) float64 {
-	var xs []float64
-	for _, row := range entropies {
-		for _, h := range row {
-			xs = append(xs, float64(h))
-		}
-	}
-	if len(xs) == 0 {
-		return 0
-	}
-	sort.Float64s(xs)
-	return xs[min(max(int(math.Ceil(p*float64(len(xs))))-1, 0), len(xs)-1)]
 }
 
 func writeGrid(w io.Writer, rep analysis.GridResult, highs, lows []float64) {

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"gonum.org/v1/gonum/stat"
 )
 
 // EntropyOptions choose the figures of Entropy. The zero value of a field
@@ -195,4 +197,20 @@ func (f EntropyFigures) WriteText(w io.Writer) error {
 	list("lowest average entropy", f.Lowest)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// EntropyQuantile is the p-quantile (nearest rank: stat.Empirical) of the
+// entropies of every token of every response; 0 without tokens.
+func EntropyQuantile(entropies [][]float32, p float64) float64 {
+	var xs []float64
+	for _, row := range entropies {
+		for _, h := range row {
+			xs = append(xs, float64(h))
+		}
+	}
+	if len(xs) == 0 {
+		return 0
+	}
+	sort.Float64s(xs)
+	return stat.Quantile(p, stat.Empirical, xs, nil)
 }

@@ -92,3 +92,18 @@ func TestEntropyEmptyAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEntropyQuantile: the nearest-rank quantile over all tokens, as the
+// entropy gate's threshold takes it: the smallest value with at least a
+// fraction p of the tokens at or below it.
+func TestEntropyQuantile(t *testing.T) {
+	ents := [][]float32{{0.5, 0.1}, {}, {0.9, 0.3, 0.7}}
+	for _, tt := range []struct{ p, want float64 }{{0.2, 0.1}, {0.21, 0.3}, {0.5, 0.5}, {0.8, 0.7}, {0.81, 0.9}, {1, 0.9}} {
+		if got := EntropyQuantile(ents, tt.p); math.Abs(got-tt.want) > 1e-7 {
+			t.Errorf("p %g: %v, want %v", tt.p, got, tt.want)
+		}
+	}
+	if got := EntropyQuantile(nil, 0.8); got != 0 {
+		t.Errorf("no tokens: %v, want 0", got)
+	}
+}
