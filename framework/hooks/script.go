@@ -87,7 +87,7 @@ func Load(path string, opts Options) (*Script, error) {
 		return nil, fmt.Errorf("hooks: %w", err)
 	}
 	l := &loader{root: opts.Root, cache: map[string]*loadEntry{}, script: s}
-	thread := s.newThread(context.Background(), "load", 0)
+	thread := s.newThread("load", 0)
 	thread.Load = l.load
 	stop := watch(context.Background(), thread, opts.MemoryBudget)
 	globals, err := starlark.ExecFileOptions(fileOptions, thread, path, src, predeclared())
@@ -166,7 +166,7 @@ func predeclared() starlark.StringDict {
 
 // newThread makes the thread of one call: its step budget, its bounded
 // print and its rand module.
-func (s *Script) newThread(ctx context.Context, hook string, step int) *starlark.Thread {
+func (s *Script) newThread(hook string, step int) *starlark.Thread {
 	thread := &starlark.Thread{Name: "hook " + hook}
 	thread.SetMaxExecutionSteps(s.opts.StepBudget)
 	thread.Print = s.printer()
@@ -182,7 +182,7 @@ func (s *Script) newThread(ctx context.Context, hook string, step int) *starlark
 // call runs hook with one argument on a fresh thread.
 func (s *Script) call(ctx context.Context, hook string, step int, arg starlark.Value) (starlark.Value, error) {
 	fn := s.hooks[hook]
-	thread := s.newThread(ctx, hook, step)
+	thread := s.newThread(hook, step)
 	thread.Load = func(*starlark.Thread, string) (starlark.StringDict, error) {
 		return nil, errors.New("load() is allowed only at the top level of a hooks file")
 	}
@@ -239,7 +239,7 @@ func (l *loader) load(thread *starlark.Thread, module string) (starlark.StringDi
 		l.cache[path] = &loadEntry{err: fmt.Errorf("load(%q): %w", module, err)}
 		return nil, l.cache[path].err
 	}
-	child := l.script.newThread(context.Background(), "load", 0)
+	child := l.script.newThread("load", 0)
 	child.Load = l.load
 	globals, err := starlark.ExecFileOptions(fileOptions, child, path, src, predeclared())
 	e := &loadEntry{globals: globals}

@@ -41,11 +41,10 @@ func loadDataset(cfg *recipe.Config, spec *recipe.Dataset, generators map[string
 		if !ok {
 			return ds, fmt.Errorf("no built-in generator %q", g.Type)
 		}
-		gtrain, geval, diags := gen.Generate(g.Settings)
+		train, eval, diags := gen.Generate(g.Settings)
 		if err := diags.Err(); err != nil {
 			return ds, fmt.Errorf("generator %q: %w", g.Type, err)
 		}
-		train, eval := gtrain, geval
 		for _, part := range [][]Problem{train, eval} {
 			for j := range part {
 				if prompt != nil {
