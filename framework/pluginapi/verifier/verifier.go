@@ -32,7 +32,11 @@ type VerifyRequest struct {
 type Result struct {
 	Reward float64
 	Answer string // the answer parsed from the response
-	Reason string // why no answer could be parsed or why it is wrong; empty when correct
+	// Reason is what the verifier found wrong (no answer, a wrong one,
+	// unsound work); empty when nothing. A rewarded response may carry one
+	// where the verifier's settings reward a verdict other than correct
+	// (countdown's unsound work under check_work = false).
+	Reason string
 	// Verdict is the verifier's category of the response: VerdictCorrect,
 	// VerdictWrongAnswer, VerdictNoAnswer, VerdictUnparsable or a category
 	// of the verifier's own, in snake_case. A verifier that gives none

@@ -61,9 +61,11 @@ type Verdict struct {
 	Reason  string  // why it earns no reward; empty when correct
 }
 
-// Reward is 1 for a correct answer and 0 otherwise.
-func (v Verdict) Reward() float64 {
-	if v.Failure == Correct {
+// Reward is 1 for a correct answer and 0 otherwise; with checkWork false a
+// right answer after unsound work earns 1 too (the answer line alone is
+// rewarded).
+func (v Verdict) Reward(checkWork bool) float64 {
+	if v.Failure == Correct || v.Failure == UnsoundWork && !checkWork {
 		return 1
 	}
 	return 0

@@ -49,8 +49,11 @@ func TestCheck(t *testing.T) {
 			if (v.Reason == "") != (tt.failure == Correct) {
 				t.Errorf("reason %q for failure %v", v.Reason, v.Failure)
 			}
-			if want := map[bool]float64{true: 1, false: 0}[tt.failure == Correct]; v.Reward() != want {
-				t.Errorf("reward %g, want %g", v.Reward(), want)
+			if want := map[bool]float64{true: 1, false: 0}[tt.failure == Correct]; v.Reward(true) != want {
+				t.Errorf("reward %g, want %g", v.Reward(true), want)
+			}
+			if want := map[bool]float64{true: 1, false: 0}[tt.failure == Correct || tt.failure == UnsoundWork]; v.Reward(false) != want {
+				t.Errorf("reward without the work check %g, want %g", v.Reward(false), want)
 			}
 		})
 	}

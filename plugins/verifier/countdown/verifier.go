@@ -101,11 +101,7 @@ func (v *Verifier) Verify(_ context.Context, req verifier.VerifyRequest) (verifi
 			continue
 		}
 		verdict := CheckWork(numbers, target, it.Response)
-		reward := verdict.Reward()
-		if verdict.Failure == UnsoundWork && !v.checkWork {
-			reward = 1
-		}
-		resp.Results[i] = verifier.Result{Reward: reward, Answer: verdict.Answer, Reason: verdict.Reason,
+		resp.Results[i] = verifier.Result{Reward: verdict.Reward(v.checkWork), Answer: verdict.Answer, Reason: verdict.Reason,
 			Verdict: verdict.Failure.String(), Roles: verifier.Label(Roles(it.Response))}
 	}
 	return resp, nil
