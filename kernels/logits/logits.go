@@ -102,6 +102,19 @@ func Softmax(dst, row []float32, T float32) (entropy float32) {
 	return float32(st.entropy)
 }
 
+// Entropy returns the entropy of softmax(row/T), the value Softmax returns
+// (the same bits), in one pass over row and without writing the
+// probabilities.
+func Entropy(row []float32, T float32) float32 {
+	if len(row) == 0 {
+		panic("logits: empty row")
+	}
+	if !(T > 0) {
+		panic("logits: temperature must be positive")
+	}
+	return float32(rowStats(row, 1/float64(T)).entropy)
+}
+
 // stats are the per-row results of the forward pass.
 type stats struct {
 	logZ    float64 // log Σ e^(x/T)

@@ -224,6 +224,9 @@ func TestSoftmax(t *testing.T) {
 		if math.Abs(s-1) > 1e-5 {
 			t.Errorf("V=%d: probabilities sum to %g", V, s)
 		}
+		if e := Entropy(x, 0.8); math.Float32bits(e) != math.Float32bits(h) {
+			t.Errorf("V=%d: Entropy %g, Softmax's entropy %g: not the same bits", V, e, h)
+		}
 	}
 }
 

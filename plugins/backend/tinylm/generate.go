@@ -220,13 +220,20 @@ func (m *model) sampleToken(row []float32, s backend.Sampling, rng *rand.Rand) (
 	if base <= 0 {
 		base = 1
 	}
-	ent := logits.Softmax(g.probs, row, base)
-	probsAt := base // the temperature g.probs holds
 	T := s.Temperature
+	// Softmax writes the probabilities at a temperature and its entropy in
+	// two passes, Entropy the entropy alone in one: the probabilities are
+	// written once, at the temperature the token is drawn at.
+	var ent, probsAt float32 // probsAt: the temperature g.probs holds, 0 for none
+	if s.EntropyGate == nil && T > 0 {
+		ent, probsAt = logits.Softmax(g.probs, row, base), base
+	} else {
+		ent = logits.Entropy(row, base)
+	}
 	if s.EntropyGate != nil {
 		gate := ent
 		if base != 1 {
-			gate, probsAt = logits.Softmax(g.probs, row, 1), 1
+			gate = logits.Entropy(row, 1)
 		}
 		T = s.EntropyGate.TLow
 		if gate > s.EntropyGate.Threshold {
