@@ -77,77 +77,41 @@ func analyzeCommand(args []string, stdout, stderr io.Writer) int {
 			"curves across seeds).",
 		},
 	}.flagSet(stderr)
-	var f runFlags
-	f.register(fs.FlagSet)
-	name := fs.String("run", "", "the run of the recipe whose plugins and data are used, when it has several")
+	var m modelFlags
+	m.register(fs.FlagSet, 512, 2)
 	checkpoint := fs.String("checkpoint", "", "a policy checkpoint directory to load instead of the recipe's")
-	k := fs.Int("k", 2, "samples per problem")
-	problems := fs.Int("problems", 512, "held-out problems sampled (at most the dataset's)")
 	temperature := fs.Float64("temperature", 1, "sampling temperature")
-	seed := fs.Uint64("seed", 1, "the sampling seed")
 	minCount := fs.Int("min-count", 100, "rank only tokens seen at least this often")
-	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
-	figures := fs.String("figures", "", "write the figures (entropy-histogram.svg, entropy-tokens.svg) into this folder")
 	var gate gateFlags
 	gate.register(fs.FlagSet)
-	path, code := fs.parseOne(args)
-	if code >= 0 {
-		return code
+	var g *recipe.EntropyGate
+	check := func() (err error) {
+		g, err = gate.gate(*temperature)
+		return err
 	}
-	if *k < 1 || *problems < 1 {
-		fmt.Fprintln(stderr, "forkrl analyze: --k and --problems must be at least 1")
-		return 2
-	}
-	g, err := gate.gate(*temperature)
-	if err != nil {
-		fmt.Fprintf(stderr, "forkrl analyze: %v\n", err)
-		return 2
-	}
-	rec, code := loadRecipe(path, f.vars, stderr)
-	if rec == nil {
-		return code
-	}
-	r, err := pickRun(rec, *name)
-	if err != nil {
-		fmt.Fprintf(stderr, "forkrl analyze: %v\n", err)
-		return 2
-	}
-	ctx, stop := interruptible()
-	defer stop()
-	defer plugin.CloseAll()
-	dir, err := os.MkdirTemp("", "forkrl-analyze-")
-	if err != nil {
-		fmt.Fprintf(stderr, "forkrl analyze: %v\n", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	report := analyzeReport{Recipe: path, Run: r.Name, Checkpoint: *checkpoint, K: *k, Temperature: *temperature, Gate: g, Seed: *seed}
-	if err := analyze(ctx, r, dir, *problems, *minCount, &report); err != nil {
-		fmt.Fprintf(stderr, "forkrl analyze: %s: %v\n", r.Name, err)
-		return 1
-	}
-	writeAnalysis(stdout, report)
-	if err := writeJSON(*jsonOut, report); err != nil {
-		fmt.Fprintf(stderr, "forkrl analyze: %v\n", err)
-		return 1
-	}
-	if *figures != "" {
+	return m.withSession("", fs, args, stderr, check, func(ctx context.Context, path string, s *session) error {
+		report := analyzeReport{Recipe: path, Run: s.r.Name, Checkpoint: *checkpoint, K: m.k, Temperature: *temperature, Gate: g, Seed: m.seed}
+		if err := analyze(ctx, s, *minCount, &report); err != nil {
+			return err
+		}
+		writeAnalysis(stdout, report)
+		if err := writeJSON(m.jsonOut, report); err != nil {
+			return err
+		}
+		if m.figures == "" {
+			return nil
+		}
 		title := "entropy of response tokens"
 		if report.Checkpoint != "" {
 			title += ": " + report.Checkpoint
 		}
-		err := writeFigures(*figures, map[string]func() ([]byte, error){
+		return writeFigures(m.figures, map[string]func() ([]byte, error){
 			"entropy-histogram.svg": func() ([]byte, error) {
 				return figure.Histogram(title, "entropy (nats)", report.Histogram, true)
 			},
 			"entropy-tokens.svg": func() ([]byte, error) { return tokenBars(report.Entropy).SVG() },
 		}, stdout)
-		if err != nil {
-			fmt.Fprintf(stderr, "forkrl analyze: %v\n", err)
-			return 1
-		}
-	}
-	return 0
+	})
 }
 
 // tokenBars is the bar chart of the tokens with the highest and lowest
@@ -231,19 +195,14 @@ func sampling(temperature float64, gate *recipe.EntropyGate, maxTokens int) back
 	return s
 }
 
-// analyze opens the run's plugins and data, samples the policy and fills
-// the report.
-func analyze(ctx context.Context, r *recipe.Config, dir string, nProblems, minCount int, report *analyzeReport) error {
-	sess, err := openSession(ctx, r, dir, nProblems)
-	defer sess.close()
-	if err != nil {
-		return err
-	}
+// analyze loads the report's checkpoint (if any) into the session's
+// policy, samples it on the session's problems and fills the report.
+func analyze(ctx context.Context, sess *session, minCount int, report *analyzeReport) error {
 	if err := sess.load(ctx, report.Checkpoint); err != nil {
 		return err
 	}
 	report.Dataset, report.Problems = sess.ds.Name, len(sess.problems)
-	sam, err := sess.sample(ctx, report.K, report.Seed, sampling(report.Temperature, report.Gate, r.Eval.MaxResponseTokens))
+	sam, err := sess.sample(ctx, report.K, report.Seed, sampling(report.Temperature, report.Gate, sess.r.Eval.MaxResponseTokens))
 	if err != nil {
 		return err
 	}

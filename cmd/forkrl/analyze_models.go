@@ -44,19 +44,21 @@ func (m *modelFlags) register(fs *flag.FlagSet, problems, k int) {
 }
 
 // withSession parses the command line, opens a session on the recipe's run
-// and calls f with it; it returns the exit code.
+// and calls f with it; it returns the exit code. name is the subcommand of
+// forkrl analyze ("" for analyze itself).
 func (m *modelFlags) withSession(name string, fs *commandLine, args []string, stderr io.Writer, check func() error, f func(ctx context.Context, path string, s *session) error) int {
+	cmd := strings.TrimSpace("forkrl analyze " + name)
 	path, code := fs.parseOne(args)
 	if code >= 0 {
 		return code
 	}
 	if m.k < 1 || m.problems < 1 {
-		fmt.Fprintf(stderr, "forkrl analyze %s: --k and --problems must be at least 1\n", name)
+		fmt.Fprintf(stderr, "%s: --k and --problems must be at least 1\n", cmd)
 		return 2
 	}
 	if check != nil {
 		if err := check(); err != nil {
-			fmt.Fprintf(stderr, "forkrl analyze %s: %v\n", name, err)
+			fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
 			return 2
 		}
 	}
@@ -66,7 +68,7 @@ func (m *modelFlags) withSession(name string, fs *commandLine, args []string, st
 	}
 	r, err := pickRun(rec, m.run)
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl analyze %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
 		return 2
 	}
 	ctx, stop := interruptible()
@@ -74,7 +76,7 @@ func (m *modelFlags) withSession(name string, fs *commandLine, args []string, st
 	defer plugin.CloseAll()
 	dir, err := os.MkdirTemp("", "forkrl-analyze-")
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl analyze %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
@@ -84,7 +86,7 @@ func (m *modelFlags) withSession(name string, fs *commandLine, args []string, st
 		err = f(ctx, path, sess)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "forkrl analyze %s: %s: %v\n", name, r.Name, err)
+		fmt.Fprintf(stderr, "%s: %s: %v\n", cmd, r.Name, err)
 		return 1
 	}
 	return 0
