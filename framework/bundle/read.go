@@ -106,7 +106,7 @@ func walk(r io.Reader, start func(*Manifest) error, visit visitFunc) (Contents, 
 			}
 		}
 		if _, err := io.Copy(io.Discard, content); err != nil {
-			return c, fmt.Errorf("%s: the bundle is damaged or truncated in this file: %w", f.Path, readError(err))
+			return c, damaged(f, err)
 		}
 		if sum := hex.EncodeToString(h.Sum(nil)); sum != f.SHA256 {
 			return c, fmt.Errorf("%s does not match the manifest: its sha256 is %s, the manifest says %s", f.Path, sum, f.SHA256)
@@ -201,12 +201,9 @@ func ReadFiles(file string, names ...string) (Contents, map[string][]byte, error
 		if !want[fl.Path] {
 			return nil
 		}
-		var b bytes.Buffer
-		if _, err := io.Copy(&b, content); err != nil {
-			return fmt.Errorf("%s: the bundle is damaged or truncated in this file: %w", fl.Path, readError(err))
-		}
-		out[fl.Path] = b.Bytes()
-		return nil
+		b, err := readWhole(fl, content)
+		out[fl.Path] = b
+		return err
 	})
 	if err != nil {
 		return c, nil, fmt.Errorf("%s: %w", file, err)
@@ -296,4 +293,18 @@ func checkSpace(m *Manifest, dir string) error {
 		return fmt.Errorf("the bundle's files take %d bytes, more than the %d free in %s: refused", total, free, dir)
 	}
 	return nil
+}
+
+// readWhole reads the content of the bundle's file fl whole.
+func readWhole(fl File, content io.Reader) ([]byte, error) {
+	var b bytes.Buffer
+	if _, err := io.Copy(&b, content); err != nil {
+		return nil, damaged(fl, err)
+	}
+	return b.Bytes(), nil
+}
+
+// damaged is the error of a read that failed inside the bundle's file fl.
+func damaged(fl File, err error) error {
+	return fmt.Errorf("%s: the bundle is damaged or truncated in this file: %w", fl.Path, readError(err))
 }

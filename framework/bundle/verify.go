@@ -1,7 +1,6 @@
 package bundle
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -39,12 +38,9 @@ func Verify(file string) (Contents, RunFiles, error) {
 		if !ok {
 			return nil
 		}
-		var b bytes.Buffer
-		if _, err := io.Copy(&b, content); err != nil {
-			return fmt.Errorf("%s: the bundle is damaged or truncated in this file: %w", fl.Path, readError(err))
-		}
-		*p = b.Bytes()
-		return nil
+		var err error
+		*p, err = readWhole(fl, content)
+		return err
 	})
 	if err == nil {
 		err = rf.Check()
