@@ -174,8 +174,7 @@ func (b Bars) SVG() ([]byte, error) {
 	bars.Color = color.RGBA{R: 70, G: 110, B: 180, A: 255}
 	p.Add(bars)
 	p.NominalX(b.Labels...)
-	p.Add(plotter.NewGrid())
-	return render(p)
+	return render(p) // newPlot's grid, under the bars
 }
 
 func newPlot(title, xLabel, yLabel string) *plot.Plot {
